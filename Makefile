@@ -1,0 +1,61 @@
+# One entry point per task. Every target installs what it needs into .venv / node_modules when missing,
+# so a fresh clone needs nothing but Python 3.11+, Node 20+ and npm.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.tuneline-installed
+NODE_STAMP := node_modules/.tuneline-installed
+CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup demo test test-unit test-infra test-workflow lint synth bench deploy destroy clean
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP)  ## install everything into .venv and node_modules
+
+demo: $(VENV_STAMP) $(NODE_STAMP)  ## deploy the real template into the local emulator and run a job end to end
+	$(PY) -m local.demo
+
+test: $(VENV_STAMP)  ## every test: unit, CLI, template (cdk-nag, cfn-lint) and workflow
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
+test-unit: $(VENV_STAMP)
+	$(PY) -m pytest -q tests/unit tests/cli
+
+test-infra: $(VENV_STAMP)
+	$(PY) -m pytest -q tests/infra
+
+test-workflow: $(VENV_STAMP)
+	$(PY) -m pytest -q tests/workflow
+
+lint: $(VENV_STAMP)  ## ruff (check + format) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy lambda/tuneline stacks app.py
+
+synth: $(VENV_STAMP) $(NODE_STAMP)  ## synthesize offline (cdk-nag runs in every synth), then cfn-lint the templates
+	source $(VENV)/bin/activate && $(CDK) synth --quiet
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+
+bench: $(VENV_STAMP)  ## performance targets (not part of make test)
+	$(PY) -m bench
+
+deploy: $(VENV_STAMP) $(NODE_STAMP)  ## deploy to the AWS account of your current credentials
+	source $(VENV)/bin/activate && $(CDK) deploy --all
+
+destroy: $(VENV_STAMP) $(NODE_STAMP)
+	source $(VENV)/bin/activate && $(CDK) destroy --all
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .demo

@@ -1,0 +1,43 @@
+"""The `tuneline` command: the same dataset and model checks the pipeline runs, on your machine.
+
+Each subcommand lives in the module that owns its logic and registers itself here through a
+`register(subparsers)` function, so this file only wires them together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tuneline.datasets import cli as datasets_cli
+    from tuneline.imports import cli as imports_cli
+
+    parser = argparse.ArgumentParser(
+        prog="tuneline",
+        description=(
+            "Check and prepare datasets and model folders for Amazon Bedrock model customization "
+            "and Custom Model Import, before you pay for a job."
+        ),
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    datasets_cli.register(subparsers)
+    imports_cli.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
