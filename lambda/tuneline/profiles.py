@@ -1,0 +1,289 @@
+"""Job profiles: the typed settings a platform engineer writes in cdk.json and every job runs under.
+
+Parsed by the CDK app at synth time (a bad profile fails `cdk synth` with the key and the allowed values) and
+again by the Lambdas from their environment, so both sides read profiles with the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
+SERVING_MODES = ("none", "provisioned", "on-demand")
+COMMITMENTS = ("none", "OneMonth", "SixMonths")
+# A profile name is part of an S3 prefix and of Bedrock job names: keep it to what both accept.
+PROFILE_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+
+DEFAULT_BUDGET_USD = 100.0
+DEFAULT_MAX_RESPONSE_LENGTH = 1000
+MAX_VALIDATION_SPLIT = 0.5
+# No-commitment throughput bills by the hour until deleted; a week is the longest TTL we let a profile ask for.
+MAX_TTL_HOURS = 168
+
+
+class ConfigError(ValueError):
+    """A setting is wrong. The message names the key (a dotted path), the rule and what is allowed."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    mode: str = "none"
+    model_units: int = 1
+    commitment: str = "none"
+    ttl_hours: int = 8
+    keep_on_smoke_failure: bool = False
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    base_model: str
+    customization_type: str = "FINE_TUNING"
+    hyperparameters: Mapping[str, str] = field(default_factory=dict)
+    validation_split: float = 0.0
+    budget_usd: float = DEFAULT_BUDGET_USD
+    concurrency: int = 1
+    auto_fix: bool = True
+    teacher_model: str | None = None
+    max_response_length: int = DEFAULT_MAX_RESPONSE_LENGTH
+    price_per_1k_tokens_usd: float | None = None
+    serving: ServingSettings = field(default_factory=ServingSettings)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["hyperparameters"] = dict(self.hyperparameters)
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> Profile:
+        """Inverse of to_json_dict (trusted input written by the CDK app)."""
+        values = dict(data)
+        values["serving"] = ServingSettings(**values.get("serving", {}))
+        return cls(**values)
+
+
+_PROFILE_KEYS = {
+    "baseModel",
+    "customizationType",
+    "hyperParameters",
+    "validationSplit",
+    "budgetUsd",
+    "concurrency",
+    "autoFix",
+    "teacherModel",
+    "maxResponseLengthForInference",
+    "pricePer1kTokensUsd",
+    "serving",
+}
+_SERVING_KEYS = {
+    "mode",
+    "modelUnits",
+    "commitment",
+    "acknowledgeCommitment",
+    "ttlHours",
+    "keepOnSmokeFailure",
+}
+
+
+def parse_profiles(raw: Any, key: str = "tuneline.profiles") -> dict[str, Profile]:
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError(key, 'must be an object with at least one profile, e.g. {"default": {"baseModel": ...}}')
+    profiles = {}
+    for name, body in raw.items():
+        if not isinstance(name, str) or not PROFILE_NAME_PATTERN.match(name):
+            raise ConfigError(
+                f"{key}.{name}",
+                "profile names are 1-32 characters of lowercase letters, digits and inner hyphens "
+                "(they become the S3 prefix incoming/<profile>/ and part of Bedrock job names)",
+            )
+        profiles[name] = parse_profile(name, body, f"{key}.{name}")
+    return profiles
+
+
+def parse_profile(name: str, raw: Any, key: str) -> Profile:
+    # Imported here so that reading already-validated profiles (Lambda cold start) skips the model table.
+    from tuneline.datasets.models import UnknownModelError, check_teacher, resolve_model
+
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _PROFILE_KEYS, key)
+    base_model = _require_str(body, "baseModel", key)
+    try:
+        rules = resolve_model(base_model)
+    except UnknownModelError as error:
+        raise ConfigError(f"{key}.baseModel", str(error)) from None
+
+    customization_type = body.get("customizationType", "FINE_TUNING")
+    _require_choice(customization_type, CUSTOMIZATION_TYPES, f"{key}.customizationType")
+    if customization_type not in rules.customization_types:
+        raise ConfigError(
+            f"{key}.customizationType",
+            f"{rules.display_name} does not support {customization_type}; it supports "
+            f"{', '.join(rules.customization_types)}",
+        )
+
+    teacher = body.get("teacherModel")
+    if customization_type == "DISTILLATION":
+        if not isinstance(teacher, str) or not teacher:
+            raise ConfigError(f"{key}.teacherModel", "DISTILLATION needs a teacher model ID or inference profile ARN")
+        problem = check_teacher(teacher, rules)
+        if problem:
+            raise ConfigError(f"{key}.teacherModel", problem)
+    elif teacher is not None:
+        raise ConfigError(f"{key}.teacherModel", "is only used with customizationType DISTILLATION")
+
+    hyperparameters = _parse_hyperparameters(body.get("hyperParameters", {}), rules, f"{key}.hyperParameters")
+
+    validation_split = _number(body.get("validationSplit", 0.0), f"{key}.validationSplit", 0.0, MAX_VALIDATION_SPLIT)
+    if validation_split and not rules.validation_allowed:
+        raise ConfigError(
+            f"{key}.validationSplit",
+            f"{rules.display_name} accepts no validation set; remove validationSplit or set it to 0",
+        )
+
+    return Profile(
+        name=name,
+        base_model=base_model,
+        customization_type=customization_type,
+        hyperparameters=hyperparameters,
+        validation_split=validation_split,
+        budget_usd=_number(body.get("budgetUsd", DEFAULT_BUDGET_USD), f"{key}.budgetUsd", 0.01, 1_000_000),
+        concurrency=int(_number(body.get("concurrency", 1), f"{key}.concurrency", 1, 100, integer=True)),
+        auto_fix=_bool(body.get("autoFix", True), f"{key}.autoFix"),
+        teacher_model=teacher if customization_type == "DISTILLATION" else None,
+        max_response_length=int(
+            _number(
+                body.get("maxResponseLengthForInference", DEFAULT_MAX_RESPONSE_LENGTH),
+                f"{key}.maxResponseLengthForInference",
+                1,
+                32_000,
+                integer=True,
+            )
+        ),
+        price_per_1k_tokens_usd=(
+            None
+            if body.get("pricePer1kTokensUsd") is None
+            else _number(body["pricePer1kTokensUsd"], f"{key}.pricePer1kTokensUsd", 0.0, 1000.0)
+        ),
+        serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
+    )
+
+
+def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:
+    body = _require_mapping(raw, key)
+    allowed = rules.hyperparameters
+    result: dict[str, str] = {}
+    for name, value in body.items():
+        if name not in allowed:
+            names = ", ".join(sorted(allowed)) or "none"
+            raise ConfigError(f"{key}.{name}", f"{rules.display_name} has no hyperparameter {name!r}; allowed: {names}")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ConfigError(f"{key}.{name}", "must be a number or a string")
+        # The API takes a map of strings; numbers are sent as their plain text.
+        text = value if isinstance(value, str) else _plain_number(value)
+        problem = allowed[name].check(text)
+        if problem:
+            raise ConfigError(f"{key}.{name}", problem)
+        result[name] = text
+    return result
+
+
+def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
+    from tuneline.datasets.models import resolve_model
+
+    if isinstance(raw, str):
+        raw = {"mode": raw}
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _SERVING_KEYS, key)
+    mode = body.get("mode", "none")
+    _require_choice(mode, SERVING_MODES, f"{key}.mode")
+    commitment = body.get("commitment", "none")
+    _require_choice(commitment, COMMITMENTS, f"{key}.commitment")
+    if mode != "provisioned" and commitment != "none":
+        raise ConfigError(f"{key}.commitment", "a commitment applies only to mode 'provisioned'")
+    if commitment != "none" and body.get("acknowledgeCommitment") is not True:
+        raise ConfigError(
+            f"{key}.acknowledgeCommitment",
+            f"commitment {commitment} buys Provisioned Throughput billed for the whole term and it cannot be "
+            "deleted before the term ends; set acknowledgeCommitment to true to confirm",
+        )
+    if mode == "on-demand" and not rules.on_demand_deployment:
+        from tuneline.datasets.models import known_model_ids
+
+        on_demand = sorted({m for m in known_model_ids() if resolve_model(m).on_demand_deployment})
+        raise ConfigError(
+            f"{key}.mode",
+            f"{rules.display_name} does not support on-demand custom model deployment; supported base models: "
+            f"{', '.join(on_demand)}. Use mode 'provisioned' or change baseModel",
+        )
+    return ServingSettings(
+        mode=mode,
+        model_units=int(_number(body.get("modelUnits", 1), f"{key}.modelUnits", 1, 100, integer=True)),
+        commitment=commitment,
+        ttl_hours=int(_number(body.get("ttlHours", 8), f"{key}.ttlHours", 1, MAX_TTL_HOURS, integer=True)),
+        keep_on_smoke_failure=_bool(body.get("keepOnSmokeFailure", False), f"{key}.keepOnSmokeFailure"),
+    )
+
+
+def profiles_to_json(profiles: Mapping[str, Profile]) -> str:
+    """Compact JSON for a Lambda environment variable (4 KB limit for all variables together)."""
+    return json.dumps({name: p.to_json_dict() for name, p in profiles.items()}, separators=(",", ":"))
+
+
+def profiles_from_json(text: str) -> dict[str, Profile]:
+    return {name: Profile.from_json_dict(body) for name, body in json.loads(text).items()}
+
+
+def _require_mapping(raw: Any, key: str) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(key, f"must be an object, got {type(raw).__name__}")
+    return raw
+
+
+def _reject_unknown_keys(body: Mapping[str, Any], allowed: set[str], key: str) -> None:
+    for name in body:
+        if name not in allowed:
+            raise ConfigError(f"{key}.{name}", f"unknown setting; allowed: {', '.join(sorted(allowed))}")
+
+
+def _require_str(body: Mapping[str, Any], name: str, key: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}.{name}", "is required and must be a non-empty string")
+    return value.strip()
+
+
+def _require_choice(value: Any, choices: tuple[str, ...], key: str) -> None:
+    if value not in choices:
+        raise ConfigError(key, f"{value!r} is not one of {', '.join(choices)}")
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _number(value: Any, key: str, minimum: float, maximum: float, *, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(key, f"must be a number between {_plain_number(minimum)} and {_plain_number(maximum)}")
+    if integer and int(value) != value:
+        raise ConfigError(key, f"must be a whole number, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise ConfigError(key, f"{_plain_number(value)} is outside {_plain_number(minimum)}..{_plain_number(maximum)}")
+    return float(value)
+
+
+def _plain_number(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
