@@ -1,0 +1,54 @@
+"""Errors the pipeline raises on purpose.
+
+Step Functions sees a Lambda exception as `Error = <class name>`, `Cause = {"errorMessage": ...}`, so these class
+names are part of the state machines' contract: the Catch/Retry clauses and the failure alerts match on them.
+Keep the names stable.
+"""
+
+from __future__ import annotations
+
+
+class TunelineError(Exception):
+    """Base class: the message is written for a person and says what to do."""
+
+
+class UnknownProfile(TunelineError):
+    """The dataset was dropped under incoming/<profile>/ for a profile that is not configured."""
+
+
+class ManifestInvalid(TunelineError):
+    """The optional `<name>.job.json` next to the dataset is malformed or asks for something not allowed."""
+
+
+class PlanInvalid(TunelineError):
+    """The job cannot be planned (e.g. a companion file is missing or a name cannot be derived)."""
+
+
+class DatasetRejected(TunelineError):
+    """The dataset broke Bedrock's data rules; the report in S3 lists every finding with its line."""
+
+
+class ModelFolderRejected(TunelineError):
+    """A model folder under imports/ cannot be imported; the report lists every finding with its file."""
+
+
+class BudgetExceeded(TunelineError):
+    """The estimated training cost is above the profile's budget."""
+
+
+class ConcurrencyLimitReached(TunelineError):
+    """The profile already runs its maximum number of jobs; Step Functions retries with backoff (a queue)."""
+
+
+class SmokeTestFailed(TunelineError):
+    """The served model did not answer the smoke-test prompts."""
+
+
+# Error names the state machines retry as transient (Lambda service faults and AWS throttling).
+TRANSIENT_LAMBDA_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.Unknown",
+)
