@@ -1,0 +1,1 @@
+"""Alert messages: plain-text SNS subjects and bodies for every pipeline event."""

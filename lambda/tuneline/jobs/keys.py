@@ -1,0 +1,135 @@
+"""Which objects under `incoming/` are datasets, companions or noise.
+
+Users drop `incoming/<profile>/<any/folders>/<name>.jsonl`. Beside it, by convention, live the optional
+`<name>.validation.jsonl` (validation set) and `<name>.job.json` (per-job options). Only the training file
+starts a job; companions are read when it arrives.
+
+Keys in S3 event notifications are URL-encoded (`+` for a space, `%XX` for other bytes), so functions that
+take a key straight from an event decode it first; `IncomingObject.key` is always the real S3 key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote_plus
+
+INCOMING_PREFIX = "incoming/"
+TRAINING_SUFFIX = ".jsonl"
+VALIDATION_SUFFIX = ".validation.jsonl"
+MANIFEST_SUFFIX = ".job.json"
+
+ObjectKind = Literal["training", "validation", "manifest"]
+
+# Longest suffix first: a validation file also ends with ".jsonl".
+_SUFFIXES: tuple[tuple[str, ObjectKind], ...] = (
+    (VALIDATION_SUFFIX, "validation"),
+    (MANIFEST_SUFFIX, "manifest"),
+    (TRAINING_SUFFIX, "training"),
+)
+
+
+@dataclass(frozen=True)
+class IncomingObject:
+    """A dataset-related object under `incoming/<profile>/`.
+
+    `folder` is the path between the profile and the file name ("" when the file sits right under the
+    profile); `dataset` is the file name without its kind suffix, shared by a training file and its
+    companions.
+    """
+
+    key: str
+    profile: str
+    folder: str
+    dataset: str
+    kind: ObjectKind
+
+    @property
+    def training_key(self) -> str:
+        return self.key if self.kind == "training" else self._sibling(TRAINING_SUFFIX)
+
+    @property
+    def validation_key(self) -> str:
+        return self._sibling(VALIDATION_SUFFIX)
+
+    @property
+    def manifest_key(self) -> str:
+        return self._sibling(MANIFEST_SUFFIX)
+
+    def _sibling(self, suffix: str) -> str:
+        folder = f"{self.folder}/" if self.folder else ""
+        return f"{INCOMING_PREFIX}{self.profile}/{folder}{self.dataset}{suffix}"
+
+
+def decode_event_key(key: str) -> str:
+    """The real S3 key behind a key as S3 event notifications deliver it."""
+    return unquote_plus(key)
+
+
+def classify_key(key: str, *, url_encoded: bool = True) -> IncomingObject | None:
+    """Classify an object key, or None when it is not a dataset, validation set or job manifest.
+
+    By default the key is taken as it arrives in an S3 event (URL-encoded); pass `url_encoded=False` for a
+    key read from the S3 API or from a previous classification.
+    """
+    real_key = decode_event_key(key) if url_encoded else key
+    if not real_key.startswith(INCOMING_PREFIX) or real_key.endswith("/"):
+        # A trailing slash is a console "folder" marker, even when the folder is called x.jsonl.
+        return None
+    parts = real_key[len(INCOMING_PREFIX) :].split("/")
+    if len(parts) < 2:
+        return None
+    profile, *folders, file_name = parts
+    if not profile.strip() or any(part in (".", "..") for part in parts):
+        return None
+    kind_and_dataset = _split_suffix(file_name)
+    if kind_and_dataset is None:
+        return None
+    kind, dataset = kind_and_dataset
+    # Hidden files (".DS_Store", macOS "._name.jsonl" resource forks) come along with folder uploads but
+    # are never datasets.
+    if not dataset.strip() or dataset.startswith("."):
+        return None
+    return IncomingObject(key=real_key, profile=profile, folder="/".join(folders), dataset=dataset, kind=kind)
+
+
+def is_job_trigger(key: str, *, url_encoded: bool = True) -> bool:
+    """True only for a training file: companions never start a job by themselves."""
+    incoming = classify_key(key, url_encoded=url_encoded)
+    return incoming is not None and incoming.kind == "training"
+
+
+def companion_keys(training_key: str) -> tuple[str, str]:
+    """(validation_key, manifest_key) by the naming convention, for a real (decoded) training key."""
+    incoming = classify_key(training_key, url_encoded=False)
+    if incoming is None or incoming.kind != "training":
+        raise ValueError(f"{training_key!r} is not a training file under {INCOMING_PREFIX}<profile>/")
+    return incoming.validation_key, incoming.manifest_key
+
+
+def match_companions(training_key: str, sibling_keys: Iterable[str]) -> tuple[str | None, str | None]:
+    """(validation_key, manifest_key) found among the keys listed beside a training file, or None each.
+
+    S3 keys are case-sensitive but users are not: `Data.JSONL` may come with `Data.Validation.jsonl`. An
+    exact conventional name wins; otherwise a name that differs only in letter case is accepted.
+    """
+    validation_key, manifest_key = companion_keys(training_key)
+    listed = list(sibling_keys)
+    return _find_key(validation_key, listed), _find_key(manifest_key, listed)
+
+
+def _find_key(wanted: str, listed: list[str]) -> str | None:
+    if wanted in listed:
+        return wanted
+    folded = wanted.casefold()
+    matches = sorted(key for key in listed if key.casefold() == folded)
+    return matches[0] if matches else None
+
+
+def _split_suffix(file_name: str) -> tuple[ObjectKind, str] | None:
+    lowered = file_name.lower()
+    for suffix, kind in _SUFFIXES:
+        if lowered.endswith(suffix):
+            return kind, file_name[: -len(suffix)]
+    return None
