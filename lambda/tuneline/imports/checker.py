@@ -1,0 +1,73 @@
+"""Check a Hugging Face model folder before Bedrock Custom Model Import: one engine, any folder source.
+
+The import Lambda passes an `S3Folder`, the CLI a `LocalFolder`; both get the same `Report`, whose
+findings name the file and the rule, with `line` always None.
+"""
+
+from __future__ import annotations
+
+from tuneline.findings import Finding, Report
+from tuneline.imports.architectures import MAX_CONTEXT_LENGTH, max_weight_bytes
+from tuneline.imports.model_config import check_config
+from tuneline.imports.shard_index import check_shard_index
+from tuneline.imports.sources import FolderSource, SourceReadError
+from tuneline.imports.tokenizer import check_tokenizer
+from tuneline.imports.weights import ProgressCallback, check_weights
+
+FOLDER = "."
+
+
+def check_model_folder(source: FolderSource, progress: ProgressCallback | None = None) -> Report:
+    """Every rule Bedrock Custom Model Import enforces on a model folder that can be checked upfront."""
+    report = Report()
+    try:
+        files = source.list_files()
+    except SourceReadError as error:
+        report.errors.append(Finding("folder-unreadable", f"cannot list the folder: {error.reason}", file=FOLDER))
+        return report
+    if not files:
+        report.errors.append(
+            Finding(
+                "folder-empty",
+                "the folder holds no files; upload config.json, the tokenizer files and the *.safetensors weights",
+                file=FOLDER,
+            )
+        )
+        return report
+
+    config = check_config(source, files, report)
+    tokenizer_class = check_tokenizer(source, files, report)
+    weights = check_weights(source, files, config.architecture, report, progress)
+    check_shard_index(source, files, weights.weight_files, weights.tensors_by_file, report)
+    _warn_about_subfolders(files, report)
+
+    report.stats = {
+        "architecture": config.architecture_class,
+        "family": config.family,
+        "model_type": config.model_type,
+        "multimodal": bool(config.architecture and config.architecture.multimodal),
+        "context_length": config.context_length,
+        "max_context_length": MAX_CONTEXT_LENGTH,
+        "tokenizer_class": tokenizer_class,
+        "weight_files": len(weights.weight_files),
+        "weight_bytes": weights.weight_bytes,
+        "max_weight_bytes": max_weight_bytes(config.architecture),
+        "tensor_count": weights.tensor_count,
+        "parameter_count": weights.parameter_count,
+        "dtypes": dict(sorted(weights.dtypes.items())),
+        "files": sorted(files),
+    }
+    return report
+
+
+def _warn_about_subfolders(files: dict[str, int], report: Report) -> None:
+    subfolders = sorted({name.split("/", 1)[0] for name in files if "/" in name})
+    if subfolders:
+        report.warnings.append(
+            Finding(
+                "folder-has-subfolders",
+                f"subfolder(s) {', '.join(subfolders)} are not part of a Hugging Face model folder; Bedrock "
+                "reads the files next to config.json: remove the subfolders to keep the import small",
+                file=subfolders[0] + "/",
+            )
+        )

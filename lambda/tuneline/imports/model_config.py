@@ -1,0 +1,210 @@
+"""Rules for `config.json`: supported architecture, context length, no quantized checkpoints."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tuneline.findings import Finding, Report
+from tuneline.imports.architectures import (
+    CONTEXT_LENGTH_KEYS,
+    MAX_CONTEXT_LENGTH,
+    TEXT_SUB_CONFIG_KEYS,
+    Architecture,
+    architecture_for_class,
+    architecture_for_model_type,
+    looks_like_embedding_or_classifier,
+    supported_class_names,
+)
+from tuneline.imports.dtypes import accepted_quant_method
+from tuneline.imports.sources import FolderSource, SourceReadError
+
+CONFIG_FILE = "config.json"
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+# Bedrock documents models trained with transformers 4.51.3; a 5.x config layout is untested there.
+DOCUMENTED_TRANSFORMERS_MAJOR = 4
+
+
+@dataclass(frozen=True)
+class ConfigFacts:
+    """What the rest of the check needs to know from `config.json`."""
+
+    architecture_class: str | None = None
+    model_type: str | None = None
+    architecture: Architecture | None = None
+    context_length: int | None = None
+
+    @property
+    def family(self) -> str | None:
+        return self.architecture.family if self.architecture else None
+
+
+def check_config(source: FolderSource, files: dict[str, int], report: Report) -> ConfigFacts:
+    if CONFIG_FILE not in files:
+        report.errors.append(
+            _finding(
+                "config-missing",
+                "config.json is missing; save the model with save_pretrained() and upload the whole folder",
+            )
+        )
+        return ConfigFacts()
+    try:
+        document = json.loads(source.read_all(CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
+    except SourceReadError as error:
+        report.errors.append(_finding("config-invalid", f"config.json cannot be read: {error.reason}"))
+        return ConfigFacts()
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        report.errors.append(_finding("config-invalid", f"config.json is not valid JSON: {error}"))
+        return ConfigFacts()
+    if not isinstance(document, dict):
+        report.errors.append(_finding("config-invalid", "config.json must be a JSON object"))
+        return ConfigFacts()
+    return evaluate_config(document, report)
+
+
+def evaluate_config(config: dict[str, Any], report: Report) -> ConfigFacts:
+    """Apply every `config.json` rule to an already parsed document."""
+    architecture_class, model_type, architecture = _architecture(config, report)
+    context_length = _context_length(config, architecture, report)
+    _check_quantization(config, architecture, report)
+    _check_transformers_version(config, report)
+    return ConfigFacts(
+        architecture_class=architecture_class,
+        model_type=model_type,
+        architecture=architecture,
+        context_length=context_length,
+    )
+
+
+def _architecture(config: dict[str, Any], report: Report) -> tuple[str | None, str | None, Architecture | None]:
+    classes = config.get("architectures")
+    model_type = config.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        report.errors.append(_finding("config-invalid", "`model_type` must be a string"))
+        model_type = None
+    if classes is not None and not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
+        report.errors.append(_finding("config-invalid", "`architectures` must be a non-empty list of class names"))
+        return None, model_type, None
+
+    by_model_type = architecture_for_model_type(model_type) if model_type else None
+    if not classes:
+        if by_model_type is None:
+            report.errors.append(
+                _finding(
+                    "architecture-unsupported",
+                    f"config.json names no `architectures` and model_type {model_type!r} is not importable; "
+                    f"supported classes: {', '.join(supported_class_names())}",
+                )
+            )
+            return None, model_type, None
+        expected = sorted(by_model_type.class_names)[0]
+        report.warnings.append(
+            _finding(
+                "architectures-missing",
+                f"config.json has no `architectures`; assuming {expected} from model_type {model_type!r}. "
+                f'Add "architectures": ["{expected}"] so the import does not have to guess',
+            )
+        )
+        return expected, model_type, by_model_type
+
+    class_name = classes[0]
+    architecture = architecture_for_class(class_name)
+    if architecture is None:
+        report.errors.append(_finding("architecture-unsupported", _unsupported_message(class_name)))
+        return class_name, model_type, None
+    if model_type is not None and by_model_type is not architecture:
+        report.warnings.append(
+            _finding(
+                "architecture-model-type-mismatch",
+                f"architectures[0] is {class_name} ({architecture.family}) but model_type is {model_type!r}; "
+                f"expected one of {sorted(architecture.model_types)}: check that config.json belongs to "
+                "these weights",
+            )
+        )
+    return class_name, model_type, architecture
+
+
+def _unsupported_message(class_name: str) -> str:
+    reason = (
+        "embedding and classification models are not importable"
+        if looks_like_embedding_or_classifier(class_name)
+        else "Bedrock Custom Model Import does not support this architecture"
+    )
+    return f"architectures[0] is {class_name}: {reason}. Supported classes: {', '.join(supported_class_names())}"
+
+
+def _context_length(config: dict[str, Any], architecture: Architecture | None, report: Report) -> int | None:
+    # A key set to null means "not declared" in Hugging Face configs.
+    declared = [(key, config[key]) for key in CONTEXT_LENGTH_KEYS if config.get(key) is not None]
+    for sub_key in TEXT_SUB_CONFIG_KEYS:
+        sub_config = config.get(sub_key)
+        if isinstance(sub_config, dict):
+            declared += [
+                (f"{sub_key}.{k}", sub_config[k]) for k in CONTEXT_LENGTH_KEYS if sub_config.get(k) is not None
+            ]
+    lengths: list[tuple[str, int]] = []
+    for key, value in declared:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            lengths.append((key, value))
+        else:
+            report.errors.append(_finding("config-invalid", f"`{key}` must be a positive integer, got {value!r}"))
+    if not lengths:
+        # T5 uses relative position buckets and has no hard maximum.
+        if architecture is not None and architecture.family != "Flan-T5":
+            report.warnings.append(
+                _finding(
+                    "context-length-unknown",
+                    f"config.json declares none of {', '.join(CONTEXT_LENGTH_KEYS)}; cannot check the "
+                    f"{MAX_CONTEXT_LENGTH}-token context limit",
+                )
+            )
+        return None
+    # Every declared maximum must respect the limit, so judge the largest.
+    key, length = max(lengths, key=lambda item: item[1])
+    if length > MAX_CONTEXT_LENGTH:
+        report.errors.append(
+            _finding(
+                "context-too-long",
+                f"`{key}` is {length}; Bedrock imports models with at most {MAX_CONTEXT_LENGTH} positions "
+                f"(128K): set it to {MAX_CONTEXT_LENGTH} or less in config.json",
+            )
+        )
+    return length
+
+
+def _check_quantization(config: dict[str, Any], architecture: Architecture | None, report: Report) -> None:
+    quantization = config.get("quantization_config")
+    if quantization is None:
+        return
+    method = quantization.get("quant_method") if isinstance(quantization, dict) else None
+    allowed = accepted_quant_method(architecture.family if architecture else None)
+    if allowed is not None and method == allowed:
+        return
+    report.errors.append(
+        _finding(
+            "config-quantized",
+            f"config.json declares quantization ({method or 'unknown method'}); Bedrock imports FP32/FP16/"
+            "BF16 weights only: merge adapters into the full-precision base model, save it in BF16 or FP16 "
+            "and drop `quantization_config`",
+        )
+    )
+
+
+def _check_transformers_version(config: dict[str, Any], report: Report) -> None:
+    version = config.get("transformers_version")
+    if not isinstance(version, str):
+        return
+    major = version.split(".", 1)[0]
+    if major.isdigit() and int(major) > DOCUMENTED_TRANSFORMERS_MAJOR:
+        report.warnings.append(
+            _finding(
+                "transformers-version-untested",
+                f"saved with transformers {version}; Bedrock documents models saved with transformers 4.51.3. "
+                "If the import fails, load and save the model again with transformers 4.51.x",
+            )
+        )
+
+
+def _finding(rule: str, message: str) -> Finding:
+    return Finding(rule=rule, message=message, file=CONFIG_FILE)

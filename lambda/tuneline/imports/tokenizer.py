@@ -1,0 +1,109 @@
+"""Rules for the tokenizer files Bedrock Custom Model Import needs next to the weights."""
+
+from __future__ import annotations
+
+import json
+
+from tuneline.findings import Finding, Report
+from tuneline.imports.sources import FolderSource, SourceReadError
+
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+# Bedrock lists tokenizer_config.json, tokenizer.json and tokenizer.model, but a fast tokenizer is
+# saved as tokenizer.json only and a slow SentencePiece one as tokenizer.model only; either one,
+# together with tokenizer_config.json, is a complete Hugging Face tokenizer.
+TOKENIZER_VOCAB_FILES = ("tokenizer.json", "tokenizer.model")
+CHAT_TEMPLATE_FILE = "chat_template.jinja"
+MAX_TOKENIZER_CONFIG_BYTES = 32 * 1024 * 1024
+_BASE_TOKENIZER_CLASSES = ("T5", "Llama", "CodeLlama", "GPT2", "GPTNeoX", "PreTrained", "Qwen2")
+SUPPORTED_TOKENIZER_CLASSES = frozenset(
+    f"{base}Tokenizer{suffix}" for base in _BASE_TOKENIZER_CLASSES for suffix in ("", "Fast")
+)
+
+
+def check_tokenizer(source: FolderSource, files: dict[str, int], report: Report) -> str | None:
+    """Check presence and readability; returns `tokenizer_class` when the config names one."""
+    _check_vocabulary_files(source, files, report)
+    if TOKENIZER_CONFIG_FILE not in files:
+        report.errors.append(
+            _finding(
+                "tokenizer-missing",
+                "tokenizer_config.json is missing; save the tokenizer with tokenizer.save_pretrained() into "
+                "the model folder",
+            )
+        )
+        return None
+    try:
+        document = json.loads(source.read_all(TOKENIZER_CONFIG_FILE, MAX_TOKENIZER_CONFIG_BYTES).decode("utf-8"))
+    except SourceReadError as error:
+        report.errors.append(_finding("tokenizer-config-invalid", f"cannot be read: {error.reason}"))
+        return None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        report.errors.append(_finding("tokenizer-config-invalid", f"not valid JSON: {error}"))
+        return None
+    if not isinstance(document, dict):
+        report.errors.append(_finding("tokenizer-config-invalid", "must be a JSON object"))
+        return None
+    if not document.get("chat_template") and CHAT_TEMPLATE_FILE not in files:
+        report.warnings.append(
+            _finding(
+                "chat-template-missing",
+                "no chat template (`chat_template` in tokenizer_config.json or chat_template.jinja); "
+                "fine for a base model, but chat requests to the imported model will not be formatted: "
+                "save the tokenizer of the instruct model you fine-tuned",
+            )
+        )
+    tokenizer_class = document.get("tokenizer_class")
+    if tokenizer_class is None:
+        return None
+    if not isinstance(tokenizer_class, str) or tokenizer_class not in SUPPORTED_TOKENIZER_CLASSES:
+        report.errors.append(
+            _finding(
+                "tokenizer-unsupported",
+                f"tokenizer_class {tokenizer_class!r} is not supported; Bedrock supports "
+                f"{', '.join(sorted(SUPPORTED_TOKENIZER_CLASSES))}",
+            )
+        )
+        return None
+    return tokenizer_class
+
+
+def _check_vocabulary_files(source: FolderSource, files: dict[str, int], report: Report) -> None:
+    present = [name for name in TOKENIZER_VOCAB_FILES if name in files]
+    if not present:
+        report.errors.append(
+            Finding(
+                rule="tokenizer-missing",
+                message="neither tokenizer.json nor tokenizer.model is present; save the tokenizer with "
+                "tokenizer.save_pretrained() into the model folder",
+                file=" or ".join(TOKENIZER_VOCAB_FILES),
+            )
+        )
+        return
+    for name in present:
+        if files[name] == 0:
+            report.errors.append(
+                Finding(rule="tokenizer-invalid", message="the file is empty; upload it again", file=name)
+            )
+    if "tokenizer.json" in present and files["tokenizer.json"] > 0:
+        _check_json_start(source, "tokenizer.json", report)
+
+
+def _check_json_start(source: FolderSource, name: str, report: Report) -> None:
+    # tokenizer.json can be tens of megabytes; its first bytes are enough to catch a wrong file.
+    try:
+        head = source.read_bytes(name, 0, 64)
+    except SourceReadError as error:
+        report.errors.append(Finding(rule="tokenizer-invalid", message=f"cannot be read: {error.reason}", file=name))
+        return
+    if not head.lstrip().startswith(b"{"):
+        report.errors.append(
+            Finding(
+                rule="tokenizer-invalid",
+                message="does not start like a JSON object; save the tokenizer again with save_pretrained()",
+                file=name,
+            )
+        )
+
+
+def _finding(rule: str, message: str) -> Finding:
+    return Finding(rule=rule, message=message, file=TOKENIZER_CONFIG_FILE)

@@ -1,0 +1,181 @@
+"""Rules for the `*.safetensors` weight files: readable headers, accepted dtypes, total size."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tuneline.findings import Finding, Report
+from tuneline.imports.architectures import GIGABYTE, Architecture, max_weight_bytes
+from tuneline.imports.dtypes import ACCEPTED_DTYPES, is_accepted, parameters_in
+from tuneline.imports.safetensors_header import (
+    LENGTH_PREFIX_BYTES,
+    HeaderError,
+    SafetensorsHeader,
+    layout_problems,
+    parse_header,
+    parse_header_length,
+)
+from tuneline.imports.sources import FolderSource, SourceReadError
+
+WEIGHTS_SUFFIX = ".safetensors"
+# Formats Bedrock does not import; named in the finding so the fix is obvious.
+OTHER_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack")
+ALL_WEIGHT_FILES = "*.safetensors"
+
+# Called before each weight file is read: (files done, files in total, file name).
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class WeightsSummary:
+    weight_files: list[str] = field(default_factory=list)
+    weight_bytes: int = 0
+    tensor_count: int = 0
+    parameter_count: int = 0
+    dtypes: Counter[str] = field(default_factory=Counter)
+    # Tensor names per weight file whose header could be read; the shard index is checked against it.
+    tensors_by_file: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def top_level_weight_files(files: dict[str, int]) -> list[str]:
+    return sorted(name for name in files if name.endswith(WEIGHTS_SUFFIX) and "/" not in name)
+
+
+def check_weights(
+    source: FolderSource,
+    files: dict[str, int],
+    architecture: Architecture | None,
+    report: Report,
+    progress: ProgressCallback | None = None,
+) -> WeightsSummary:
+    summary = WeightsSummary(weight_files=top_level_weight_files(files))
+    if not summary.weight_files:
+        report.errors.append(Finding("weights-missing", _missing_weights_message(files), file=ALL_WEIGHT_FILES))
+        return summary
+    summary.weight_bytes = sum(files[name] for name in summary.weight_files)
+    family = architecture.family if architecture else None
+    seen_in: dict[str, str] = {}
+    for done, name in enumerate(summary.weight_files):
+        if progress is not None:
+            progress(done, len(summary.weight_files), name)
+        header = _read_checked_header(source, name, files[name], report)
+        if header is None:
+            continue
+        summary.tensors_by_file[name] = frozenset(t.name for t in header.tensors)
+        _check_dtypes(name, header, family, report)
+        _check_duplicates(name, header, seen_in, report)
+        summary.tensor_count += len(header.tensors)
+        summary.dtypes.update(t.dtype for t in header.tensors)
+        summary.parameter_count += sum(parameters_in(t.name, t.dtype, t.element_count, family) for t in header.tensors)
+    if progress is not None:
+        progress(len(summary.weight_files), len(summary.weight_files), "")
+    _check_total_size(summary.weight_bytes, architecture, report)
+    _warn_about_other_formats(files, report)
+    return summary
+
+
+def read_header(source: FolderSource, name: str, size: int) -> SafetensorsHeader:
+    """Two ranged reads: the 8-byte length, then exactly the JSON header. Never the tensor data."""
+    length = parse_header_length(source.read_bytes(name, 0, LENGTH_PREFIX_BYTES), size)
+    raw = source.read_bytes(name, LENGTH_PREFIX_BYTES, LENGTH_PREFIX_BYTES + length)
+    if len(raw) < length:
+        raise HeaderError(
+            "safetensors-header-corrupt",
+            f"the file ended after {len(raw)} of {length} header bytes; it changed or is truncated: upload it again",
+        )
+    return parse_header(raw, length)
+
+
+def _read_checked_header(source: FolderSource, name: str, size: int, report: Report) -> SafetensorsHeader | None:
+    try:
+        header = read_header(source, name, size)
+    except HeaderError as error:
+        report.errors.append(Finding(error.rule, error.message, file=name))
+        return None
+    except SourceReadError as error:
+        report.errors.append(Finding("file-unreadable", f"cannot be read: {error.reason}", file=name))
+        return None
+    for problem in layout_problems(header, size):
+        report.errors.append(Finding(problem.rule, problem.message, file=name))
+    if not header.tensors:
+        report.warnings.append(
+            Finding("safetensors-empty", "holds no tensors; remove it or export the model again", file=name)
+        )
+    return header
+
+
+def _check_dtypes(name: str, header: SafetensorsHeader, family: str | None, report: Report) -> None:
+    rejected = [t for t in header.tensors if not is_accepted(t.dtype, t.name, family)]
+    if not rejected:
+        return
+    dtypes = ", ".join(sorted({t.dtype for t in rejected}))
+    accepted = ", ".join(sorted(ACCEPTED_DTYPES))
+    report.errors.append(
+        Finding(
+            "safetensors-dtype-unsupported",
+            f"{len(rejected)} tensor(s) stored as {dtypes} (e.g. `{rejected[0].name}`); Bedrock imports "
+            f"{accepted} weights, not quantized ones (int8, 4-bit, FP8, GPTQ, AWQ): merge adapters into the "
+            "full-precision base model and save it in BF16 or FP16",
+            file=name,
+        )
+    )
+
+
+def _check_duplicates(name: str, header: SafetensorsHeader, seen_in: dict[str, str], report: Report) -> None:
+    duplicates = [t.name for t in header.tensors if t.name in seen_in]
+    if duplicates:
+        report.errors.append(
+            Finding(
+                "safetensors-tensor-duplicate",
+                f"{len(duplicates)} tensor(s) also stored in another file (e.g. `{duplicates[0]}` in "
+                f"{seen_in[duplicates[0]]}); remove the extra copy of the weights from the folder",
+                file=name,
+            )
+        )
+    for tensor in header.tensors:
+        seen_in.setdefault(tensor.name, name)
+
+
+def _check_total_size(weight_bytes: int, architecture: Architecture | None, report: Report) -> None:
+    limit = max_weight_bytes(architecture)
+    if weight_bytes < limit:
+        return
+    kind = "multimodal" if architecture is not None and architecture.multimodal else "text"
+    report.errors.append(
+        Finding(
+            "weights-too-large",
+            f"the weights total {weight_bytes / GIGABYTE:.1f} GB; Bedrock imports {kind} models below "
+            f"{limit // GIGABYTE} GB: import a smaller model or remove extra weight files",
+            file=ALL_WEIGHT_FILES,
+        )
+    )
+
+
+def _missing_weights_message(files: dict[str, int]) -> str:
+    nested = sorted(name for name in files if name.endswith(WEIGHTS_SUFFIX))
+    if nested:
+        return (
+            f"no .safetensors file at the top of the folder (found {nested[0]}); move the weights next to config.json"
+        )
+    other = sorted(name for name in files if name.endswith(OTHER_WEIGHT_SUFFIXES))
+    if other:
+        return (
+            f"no .safetensors weights, only {other[0]}; Bedrock imports safetensors only: save the model with "
+            "save_pretrained(safe_serialization=True)"
+        )
+    return "no .safetensors weights; save the model with save_pretrained() and upload the weight files"
+
+
+def _warn_about_other_formats(files: dict[str, int], report: Report) -> None:
+    other = sorted(name for name in files if name.endswith(OTHER_WEIGHT_SUFFIXES))
+    if other:
+        report.warnings.append(
+            Finding(
+                "weights-other-format",
+                f"{len(other)} file(s) in other weight or checkpoint formats (e.g. {other[0]}) are not used "
+                "by the import; remove them to keep the upload small",
+                file=other[0],
+            )
+        )
