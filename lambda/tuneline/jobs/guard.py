@@ -1,0 +1,63 @@
+"""Guards that run before a job is created: the estimated cost against the budget, and the profile's
+concurrency limit. Both raise named errors the workflow catches (budget) or retries with backoff (concurrency).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tuneline.errors import BudgetExceeded, ConcurrencyLimitReached
+from tuneline.jobs.naming import profile_of_job_name
+
+if TYPE_CHECKING:
+    from tuneline.datasets.cost import CostEstimate
+
+
+def check_budget(plan_state: Mapping[str, Any], training_tokens: int) -> CostEstimate:
+    """The cost estimate for a planned job; raises BudgetExceeded when it is above the plan's budget."""
+    from tuneline.datasets.cost import estimate_cost
+    from tuneline.datasets.models import resolve_model
+
+    rules = resolve_model(plan_state["baseModelIdentifier"])
+    estimate = estimate_cost(
+        rules,
+        training_tokens,
+        plan_state.get("hyperParameters") or {},
+        plan_state.get("pricePer1kTokensUsd"),
+    )
+    budget = float(plan_state["budgetUsd"])
+    if estimate.usd > budget:
+        epochs_hint = (
+            f", lower {rules.epochs_hyperparameter} (now {estimate.epochs})" if rules.epochs_hyperparameter else ""
+        )
+        raise BudgetExceeded(
+            f"Estimated training cost ${estimate.usd:,.2f} is above the budget of ${budget:,.2f} for job "
+            f"{plan_state['jobName']} (profile {plan_state['profile']}): {estimate.tokens:,} tokens x "
+            f"{estimate.epochs} epoch(s) at ${estimate.price_per_1k_tokens_usd:g} per 1,000 tokens "
+            f"({estimate.price_source}). Nothing was started. To run it, raise budgetUsd in the profile"
+            f"{epochs_hint}, or train on a smaller dataset."
+        )
+    return estimate
+
+
+def count_running_jobs(running_job_names: Iterable[str], profile: str) -> int:
+    """How many of the running jobs belong to `profile` (exact match on the name's profile part)."""
+    return sum(1 for name in running_job_names if profile_of_job_name(name) == profile)
+
+
+def check_concurrency(
+    running_job_names: list[str], profile: str, limit: int, *, own_job_name: str | None = None
+) -> None:
+    """Raise ConcurrencyLimitReached when `profile` already runs `limit` jobs (the workflow retries later).
+
+    `own_job_name` is left out of the count: when a job was already created for this plan (a re-run of the
+    same execution), it must not queue behind itself.
+    """
+    others = [name for name in running_job_names if name != own_job_name]
+    running = count_running_jobs(others, profile)
+    if running >= limit:
+        raise ConcurrencyLimitReached(
+            f"Profile {profile} already runs {running} job(s), its limit is {limit}. The job waits and retries "
+            "automatically; raise concurrency in the profile to run more at once."
+        )
