@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Tuneline CDK app: reads the one typed configuration from cdk.json context and builds the stack.
+
+cdk-nag's AwsSolutions pack runs in every synth; an unacknowledged finding stops the synth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+# The runtime package lives in lambda/ (it is also the Lambda asset); make it importable without an install.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lambda"))
+
+from stacks.config import load_config  # noqa: E402
+from stacks.tuneline_stack import TunelineStack  # noqa: E402
+from tuneline.profiles import ConfigError  # noqa: E402
+
+STACK_NAME = "Tuneline"
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context block of cdk.json, for synths that do not go through the CDK CLI (tests, the emulator)."""
+    return dict(json.loads(CDK_JSON.read_text())["context"])
+
+
+def build_app(*, context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+    """Build the app. Under the CDK CLI the context comes from the CLI; otherwise from `context` or cdk.json."""
+    if context is None and "CDK_CONTEXT_JSON" not in os.environ:
+        context = cdk_json_context()
+    app = cdk.App(context=context, outdir=outdir)
+    try:
+        config = load_config(app.node.try_get_context("tuneline"))
+    except ConfigError as error:
+        raise SystemExit(f"Tuneline configuration error in cdk.json context, {error}") from None
+    TunelineStack(
+        app,
+        STACK_NAME,
+        config=config,
+        description="Tuneline: S3 datasets -> validated Amazon Bedrock custom models, with alerts",
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+if __name__ == "__main__":
+    build_app().synth()

@@ -1,0 +1,80 @@
+"""The one typed configuration of a Tuneline deployment, read from cdk.json context in app.py only.
+
+Constructs receive these objects; none of them reads context or environment variables. Job profiles are parsed
+by `tuneline.profiles`, the same code the Lambdas use, so synth and run time agree on what a profile means.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tuneline.profiles import ConfigError, Profile, parse_profiles
+
+NETWORK_MODES = ("create", "none")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TOP_LEVEL_KEYS = {
+    "alertEmails",
+    "network",
+    "profiles",
+    "workflowTimeoutHours",
+    "quotaWaitHours",
+    "retainData",
+    "janitorScheduleMinutes",
+}
+
+
+@dataclass(frozen=True)
+class TunelineConfig:
+    alert_emails: tuple[str, ...]
+    network: str
+    profiles: Mapping[str, Profile]
+    # A customization job can run for a day or more (Claude Haiku: hours); the workflow must outlive it.
+    workflow_timeout_hours: int = 72
+    # Total time a job may wait in the queue for a free Bedrock job slot before the execution gives up.
+    quota_wait_hours: int = 24
+    retain_data: bool = True
+    janitor_schedule_minutes: int = 15
+
+
+def load_config(context: Any, key: str = "tuneline") -> TunelineConfig:
+    """Turn the `tuneline` context object into a TunelineConfig, or raise ConfigError naming the bad key."""
+    if not isinstance(context, Mapping):
+        raise ConfigError(key, 'is missing from cdk.json "context" (see README, Configuration)')
+    for name in context:
+        if name not in _TOP_LEVEL_KEYS:
+            raise ConfigError(f"{key}.{name}", f"unknown setting; allowed: {', '.join(sorted(_TOP_LEVEL_KEYS))}")
+
+    emails = context.get("alertEmails", [])
+    if not isinstance(emails, list) or not all(isinstance(e, str) and _EMAIL.match(e) for e in emails):
+        raise ConfigError(f"{key}.alertEmails", 'must be a list of e-mail addresses, e.g. ["ml-team@example.com"]')
+
+    network = context.get("network", "create")
+    if network not in NETWORK_MODES:
+        raise ConfigError(f"{key}.network", f"{network!r} is not one of {', '.join(NETWORK_MODES)}")
+
+    return TunelineConfig(
+        alert_emails=tuple(emails),
+        network=network,
+        profiles=parse_profiles(context.get("profiles"), f"{key}.profiles"),
+        workflow_timeout_hours=_whole(context, "workflowTimeoutHours", 72, 1, 24 * 14, key),
+        quota_wait_hours=_whole(context, "quotaWaitHours", 24, 1, 24 * 7, key),
+        retain_data=_flag(context, "retainData", True, key),
+        janitor_schedule_minutes=_whole(context, "janitorScheduleMinutes", 15, 5, 60, key),
+    )
+
+
+def _whole(context: Mapping[str, Any], name: str, default: int, low: int, high: int, key: str) -> int:
+    value = context.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{key}.{name}", f"must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _flag(context: Mapping[str, Any], name: str, default: bool, key: str) -> bool:
+    value = context.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}.{name}", f"must be true or false, got {value!r}")
+    return value

@@ -1,0 +1,92 @@
+"""The alert topic and the EventBridge rules that turn Bedrock and Step Functions events into readable alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from stacks import constants
+
+# Terminal statuses of a customization job (BEDROCK.md §5: the field is detail.jobStatus, not detail.status).
+BEDROCK_JOB_STATUSES = ("Completed", "Failed", "Stopped")
+# FAILED is left out on purpose: every task in the workflows catches its errors and sends a detailed alert
+# before failing, so a FAILED rule would only repeat it. Timeouts and aborts bypass Catch, so they come from here.
+UNCAUGHT_EXECUTION_STATUSES = ("TIMED_OUT", "ABORTED")
+
+
+class Alerts(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, emails: Sequence[str]) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(
+            self,
+            "AlertTopic",
+            display_name="Tuneline alerts",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        for email in emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+        bedrock_rule = events.Rule(
+            self,
+            "BedrockJobStateRule",
+            description="Tuneline: Bedrock customization job state changes -> alert topic",
+            event_pattern=bedrock_job_event_pattern(),
+        )
+        detail = events.EventField.from_path
+        bedrock_rule.add_target(
+            targets.SnsTopic(
+                self.topic,
+                message=events.RuleTargetInput.from_multiline_text(
+                    f"Bedrock customization job {detail('$.detail.jobName')} is {detail('$.detail.jobStatus')}.\n"
+                    f"Model: {detail('$.detail.outputModelName')}\n"
+                    f"Message from Bedrock: {detail('$.detail.failureMessage')}\n"
+                    f"Job ARN: {detail('$.detail.jobArn')}"
+                ),
+            )
+        )
+
+    def alert_on_uncaught_execution_end(self, state_machines: Sequence[sfn.IStateMachine]) -> None:
+        rule = events.Rule(
+            self,
+            "ExecutionStatusRule",
+            description="Tuneline: workflow executions that time out or are aborted -> alert topic",
+            event_pattern=execution_event_pattern([m.state_machine_arn for m in state_machines]),
+        )
+        detail = events.EventField.from_path
+        rule.add_target(
+            targets.SnsTopic(
+                self.topic,
+                message=events.RuleTargetInput.from_multiline_text(
+                    f"Tuneline workflow execution {detail('$.detail.name')} ended as {detail('$.detail.status')}.\n"
+                    "Nothing more will happen for this dataset. Start it again by uploading the file again.\n"
+                    f"Execution ARN: {detail('$.detail.executionArn')}"
+                ),
+            )
+        )
+
+
+def bedrock_job_event_pattern() -> events.EventPattern:
+    return events.EventPattern(
+        source=["aws.bedrock"],
+        detail_type=["Model Customization Job State Change"],
+        detail={
+            "jobStatus": list(BEDROCK_JOB_STATUSES),
+            "jobName": [{"prefix": constants.JOB_NAME_PREFIX}],
+        },
+    )
+
+
+def execution_event_pattern(state_machine_arns: Sequence[str]) -> events.EventPattern:
+    return events.EventPattern(
+        source=["aws.states"],
+        detail_type=["Step Functions Execution Status Change"],
+        detail={"status": list(UNCAUGHT_EXECUTION_STATUSES), "stateMachineArn": list(state_machine_arns)},
+    )

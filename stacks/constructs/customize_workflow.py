@@ -1,0 +1,286 @@
+"""The customize state machine: plan, validate, guard, train (.sync), summarize, notify; any failure alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from stacks.constructs.bedrock_role import bedrock_arn
+from stacks.nag import acknowledge_wildcards
+from stacks.constructs.workflow_parts import (
+    BEDROCK_QUOTA_ERROR,
+    BEDROCK_TRANSIENT_ERRORS,
+    add_queue_retry,
+    add_transient_retry,
+    lambda_step,
+)
+
+# The optimized integration that waits for the job to finish. The L2 task renders it without `.sync`
+# (DESIGN.md, Toolchain facts), so the state is written out here and tests check the rendered Resource.
+CREATE_JOB_SYNC_RESOURCE = f"arn:{Aws.PARTITION}:states:::bedrock:createModelCustomizationJob.sync"
+ERRORS_ALL = ["States.ALL"]
+
+
+@dataclass(frozen=True)
+class CustomizeFunctions:
+    plan: lambda_.IFunction
+    validate: lambda_.IFunction
+    guard: lambda_.IFunction
+    summarize: lambda_.IFunction
+    notify: lambda_.IFunction
+
+
+@dataclass(frozen=True)
+class JobNetwork:
+    subnets: Sequence[ec2.ISubnet]
+    security_group: ec2.ISecurityGroup
+
+
+class CustomizeWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: CustomizeFunctions,
+        bedrock_role: iam.IRole,
+        key: kms.IKey,
+        base_model_ids: Sequence[str],
+        job_network: JobNetwork | None,
+        timeout: Duration,
+        quota_wait_hours: int,
+        serve: Callable[[Construct], tuple[sfn.IChainable, sfn.INextable]] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._functions = functions
+        self._quota_wait_hours = quota_wait_hours
+
+        notify_failure = lambda_step(
+            self,
+            "Notify failure",
+            functions.notify,
+            payload={"kind": "failed", "state.$": "$"},
+            result_path=sfn.JsonPath.DISCARD,
+            comment="Alert with what failed, why, and what to do",
+        )
+        job_failed = sfn.Fail(self, "Job failed", comment="The failure alert has been sent")
+        # If even the alert cannot be sent, fail anyway: the Lambda-errors alarm reports the notifier.
+        notify_failure.add_catch(job_failed, errors=ERRORS_ALL, result_path="$.alertError")
+        notify_failure.next(job_failed)
+
+        def caught(task: Any) -> Any:
+            task.add_catch(notify_failure, errors=ERRORS_ALL, result_path="$.error")
+            return task
+
+        plan = caught(
+            lambda_step(
+                self,
+                "Plan job",
+                functions.plan,
+                result_path="$.plan",
+                comment="Profile + optional manifest -> names, hyperparameters and S3 paths",
+            )
+        )
+        validate = caught(
+            lambda_step(
+                self,
+                "Validate dataset",
+                functions.validate,
+                payload={"plan.$": "$.plan"},
+                result_path="$.validation",
+                comment="Check every record against the model's rules; stage an immutable copy",
+            )
+        )
+        guard = caught(
+            lambda_step(
+                self,
+                "Check budget and capacity",
+                functions.guard,
+                payload={"plan.$": "$.plan", "validation.$": "$.validation"},
+                result_path="$.guard",
+                comment="Estimated cost within budget; the profile has a free job slot",
+            )
+        )
+        # A full profile waits here: ConcurrencyLimitReached is retried with long, bounded backoff.
+        add_queue_retry(guard, ["ConcurrencyLimitReached"], quota_wait_hours)
+        announce = caught(
+            lambda_step(
+                self,
+                "Notify job starting",
+                functions.notify,
+                payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
+                result_path=sfn.JsonPath.DISCARD,
+                comment="Alert: dataset accepted, job starting, estimated cost",
+            )
+        )
+
+        request = self._job_request(bedrock_role, key, job_network)
+        create_states = {
+            "distillation": self._create_job_state(
+                "Create distillation job",
+                {**request, "CustomizationConfig": _distillation_config()},
+            ),
+            "with_validation": self._create_job_state(
+                "Create customization job with validation data",
+                {**request, "ValidationDataConfig": {"Validators": [{"S3Uri.$": "$.plan.validationDataUri"}]}},
+            ),
+            "training_only": self._create_job_state("Create customization job", request),
+        }
+        for state in create_states.values():
+            caught(state)
+
+        summarize = caught(
+            lambda_step(
+                self,
+                "Summarize metrics",
+                functions.summarize,
+                payload={"plan.$": "$.plan", "job.$": "$.job"},
+                result_path="$.metrics",
+                comment="Parse the training and validation metrics Bedrock wrote; write reports/<job>/summary.json",
+            )
+        )
+        notify_done = caught(
+            lambda_step(
+                self,
+                "Notify job completed",
+                functions.notify,
+                payload={"kind": "completed", "state.$": "$"},
+                result_path=sfn.JsonPath.DISCARD,
+                comment="Alert with the loss summary and the custom model ARN",
+            )
+        )
+        done = sfn.Succeed(self, "Done")
+
+        after_summary: sfn.IChainable = notify_done
+        if serve is not None:
+            serve_start, serve_end = serve(self)
+            serve_end.next(notify_done)
+            after_summary = serve_start
+
+        choose = (
+            sfn.Choice(self, "Choose job request")
+            .when(sfn.Condition.boolean_equals("$.plan.isDistillation", True), create_states["distillation"])
+            .when(sfn.Condition.boolean_equals("$.plan.hasValidation", True), create_states["with_validation"])
+            .otherwise(create_states["training_only"])
+        )
+        for state in create_states.values():
+            state.next(summarize)
+        summarize.next(after_summary)
+        notify_done.next(done)
+
+        definition = plan.next(validate).next(guard).next(announce).next(choose)
+
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment="Tuneline: dataset in S3 -> validated Bedrock customization job -> metrics -> alerts",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        self._grant_bedrock(bedrock_role, base_model_ids)
+        role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
+        acknowledge_wildcards(
+            role_policy or self.state_machine,
+            ["*", bedrock_arn("custom-model/*"), bedrock_arn("model-customization-job/*")]
+            + [f"{getattr(fn, 'function_arn')}:*" for fn in vars(functions).values()],
+            "X-Ray and log delivery support no resource-level permissions; Bedrock job and model names are "
+            "chosen per execution; invoking a function's versions needs `<function ARN>:*`.",
+        )
+
+    def _job_request(self, bedrock_role: iam.IRole, key: kms.IKey, job_network: JobNetwork | None) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "JobName.$": "$.plan.jobName",
+            "CustomModelName.$": "$.plan.customModelName",
+            "ClientRequestToken.$": "$.plan.clientRequestToken",
+            "RoleArn": bedrock_role.role_arn,
+            "BaseModelIdentifier.$": "$.plan.baseModelIdentifier",
+            "CustomizationType.$": "$.plan.customizationType",
+            "HyperParameters.$": "$.plan.hyperParameters",
+            "TrainingDataConfig": {"S3Uri.$": "$.plan.trainingDataUri"},
+            "OutputDataConfig": {"S3Uri.$": "$.plan.outputDataUri"},
+            "CustomModelKmsKeyId": key.key_arn,
+            "JobTags.$": "$.plan.jobTags",
+            "CustomModelTags.$": "$.plan.jobTags",
+        }
+        if job_network is not None:
+            request["VpcConfig"] = {
+                "SubnetIds": [s.subnet_id for s in job_network.subnets],
+                "SecurityGroupIds": [job_network.security_group.security_group_id],
+            }
+        return request
+
+    def _create_job_state(self, name: str, parameters: Mapping[str, Any]) -> sfn.CustomState:
+        state = sfn.CustomState(
+            self,
+            name,
+            state_json={
+                "Type": "Task",
+                "Comment": "Start the Bedrock job and wait for it to finish (.sync)",
+                "Resource": CREATE_JOB_SYNC_RESOURCE,
+                "Parameters": dict(parameters),
+                "ResultPath": "$.job",
+            },
+        )
+        add_transient_retry(state, BEDROCK_TRANSIENT_ERRORS)
+        # Bedrock caps concurrent jobs per account; wait in line instead of failing (bounded in total).
+        add_queue_retry(state, [BEDROCK_QUOTA_ERROR], self._quota_wait_hours)
+        return state
+
+    def _grant_bedrock(self, bedrock_role: iam.IRole, base_model_ids: Sequence[str]) -> None:
+        role = self.state_machine.role
+        foundation_models = [
+            f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/{model_id}" for model_id in base_model_ids
+        ]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="CreateCustomizationJobs",
+                actions=["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
+                resources=[
+                    *foundation_models,
+                    bedrock_arn("custom-model/*"),
+                    bedrock_arn("model-customization-job/*"),
+                ],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="WaitForCustomizationJobs",  # what `.sync` polls with, and stops on abort
+                actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"],
+                resources=[bedrock_arn("model-customization-job/*")],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PassBedrockJobRole",
+                actions=["iam:PassRole"],
+                resources=[bedrock_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+            )
+        )
+
+
+def _distillation_config() -> dict[str, Any]:
+    return {
+        "DistillationConfig": {
+            "TeacherModelConfig": {
+                "TeacherModelIdentifier.$": "$.plan.teacherModelIdentifier",
+                "MaxResponseLengthForInference.$": "$.plan.maxResponseLengthForInference",
+            }
+        }
+    }

@@ -1,0 +1,84 @@
+"""One factory for every Tuneline Lambda: one code asset (the `tuneline` package), one set of defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Size
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks import constants
+from stacks.nag import acknowledge
+
+# Lambda packages only the runtime package; tests, caches and build leftovers stay out of the asset.
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.mypy_cache", "**/.pytest_cache"]
+
+
+@dataclass(frozen=True)
+class FunctionDefaults:
+    environment: Mapping[str, str]
+    vpc: ec2.IVpc | None = None
+    subnets: ec2.SubnetSelection | None = None
+    security_group: ec2.ISecurityGroup | None = None
+
+
+class Functions(Construct):
+    """Creates functions on demand; keeps the shared asset so it is uploaded once."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, defaults: FunctionDefaults) -> None:
+        super().__init__(scope, construct_id)
+        self._defaults = defaults
+        self._code = lambda_.Code.from_asset(constants.LAMBDA_CODE_DIR, exclude=ASSET_EXCLUDES)
+        self.all: list[lambda_.Function] = []
+
+    def create(
+        self,
+        construct_id: str,
+        *,
+        handler_module: str,
+        description: str,
+        environment: Mapping[str, str] | None = None,
+        timeout: Duration | None = None,
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=logs.RetentionDays.THREE_MONTHS)
+        function = lambda_.Function(
+            self,
+            construct_id,
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            code=self._code,
+            handler=f"tuneline.handlers.{handler_module}.handler",
+            memory_size=constants.LAMBDA_MEMORY_MB,
+            ephemeral_storage_size=Size.mebibytes(constants.LAMBDA_EPHEMERAL_STORAGE_MB),
+            timeout=timeout or Duration.minutes(constants.LAMBDA_TIMEOUT_MINUTES),
+            environment={**self._defaults.environment, **(environment or {})},
+            # Native JSON logs: structured logging without shipping a logging library in the asset.
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            vpc=self._defaults.vpc,
+            vpc_subnets=self._defaults.subnets,
+            security_groups=[self._defaults.security_group] if self._defaults.security_group else None,
+        )
+        self.all.append(function)
+        acknowledge(
+            function,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "AWS-managed policy that only lets the function write its own CloudWatch logs.",
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
+            "AWS-managed policy that only lets Lambda manage the function's ENIs in the Tuneline VPC.",
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+        )
+        return function

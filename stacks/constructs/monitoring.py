@@ -1,0 +1,36 @@
+"""Alarms that page the alert topic when a Tuneline function keeps failing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+
+class Monitoring(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, functions: Sequence[lambda_.Function], topic: sns.ITopic
+    ) -> None:
+        super().__init__(scope, construct_id)
+        action = cw_actions.SnsAction(topic)
+        for function in functions:
+            name = function.node.id
+            alarm = cloudwatch.Alarm(
+                self,
+                f"{name}Errors",
+                alarm_description=(
+                    f"Tuneline: the {name} function raised unhandled errors. "
+                    "Its CloudWatch log group has the stack traces."
+                ),
+                metric=function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(action)

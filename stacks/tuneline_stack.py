@@ -1,0 +1,195 @@
+"""The Tuneline stack: composes the constructs and makes the grants between them."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks import constants
+from stacks.config import TunelineConfig
+from stacks.constructs.alerts import Alerts
+from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
+from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWorkflow, JobNetwork
+from stacks.constructs.functions import FunctionDefaults, Functions
+from stacks.constructs.intake import Intake
+from stacks.constructs.monitoring import Monitoring
+from stacks.constructs.network import Network
+from stacks.constructs.storage import Storage
+from stacks.nag import acknowledge_wildcards
+from tuneline.profiles import profiles_to_json
+
+
+class TunelineStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: TunelineConfig, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        storage = Storage(self, "Storage", retain_data=config.retain_data)
+        alerts = Alerts(self, "Alerts", key=storage.key, emails=config.alert_emails)
+        # EventBridge publishes to the encrypted topic and CloudWatch alarms notify it.
+        storage.allow_service_to_use_key("events.amazonaws.com")
+        storage.allow_service_to_use_key("cloudwatch.amazonaws.com")
+
+        network = Network(self, "Network") if config.network == "create" else None
+        job_network = (
+            JobNetwork(subnets=network.vpc.isolated_subnets, security_group=network.security_group) if network else None
+        )
+
+        bedrock_role = BedrockJobRole(
+            self,
+            "BedrockJobRole",
+            bucket=storage.data_bucket,
+            key=storage.key,
+            vpc_subnets=list(network.vpc.isolated_subnets) if network else None,
+            security_group=network.security_group if network else None,
+        )
+        teachers = sorted({p.teacher_model for p in config.profiles.values() if p.teacher_model})
+        if teachers:
+            # A cross-Region inference profile invokes the model in each of its Regions (BEDROCK.md §9).
+            teacher_resources = [_teacher_arn(t) for t in teachers] + [
+                f"arn:{Aws.PARTITION}:bedrock:*::foundation-model/{_model_id_of(t)}" for t in teachers
+            ]
+            bedrock_role.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="InvokeDistillationTeachers", actions=["bedrock:InvokeModel"], resources=teacher_resources
+                )
+            )
+            acknowledge_wildcards(
+                bedrock_role.role,
+                teacher_resources,
+                "The teacher's inference profile routes to the same model in several Regions; the model is named.",
+            )
+
+        functions = Functions(
+            self,
+            "Functions",
+            defaults=FunctionDefaults(
+                environment={
+                    "DATA_BUCKET": storage.data_bucket.bucket_name,
+                    "ALERT_TOPIC_ARN": alerts.topic.topic_arn,
+                    "PROFILES": profiles_to_json(config.profiles),
+                },
+                vpc=network.vpc if network else None,
+                subnets=network.subnets if network else None,
+                security_group=network.security_group if network else None,
+            ),
+        )
+        intake_fn = functions.create(
+            "Intake",
+            handler_module="intake",
+            description="Start one workflow per upload",
+            timeout=Duration.minutes(1),
+        )
+        plan_fn = functions.create("Plan", handler_module="plan", description="Plan a customization job")
+        validate_fn = functions.create("Validate", handler_module="validate", description="Validate and stage data")
+        guard_fn = functions.create("Guard", handler_module="guard", description="Budget and capacity check")
+        summarize_fn = functions.create("Summarize", handler_module="summarize", description="Summarize metrics")
+        notify_fn = functions.create("Notify", handler_module="notify", description="Send workflow alerts")
+
+        workflow = CustomizeWorkflow(
+            self,
+            "Customize",
+            functions=CustomizeFunctions(
+                plan=plan_fn, validate=validate_fn, guard=guard_fn, summarize=summarize_fn, notify=notify_fn
+            ),
+            bedrock_role=bedrock_role.role,
+            key=storage.key,
+            base_model_ids=sorted({p.base_model for p in config.profiles.values()}),
+            job_network=job_network,
+            timeout=Duration.hours(config.workflow_timeout_hours),
+            quota_wait_hours=config.quota_wait_hours,
+        )
+        alerts.alert_on_uncaught_execution_end([workflow.state_machine])
+
+        Intake(
+            self,
+            "DatasetIntake",
+            bucket=storage.data_bucket,
+            prefix=constants.INCOMING_PREFIX,
+            suffixes=[constants.DATASET_SUFFIX],
+            function=intake_fn,
+            alert_topic=alerts.topic,
+        )
+        intake_fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
+
+        self._grant(storage, alerts, workflow, intake_fn, plan_fn, validate_fn, guard_fn, summarize_fn, notify_fn)
+        Monitoring(self, "Monitoring", functions=functions.all, topic=alerts.topic)
+
+        CfnOutput(self, "DataBucketName", value=storage.data_bucket.bucket_name)
+        CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn)
+        CfnOutput(self, "CustomizeStateMachineArn", value=workflow.state_machine.state_machine_arn)
+        CfnOutput(self, "BedrockJobRoleArn", value=bedrock_role.role.role_arn)
+
+    def _grant(
+        self,
+        storage: Storage,
+        alerts: Alerts,
+        workflow: CustomizeWorkflow,
+        intake_fn: lambda_.Function,
+        plan_fn: lambda_.Function,
+        validate_fn: lambda_.Function,
+        guard_fn: lambda_.Function,
+        summarize_fn: lambda_.Function,
+        notify_fn: lambda_.Function,
+    ) -> None:
+        """Least privilege, written out: explicit actions only (no `s3:GetObject*`-style wildcards)."""
+        bucket = storage.data_bucket
+        key_arn = storage.key.key_arn
+        incoming = bucket.arn_for_objects(f"{constants.INCOMING_PREFIX}*")
+
+        def allow(fn: lambda_.Function, sid: str, actions: list[str], resources: list[str]) -> None:
+            fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+            acknowledge_wildcards(
+                fn,
+                resources,
+                f"{sid}: objects under one pipeline prefix, or an API without resource-level permissions "
+                "(bedrock:ListModelCustomizationJobs); the actions are listed one by one.",
+            )
+
+        allow(intake_fn, "StartWorkflow", ["states:StartExecution"], [workflow.state_machine.state_machine_arn])
+        allow(intake_fn, "CheckUploadedObject", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
+        allow(plan_fn, "ReadCompanionFiles", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
+        allow(plan_fn, "ListCompanionFiles", ["s3:ListBucket"], [bucket.bucket_arn])
+        allow(validate_fn, "ReadDatasets", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
+        allow(
+            validate_fn,
+            "WriteStagedCopiesAndReports",
+            ["s3:PutObject"],
+            [
+                bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*"),
+                bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*"),
+            ],
+        )
+        allow(guard_fn, "CountRunningJobs", ["bedrock:ListModelCustomizationJobs"], ["*"])
+        allow(summarize_fn, "ListJobOutput", ["s3:ListBucket"], [bucket.bucket_arn])
+        allow(
+            summarize_fn,
+            "ReadJobOutput",
+            ["s3:GetObject"],
+            [bucket.arn_for_objects(f"{constants.OUTPUT_PREFIX}*")],
+        )
+        allow(summarize_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
+        allow(notify_fn, "PublishAlerts", ["sns:Publish"], [alerts.topic.topic_arn])
+        allow(notify_fn, "ReadReports", ["s3:GetObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
+        allow(notify_fn, "DescribeCustomModels", ["bedrock:GetCustomModel"], [bedrock_arn("custom-model/*")])
+        for fn in (intake_fn, plan_fn, validate_fn, summarize_fn, notify_fn):
+            allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
+
+
+_INFERENCE_PROFILE_PREFIXES = {"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"}
+
+
+def _teacher_arn(teacher: str) -> str:
+    """The teacher as a resource: an ARN as given, an inference profile id, or a foundation model id."""
+    if teacher.startswith("arn:"):
+        return teacher
+    if teacher.split(".", 1)[0] in _INFERENCE_PROFILE_PREFIXES:
+        return f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}:{Aws.ACCOUNT_ID}:inference-profile/{teacher}"
+    return f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/{teacher}"
+
+
+def _model_id_of(teacher: str) -> str:
+    """`us.meta.llama3-1-405b...` (inference profile id or ARN) -> the foundation model id it routes to."""
+    model = teacher.rsplit("/", 1)[-1]
+    prefix, _, rest = model.partition(".")
+    return rest if prefix in _INFERENCE_PROFILE_PREFIXES else model
