@@ -18,9 +18,9 @@ from cdk_nag import AwsSolutionsChecks
 # The runtime package lives in lambda/ (it is also the Lambda asset); make it importable without an install.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lambda"))
 
-from stacks.config import load_config  # noqa: E402
-from stacks.tuneline_stack import TunelineStack  # noqa: E402
-from tuneline.profiles import ConfigError  # noqa: E402
+from stacks.config import load_config
+from stacks.tuneline_stack import TunelineStack
+from tuneline.profiles import ConfigError
 
 STACK_NAME = "Tuneline"
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"

@@ -16,7 +16,6 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.constructs.bedrock_role import bedrock_arn
-from stacks.nag import acknowledge_wildcards
 from stacks.constructs.workflow_parts import (
     BEDROCK_QUOTA_ERROR,
     BEDROCK_TRANSIENT_ERRORS,
@@ -24,6 +23,7 @@ from stacks.constructs.workflow_parts import (
     add_transient_retry,
     lambda_step,
 )
+from stacks.nag import acknowledge_wildcards
 
 # The optimized integration that waits for the job to finish. The L2 task renders it without `.sync`
 # (DESIGN.md, Toolchain facts), so the state is written out here and tests check the rendered Resource.
@@ -198,7 +198,7 @@ class CustomizeWorkflow(Construct):
         acknowledge_wildcards(
             role_policy or self.state_machine,
             ["*", bedrock_arn("custom-model/*"), bedrock_arn("model-customization-job/*")]
-            + [f"{getattr(fn, 'function_arn')}:*" for fn in vars(functions).values()],
+            + [f"{fn.function_arn}:*" for fn in vars(functions).values()],
             "X-Ray and log delivery support no resource-level permissions; Bedrock job and model names are "
             "chosen per execution; invoking a function's versions needs `<function ARN>:*`.",
         )
