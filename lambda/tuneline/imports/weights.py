@@ -24,8 +24,19 @@ WEIGHTS_SUFFIX = ".safetensors"
 OTHER_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack")
 ALL_WEIGHT_FILES = "*.safetensors"
 
-# Called before each weight file is read: (files done, files in total, file name).
-ProgressCallback = Callable[[int, int, str], None]
+
+@dataclass(frozen=True)
+class WeightProgress:
+    """Where the header scan is; `name` is the file about to be read ("" once all are done)."""
+
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    name: str
+
+
+ProgressCallback = Callable[[WeightProgress], None]
 
 
 @dataclass
@@ -57,9 +68,11 @@ def check_weights(
     summary.weight_bytes = sum(files[name] for name in summary.weight_files)
     family = architecture.family if architecture else None
     seen_in: dict[str, str] = {}
+    bytes_done = 0
     for done, name in enumerate(summary.weight_files):
         if progress is not None:
-            progress(done, len(summary.weight_files), name)
+            progress(WeightProgress(done, len(summary.weight_files), bytes_done, summary.weight_bytes, name))
+        bytes_done += files[name]
         header = _read_checked_header(source, name, files[name], report)
         if header is None:
             continue
@@ -70,7 +83,8 @@ def check_weights(
         summary.dtypes.update(t.dtype for t in header.tensors)
         summary.parameter_count += sum(parameters_in(t.name, t.dtype, t.element_count, family) for t in header.tensors)
     if progress is not None:
-        progress(len(summary.weight_files), len(summary.weight_files), "")
+        total = len(summary.weight_files)
+        progress(WeightProgress(total, total, summary.weight_bytes, summary.weight_bytes, ""))
     _check_total_size(summary.weight_bytes, architecture, report)
     _warn_about_other_formats(files, report)
     return summary

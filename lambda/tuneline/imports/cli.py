@@ -1,0 +1,134 @@
+"""`tuneline validate-model DIR`: the import pipeline's model-folder check, before you upload.
+
+Exit codes: 0 importable, 1 not importable, 2 usage error (no such folder, bad S3 URI, folder
+cannot be listed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from tuneline.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from tuneline.findings import Report
+from tuneline.imports.architectures import GIGABYTE
+from tuneline.imports.checker import check_model_folder
+from tuneline.imports.sources import FolderSource, LocalFolder, S3Folder
+from tuneline.imports.weights import ProgressCallback, WeightProgress
+
+COMMAND = "validate-model"
+S3_SCHEME = "s3://"
+# Progress is worth printing only when reading headers takes noticeable time.
+PROGRESS_MIN_FILES = 4
+PROGRESS_MIN_BYTES = 10 * GIGABYTE
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        COMMAND,
+        help="check a Hugging Face model folder for Bedrock Custom Model Import",
+        description=(
+            "Check a model folder (config.json, tokenizer files, *.safetensors) against the rules of "
+            "Amazon Bedrock Custom Model Import. Only safetensors headers are read, never the weights. "
+            "Exit 0 when importable, 1 when not, 2 on a usage error."
+        ),
+    )
+    parser.add_argument("folder", metavar="DIR", help="local model folder, or s3://bucket/prefix/")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    source = _source_for(args.folder)
+    if source is None:
+        print(f"tuneline {COMMAND}: error: {args.folder} is not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    report = check_model_folder(source, progress=_progress_printer(sys.stderr))
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_text(args.folder, report))
+    if any(finding.rule == "folder-unreadable" for finding in report.errors):
+        return EXIT_USAGE
+    return EXIT_OK if report.valid else EXIT_INVALID
+
+
+def format_text(location: str, report: Report) -> str:
+    """A short human summary, then one line per finding."""
+    stats = report.stats
+    lines = [f"Model folder: {location}"]
+    if stats:
+        lines += _summary_lines(stats)
+    if report.errors or report.warnings:
+        lines.append("")
+    lines += [f"error: {finding.describe()}" for finding in report.errors]
+    lines += [f"warning: {finding.describe()}" for finding in report.warnings]
+    verdict = "importable" if report.valid else "NOT importable"
+    lines += ["", f"{verdict}: {_plural(len(report.errors), 'error')}, {_plural(len(report.warnings), 'warning')}"]
+    return "\n".join(lines)
+
+
+def _summary_lines(stats: dict[str, Any]) -> list[str]:
+    architecture = stats.get("architecture") or "unknown"
+    family = f" ({stats['family']})" if stats.get("family") else ""
+    context = stats.get("context_length")
+    dtypes = ", ".join(f"{dtype} x{count}" for dtype, count in stats.get("dtypes", {}).items()) or "none"
+    return [
+        f"Architecture: {architecture}{family}, model_type {stats.get('model_type') or 'unknown'}",
+        f"Context length: {context if context is not None else 'not declared'} "
+        f"(limit {stats.get('max_context_length')})",
+        f"Weights: {_plural(stats.get('weight_files', 0), 'file')}, {_size(stats.get('weight_bytes', 0))} "
+        f"(limit {_size(stats.get('max_weight_bytes', 0))}), {_plural(stats.get('tensor_count', 0), 'tensor')}, "
+        f"{_parameters(stats.get('parameter_count', 0))} parameters",
+        f"Tensor dtypes: {dtypes}",
+        f"Tokenizer: {stats.get('tokenizer_class') or 'class not named'}",
+    ]
+
+
+def _source_for(folder: str) -> FolderSource | None:
+    if folder.startswith(S3_SCHEME):
+        bucket, _, prefix = folder[len(S3_SCHEME) :].partition("/")
+        if not bucket:
+            return None
+        import boto3  # Only S3 folders need AWS; local checks work without credentials.
+
+        return S3Folder(boto3.client("s3"), bucket, prefix)
+    if not Path(folder).is_dir():
+        return None
+    return LocalFolder(folder)
+
+
+def _progress_printer(stream: TextIO) -> ProgressCallback | None:
+    if not stream.isatty():
+        return None
+
+    def show(progress: WeightProgress) -> None:
+        if progress.files_total < PROGRESS_MIN_FILES and progress.bytes_total < PROGRESS_MIN_BYTES:
+            return
+        line = f"Reading safetensors headers: {progress.files_done}/{progress.files_total} {progress.name}"
+        end = "\n" if progress.files_done == progress.files_total else ""
+        stream.write(f"\r{line:<79}{end}")
+        stream.flush()
+
+    return show
+
+
+def _size(byte_count: int) -> str:
+    for divisor, unit in ((GIGABYTE, "GB"), (1000**2, "MB"), (1000, "kB")):
+        if byte_count >= divisor:
+            return f"{byte_count / divisor:.1f} {unit}"
+    return f"{byte_count} bytes"
+
+
+def _parameters(count: int) -> str:
+    for divisor, unit in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if count >= divisor:
+            return f"{count / divisor:.2f}{unit}"
+    return str(count)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
