@@ -1,0 +1,12 @@
+"""Check budget and capacity before any money is spent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuneline.pipeline.capacity import guard
+from tuneline.pipeline.clients import client
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return guard(event["plan"], event["validation"], bedrock=client("bedrock"))

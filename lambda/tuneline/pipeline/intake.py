@@ -1,0 +1,104 @@
+"""Turn S3 `Object Created` events into workflow executions, exactly one per object version."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tuneline.jobs.keys import classify_key
+from tuneline.jobs.naming import execution_name
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    name: str
+    input: dict[str, Any]
+
+
+def object_from_event(event: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """(bucket, key as delivered, version id) from an EventBridge S3 event."""
+    detail = event["detail"]
+    version = detail["object"].get("version-id") or detail["object"].get("versionId")
+    return detail["bucket"]["name"], detail["object"]["key"], version
+
+
+def start_request(bucket: str, key: str, version_id: str | None, size: int | None = None) -> StartRequest | None:
+    """The execution to start for a real (decoded) key, or None when the object is not a training file."""
+    incoming = classify_key(key, url_encoded=False)
+    if incoming is None or incoming.kind != "training":
+        return None
+    return StartRequest(
+        name=execution_name(bucket, key, version_id),
+        input={
+            "bucket": bucket,
+            "key": key,
+            "versionId": version_id,
+            "profile": incoming.profile,
+            "dataset": incoming.dataset,
+            "sizeBytes": size,
+        },
+    )
+
+
+def resolve_key(s3: Any, bucket: str, delivered_key: str, version_id: str | None) -> tuple[str, int] | None:
+    """The real key and size of the delivered object, or None when it no longer exists.
+
+    S3 notifications URL-encode keys ("a b.jsonl" arrives as "a+b.jsonl"); whether a given delivery path does
+    is not something to bet a dataset on, so try the key as delivered, then decoded, and keep the one S3 knows.
+    """
+    from urllib.parse import unquote_plus
+
+    candidates = [delivered_key]
+    decoded = unquote_plus(delivered_key)
+    if decoded != delivered_key:
+        candidates.append(decoded)
+    for key in candidates:
+        try:
+            extra = {"VersionId": version_id} if version_id else {}
+            head = s3.head_object(Bucket=bucket, Key=key, **extra)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NoSuchVersion", "NotFound"}:
+                continue
+            raise
+        return key, int(head.get("ContentLength", 0))
+    return None
+
+
+def start(sfn: Any, state_machine_arn: str, request: StartRequest) -> bool:
+    """Start the execution; False when an execution with this name exists (a duplicate event)."""
+    try:
+        sfn.start_execution(stateMachineArn=state_machine_arn, name=request.name, input=json.dumps(request.input))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+            logger.info("duplicate event: execution %s already exists", request.name)
+            return False
+        raise
+    logger.info("started execution %s for s3://%s/%s", request.name, request.input["bucket"], request.input["key"])
+    return True
+
+
+def handle_events(events: Iterable[Mapping[str, Any]], *, s3: Any, sfn: Any, state_machine_arn: str) -> int:
+    """Start executions for the events' objects; returns how many were started."""
+    started = 0
+    for event in events:
+        bucket, delivered_key, version_id = object_from_event(event)
+        resolved = resolve_key(s3, bucket, delivered_key, version_id)
+        if resolved is None:
+            logger.warning(
+                "s3://%s/%s (version %s) no longer exists; nothing to start", bucket, delivered_key, version_id
+            )
+            continue
+        key, size = resolved
+        request = start_request(bucket, key, version_id, size)
+        if request is None:
+            logger.info("s3://%s/%s is not a training file; companions never start a job", bucket, key)
+            continue
+        started += int(start(sfn, state_machine_arn, request))
+    return started

@@ -1,0 +1,71 @@
+"""Notify steps: turn workflow state into a readable alert and publish it to the alert topic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from tuneline.alerts.messages import dataset_rejected, job_completed, job_started, pipeline_failed
+from tuneline.alerts.text import Alert
+from tuneline.pipeline.staging import REPORT_NAME
+from tuneline.pipeline.summary import split_s3_uri
+
+# The workflow adds one key per finished step; the first missing one names the step that failed.
+_STEPS = (
+    ("plan", "Plan job"),
+    ("validation", "Validate dataset"),
+    ("guard", "Check budget and capacity"),
+    ("job", "Create customization job"),
+    ("metrics", "Summarize metrics"),
+    ("serving", "Serve model"),
+)
+
+
+def failed_step(state: Mapping[str, Any]) -> str | None:
+    for key, name in _STEPS:
+        if key not in state:
+            return name
+    return None
+
+
+def build_alert(event: Mapping[str, Any], *, s3: Any) -> Alert:
+    kind = event.get("kind")
+    if kind == "started":
+        plan = dict(event["plan"])
+        plan["estimate"] = event.get("guard")
+        plan["validationStats"] = event.get("validation")
+        return job_started(plan, None)
+    state = event.get("state") or {}
+    if kind == "completed":
+        return job_completed(state["plan"], state.get("metrics") or {}, state.get("job") or {})
+    if kind == "failed":
+        return _failure_alert(state, s3=s3)
+    raise ValueError(f"unknown alert kind {kind!r}; expected started, completed or failed")
+
+
+def _failure_alert(state: Mapping[str, Any], *, s3: Any) -> Alert:
+    error = state.get("error") or {}
+    name, cause = str(error.get("Error", "Unknown")), str(error.get("Cause", ""))
+    plan = state.get("plan")
+    source = {k: state[k] for k in ("bucket", "key", "versionId", "profile") if k in state} or None
+    if name == "DatasetRejected" and plan:
+        report, uri = _read_report(plan, s3=s3)
+        if report is not None:
+            return dataset_rejected(plan, report, uri)
+    return pipeline_failed(plan=plan, source=source, error=name, cause=cause, state=failed_step(state))
+
+
+def _read_report(plan: Mapping[str, Any], *, s3: Any) -> tuple[dict[str, Any] | None, str | None]:
+    bucket = plan.get("source", {}).get("bucket") or split_s3_uri(plan["outputDataUri"])[0]
+    key = f"{plan['reportPrefix']}{REPORT_NAME}"
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return json.loads(body), f"s3://{bucket}/{key}"
+    except Exception:  # the alert must still go out, with the error message instead of the report
+        return None, None
+
+
+def publish(sns: Any, topic_arn: str, alert: Alert) -> str:
+    response = sns.publish(TopicArn=topic_arn, Subject=alert.subject, Message=alert.body)
+    return str(response["MessageId"])

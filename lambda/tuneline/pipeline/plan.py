@@ -1,0 +1,69 @@
+"""Plan step: execution input + profile + companion files -> the job plan the state machine follows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tuneline.errors import UnknownProfile
+from tuneline.jobs.keys import classify_key, match_companions
+from tuneline.jobs.manifest import apply_manifest, parse_manifest
+from tuneline.jobs.planning import ObjectRef, plan_job
+from tuneline.profiles import Profile
+
+# A manifest is a few hundred bytes; anything much larger is not a manifest.
+MAX_MANIFEST_BYTES = 64 * 1024
+
+
+def plan_execution(execution_input: Mapping[str, Any], *, profiles: Mapping[str, Profile], s3: Any) -> dict[str, Any]:
+    bucket, key = execution_input["bucket"], execution_input["key"]
+    incoming = classify_key(key, url_encoded=False)
+    if incoming is None or incoming.kind != "training":
+        raise UnknownProfile(f"s3://{bucket}/{key} is not a training file under incoming/<profile>/; nothing to do")
+    profile = profiles.get(incoming.profile)
+    if profile is None:
+        raise UnknownProfile(
+            f"s3://{bucket}/{key} was uploaded for profile {incoming.profile!r}, which is not configured. "
+            f"Configured profiles: {', '.join(sorted(profiles))}. Upload it under incoming/<profile>/ of one of "
+            "them, or add the profile to cdk.json and redeploy. Nothing was started."
+        )
+
+    validation_key, manifest_key = match_companions(key, _sibling_keys(s3, bucket, incoming.training_key))
+    manifest = None
+    if manifest_key:
+        body = _read_small(s3, bucket, manifest_key)
+        manifest = parse_manifest(body, file=f"s3://{bucket}/{manifest_key}")
+        profile = apply_manifest(profile, manifest)
+
+    plan = plan_job(
+        profile=profile,
+        bucket=bucket,
+        source=ObjectRef(bucket=bucket, key=key, version_id=execution_input.get("versionId")),
+        validation=_current_version(s3, bucket, validation_key) if validation_key else None,
+        manifest=manifest,
+    )
+    state = plan.to_state()
+    # The optimized Bedrock integration takes tags in the API's PascalCase shape.
+    state["jobTags"] = [{"Key": tag["key"], "Value": tag["value"]} for tag in state.get("tags", [])]
+    return state
+
+
+def _sibling_keys(s3: Any, bucket: str, training_key: str) -> list[str]:
+    """Keys that start like the training file's dataset name (its companions, if any)."""
+    stem = training_key[: -len(".jsonl")] if training_key.lower().endswith(".jsonl") else training_key
+    folder = stem.rsplit("/", 1)[0] + "/"
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder, Delimiter="/"):
+        keys.extend(item["Key"] for item in page.get("Contents", []))
+    return keys
+
+
+def _current_version(s3: Any, bucket: str, key: str) -> ObjectRef:
+    """Pin the companion to the version present now, so a later re-upload cannot change this job."""
+    head = s3.head_object(Bucket=bucket, Key=key)
+    return ObjectRef(bucket=bucket, key=key, version_id=head.get("VersionId"))
+
+
+def _read_small(s3: Any, bucket: str, key: str) -> bytes:
+    body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_MANIFEST_BYTES}")["Body"].read()
+    return bytes(body)

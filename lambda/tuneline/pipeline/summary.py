@@ -1,0 +1,60 @@
+"""Summarize step: read the metrics Bedrock wrote under the job's output prefix and write the summary report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from tuneline.jobs.metrics import find_metric_files, parse_training_metrics, parse_validation_metrics, summarize
+
+SUMMARY_NAME = "summary.json"
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    without_scheme = uri.removeprefix("s3://")
+    bucket, _, prefix = without_scheme.partition("/")
+    return bucket, prefix
+
+
+def job_field(job: Mapping[str, Any], name: str) -> Any:
+    """A field of the `.sync` result, which may arrive in the API's camelCase or in PascalCase."""
+    return job.get(name, job.get(name[:1].upper() + name[1:]))
+
+
+def summarize_job(plan: Mapping[str, Any], job: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
+    bucket, prefix = split_s3_uri(plan["outputDataUri"])
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(item["Key"] for item in page.get("Contents", []))
+    job_arn = job_field(job, "jobArn")
+    files = find_metric_files(keys, job_arn=job_arn)
+
+    summary: dict[str, Any] = {
+        "jobName": plan["jobName"],
+        "jobArn": job_arn,
+        "customModelArn": job_field(job, "outputModelArn"),
+        "customModelName": job_field(job, "outputModelName") or plan["customModelName"],
+        "baseModel": plan["baseModelIdentifier"],
+        "status": job_field(job, "status"),
+        "metricsFound": files.training_key is not None,
+    }
+    if files.training_key:
+        training = parse_training_metrics(_text(s3, bucket, files.training_key))
+        validation = parse_validation_metrics(_text(s3, bucket, files.validation_key)) if files.validation_key else None
+        summary["metrics"] = summarize(training, validation).to_dict()
+        summary["metricFiles"] = {"training": files.training_key, "validation": files.validation_key}
+    else:
+        summary["metrics"] = None
+        summary["note"] = f"No step_wise_training_metrics.csv under s3://{bucket}/{prefix}"
+
+    report_key = f"{plan['reportPrefix']}{SUMMARY_NAME}"
+    s3.put_object(
+        Bucket=bucket, Key=report_key, Body=json.dumps(summary, indent=1).encode(), ContentType="application/json"
+    )
+    summary["reportUri"] = f"s3://{bucket}/{report_key}"
+    return summary
+
+
+def _text(s3: Any, bucket: str, key: str) -> str:
+    return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).decode("utf-8-sig", errors="replace")
