@@ -1,0 +1,469 @@
+"""check_model_folder on real tiny model folders written to disk."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.imports.model_folder_builder import (
+    LLAMA_CONFIG,
+    SMALL_TENSORS,
+    raw_safetensors,
+    safetensors_bytes,
+    write_model_folder,
+    write_safetensors,
+)
+from tuneline.findings import Report
+from tuneline.imports import LocalFolder, check_model_folder
+from tuneline.imports.architectures import MAX_CONTEXT_LENGTH
+
+
+def check(folder: Path) -> Report:
+    return check_model_folder(LocalFolder(folder))
+
+
+def rules(report: Report) -> set[str]:
+    return {finding.rule for finding in report.errors}
+
+
+def warning_rules(report: Report) -> set[str]:
+    return {finding.rule for finding in report.warnings}
+
+
+def config_with(**changes: Any) -> dict[str, Any]:
+    config = {**LLAMA_CONFIG, **changes}
+    return {key: value for key, value in config.items() if value is not None}
+
+
+# --- good folders ---------------------------------------------------------------------------------
+
+
+def test_a_complete_folder_is_importable_with_its_stats(tmp_path: Path) -> None:
+    report = check(write_model_folder(tmp_path))
+
+    assert report.valid, report.to_dict()
+    assert report.warnings == []
+    stats = report.stats
+    assert stats["architecture"] == "LlamaForCausalLM"
+    assert stats["family"] == "Llama"
+    assert stats["model_type"] == "llama"
+    assert stats["context_length"] == 8192
+    assert stats["weight_files"] == 1
+    assert stats["weight_bytes"] == (tmp_path / "model.safetensors").stat().st_size
+    assert stats["tensor_count"] == 4
+    assert stats["parameter_count"] == 16 * 8 + 8 * 8 + 8 + 16 * 8
+    assert stats["dtypes"] == {"BF16": 3, "F32": 1}
+    assert stats["files"] == ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
+
+
+def test_a_sharded_folder_with_its_index_is_importable(tmp_path: Path) -> None:
+    report = check(write_model_folder(tmp_path, shards=3))
+
+    assert report.valid, report.to_dict()
+    assert report.stats["weight_files"] == 3
+    assert report.stats["tensor_count"] == 4
+
+
+def test_a_slow_sentencepiece_tokenizer_alone_is_enough(tmp_path: Path) -> None:
+    report = check(write_model_folder(tmp_path, tokenizer_files=("tokenizer.model",)))
+
+    assert report.valid, report.to_dict()
+
+
+def test_the_report_shape_matches_the_dataset_validator(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "config.json").unlink()
+
+    document = check(tmp_path).to_dict()
+
+    assert set(document) == {"valid", "errors", "warnings", "stats"}
+    assert document["valid"] is False
+    assert document["errors"][0] == {
+        "line": None,
+        "rule": "config-missing",
+        "message": document["errors"][0]["message"],
+        "file": "config.json",
+    }
+
+
+# --- config.json ------------------------------------------------------------------------------------
+
+
+def test_missing_config_is_named(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "config.json").unlink()
+
+    report = check(tmp_path)
+
+    assert "config-missing" in rules(report)
+    assert [f.file for f in report.errors if f.rule == "config-missing"] == ["config.json"]
+
+
+def test_config_that_is_not_json_is_invalid(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "config.json").write_text("{'architectures': ")
+
+    assert rules(check(tmp_path)) == {"config-invalid"}
+
+
+def test_unsupported_architecture_names_the_supported_ones(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, config=config_with(architectures=["PhiForCausalLM"], model_type="phi"))
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"architecture-unsupported"}
+    message = report.errors[0].message
+    assert "PhiForCausalLM" in message
+    assert "LlamaForCausalLM" in message
+    assert report.errors[0].file == "config.json"
+
+
+def test_an_embedding_model_is_rejected_as_such(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, config=config_with(architectures=["Qwen2Model"], model_type="qwen2"))
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"architecture-unsupported"}
+    assert "embedding" in report.errors[0].message
+
+
+@pytest.mark.parametrize("context", [MAX_CONTEXT_LENGTH + 1, 262144, 1048576])
+def test_context_longer_than_128k_is_rejected(tmp_path: Path, context: int) -> None:
+    write_model_folder(tmp_path, config=config_with(max_position_embeddings=context))
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"context-too-long"}
+    assert str(context) in report.errors[0].message
+    assert report.stats["context_length"] == context
+
+
+def test_context_of_exactly_128k_is_accepted_like_stock_llama_3_1(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, config=config_with(max_position_embeddings=131072))
+
+    assert check(tmp_path).valid
+
+
+def test_context_in_a_multimodal_text_config_is_checked(tmp_path: Path) -> None:
+    config = {
+        "architectures": ["MllamaForConditionalGeneration"],
+        "model_type": "mllama",
+        "text_config": {"max_position_embeddings": 200000},
+        "vision_config": {"image_size": 560},
+    }
+    write_model_folder(tmp_path, config=config)
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"context-too-long"}
+    assert "text_config.max_position_embeddings" in report.errors[0].message
+    assert report.stats["multimodal"] is True
+
+
+def test_gptbigcode_context_is_read_from_n_positions(tmp_path: Path) -> None:
+    config = {"architectures": ["GPTBigCodeForCausalLM"], "model_type": "gpt_bigcode", "n_positions": 500000}
+    write_model_folder(tmp_path, config=config)
+
+    assert rules(check(tmp_path)) == {"context-too-long"}
+
+
+def test_a_quantized_checkpoint_config_is_rejected(tmp_path: Path) -> None:
+    config = config_with(quantization_config={"quant_method": "bitsandbytes", "load_in_4bit": True})
+    write_model_folder(tmp_path, config=config)
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"config-quantized"}
+    assert "bitsandbytes" in report.errors[0].message
+
+
+# --- tokenizer ----------------------------------------------------------------------------------------
+
+
+def test_missing_tokenizer_config_is_named(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "tokenizer_config.json").unlink()
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"tokenizer-missing"}
+    assert report.errors[0].file == "tokenizer_config.json"
+
+
+def test_missing_tokenizer_vocabulary_is_named(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, tokenizer_files=())
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"tokenizer-missing"}
+    assert "tokenizer.json" in (report.errors[0].file or "")
+    assert "tokenizer.model" in (report.errors[0].file or "")
+
+
+def test_an_unsupported_tokenizer_class_is_rejected(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, tokenizer_config={"tokenizer_class": "GemmaTokenizerFast", "chat_template": "x"})
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"tokenizer-unsupported"}
+    assert "GemmaTokenizerFast" in report.errors[0].message
+
+
+@pytest.mark.parametrize(
+    "tokenizer_class", ["LlamaTokenizer", "Qwen2TokenizerFast", "GPT2TokenizerFast", "T5Tokenizer"]
+)
+def test_supported_tokenizer_classes_pass(tmp_path: Path, tokenizer_class: str) -> None:
+    write_model_folder(tmp_path, tokenizer_config={"tokenizer_class": tokenizer_class, "chat_template": "x"})
+
+    assert check(tmp_path).valid
+
+
+def test_a_tokenizer_json_that_is_not_json_is_rejected(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "tokenizer.json").write_bytes(b"\x00\x01binary")
+
+    assert rules(check(tmp_path)) == {"tokenizer-invalid"}
+
+
+def test_a_tokenizer_without_chat_template_only_warns(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, tokenizer_config={"tokenizer_class": "LlamaTokenizerFast"})
+
+    report = check(tmp_path)
+
+    assert report.valid
+    assert warning_rules(report) == {"chat-template-missing"}
+
+
+# --- weights -----------------------------------------------------------------------------------------
+
+
+def test_missing_weights_are_named(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"weights-missing"}
+
+
+def test_pytorch_bin_weights_are_pointed_at_safetensors(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    (tmp_path / "pytorch_model.bin").write_bytes(b"pickle")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"weights-missing"}
+    assert "pytorch_model.bin" in report.errors[0].message
+    assert "safe_serialization" in report.errors[0].message
+
+
+def test_a_header_that_is_not_json_is_corrupt(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(raw_safetensors(b"{not json at all}", bytes(16)))
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"safetensors-header-corrupt"}
+    assert report.errors[0].file == "model.safetensors"
+
+
+def test_a_header_length_past_the_end_of_the_file_is_corrupt(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", 5000) + b'{"a": 1}')
+
+    assert rules(check(tmp_path)) == {"safetensors-header-corrupt"}
+
+
+def test_an_absurd_header_length_is_reported_without_reading_it(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", 2**40) + b"{}")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"safetensors-header-too-large"}
+
+
+def test_a_file_shorter_than_the_length_prefix_is_corrupt(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"\x01\x02")
+
+    assert rules(check(tmp_path)) == {"safetensors-header-corrupt"}
+
+
+def test_a_truncated_file_has_offsets_out_of_range(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(path.read_bytes()[:-10])
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"safetensors-offsets-out-of-range"}
+    assert "lm_head.weight" in report.errors[0].message
+
+
+@pytest.mark.parametrize(("dtype", "shown"), [("I8", "I8"), ("F8_E4M3", "F8_E4M3"), ("I32", "I32")])
+def test_quantized_dtypes_are_unsupported(tmp_path: Path, dtype: str, shown: str) -> None:
+    tensors = {**SMALL_TENSORS, "model.layers.0.mlp.qweight": (dtype, [8, 2])}
+    write_model_folder(tmp_path, tensors=tensors)
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"safetensors-dtype-unsupported"}
+    assert shown in report.errors[0].message
+    assert "model.layers.0.mlp.qweight" in report.errors[0].message
+    assert report.stats["dtypes"][dtype] == 1
+
+
+def test_all_three_float_dtypes_are_accepted(tmp_path: Path) -> None:
+    tensors = {"a": ("F32", [2]), "b": ("F16", [2]), "c": ("BF16", [2])}
+    write_model_folder(tmp_path, tensors=tensors)
+
+    assert check(tmp_path).valid
+
+
+GPT_OSS_CONFIG = {
+    "architectures": ["GptOssForCausalLM"],
+    "model_type": "gpt_oss",
+    "max_position_embeddings": 131072,
+    "quantization_config": {"quant_method": "mxfp4", "modules_to_not_convert": ["lm_head"]},
+}
+GPT_OSS_TENSORS = {
+    "model.layers.0.mlp.experts.gate_up_proj_blocks": ("U8", [2, 4, 16]),
+    "model.layers.0.mlp.experts.gate_up_proj_scales": ("U8", [2, 4]),
+    "model.layers.0.mlp.experts.gate_up_proj_bias": ("BF16", [2, 4]),
+    "lm_head.weight": ("BF16", [16, 8]),
+}
+
+
+def test_gpt_oss_mxfp4_blocks_and_scales_are_accepted(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, config=GPT_OSS_CONFIG, tensors=GPT_OSS_TENSORS)
+
+    report = check(tmp_path)
+
+    assert report.valid, report.to_dict()
+    # Each packed byte holds two 4-bit parameters; scales hold none.
+    assert report.stats["parameter_count"] == 2 * 4 * 16 * 2 + 2 * 4 + 16 * 8
+
+
+def test_the_mxfp4_exception_is_limited_to_gpt_oss(tmp_path: Path) -> None:
+    config = config_with(quantization_config={"quant_method": "mxfp4"})
+    write_model_folder(tmp_path, config=config, tensors=GPT_OSS_TENSORS)
+
+    assert rules(check(tmp_path)) == {"config-quantized", "safetensors-dtype-unsupported"}
+
+
+def test_gpt_oss_u8_outside_packed_expert_tensors_is_rejected(tmp_path: Path) -> None:
+    tensors = {**GPT_OSS_TENSORS, "lm_head.weight": ("U8", [16, 8])}
+    write_model_folder(tmp_path, config=GPT_OSS_CONFIG, tensors=tensors)
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"safetensors-dtype-unsupported"}
+    assert "lm_head.weight" in report.errors[0].message
+
+
+def test_duplicate_weights_in_two_files_are_rejected(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    write_safetensors(tmp_path / "consolidated.safetensors", SMALL_TENSORS)
+
+    report = check(tmp_path)
+
+    assert "safetensors-tensor-duplicate" in rules(report)
+    assert "safetensors-index-missing" in warning_rules(report)
+
+
+# --- sharded checkpoints ------------------------------------------------------------------------
+
+
+def test_a_shard_named_by_the_index_but_absent_is_missing(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+    (tmp_path / "model-00002-of-00002.safetensors").unlink()
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"safetensors-shard-missing"}
+    assert report.errors[0].file == "model-00002-of-00002.safetensors"
+
+
+def test_a_tensor_the_index_maps_but_the_shard_lacks_is_reported(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+    index_path = tmp_path / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    index["weight_map"]["model.layers.1.mlp.down_proj.weight"] = "model-00001-of-00002.safetensors"
+    index_path.write_text(json.dumps(index))
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"safetensors-index-tensor-missing"}
+    assert "model.layers.1.mlp.down_proj.weight" in report.errors[0].message
+    assert report.errors[0].file == "model-00001-of-00002.safetensors"
+
+
+def test_an_index_without_weight_map_is_invalid(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+    (tmp_path / "model.safetensors.index.json").write_text('{"metadata": {}}')
+
+    assert rules(check(tmp_path)) == {"safetensors-index-invalid"}
+
+
+def test_a_shard_the_index_does_not_name_is_a_warning(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+    (tmp_path / "extra.safetensors").write_bytes(safetensors_bytes({"other.weight": ("BF16", [2])}))
+
+    report = check(tmp_path)
+
+    assert report.valid
+    assert warning_rules(report) == {"safetensors-shard-unreferenced"}
+
+
+# --- folder layout ----------------------------------------------------------------------------------
+
+
+def test_an_empty_folder_says_what_to_upload(tmp_path: Path) -> None:
+    report = check(tmp_path)
+
+    assert rules(report) == {"folder-empty"}
+
+
+def test_subfolders_and_leftover_checkpoints_are_warnings(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "original").mkdir()
+    (tmp_path / "original" / "consolidated.00.pth").write_bytes(b"x")
+
+    report = check(tmp_path)
+
+    assert report.valid
+    assert warning_rules(report) == {"folder-has-subfolders", "weights-other-format"}
+
+
+def test_weights_only_in_a_subfolder_are_missing_with_a_hint(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").rename(tmp_path / "moved.safetensors")
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "moved.safetensors").rename(tmp_path / "weights" / "model.safetensors")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"weights-missing"}
+    assert "weights/model.safetensors" in report.errors[0].message
+
+
+def test_every_failure_in_one_folder_is_reported_at_once(tmp_path: Path) -> None:
+    write_model_folder(
+        tmp_path,
+        config=config_with(architectures=["BertModel"], model_type="bert", max_position_embeddings=10**6),
+        tokenizer_files=(),
+    )
+    (tmp_path / "model.safetensors").unlink()
+
+    assert rules(check(tmp_path)) == {
+        "architecture-unsupported",
+        "context-too-long",
+        "tokenizer-missing",
+        "weights-missing",
+    }
