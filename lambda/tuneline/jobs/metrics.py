@@ -53,10 +53,14 @@ class MetricPoint:
 
 @dataclass(frozen=True)
 class MetricSeries:
-    """Usable rows in file order (sorted by step when every row has one), and how many rows were unusable."""
+    """Usable rows in file order (sorted by step when every row has one), and how many rows were unusable.
+
+    `steps` counts distinct step numbers over all rows, usable or not: a NaN loss is still a step trained.
+    """
 
     points: tuple[MetricPoint, ...]
     skipped_rows: int = 0
+    steps: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class MetricsSummary:
     best_validation_loss: float | None
     best_validation_epoch: float | None
     final_perplexity: float | None
+    final_perplexity_source: str | None
     improvement_pct: float | None
     overfitting: bool
     overfitting_detail: str | None
@@ -91,6 +96,7 @@ class MetricsSummary:
             "bestValidationLoss": _rounded(self.best_validation_loss),
             "bestValidationEpoch": _plain_epoch(self.best_validation_epoch),
             "finalPerplexity": _rounded(self.final_perplexity),
+            "finalPerplexitySource": self.final_perplexity_source,
             "improvementPct": None if self.improvement_pct is None else round(self.improvement_pct, 2),
             "overfitting": self.overfitting,
             "overfittingDetail": self.overfitting_detail,
@@ -129,11 +135,12 @@ def summarize(training: MetricSeries, validation: MetricSeries | None = None) ->
     best_evaluation = min(evaluations, key=lambda e: e.loss) if evaluations else None
     first_loss = train[0].loss if train else None
     final_loss = train[-1].loss if train else None
-    final_perplexity = _last_perplexity(checked) if checked else None
+    # Validation perplexity says more about the model than training perplexity, when there is one.
+    final_perplexity, perplexity_source = _last_perplexity(checked), "validation"
     if final_perplexity is None:
-        final_perplexity = _last_perplexity(train)
+        final_perplexity, perplexity_source = _last_perplexity(train), "training"
     return MetricsSummary(
-        training_steps=_count_steps(train),
+        training_steps=training.steps if training.steps is not None else _count_steps(train),
         epochs=_count_epochs(train) or _count_epochs(checked),
         first_training_loss=first_loss,
         final_training_loss=final_loss,
@@ -142,6 +149,7 @@ def summarize(training: MetricSeries, validation: MetricSeries | None = None) ->
         best_validation_loss=best_evaluation.loss if best_evaluation else None,
         best_validation_epoch=best_evaluation.epoch if best_evaluation else None,
         final_perplexity=final_perplexity,
+        final_perplexity_source=perplexity_source if final_perplexity is not None else None,
         improvement_pct=(
             (first_loss - final_loss) / first_loss * 100
             if first_loss is not None and final_loss is not None and first_loss > 0
@@ -263,7 +271,15 @@ def _parse(text: str, loss_names: tuple[str, ...], perplexity_names: tuple[str, 
             points.append(point)
     if points and all(p.step is not None for p in points):
         points.sort(key=lambda p: p.step or 0)
-    return MetricSeries(points=tuple(points), skipped_rows=len(data_rows) - len(points))
+    step_index = columns.get("step")
+    steps = (
+        {_number(row[step_index]) for row in data_rows if step_index < len(row)} - {None}
+        if step_index is not None
+        else set()
+    )
+    return MetricSeries(
+        points=tuple(points), skipped_rows=len(data_rows) - len(points), steps=len(steps) if steps else None
+    )
 
 
 def _point(row: list[str], columns: dict[str, int]) -> MetricPoint | None:

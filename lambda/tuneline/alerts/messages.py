@@ -1,0 +1,347 @@
+"""The alert for every pipeline event: most important fact first, then the numbers, then what to do.
+
+Inputs are the plain dicts the workflow carries (the job plan from `JobPlan.to_state()`, the metrics summary
+from `MetricsSummary.to_dict()`, a dataset report from `Report.to_dict()`, Bedrock job descriptions), so the
+handlers pass state through unchanged. Missing fields make a shorter message, never a failed alert.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tuneline.alerts.explain import explain, explain_job_failure, parse_cause
+from tuneline.alerts.text import (
+    Alert,
+    bullets,
+    duration_between,
+    field,
+    fields,
+    lookup,
+    make_alert,
+    money,
+    numbered,
+    s3_uri,
+    truncate,
+    wrap,
+)
+from tuneline.jobs.tags import DESCRIPTION_TAG
+
+SUBJECT_PREFIX = "Tuneline"
+MAX_LISTED_ERRORS = 10
+MAX_LISTED_RULES = 8
+_MAX_FINDING_MESSAGE = 240
+_BEDROCK_JOB_STATES = {
+    "Completed": "completed",
+    "Failed": "FAILED",
+    "Stopped": "stopped",
+    "Stopping": "stopping",
+    "InProgress": "in progress",
+}
+
+
+def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
+    job_name = plan.get("jobName", "?")
+    return make_alert(
+        f"{SUBJECT_PREFIX}: training started - {job_name}",
+        [
+            f"Training started for profile {plan.get('profile', '?')}. You get another alert when it ends.",
+            fields(
+                ("Job", job_name),
+                ("Base model", plan.get("baseModelIdentifier")),
+                ("Type", plan.get("customizationType")),
+                ("Teacher", plan.get("teacherModelIdentifier")),
+                ("Dataset", _source_uri(plan.get("source"))),
+                ("Validation", _validation_text(plan)),
+                ("Settings", _hyperparameters_text(plan.get("hyperParameters"))),
+                ("Budget", money(plan.get("budgetUsd"))),
+                ("Model name", plan.get("customModelName")),
+                ("Description", _description(plan)),
+                ("Job ARN", job_arn),
+            ),
+            _bulleted(
+                "What next:",
+                [
+                    "Training usually takes one to several hours; Bedrock bills the tokens trained.",
+                    f"To stop it: aws bedrock stop-model-customization-job --job-identifier {job_name}",
+                ],
+            ),
+        ],
+    )
+
+
+def job_completed(plan: Mapping[str, Any], summary: Mapping[str, Any], job: Mapping[str, Any]) -> Alert:
+    job_name = plan.get("jobName") or lookup(job, "jobName") or "?"
+    overfitting = bool(summary.get("overfitting"))
+    headline = "training completed, check overfitting" if overfitting else "training completed"
+    bucket = _bucket_of(plan.get("outputDataUri"))
+    report_uri = s3_uri(bucket, plan.get("reportPrefix")) if plan.get("reportPrefix") else None
+    return make_alert(
+        f"{SUBJECT_PREFIX}: {headline} - {job_name}",
+        [
+            f"Training finished for profile {plan.get('profile', '?')}: the custom model is ready.",
+            fields(
+                ("Custom model", lookup(job, "outputModelArn") or lookup(job, "outputModelName")),
+                ("Job", job_name),
+                ("Took", duration_between(lookup(job, "creationTime"), lookup(job, "endTime"))),
+            ),
+            _metrics_lines(summary),
+            _overfitting_lines(summary) if overfitting else None,
+            fields(("Report", report_uri), ("Bedrock output", plan.get("outputDataUri"))),
+            _bulleted("What next:", _next_steps_after_training(plan, overfitting)),
+        ],
+    )
+
+
+def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], report_uri: str | None) -> Alert:
+    plan = plan or {}
+    errors: Sequence[Mapping[str, Any]] = report.get("errors") or []
+    warnings: Sequence[Mapping[str, Any]] = report.get("warnings") or []
+    dataset_uri = _source_uri(plan.get("source"))
+    name = _file_name(dataset_uri) or _file_name(next((e.get("file") for e in errors if e.get("file")), None))
+    found = _count(len(errors), "error") + (f" and {_count(len(warnings), 'warning')}" if warnings else "")
+    return make_alert(
+        f"{SUBJECT_PREFIX}: dataset rejected - {name or 'dataset'} ({_count(len(errors), 'error')})",
+        [
+            f"The dataset was rejected with {found}. No job was started and nothing was charged.",
+            fields(
+                ("Dataset", dataset_uri),
+                ("Profile", plan.get("profile")),
+                ("Base model", plan.get("baseModelIdentifier")),
+            ),
+            _rule_counts(errors),
+            _first_errors(errors),
+            field("Full report", report_uri),
+            _bulleted(
+                "What to do:",
+                [
+                    "Fix the lines listed, then upload the training file again (each upload is a new version).",
+                    f"Check it before uploading: {_validate_command(plan)}",
+                ],
+            ),
+        ],
+    )
+
+
+def pipeline_failed(
+    *,
+    plan: Mapping[str, Any] | None,
+    source: Mapping[str, Any] | None,
+    error: str,
+    cause: str,
+    state: str | None,
+) -> Alert:
+    parsed = parse_cause(cause)
+    explanation = explain(error, parsed)
+    what = (plan or {}).get("jobName") or _file_name(_source_uri(source or (plan or {}).get("source"))) or "pipeline"
+    return make_alert(
+        f"{SUBJECT_PREFIX}: FAILED, {explanation.title} - {what}",
+        [
+            explanation.meaning,
+            fields(
+                ("Job", (plan or {}).get("jobName")),
+                ("Dataset", _source_uri(source or (plan or {}).get("source"))),
+                ("Profile", (plan or {}).get("profile")),
+                ("Failed in", state),
+                ("Error", error or parsed.error_type),
+            ),
+            ["Details:", *wrap(parsed.message, indent="  ")] if parsed.message else None,
+            field("Request ID", parsed.request_id),
+            ["What to do:", *wrap(explanation.action)],
+        ],
+    )
+
+
+def format_bedrock_event(event: Mapping[str, Any]) -> Alert:
+    """Alert for an EventBridge `Model Customization Job State Change` event (detail.jobStatus)."""
+    detail: Mapping[str, Any] = event.get("detail") or {}
+    status = str(detail.get("jobStatus") or "unknown")
+    job_name = detail.get("jobName") or _last_segment(detail.get("jobArn")) or "unknown job"
+    failure = detail.get("failureMessage")
+    advice = explain_job_failure(failure) if status == "Failed" else None
+    headline = {
+        "Completed": "Bedrock finished training. A summary with losses follows once the metrics are read.",
+        "Failed": "Bedrock could not finish the training job. No custom model was created.",
+        "Stopped": "The training job was stopped before it finished. No custom model was created.",
+        "Stopping": "The training job is being stopped.",
+        "InProgress": "The training job is running.",
+    }.get(status, f"The training job is now {status}.")
+    what_to_do: list[str] | None = None
+    if advice is not None:
+        what_to_do = ["What to do:", *wrap(advice.action)]
+    elif status == "Failed":
+        what_to_do = ["What to do:", *wrap("Read the failure message, fix the data or the profile, then upload again.")]
+    elif status == "Stopped":
+        what_to_do = [
+            "What to do:",
+            *wrap("Upload the training file again to start a new job if the stop was a mistake."),
+        ]
+    return make_alert(
+        f"{SUBJECT_PREFIX}: Bedrock job {_BEDROCK_JOB_STATES.get(status, status)} - {job_name}",
+        [
+            advice.meaning if advice else headline,
+            fields(
+                ("Job", job_name),
+                ("Status", status),
+                ("Custom model", detail.get("outputModelArn") if status == "Completed" else None),
+                ("Base model", _last_segment(detail.get("baseModelArn"))),
+                ("Took", duration_between(detail.get("creationTime"), detail.get("endTime"))),
+                ("Region", event.get("region")),
+                ("Account", event.get("account")),
+            ),
+            ["Failure message:", *wrap(str(failure), indent="  ")] if failure else None,
+            field("Job ARN", detail.get("jobArn")),
+            what_to_do,
+        ],
+    )
+
+
+def _bulleted(title: str, items: Sequence[str]) -> list[str]:
+    return [title, *bullets(items)]
+
+
+def _overfitting_lines(summary: Mapping[str, Any]) -> list[str]:
+    return ["WARNING: possible overfitting.", *wrap(str(summary.get("overfittingDetail") or ""))]
+
+
+def _rule_counts(errors: Sequence[Mapping[str, Any]]) -> list[str] | None:
+    counts = Counter(str(error.get("rule", "?")) for error in errors)
+    if not counts:
+        return None
+    lines = ["Errors by rule:"]
+    lines += [f"  {rule}: {count}" for rule, count in counts.most_common(MAX_LISTED_RULES)]
+    if len(counts) > MAX_LISTED_RULES:
+        lines.append(f"  ... and {len(counts) - MAX_LISTED_RULES} more rules")
+    return lines
+
+
+def _first_errors(errors: Sequence[Mapping[str, Any]]) -> list[str] | None:
+    listed = errors[:MAX_LISTED_ERRORS]
+    if not listed:
+        return None
+    more = len(errors) - len(listed)
+    lines = [f"First {len(listed)} errors:" if more else "Errors:", *numbered(_finding(e) for e in listed)]
+    if more:
+        lines.append(f"... {more} more in the full report.")
+    return lines
+
+
+def _validate_command(plan: Mapping[str, Any]) -> str:
+    command = "tuneline validate <file>"
+    if plan.get("baseModelIdentifier"):
+        command += f" --model {plan['baseModelIdentifier']}"
+    if plan.get("customizationType"):
+        command += f" --type {plan['customizationType']}"
+    return command
+
+
+def _metrics_lines(summary: Mapping[str, Any]) -> list[str]:
+    if not summary or summary.get("finalTrainingLoss") is None:
+        return ["No training metrics were found in the job output."]
+    first, final, best = (summary.get(k) for k in ("firstTrainingLoss", "finalTrainingLoss", "bestTrainingLoss"))
+    training = f"{_loss(first)} -> {_loss(final)}"
+    improvement = summary.get("improvementPct")
+    if improvement is not None:
+        training += f" ({abs(improvement):.0f}% {'lower' if improvement >= 0 else 'higher'})"
+    lines = field("Training loss", training)
+    lines += field("Best training loss", _loss(best))
+    if summary.get("finalValidationLoss") is not None:
+        validation = _loss(summary.get("finalValidationLoss"))
+        best_validation = summary.get("bestValidationLoss")
+        if best_validation is not None:
+            epoch = summary.get("bestValidationEpoch")
+            validation += f" (best {_loss(best_validation)}" + (f" at epoch {epoch})" if epoch is not None else ")")
+        lines += field("Validation loss", validation)
+    else:
+        lines += field("Validation loss", "none (no validation set)")
+    perplexity = summary.get("finalPerplexity")
+    if perplexity is not None:
+        source = summary.get("finalPerplexitySource")
+        lines += field("Perplexity", f"{perplexity:.3f}" + (f" ({source})" if source else ""))
+    steps, epochs = summary.get("trainingSteps"), summary.get("epochs")
+    if steps:
+        lines += field("Steps", f"{steps}" + (f" over {_count(epochs, 'epoch')}" if epochs else ""))
+    return lines
+
+
+def _next_steps_after_training(plan: Mapping[str, Any], overfitting: bool) -> list[str]:
+    steps = []
+    if overfitting:
+        steps.append("Validation got worse while training improved: try fewer epochs or more varied data.")
+    mode = (plan.get("serving") or {}).get("mode", "none")
+    if mode == "provisioned":
+        steps.append("Provisioned Throughput is being set up; the next alert has the model ARN to call.")
+    elif mode == "on-demand":
+        steps.append("An on-demand deployment is being created; the next alert has the ARN to call.")
+    else:
+        steps.append(
+            "To use the model, buy Provisioned Throughput for it, or create an on-demand custom model "
+            "deployment if the base model supports one."
+        )
+    return steps
+
+
+def _validation_text(plan: Mapping[str, Any]) -> str:
+    if plan.get("validationSource"):
+        return _source_uri(plan.get("validationSource")) or "separate file"
+    split = plan.get("validationSplit") or 0
+    if plan.get("hasValidation") and split:
+        return f"{float(split) * 100:g}% of the dataset held out"
+    return "none"
+
+
+def _hyperparameters_text(hyperparameters: Mapping[str, Any] | None) -> str | None:
+    if not hyperparameters:
+        return "model defaults"
+    return ", ".join(f"{name}={value}" for name, value in sorted(hyperparameters.items()))
+
+
+def _description(plan: Mapping[str, Any]) -> str | None:
+    for tag in plan.get("tags") or []:
+        if tag.get("key") == DESCRIPTION_TAG:
+            return str(tag.get("value"))
+    return None
+
+
+def _finding(error: Mapping[str, Any]) -> str:
+    where = str(error.get("file") or "dataset")
+    if error.get("line") is not None:
+        where += f" line {error['line']}"
+    message = truncate(" ".join(str(error.get("message", "")).split()), _MAX_FINDING_MESSAGE)
+    return f"{where}: [{error.get('rule', '?')}] {message}"
+
+
+def _source_uri(source: Mapping[str, Any] | None) -> str | None:
+    if not source:
+        return None
+    return s3_uri(source.get("bucket"), source.get("key"))
+
+
+def _bucket_of(uri: str | None) -> str | None:
+    if not uri or not uri.startswith("s3://"):
+        return None
+    return uri[len("s3://") :].split("/", 1)[0] or None
+
+
+def _file_name(uri_or_path: str | None) -> str | None:
+    if not uri_or_path:
+        return None
+    return uri_or_path.rstrip("/").rsplit("/", 1)[-1] or None
+
+
+def _last_segment(arn: str | None) -> str | None:
+    if not arn:
+        return None
+    return arn.rsplit("/", 1)[-1]
+
+
+def _loss(value: Any) -> str:
+    try:
+        return f"{float(value):.4f}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
