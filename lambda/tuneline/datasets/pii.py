@@ -1,0 +1,108 @@
+"""Personal data and secrets in training text: e-mail addresses, phone numbers, card numbers, AWS keys.
+
+Training data ends up inside the model weights, and a model can repeat it. The scan is a warning (the data
+owner decides); the converters can redact what it finds. Card numbers must pass the Luhn check, phone numbers
+need separators or a leading "+", so IDs, years and amounts do not count.
+
+The scan runs on every record, so each pattern sits behind a cheap `in` test or a single digit-run search.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+EMAIL = "email"
+PHONE = "phone"
+CARD = "card-number"
+AWS_ACCESS_KEY = "aws-access-key"
+AWS_SECRET_KEY = "aws-secret-key"
+
+KIND_LABELS = {
+    EMAIL: "an e-mail address",
+    PHONE: "a phone number",
+    CARD: "a payment card number",
+    AWS_ACCESS_KEY: "an AWS access key id",
+    AWS_SECRET_KEY: "an AWS secret access key",
+}
+REDACTIONS = {
+    EMAIL: "[EMAIL]",
+    PHONE: "[PHONE]",
+    CARD: "[CARD_NUMBER]",
+    AWS_ACCESS_KEY: "[AWS_ACCESS_KEY]",
+    AWS_SECRET_KEY: "[AWS_SECRET_KEY]",
+}
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_ACCESS_KEY = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")
+_SECRET_KEY = re.compile(r"(?i)aws.{0,20}secret.{0,20}?[\"'\s:=]+([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])")
+# 13-19 digits, optionally grouped with single spaces or dashes.
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+# +CC and grouped digits, or (area) 123-4567, or 555-123-4567 / 555.123.4567 / 555 123 4567.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
+    r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}"
+    r"|\d{3}[.-]\d{3}[.-]\d{4}"
+    r"|\d{3} \d{3} \d{4})(?![\w])"
+)
+# Phone and card numbers both need several digits in a row; one search rules most text out.
+_DIGIT_RUN = re.compile(r"\d\d\d")
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def find_pii(text: str) -> Iterator[tuple[str, int, int]]:
+    """Yield (kind, start, end) for each finding, in no particular order."""
+    if "@" in text:
+        for match in _EMAIL.finditer(text):
+            yield EMAIL, match.start(), match.end()
+    if "IA" in text or "CCA" in text:
+        for match in _ACCESS_KEY.finditer(text):
+            yield AWS_ACCESS_KEY, match.start(), match.end()
+    if "ecret" in text or "ECRET" in text:
+        for match in _SECRET_KEY.finditer(text):
+            yield AWS_SECRET_KEY, match.start(1), match.end(1)
+    if _DIGIT_RUN.search(text) is None:
+        return
+    cards: list[tuple[int, int]] = []
+    for match in _CARD.finditer(text):
+        digits = re.sub(r"[ -]", "", match.group())
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            cards.append((match.start(), match.end()))
+            yield CARD, match.start(), match.end()
+    for match in _PHONE.finditer(text):
+        start, end = match.start(), match.end()
+        if not any(s <= start < e for s, e in cards):
+            yield PHONE, start, end
+
+
+def pii_kinds(text: str) -> Counter[str]:
+    return Counter(kind for kind, _, _ in find_pii(text))
+
+
+def redact(text: str) -> tuple[str, Counter[str]]:
+    """The text with every finding replaced by a placeholder such as [EMAIL], and the counts per kind."""
+    spans = sorted(find_pii(text), key=lambda item: (item[1], -item[2]))
+    counts: Counter[str] = Counter()
+    pieces: list[str] = []
+    position = 0
+    for kind, start, end in spans:
+        if start < position:  # overlaps a span already replaced
+            continue
+        pieces.append(text[position:start])
+        pieces.append(REDACTIONS[kind])
+        counts[kind] += 1
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces), counts
