@@ -230,7 +230,7 @@ def _custom_model_name(raw: Any, file: str) -> str | None:
     )
     if not isinstance(raw, str):
         raise _invalid(file, CUSTOM_MODEL_NAME_KEY, f"must be a string, not {_json_type(raw)}", rule)
-    if len(raw) > MAX_CUSTOM_MODEL_NAME_LENGTH or not CUSTOM_MODEL_NAME_PATTERN.match(raw):
+    if len(raw) > MAX_CUSTOM_MODEL_NAME_LENGTH or not CUSTOM_MODEL_NAME_PATTERN.fullmatch(raw):
         raise _invalid(file, CUSTOM_MODEL_NAME_KEY, f"{raw!r} is not a valid model name", rule)
     return raw
 

@@ -80,10 +80,12 @@ def job_names(*, profile: str, dataset: str, bucket: str, key: str, version_id: 
     short_hash = digest[:_NAME_HASH_LENGTH]
     profile_part = slug(profile, _MAX_PROFILE_PART) or _FALLBACK_PROFILE
 
-    # tuneline-<profile>.<dataset>.<hash>
-    job_room = MAX_JOB_NAME_LENGTH - len(JOB_NAME_PREFIX) - len(profile_part) - len(short_hash) - 2
+    # tuneline-<profile>.<dataset>.<hash>. A configured profile goes in verbatim (it may hold "--", which
+    # job names allow), so profile_of_job_name gives it back exactly.
+    job_profile = profile if PROFILE_NAME_PATTERN.fullmatch(profile) else profile_part
+    job_room = MAX_JOB_NAME_LENGTH - len(JOB_NAME_PREFIX) - len(job_profile) - len(short_hash) - 2
     job_dataset = slug(dataset, job_room) or _FALLBACK_DATASET[:job_room]
-    job_name = f"{JOB_NAME_PREFIX}{profile_part}{PROFILE_SEPARATOR}{job_dataset}.{short_hash}"
+    job_name = f"{JOB_NAME_PREFIX}{job_profile}{PROFILE_SEPARATOR}{job_dataset}.{short_hash}"
 
     # tuneline-<profile>-<dataset>-<hash>: no dots and no doubled separators are allowed here.
     model_room = MAX_CUSTOM_MODEL_NAME_LENGTH - len(JOB_NAME_PREFIX) - len(profile_part) - len(short_hash) - 2
@@ -102,7 +104,7 @@ def profile_of_job_name(job_name: str) -> str | None:
     if not job_name.startswith(JOB_NAME_PREFIX):
         return None
     profile, separator, rest = job_name[len(JOB_NAME_PREFIX) :].partition(PROFILE_SEPARATOR)
-    if not separator or not rest or not PROFILE_NAME_PATTERN.match(profile):
+    if not separator or not rest or not PROFILE_NAME_PATTERN.fullmatch(profile):
         return None
     return profile
 

@@ -25,7 +25,7 @@ def tag_key_problem(key: str) -> str | None:
     """Why a user-supplied tag key is not accepted, or None."""
     if not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
         return f"a tag key must be 1-{MAX_TAG_KEY_LENGTH} characters"
-    if not TAG_CHARSET_PATTERN.match(key):
+    if not TAG_CHARSET_PATTERN.fullmatch(key):
         return f"a tag key may contain only {TAG_ALLOWED_CHARACTERS}"
     if key.lower().startswith(RESERVED_TAG_PREFIXES):
         return f"tag keys starting with {' or '.join(RESERVED_TAG_PREFIXES)} are reserved"
@@ -36,7 +36,7 @@ def tag_value_problem(value: str) -> str | None:
     """Why a user-supplied tag value is not accepted, or None."""
     if len(value) > MAX_TAG_VALUE_LENGTH:
         return f"a tag value must be at most {MAX_TAG_VALUE_LENGTH} characters"
-    if not TAG_CHARSET_PATTERN.match(value):
+    if not TAG_CHARSET_PATTERN.fullmatch(value):
         return f"a tag value may contain only {TAG_ALLOWED_CHARACTERS}"
     return None
 
