@@ -44,11 +44,11 @@ class Alerts(Construct):
         bedrock_rule.add_target(
             targets.SnsTopic(
                 self.topic,
-                message=events.RuleTargetInput.from_multiline_text(
-                    f"Bedrock customization job {detail('$.detail.jobName')} is {detail('$.detail.jobStatus')}.\n"
-                    f"Model: {detail('$.detail.outputModelName')}\n"
-                    f"Message from Bedrock: {detail('$.detail.failureMessage')}\n"
-                    f"Job ARN: {detail('$.detail.jobArn')}"
+                # One line of plain text: it reads the same in e-mail, SMS and chat bridges.
+                message=events.RuleTargetInput.from_text(
+                    f"Tuneline: Bedrock customization job {detail('$.detail.jobName')} is "
+                    f"{detail('$.detail.jobStatus')}. Model: {detail('$.detail.outputModelName')}. "
+                    f"Bedrock says: {detail('$.detail.failureMessage')} Job ARN: {detail('$.detail.jobArn')}"
                 ),
             )
         )
@@ -64,9 +64,9 @@ class Alerts(Construct):
         rule.add_target(
             targets.SnsTopic(
                 self.topic,
-                message=events.RuleTargetInput.from_multiline_text(
-                    f"Tuneline workflow execution {detail('$.detail.name')} ended as {detail('$.detail.status')}.\n"
-                    "Nothing more will happen for this dataset. Start it again by uploading the file again.\n"
+                message=events.RuleTargetInput.from_text(
+                    f"Tuneline: workflow execution {detail('$.detail.name')} ended as {detail('$.detail.status')}. "
+                    "Nothing more happens for this upload; upload the file again to start over. "
                     f"Execution ARN: {detail('$.detail.executionArn')}"
                 ),
             )

@@ -1,0 +1,47 @@
+"""Synthesize the real app once per test process and give tests the template and the rendered workflow."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+import app as tuneline_app
+
+
+@cache
+def synthesized(outdir: str) -> tuple[Template, dict[str, Any], Path]:
+    cdk_app = tuneline_app.build_app(outdir=outdir)
+    assembly = cdk_app.synth()
+    stack = assembly.get_stack_by_name(tuneline_app.STACK_NAME)
+    template_path = Path(assembly.directory) / stack.template_file
+    template_json = json.loads(template_path.read_text())
+    return Template.from_json(template_json), template_json, template_path
+
+
+def resources_of_type(template_json: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template_json["Resources"].items() if v["Type"] == resource_type}
+
+
+def render(value: Any) -> str:
+    """Flatten an Fn::Join'ed string, replacing references with readable placeholders."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(render(part) for part in parts)
+    if "Ref" in value:
+        return f"REF_{value['Ref']}"
+    if "Fn::GetAtt" in value:
+        return f"ATT_{'_'.join(value['Fn::GetAtt'])}"
+    raise AssertionError(f"unexpected intrinsic in definition: {value}")
+
+
+def state_machine_definitions(template_json: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: json.loads(render(resource["Properties"]["DefinitionString"]))
+        for logical_id, resource in resources_of_type(template_json, "AWS::StepFunctions::StateMachine").items()
+    }

@@ -1,0 +1,39 @@
+"""A bad setting fails the synth with the key and the allowed values."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+import app as tuneline_app
+
+
+def _context_with(**changes: object) -> dict[str, object]:
+    context = copy.deepcopy(tuneline_app.cdk_json_context())
+    context["tuneline"].update(changes)  # type: ignore[union-attr]
+    return context
+
+
+def test_bad_network_mode_fails_synth_naming_key_and_choices(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match=r"tuneline\.network: 'public' is not one of create, none"):
+        tuneline_app.build_app(context=_context_with(network="public"), outdir=str(tmp_path))
+
+
+def test_unknown_base_model_fails_synth_listing_known_models(tmp_path: Path) -> None:
+    context = _context_with()
+    context["tuneline"]["profiles"]["support-bot"]["baseModel"] = "amazon.nova-nano-v9"  # type: ignore[index]
+    with pytest.raises(SystemExit) as raised:
+        tuneline_app.build_app(context=context, outdir=str(tmp_path))
+    message = str(raised.value)
+    assert "tuneline.profiles.support-bot.baseModel" in message
+    assert "amazon.nova-micro-v1:0:128k" in message
+
+
+def test_network_none_synthesizes_without_a_vpc(tmp_path: Path) -> None:
+    app = tuneline_app.build_app(context=_context_with(network="none"), outdir=str(tmp_path))
+    template = app.synth().get_stack_by_name(tuneline_app.STACK_NAME).template
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert "AWS::EC2::VPC" not in types
+    assert "AWS::StepFunctions::StateMachine" in types

@@ -1,0 +1,108 @@
+"""The rendered customize state machine: .sync, Retry and Catch everywhere, bounded waits, the right branches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+from tests.infra.synth import resources_of_type
+
+SYNC = "bedrock:createModelCustomizationJob.sync"
+
+
+def _tasks(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: state for name, state in definition["States"].items() if state["Type"] == "Task"}
+
+
+def _create_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in _tasks(definition).items() if s["Resource"].endswith(SYNC)}
+
+
+def test_create_job_waits_for_completion_with_sync(customize_definition: dict[str, Any]) -> None:
+    creates = _create_states(customize_definition)
+    assert len(creates) == 3
+    assert all(s["Resource"].endswith("states:::bedrock:createModelCustomizationJob.sync") for s in creates.values())
+
+
+def test_every_task_retries_and_catches(customize_definition: dict[str, Any]) -> None:
+    for name, state in _tasks(customize_definition).items():
+        assert state.get("Retry"), f"{name} has no Retry"
+        assert state.get("Catch"), f"{name} has no Catch"
+
+
+def test_catches_lead_to_a_failure_alert_then_fail(customize_definition: dict[str, Any]) -> None:
+    states = customize_definition["States"]
+    for name, state in _tasks(customize_definition).items():
+        if name == "Notify failure":
+            continue
+        assert state["Catch"][0]["Next"] == "Notify failure"
+        assert state["Catch"][0]["ErrorEquals"] == ["States.ALL"]
+    assert states[states["Notify failure"]["Next"]]["Type"] == "Fail"
+
+
+def test_create_job_retries_transient_errors_and_waits_out_quota(customize_definition: dict[str, Any]) -> None:
+    for state in _create_states(customize_definition).values():
+        retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
+        assert {"Bedrock.ThrottlingException", "Bedrock.InternalServerException"} <= retried
+        quota = [r for r in state["Retry"] if "Bedrock.ServiceQuotaExceededException" in r["ErrorEquals"]]
+        assert quota and quota[0]["IntervalSeconds"] >= 300
+        assert quota[0]["MaxDelaySeconds"] <= 3600 and quota[0]["MaxAttempts"] < 100
+
+
+def test_machine_has_an_overall_timeout(customize_definition: dict[str, Any]) -> None:
+    assert 3600 <= customize_definition["TimeoutSeconds"] <= 14 * 24 * 3600
+
+
+def test_job_request_carries_token_key_vpc_and_role(customize_definition: dict[str, Any]) -> None:
+    for state in _create_states(customize_definition).values():
+        params = state["Parameters"]
+        assert params["ClientRequestToken.$"] == "$.plan.clientRequestToken"
+        assert params["CustomModelKmsKeyId"]
+        assert params["VpcConfig"]["SubnetIds"] and params["VpcConfig"]["SecurityGroupIds"]
+        assert params["RoleArn"]
+        assert params["TrainingDataConfig"] == {"S3Uri.$": "$.plan.trainingDataUri"}
+
+
+def test_only_distillation_sends_customization_config(customize_definition: dict[str, Any]) -> None:
+    creates = _create_states(customize_definition)
+    with_config = [n for n, s in creates.items() if "CustomizationConfig" in s["Parameters"]]
+    assert with_config == ["Create distillation job"]
+    teacher = creates["Create distillation job"]["Parameters"]["CustomizationConfig"]["DistillationConfig"]
+    assert teacher["TeacherModelConfig"]["TeacherModelIdentifier.$"] == "$.plan.teacherModelIdentifier"
+
+
+def test_validation_data_only_in_its_branch(customize_definition: dict[str, Any]) -> None:
+    creates = _create_states(customize_definition)
+    with_validation = [n for n, s in creates.items() if "ValidationDataConfig" in s["Parameters"]]
+    assert with_validation == ["Create customization job with validation data"]
+
+
+def test_happy_path_order(customize_definition: dict[str, Any]) -> None:
+    states = customize_definition["States"]
+    path, name = [], customize_definition["StartAt"]
+    while name:
+        path.append(name)
+        state = states[name]
+        if state["Type"] == "Choice":
+            name = state["Default"]
+        else:
+            name = state.get("Next")
+    assert path == [
+        "Plan job",
+        "Validate dataset",
+        "Check budget and capacity",
+        "Notify job starting",
+        "Choose job request",
+        "Create customization job",
+        "Summarize metrics",
+        "Notify job completed",
+        "Done",
+    ]
+
+
+def test_state_machine_logs_and_traces(template: Template, template_json: dict[str, Any]) -> None:
+    for machine in resources_of_type(template_json, "AWS::StepFunctions::StateMachine").values():
+        assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+        assert machine["Properties"]["LoggingConfiguration"]["Level"] == "ALL"
+        assert machine["Properties"]["StateMachineType"] == "STANDARD"

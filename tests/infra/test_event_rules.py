@@ -1,0 +1,165 @@
+"""The EventBridge patterns match the events they are for, and not their near misses.
+
+Patterns are evaluated with moto's EventBridge pattern engine, on the patterns as rendered in the template.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.events.models import EventPattern
+
+from tests.infra.synth import render, resources_of_type
+
+EVENTS = Path(__file__).resolve().parent.parent / "data" / "events"
+
+
+def _load(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def _rules(template_json: dict[str, Any], source: str) -> list[dict[str, Any]]:
+    return [
+        r["Properties"]
+        for r in resources_of_type(template_json, "AWS::Events::Rule").values()
+        if source in r["Properties"]["EventPattern"]["source"]
+    ]
+
+
+def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))
+
+
+def _concrete(pattern: Any, placeholders: dict[str, str]) -> Any:
+    """Replace CloudFormation references in a pattern with the values the tests use."""
+    if isinstance(pattern, dict) and ("Ref" in pattern or "Fn::GetAtt" in pattern or "Fn::Join" in pattern):
+        rendered = render(pattern)
+        return placeholders.get(rendered, rendered)
+    if isinstance(pattern, dict):
+        return {k: _concrete(v, placeholders) for k, v in pattern.items()}
+    if isinstance(pattern, list):
+        return [_concrete(v, placeholders) for v in pattern]
+    return pattern
+
+
+@pytest.fixture(scope="module")
+def bedrock_pattern(template_json: dict[str, Any]) -> dict[str, Any]:
+    [rule] = _rules(template_json, "aws.bedrock")
+    return rule["EventPattern"]
+
+
+def test_bedrock_rule_matches_a_completed_tuneline_job(bedrock_pattern: dict[str, Any]) -> None:
+    assert _matches(bedrock_pattern, _load("bedrock_job_completed.json"))
+
+
+@pytest.mark.parametrize("status", ["Failed", "Stopped"])
+def test_bedrock_rule_matches_other_terminal_statuses(bedrock_pattern: dict[str, Any], status: str) -> None:
+    event = _load("bedrock_job_completed.json")
+    event["detail"]["jobStatus"] = status
+    assert _matches(bedrock_pattern, event)
+
+
+def test_bedrock_rule_ignores_status_in_the_wrong_field(bedrock_pattern: dict[str, Any]) -> None:
+    event = _load("bedrock_job_completed.json")
+    event["detail"]["status"] = event["detail"].pop("jobStatus")
+    assert not _matches(bedrock_pattern, event)
+
+
+def test_bedrock_rule_ignores_other_teams_jobs(bedrock_pattern: dict[str, Any]) -> None:
+    event = _load("bedrock_job_completed.json")
+    event["detail"]["jobName"] = "someone-elses-job"
+    assert not _matches(bedrock_pattern, event)
+
+
+def test_bedrock_rule_ignores_the_wrong_detail_type(bedrock_pattern: dict[str, Any]) -> None:
+    event = _load("bedrock_job_completed.json")
+    event["detail-type"] = "Bedrock Model Customization Job State Change"
+    assert not _matches(bedrock_pattern, event)
+
+
+def test_bedrock_rule_ignores_in_progress(bedrock_pattern: dict[str, Any]) -> None:
+    event = _load("bedrock_job_completed.json")
+    event["detail"]["jobStatus"] = "InProgress"
+    assert not _matches(bedrock_pattern, event)
+
+
+def test_execution_rule_matches_timeouts_of_our_machines_only(template_json: dict[str, Any]) -> None:
+    [rule] = _rules(template_json, "aws.states")
+    arns = rule["EventPattern"]["detail"]["stateMachineArn"]
+    placeholders = {
+        render(arn): f"arn:aws:states:us-east-1:123456789012:stateMachine:M{i}" for i, arn in enumerate(arns)
+    }
+    pattern = _concrete(rule["EventPattern"], placeholders)
+    event = _load("execution_timed_out.json")
+    event["detail"]["stateMachineArn"] = "arn:aws:states:us-east-1:123456789012:stateMachine:M0"
+    assert _matches(pattern, event)
+    other = copy.deepcopy(event)
+    other["detail"]["stateMachineArn"] = "arn:aws:states:us-east-1:123456789012:stateMachine:Other"
+    assert not _matches(pattern, other)
+    succeeded = copy.deepcopy(event)
+    succeeded["detail"]["status"] = "SUCCEEDED"
+    assert not _matches(pattern, succeeded)
+
+
+@pytest.mark.parametrize(
+    ("key", "starts"),
+    [
+        ("incoming/support-bot/train.jsonl", True),
+        ("incoming/support-bot/sub/folder/train.jsonl", True),
+        ("incoming/support-bot/train.validation.jsonl", True),  # reaches intake, which ignores companions
+        ("incoming/support-bot/train.job.json", False),
+        ("staged/tuneline-x/train.jsonl", False),
+        ("reports/tuneline-x/validation.json", False),
+        ("output/tuneline-x/model-customization-job-1/training_artifacts/step_wise_training_metrics.csv", False),
+        ("imports/my-model/config.json", False),
+    ],
+)
+def test_object_created_rule_matches_only_incoming_datasets(
+    template_json: dict[str, Any], key: str, starts: bool
+) -> None:
+    [rule] = _rules(template_json, "aws.s3")
+    pattern = _concrete(rule["EventPattern"], {})
+    bucket = pattern["detail"]["bucket"]["name"][0]
+    event = {
+        "version": "0",
+        "id": "1",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-20T18:41:12Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "version-id": "v1", "size": 10}},
+    }
+    assert _matches(pattern, event) is starts
+
+
+def _transform(target: dict[str, Any], event: dict[str, Any]) -> str:
+    """Apply an InputTransformer the way EventBridge does for simple `$.a.b` paths."""
+    transformer = target["InputTransformer"]
+    text = transformer["InputTemplate"]
+    for name, path in transformer["InputPathsMap"].items():
+        value: Any = event
+        for part in path.removeprefix("$.").split("."):
+            value = value.get(part, "") if isinstance(value, dict) else ""
+        text = text.replace(f"<{name}>", str(value))
+    return json.loads(text)
+
+
+def test_bedrock_alert_reads_as_one_sentence_with_the_job_and_status(template_json: dict[str, Any]) -> None:
+    [rule] = _rules(template_json, "aws.bedrock")
+    event = _load("bedrock_job_completed.json")
+    text = _transform(rule["Targets"][0], event)
+    assert text.startswith("Tuneline: Bedrock customization job tuneline-support-bot.train-3f9c2a1b7d4e is Completed.")
+    assert event["detail"]["jobArn"] in text and "<" not in text and "\n" not in text
+
+
+def test_timeout_alert_says_what_to_do(template_json: dict[str, Any]) -> None:
+    [rule] = _rules(template_json, "aws.states")
+    text = _transform(rule["Targets"][0], _load("execution_timed_out.json"))
+    assert "support-bot-train-0a1b2c ended as TIMED_OUT" in text
+    assert "upload the file again" in text

@@ -1,0 +1,100 @@
+"""Least privilege: explicit actions, scoped PassRole, and a Bedrock role only Bedrock jobs of this account assume."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tests.infra.synth import render, resources_of_type
+
+
+def _statements(template_json: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for policy in resources_of_type(template_json, resource_type).values():
+            yield from policy["Properties"]["PolicyDocument"]["Statement"]
+    for role in resources_of_type(template_json, "AWS::IAM::Role").values():
+        for inline in role["Properties"].get("Policies", []):
+            yield from inline["PolicyDocument"]["Statement"]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _bedrock_role(template_json: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    roles = [
+        (logical_id, role)
+        for logical_id, role in resources_of_type(template_json, "AWS::IAM::Role").items()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
+        == "bedrock.amazonaws.com"
+    ]
+    assert len(roles) == 1
+    return roles[0]
+
+
+def _bedrock_role_statements(template_json: dict[str, Any]) -> list[dict[str, Any]]:
+    logical_id, _ = _bedrock_role(template_json)
+    statements = []
+    for policy in resources_of_type(template_json, "AWS::IAM::Policy").values():
+        if {"Ref": logical_id} in policy["Properties"]["Roles"]:
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def test_no_statement_has_a_wildcard_action(template_json: dict[str, Any]) -> None:
+    actions = [a for s in _statements(template_json) for a in _as_list(s["Action"])]
+    assert actions
+    assert [a for a in actions if "*" in a] == []
+
+
+def test_pass_role_is_never_on_star_and_names_its_service(template_json: dict[str, Any]) -> None:
+    pass_role = [s for s in _statements(template_json) if "iam:PassRole" in _as_list(s["Action"])]
+    assert pass_role
+    for statement in pass_role:
+        assert "*" not in _as_list(statement["Resource"])
+        assert statement["Condition"]["StringEquals"]["iam:PassedToService"] == "bedrock.amazonaws.com"
+
+
+def test_bedrock_role_trust_has_confused_deputy_conditions(template_json: dict[str, Any]) -> None:
+    _, role = _bedrock_role(template_json)
+    [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert render(statement["Condition"]["ArnEquals"]["aws:SourceArn"]).endswith(":model-customization-job/*")
+
+
+def test_bedrock_role_reads_only_staged_and_writes_only_output(template_json: dict[str, Any]) -> None:
+    statements = _bedrock_role_statements(template_json)
+    reads = [render(r) for s in statements if "s3:GetObject" in _as_list(s["Action"]) for r in _as_list(s["Resource"])]
+    writes = [render(r) for s in statements if "s3:PutObject" in _as_list(s["Action"]) for r in _as_list(s["Resource"])]
+    assert writes and all(r.endswith("/output/*") for r in writes)
+    assert {r.rsplit("/", 2)[-2] for r in reads} == {"staged", "output"}
+    assert not [r for r in reads + writes if "/incoming/" in r]
+
+
+def test_bedrock_role_can_use_the_data_key_and_place_enis(template_json: dict[str, Any]) -> None:
+    actions = {a for s in _bedrock_role_statements(template_json) for a in _as_list(s["Action"])}
+    assert {"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"} <= actions
+    assert {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:CreateTags"} <= actions
+    eni_create = [
+        s
+        for s in _bedrock_role_statements(template_json)
+        if s["Action"] == "ec2:CreateNetworkInterface" and "Condition" in s
+    ]
+    assert eni_create[0]["Condition"]["StringEquals"]["aws:RequestTag/BedrockManaged"] == "true"
+
+
+def test_state_machine_may_wait_on_and_stop_its_jobs(template_json: dict[str, Any]) -> None:
+    actions = {a for s in _statements(template_json) for a in _as_list(s["Action"])}
+    assert {
+        "bedrock:CreateModelCustomizationJob",
+        "bedrock:GetModelCustomizationJob",
+        "bedrock:StopModelCustomizationJob",
+    } <= actions
+
+
+def test_pipeline_functions_never_delete_or_write_incoming(template_json: dict[str, Any]) -> None:
+    for statement in _statements(template_json):
+        resources = [render(r) for r in _as_list(statement["Resource"])]
+        if any("/incoming/" in r for r in resources):
+            assert set(_as_list(statement["Action"])) <= {"s3:GetObject", "s3:GetObjectVersion"}
+        assert "s3:DeleteObject" not in _as_list(statement["Action"])
