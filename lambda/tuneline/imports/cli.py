@@ -44,7 +44,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     source = _source_for(args.folder)
     if source is None:
-        print(f"tuneline {COMMAND}: error: {args.folder} is not a directory", file=sys.stderr)
+        print(
+            f"tuneline {COMMAND}: error: {args.folder} is not a directory or an s3://bucket/prefix/ URI",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     report = check_model_folder(source, progress=_progress_printer(sys.stderr))
     if args.format == "json":

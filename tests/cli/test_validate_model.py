@@ -1,0 +1,147 @@
+"""`tuneline validate-model DIR [--format text|json]`: output and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.unit.imports.model_folder_builder import LLAMA_CONFIG, write_model_folder
+from tuneline.imports import cli as imports_cli
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tuneline")
+    subparsers = parser.add_subparsers(dest="command")
+    imports_cli.register(subparsers)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+class TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_an_importable_folder_exits_0_with_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_model_folder(tmp_path)
+
+    code = run(["validate-model", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "LlamaForCausalLM (Llama)" in out
+    assert "Context length: 8192 (limit 131072)" in out
+    assert "Tensor dtypes: BF16 x3, F32 x1" in out
+    assert out.rstrip().endswith("importable: 0 errors, 0 warnings")
+
+
+def test_a_folder_that_is_not_importable_exits_1_naming_file_and_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_model_folder(tmp_path, config={**LLAMA_CONFIG, "max_position_embeddings": 262144})
+
+    code = run(["validate-model", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "error: config.json: [context-too-long]" in out
+    assert out.rstrip().endswith("NOT importable: 1 error, 0 warnings")
+
+
+def test_json_output_has_the_shared_report_shape_with_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_model_folder(tmp_path, tokenizer_files=())
+
+    code = run(["validate-model", str(tmp_path), "--format", "json"])
+
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert document["valid"] is False
+    assert document["errors"] == [
+        {
+            "line": None,
+            "rule": "tokenizer-missing",
+            "message": document["errors"][0]["message"],
+            "file": "tokenizer.json or tokenizer.model",
+        }
+    ]
+    assert document["stats"]["architecture"] == "LlamaForCausalLM"
+    assert document["stats"]["tensor_count"] == 4
+
+
+def test_a_missing_directory_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["validate-model", str(tmp_path / "nowhere")])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "is not a directory" in captured.err
+    assert captured.out == ""
+
+
+def test_a_file_instead_of_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+
+    assert run(["validate-model", str(tmp_path / "config.json")]) == 2
+
+
+@pytest.mark.parametrize("argv", [["validate-model"], ["validate-model", ".", "--format", "yaml"]])
+def test_bad_arguments_exit_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        run(argv)
+
+    assert raised.value.code == 2
+
+
+def test_progress_goes_to_a_terminal_for_many_shards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_model_folder(tmp_path, shards=4)
+    terminal = TerminalStream()
+    monkeypatch.setattr("sys.stderr", terminal)
+
+    code = run(["validate-model", str(tmp_path), "--format", "json"])
+
+    assert code == 0
+    assert "Reading safetensors headers: 4/4" in terminal.getvalue()
+    assert json.loads(capsys.readouterr().out)["valid"] is True
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_model_folder(tmp_path, shards=4)
+
+    run(["validate-model", str(tmp_path)])
+
+    assert capsys.readouterr().err == ""
+
+
+@pytest.fixture
+def bucket() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="models")
+        yield client
+
+
+def test_an_s3_folder_can_be_checked_too(bucket: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_model_folder(tmp_path)
+    for path in tmp_path.iterdir():
+        bucket.put_object(Bucket="models", Key=f"imports/llama/{path.name}", Body=path.read_bytes())
+
+    code = run(["validate-model", "s3://models/imports/llama/", "--format", "json"])
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["stats"]["weight_files"] == 1
+
+
+def test_an_s3_folder_that_cannot_be_listed_is_a_usage_error(bucket: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["validate-model", "s3://no-such-bucket/imports/llama/"])
+
+    assert code == 2
+    assert "[folder-unreadable]" in capsys.readouterr().out
