@@ -55,7 +55,8 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
                 ("Dataset", _source_uri(plan.get("source"))),
                 ("Validation", _validation_text(plan)),
                 ("Settings", _hyperparameters_text(plan.get("hyperParameters"))),
-                ("Budget", money(plan.get("budgetUsd"))),
+                ("Records", _records_text(plan.get("validationStats"))),
+                ("Cost", _cost_text(plan)),
                 ("Model name", plan.get("customModelName")),
                 ("Description", _description(plan)),
                 ("Job ARN", job_arn),
@@ -72,11 +73,15 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
 
 
 def job_completed(plan: Mapping[str, Any], summary: Mapping[str, Any], job: Mapping[str, Any]) -> Alert:
+    """`summary` is MetricsSummary.to_dict(), or the summarize step's result holding it under "metrics"."""
     job_name = plan.get("jobName") or lookup(job, "jobName") or "?"
+    report_uri = summary.get("reportUri")
+    if "metrics" in summary:
+        summary = summary.get("metrics") or {}
     overfitting = bool(summary.get("overfitting"))
     headline = "training completed, check overfitting" if overfitting else "training completed"
-    bucket = _bucket_of(plan.get("outputDataUri"))
-    report_uri = s3_uri(bucket, plan.get("reportPrefix")) if plan.get("reportPrefix") else None
+    if not report_uri and plan.get("reportPrefix"):
+        report_uri = s3_uri(_bucket_of(plan.get("outputDataUri")), plan.get("reportPrefix"))
     return make_alert(
         f"{SUBJECT_PREFIX}: {headline} - {job_name}",
         [
@@ -202,7 +207,8 @@ def _bulleted(title: str, items: Sequence[str]) -> list[str]:
 
 
 def _overfitting_lines(summary: Mapping[str, Any]) -> list[str]:
-    return ["WARNING: possible overfitting.", *wrap(str(summary.get("overfittingDetail") or ""))]
+    detail = str(summary.get("overfittingDetail") or "")
+    return ["WARNING: possible overfitting.", *wrap(detail[:1].upper() + detail[1:])]
 
 
 def _rule_counts(errors: Sequence[Mapping[str, Any]]) -> list[str] | None:
@@ -289,6 +295,25 @@ def _validation_text(plan: Mapping[str, Any]) -> str:
     if plan.get("hasValidation") and split:
         return f"{float(split) * 100:g}% of the dataset held out"
     return "none"
+
+
+def _records_text(stats: Mapping[str, Any] | None) -> str | None:
+    if not stats or stats.get("records") is None:
+        return None
+    text = f"{stats['records']:,}" if isinstance(stats["records"], int) else str(stats["records"])
+    if stats.get("trainingTokens"):
+        text += f" ({stats['trainingTokens']:,} tokens)"
+    if stats.get("warnings"):
+        text += f", {_count(int(stats['warnings']), 'warning')} in the report"
+    return text
+
+
+def _cost_text(plan: Mapping[str, Any]) -> str | None:
+    budget = money(plan.get("budgetUsd"))
+    estimate = money((plan.get("estimate") or {}).get("estimatedCostUsd"))
+    if estimate and budget:
+        return f"about {estimate} (budget {budget})"
+    return f"budget {budget}" if budget else None
 
 
 def _hyperparameters_text(hyperparameters: Mapping[str, Any] | None) -> str | None:

@@ -19,6 +19,8 @@ MAX_SUBJECT_LENGTH = 99
 BODY_WIDTH = 64
 INDENT = "  "
 _ELLIPSIS = "..."
+# Values a reader copies as a whole: never wrapped, even when an S3 key contains spaces.
+_WHOLE_VALUE_PREFIXES = ("s3://", "arn:", "https://")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def field(label: str, value: Any) -> list[str]:
     line = f"{label}: {text}"
     if len(line) <= BODY_WIDTH:
         return [line]
-    if " " not in text:
+    if " " not in text or text.startswith(_WHOLE_VALUE_PREFIXES):
         return [f"{label}:", INDENT + text]
     return [f"{label}:", *wrap(text, indent=INDENT)]
 

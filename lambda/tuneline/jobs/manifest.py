@@ -282,7 +282,7 @@ def plain_number(value: float) -> str:
 
 
 def _invalid(file: str, key: str, problem: str, fix: str) -> ManifestInvalid:
-    return ManifestInvalid(f"{file}: {key} {problem}. Fix: {fix}.")
+    return ManifestInvalid(f"{file}: {key}: {problem}. Fix: {fix}.")
 
 
 def _did_you_mean(name: str, choices: tuple[str, ...]) -> str:
