@@ -1,0 +1,132 @@
+"""Typed configuration: every bad setting names its key, the rule and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from stacks.config import load_config
+from tuneline.profiles import ConfigError, Profile, parse_profiles, profiles_from_json, profiles_to_json
+
+GOOD: dict[str, Any] = {
+    "alertEmails": ["ml@example.com"],
+    "network": "none",
+    "profiles": {
+        "support-bot": {
+            "baseModel": "amazon.nova-micro-v1:0:128k",
+            "hyperParameters": {"epochCount": 2, "learningRate": 0.00001},
+            "validationSplit": 0.1,
+            "budgetUsd": 50,
+        }
+    },
+}
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    config = copy.deepcopy(GOOD)
+    target = config
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value
+    return config
+
+
+def test_good_config_loads_typed_values() -> None:
+    config = load_config(GOOD)
+    profile = config.profiles["support-bot"]
+    assert config.network == "none"
+    assert profile.customization_type == "FINE_TUNING"
+    assert profile.hyperparameters == {"epochCount": "2", "learningRate": "1e-05"}
+    assert profile.validation_split == 0.1
+    assert profile.serving.mode == "none"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "says"),
+    [
+        ("network", "public", "tuneline.network", "not one of create, none"),
+        ("alertEmails", ["not-an-email"], "tuneline.alertEmails", "e-mail addresses"),
+        ("colour", "blue", "tuneline.colour", "unknown setting"),
+        ("workflowTimeoutHours", 0, "tuneline.workflowTimeoutHours", "from 1 to 336"),
+        ("profiles", {}, "tuneline.profiles", "at least one profile"),
+        ("profiles.Bad_Name", {"baseModel": "amazon.nova-micro-v1:0:128k"}, "tuneline.profiles.Bad_Name", "lowercase"),
+        ("profiles.support-bot.baseModel", "amazon.nova-nano", "tuneline.profiles.support-bot.baseModel", "nova-micro"),
+        (
+            "profiles.support-bot.customizationType",
+            "PRETRAINING",
+            "tuneline.profiles.support-bot.customizationType",
+            "FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION",
+        ),
+        (
+            "profiles.support-bot.hyperParameters",
+            {"epochCount": 99},
+            "tuneline.profiles.support-bot.hyperParameters.epochCount",
+            "5",
+        ),
+        (
+            "profiles.support-bot.hyperParameters",
+            {"batchSize": 8},
+            "tuneline.profiles.support-bot.hyperParameters.batchSize",
+            "allowed: epochCount",
+        ),
+        ("profiles.support-bot.validationSplit", 0.9, "tuneline.profiles.support-bot.validationSplit", "0..0.5"),
+        ("profiles.support-bot.budgetUsd", -1, "tuneline.profiles.support-bot.budgetUsd", "outside"),
+        ("profiles.support-bot.concurrency", 1.5, "tuneline.profiles.support-bot.concurrency", "whole number"),
+        ("profiles.support-bot.autoFix", "yes", "tuneline.profiles.support-bot.autoFix", "true or false"),
+        ("profiles.support-bot.teacherModel", "x", "tuneline.profiles.support-bot.teacherModel", "DISTILLATION"),
+        ("profiles.support-bot.serving", {"mode": "cloud"}, "tuneline.profiles.support-bot.serving.mode", "none"),
+    ],
+)
+def test_bad_setting_names_key_and_rule(path: str, value: Any, key: str, says: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(_with(path, value))
+    assert raised.value.key == key
+    assert says in str(raised.value)
+
+
+def test_missing_context_says_where_to_put_it() -> None:
+    with pytest.raises(ConfigError, match="cdk.json"):
+        load_config(None)
+
+
+def test_distillation_needs_a_known_teacher_for_the_student() -> None:
+    profile = {"baseModel": "amazon.nova-lite-v1:0:300k", "customizationType": "DISTILLATION"}
+    with pytest.raises(ConfigError, match="teacherModel"):
+        parse_profiles({"d": profile})
+    ok = parse_profiles({"d": {**profile, "teacherModel": "us.amazon.nova-pro-v1:0"}})
+    assert ok["d"].teacher_model == "us.amazon.nova-pro-v1:0"
+
+
+def test_commitment_needs_explicit_acknowledgement() -> None:
+    serving = {"mode": "provisioned", "commitment": "OneMonth"}
+    base = {"baseModel": "amazon.nova-micro-v1:0:128k", "serving": serving}
+    with pytest.raises(ConfigError) as raised:
+        parse_profiles({"p": base})
+    assert raised.value.key == "tuneline.profiles.p.serving.acknowledgeCommitment"
+    assert "billed for the whole term" in str(raised.value)
+    acknowledged = parse_profiles({"p": {**base, "serving": {**serving, "acknowledgeCommitment": True}}})
+    assert acknowledged["p"].serving.commitment == "OneMonth"
+
+
+def test_on_demand_on_an_unsupported_model_lists_supported_ones() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_profiles({"p": {"baseModel": "meta.llama3-1-8b-instruct-v1:0:128k", "serving": "on-demand"}})
+    assert raised.value.key == "tuneline.profiles.p.serving.mode"
+    assert "amazon.nova-micro-v1:0:128k" in str(raised.value)
+
+
+def test_validation_split_refused_where_the_model_takes_no_validation_set() -> None:
+    with pytest.raises(ConfigError, match="accepts no validation set"):
+        parse_profiles({"p": {"baseModel": "amazon.titan-image-generator-v2:0", "validationSplit": 0.1}})
+
+
+def test_profiles_round_trip_through_the_lambda_environment() -> None:
+    profiles = load_config(GOOD).profiles
+    text = profiles_to_json(profiles)
+    assert len(text) < 4096  # Lambda's limit for all environment variables together
+    restored = profiles_from_json(text)
+    assert restored == profiles
+    assert isinstance(restored["support-bot"], Profile)
