@@ -1,0 +1,350 @@
+"""`tuneline validate | fix | split | convert | estimate`: the dataset engine on your machine.
+
+Exit codes: 0 success (valid), 1 the dataset is invalid, 2 usage error (unknown model, missing file, bad
+option). `validate --format json` prints exactly one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tuneline.datasets.convert import SOURCES, ConvertError, convert_stream
+from tuneline.datasets.cost import estimate_cost
+from tuneline.datasets.fix import normalize_stream
+from tuneline.datasets.models import CUSTOMIZATION_TYPES, ModelRules, UnknownModelError, resolve_model
+from tuneline.datasets.render import progress_bar, render_report
+from tuneline.datasets.split import SplitError, split_stream
+from tuneline.datasets.validator import training_tokens, validate_dataset
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem with the command line: printed to stderr, exit code 2."""
+
+
+def register(subparsers: Any) -> None:
+    _register_validate(subparsers)
+    _register_fix(subparsers)
+    _register_split(subparsers)
+    _register_convert(subparsers)
+    _register_estimate(subparsers)
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        required=True,
+        metavar="MODEL_ID",
+        help="base model id, with or without the ':<context>' suffix, or its foundation-model ARN "
+        "(e.g. amazon.nova-micro-v1:0:128k)",
+    )
+    parser.add_argument("--type", dest="customization_type", default="FINE_TUNING", choices=CUSTOMIZATION_TYPES)
+    parser.add_argument(
+        "--teacher", metavar="MODEL_ID", help="distillation teacher model id or inference profile (DISTILLATION)"
+    )
+
+
+def _register_validate(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a dataset against a base model's data rules",
+        description="Check a JSONL dataset against the Bedrock data rules of a base model, in one streaming "
+        "pass. Exit 0 valid, 1 invalid, 2 usage error.",
+    )
+    parser.add_argument("file", metavar="FILE", help="training JSONL file")
+    _model_options(parser)
+    parser.add_argument("--validation", metavar="FILE", help="validation JSONL file")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    parser.add_argument("--max-findings", type=int, default=20, metavar="N", help="findings kept per rule (default 20)")
+    parser.add_argument(
+        "--dataset-bucket",
+        metavar="BUCKET",
+        help="bucket the dataset will be uploaded to: images/videos elsewhere are reported",
+    )
+    parser.set_defaults(handler=_guard(_validate))
+
+
+def _register_fix(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "fix",
+        help="write a normalized copy (BOM, CRLF, blank lines, control characters)",
+        description="Write a normalized copy of a JSONL file: removes a UTF-8 BOM and blank lines, turns CRLF "
+        "into LF and escapes raw control characters. The input is never modified.",
+    )
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("-o", "--output", metavar="FILE", help="output file (default FILE stem + .fixed.jsonl)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=_guard(_fix))
+
+
+def _register_split(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "split",
+        help="deterministic train/validation split within the model's bounds",
+        description="Split a JSONL file into training and validation files. A record's side depends only on "
+        "a hash of its content; sizes respect the model's validation/training bounds.",
+    )
+    parser.add_argument("file", metavar="FILE")
+    _model_options(parser)
+    parser.add_argument("--ratio", type=float, default=0.1, help="validation fraction (default 0.1)")
+    parser.add_argument("--train-out", metavar="FILE", help="default FILE stem + .train.jsonl")
+    parser.add_argument("--validation-out", metavar="FILE", help="default FILE stem + .validation.jsonl")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=_guard(_split))
+
+
+def _register_convert(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "convert",
+        help="convert CSV, Alpaca or chat JSONL to the model's format",
+        description="Convert a CSV (chosen question/answer columns), Alpaca (instruction/input/output) or chat "
+        "JSONL (messages) file to the dataset format of a base model, optionally redacting personal data.",
+    )
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--from", dest="source", required=True, choices=SOURCES, help="source shape")
+    _model_options(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", help="default FILE stem + .<format>.jsonl")
+    parser.add_argument("--question-column", default="question", help="CSV column with the prompt")
+    parser.add_argument("--answer-column", default="answer", help="CSV column with the answer")
+    parser.add_argument("--system-column", help="CSV column with a per-row system prompt")
+    parser.add_argument("--system", dest="system_prompt", help="system prompt for records without one")
+    parser.add_argument(
+        "--redact-pii",
+        action="store_true",
+        help="replace e-mail addresses, phone and card numbers and AWS keys with placeholders",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=_guard(_convert))
+
+
+def _register_estimate(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "estimate",
+        help="estimate the training cost (tokens x epochs x price)",
+        description="Estimate the training cost of a dataset: estimated tokens x epochs x the model's training "
+        "price per 1,000 tokens (a dated estimate; override it with --price-per-1k-tokens).",
+    )
+    parser.add_argument("file", metavar="FILE", nargs="?", help="training JSONL file (or give --tokens)")
+    _model_options(parser)
+    parser.add_argument("--tokens", type=int, help="use this token count instead of reading a file")
+    parser.add_argument("--epochs", type=int, help="epoch count (default: the model's default)")
+    parser.add_argument(
+        "--hyperparameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="job hyperparameter, repeatable (e.g. epochCount=3)",
+    )
+    parser.add_argument("--price-per-1k-tokens", type=float, metavar="USD", help="override the training price")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=_guard(_estimate))
+
+
+def _guard(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn expected problems into a message on stderr and exit code 2 instead of a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except (UsageError, UnknownModelError, SplitError, ConvertError) as error:
+            print(f"tuneline {args.command}: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+
+    return run
+
+
+def _input_file(path: str | None) -> Path:
+    if not path:
+        raise UsageError("a FILE is required")
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such file")
+    return file
+
+
+def _rules(args: argparse.Namespace) -> ModelRules:
+    rules = resolve_model(args.model)
+    if args.customization_type not in rules.customization_types:
+        raise UsageError(
+            f"{rules.display_name} does not support {args.customization_type}; it supports "
+            f"{', '.join(rules.customization_types)}"
+        )
+    return rules
+
+
+def _validate(args: argparse.Namespace) -> int:
+    resolve_model(args.model)  # unknown model: usage error before any reading
+    training = _input_file(args.file)
+    validation = _input_file(args.validation) if args.validation else None
+    total = training.stat().st_size + (validation.stat().st_size if validation else 0)
+    progress = progress_bar(total, sys.stderr) if args.format == "text" else None
+    with contextlib.ExitStack() as files:
+        train_stream = files.enter_context(open(training, "rb"))
+        validation_stream = files.enter_context(open(validation, "rb")) if validation else None
+        report = validate_dataset(
+            train_stream,
+            model_id=args.model,
+            customization_type=args.customization_type,
+            validation=validation_stream,
+            training_name=str(args.file),
+            validation_name=str(args.validation),
+            teacher_model_id=args.teacher,
+            max_findings_per_rule=max(1, args.max_findings),
+            progress=progress,
+            dataset_bucket=args.dataset_bucket,
+        )
+    if args.format == "json":
+        print(json.dumps(report.to_dict()))
+    else:
+        sys.stdout.write(render_report(report))
+    return EXIT_OK if report.valid else EXIT_INVALID
+
+
+def _fix(args: argparse.Namespace) -> int:
+    source = _input_file(args.file)
+    output = Path(args.output) if args.output else _sibling(source, ".fixed.jsonl")
+    _refuse_overwrite_input(source, output)
+    with open(source, "rb") as src, open(output, "wb") as dst:
+        summary = normalize_stream(src, dst)
+    if args.format == "json":
+        print(json.dumps({"output": str(output), **summary.to_dict()}))
+    else:
+        print(
+            f"wrote {output}: {summary.lines_out} lines (of {summary.lines_in}); removed BOM {summary.bom_removed}, "
+            f"CRLF fixed {summary.crlf_fixed}, blank lines removed {summary.blank_lines_removed}, control "
+            f"character lines fixed {summary.control_character_lines_fixed}, still invalid "
+            f"{summary.unfixable_lines}"
+        )
+    return EXIT_OK
+
+
+def _split(args: argparse.Namespace) -> int:
+    source = _input_file(args.file)
+    rules = _rules(args)
+    train_out = Path(args.train_out) if args.train_out else _sibling(source, ".train.jsonl")
+    validation_out = Path(args.validation_out) if args.validation_out else _sibling(source, ".validation.jsonl")
+    for output in (train_out, validation_out):
+        _refuse_overwrite_input(source, output)
+    with open(source, "rb") as src, open(train_out, "wb") as train, open(validation_out, "wb") as held_out:
+        summary = split_stream(
+            src, train, held_out, ratio=args.ratio, rules=rules, customization_type=args.customization_type
+        )
+    if args.format == "json":
+        print(json.dumps({"training": str(train_out), "validation": str(validation_out), **summary.to_dict()}))
+    else:
+        print(
+            f"{summary.training_records} training records -> {train_out}\n"
+            f"{summary.validation_records} validation records -> {validation_out} "
+            f"({summary.ratio_actual:.1%} of {summary.records})"
+        )
+        for note in summary.notes:
+            print(f"note: {note}")
+    return EXIT_OK
+
+
+def _convert(args: argparse.Namespace) -> int:
+    source = _input_file(args.file)
+    rules = _rules(args)
+    target = rules.format_for(args.customization_type) or "out"
+    output = Path(args.output) if args.output else _sibling(source, f".{target}.jsonl")
+    _refuse_overwrite_input(source, output)
+    with open(source, "rb") as src, open(output, "wb") as dst:
+        summary = convert_stream(
+            src,
+            dst,
+            source=args.source,
+            rules=rules,
+            customization_type=args.customization_type,
+            question_column=args.question_column,
+            answer_column=args.answer_column,
+            system_column=args.system_column,
+            system_prompt=args.system_prompt,
+            redact_pii=args.redact_pii,
+        )
+    if args.format == "json":
+        print(json.dumps({"output": str(output), **summary.to_dict()}))
+    else:
+        print(f"wrote {output}: {summary.records_out} {summary.target_format} records (of {summary.records_in})")
+        if summary.skipped:
+            print(f"skipped {summary.skipped} incomplete record(s), e.g. line(s) {summary.skipped_lines[:10]}")
+        if summary.pii_found:
+            action = "redacted" if args.redact_pii else "found (use --redact-pii to replace them)"
+            found = ", ".join(f"{kind} {count}" for kind, count in sorted(summary.pii_found.items()))
+            print(f"personal data {action}: {found}")
+    return EXIT_OK
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    rules = _rules(args)
+    hyperparameters = _hyperparameters(args.hyperparameter)
+    if args.epochs is not None:
+        if not rules.epochs_hyperparameter:
+            raise UsageError(f"{rules.display_name} has no epoch hyperparameter (it trains by steps)")
+        hyperparameters[rules.epochs_hyperparameter] = str(args.epochs)
+    for name, value in hyperparameters.items():
+        spec = rules.hyperparameters.get(name)
+        if spec is None:
+            raise UsageError(
+                f"{rules.display_name} has no hyperparameter {name!r}; allowed: {', '.join(rules.hyperparameters)}"
+            )
+        problem = spec.check(value)
+        if problem:
+            raise UsageError(problem)
+    valid: bool | None = None
+    if args.tokens is not None:
+        if args.tokens < 0:
+            raise UsageError("--tokens must be 0 or more")
+        tokens = args.tokens
+    else:
+        with open(_input_file(args.file), "rb") as stream:
+            report = validate_dataset(
+                stream,
+                model_id=args.model,
+                customization_type=args.customization_type,
+                training_name=str(args.file),
+                teacher_model_id=args.teacher,
+                hyperparameters=hyperparameters,
+            )
+        tokens = training_tokens(report)
+        valid = report.valid
+    estimate = estimate_cost(rules, tokens, hyperparameters, args.price_per_1k_tokens)
+    if args.format == "json":
+        print(json.dumps({"model_id": rules.canonical_id, "dataset_valid": valid, **estimate.to_dict()}))
+    else:
+        print(
+            f"~{estimate.tokens} tokens x {estimate.epochs} epoch(s) x ${estimate.price_per_1k_tokens_usd}/1k tokens "
+            f"= ${estimate.usd:,.2f} for {rules.display_name}\nprice: {estimate.price_source}"
+        )
+        if valid is False:
+            print("note: the dataset is not valid; run `tuneline validate` for the findings")
+    return EXIT_OK
+
+
+def _hyperparameters(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--hyperparameter expects NAME=VALUE, got {pair!r}")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def _sibling(source: Path, suffix: str) -> Path:
+    stem = source.name[: -len(".jsonl")] if source.name.endswith(".jsonl") else source.stem
+    return source.with_name(stem + suffix)
+
+
+def _refuse_overwrite_input(source: Path, output: Path) -> None:
+    if output.exists() and os.path.samefile(source, output):
+        raise UsageError(f"{output} is the input file; choose another output (the input is never modified)")
