@@ -18,7 +18,7 @@ from tuneline.imports.architectures import (
     supported_class_names,
 )
 from tuneline.imports.dtypes import accepted_quant_method
-from tuneline.imports.sources import FolderSource, SourceReadError
+from tuneline.imports.sources import FolderSource, SourceReadError, read_failure_rule
 
 CONFIG_FILE = "config.json"
 MAX_CONFIG_BYTES = 10 * 1024 * 1024
@@ -52,7 +52,8 @@ def check_config(source: FolderSource, files: dict[str, int], report: Report) ->
     try:
         document = json.loads(source.read_all(CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
     except SourceReadError as error:
-        report.errors.append(_finding("config-invalid", f"config.json cannot be read: {error.reason}"))
+        rule = read_failure_rule(error, "config-invalid")
+        report.errors.append(_finding(rule, f"config.json cannot be read: {error.reason}"))
         return ConfigFacts()
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         report.errors.append(_finding("config-invalid", f"config.json is not valid JSON: {error}"))

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 
 from tuneline.findings import Finding, Report
-from tuneline.imports.sources import FolderSource, SourceReadError
+from tuneline.imports.sources import FolderSource, SourceReadError, read_failure_rule
 
 INDEX_FILE = "model.safetensors.index.json"
 # Indexes of the largest open models are a few megabytes; anything far beyond is not an index.
@@ -88,7 +88,8 @@ def _read_weight_map(source: FolderSource, report: Report) -> dict[str, str] | N
     try:
         document = json.loads(source.read_all(INDEX_FILE, MAX_INDEX_BYTES).decode("utf-8"))
     except SourceReadError as error:
-        report.errors.append(_invalid(f"cannot be read: {error.reason}"))
+        rule = read_failure_rule(error, "safetensors-index-invalid")
+        report.errors.append(Finding(rule, f"cannot be read: {error.reason}", file=INDEX_FILE))
         return None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         report.errors.append(_invalid(f"not valid JSON: {error}"))

@@ -31,6 +31,14 @@ class FileTooLargeError(SourceReadError):
         self.max_bytes = max_bytes
 
 
+UNREADABLE_RULE = "file-unreadable"
+
+
+def read_failure_rule(error: SourceReadError, too_large_rule: str) -> str:
+    """`too_large_rule` when a small file is oversized (its content is wrong), else `file-unreadable`."""
+    return too_large_rule if isinstance(error, FileTooLargeError) else UNREADABLE_RULE
+
+
 class FolderSource(Protocol):
     """A model folder. Names are relative to the folder and use `/` between parts."""
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 
 from tuneline.findings import Finding, Report
-from tuneline.imports.sources import FolderSource, SourceReadError
+from tuneline.imports.sources import UNREADABLE_RULE, FolderSource, SourceReadError, read_failure_rule
 
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 # Bedrock lists tokenizer_config.json, tokenizer.json and tokenizer.model, but a fast tokenizer is
 # saved as tokenizer.json only and a slow SentencePiece one as tokenizer.model only; either one,
 # together with tokenizer_config.json, is a complete Hugging Face tokenizer.
 TOKENIZER_VOCAB_FILES = ("tokenizer.json", "tokenizer.model")
-CHAT_TEMPLATE_FILE = "chat_template.jinja"
+# Newer transformers save the template beside the tokenizer config (processors as JSON).
+CHAT_TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
 MAX_TOKENIZER_CONFIG_BYTES = 32 * 1024 * 1024
 _BASE_TOKENIZER_CLASSES = ("T5", "Llama", "CodeLlama", "GPT2", "GPTNeoX", "PreTrained", "Qwen2")
 SUPPORTED_TOKENIZER_CLASSES = frozenset(
@@ -35,7 +36,8 @@ def check_tokenizer(source: FolderSource, files: dict[str, int], report: Report)
     try:
         document = json.loads(source.read_all(TOKENIZER_CONFIG_FILE, MAX_TOKENIZER_CONFIG_BYTES).decode("utf-8"))
     except SourceReadError as error:
-        report.errors.append(_finding("tokenizer-config-invalid", f"cannot be read: {error.reason}"))
+        rule = read_failure_rule(error, "tokenizer-config-invalid")
+        report.errors.append(_finding(rule, f"cannot be read: {error.reason}"))
         return None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         report.errors.append(_finding("tokenizer-config-invalid", f"not valid JSON: {error}"))
@@ -43,11 +45,11 @@ def check_tokenizer(source: FolderSource, files: dict[str, int], report: Report)
     if not isinstance(document, dict):
         report.errors.append(_finding("tokenizer-config-invalid", "must be a JSON object"))
         return None
-    if not document.get("chat_template") and CHAT_TEMPLATE_FILE not in files:
+    if not document.get("chat_template") and not any(name in files for name in CHAT_TEMPLATE_FILES):
         report.warnings.append(
             _finding(
                 "chat-template-missing",
-                "no chat template (`chat_template` in tokenizer_config.json or chat_template.jinja); "
+                "no chat template (`chat_template` in tokenizer_config.json, chat_template.jinja or .json); "
                 "fine for a base model, but chat requests to the imported model will not be formatted: "
                 "save the tokenizer of the instruct model you fine-tuned",
             )
@@ -93,7 +95,7 @@ def _check_json_start(source: FolderSource, name: str, report: Report) -> None:
     try:
         head = source.read_bytes(name, 0, 64)
     except SourceReadError as error:
-        report.errors.append(Finding(rule="tokenizer-invalid", message=f"cannot be read: {error.reason}", file=name))
+        report.errors.append(Finding(rule=UNREADABLE_RULE, message=f"cannot be read: {error.reason}", file=name))
         return
     if not head.lstrip().startswith(b"{"):
         report.errors.append(

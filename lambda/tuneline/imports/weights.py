@@ -17,7 +17,7 @@ from tuneline.imports.safetensors_header import (
     parse_header,
     parse_header_length,
 )
-from tuneline.imports.sources import FolderSource, SourceReadError
+from tuneline.imports.sources import UNREADABLE_RULE, FolderSource, SourceReadError
 
 WEIGHTS_SUFFIX = ".safetensors"
 # Formats Bedrock does not import; named in the finding so the fix is obvious.
@@ -109,7 +109,7 @@ def _read_checked_header(source: FolderSource, name: str, size: int, report: Rep
         report.errors.append(Finding(error.rule, error.message, file=name))
         return None
     except SourceReadError as error:
-        report.errors.append(Finding("file-unreadable", f"cannot be read: {error.reason}", file=name))
+        report.errors.append(Finding(UNREADABLE_RULE, f"cannot be read: {error.reason}", file=name))
         return None
     for problem in layout_problems(header, size):
         report.errors.append(Finding(problem.rule, problem.message, file=name))

@@ -20,6 +20,7 @@ from tests.unit.imports.model_folder_builder import (
 from tuneline.findings import Report
 from tuneline.imports import LocalFolder, check_model_folder
 from tuneline.imports.architectures import MAX_CONTEXT_LENGTH
+from tuneline.imports.sources import SourceReadError
 
 
 def check(folder: Path) -> Report:
@@ -467,3 +468,44 @@ def test_every_failure_in_one_folder_is_reported_at_once(tmp_path: Path) -> None
         "tokenizer-missing",
         "weights-missing",
     }
+
+
+class FailingFolder(LocalFolder):
+    """A folder whose `broken` file cannot be read (as with S3 AccessDenied)."""
+
+    def __init__(self, path: Path, broken: str) -> None:
+        super().__init__(path)
+        self.broken = broken
+
+    def read_bytes(self, name: str, start: int, end: int) -> bytes:
+        if name == self.broken:
+            raise SourceReadError(name, "AccessDenied: Access Denied")
+        return super().read_bytes(name, start, end)
+
+    def read_all(self, name: str, max_bytes: int) -> bytes:
+        if name == self.broken:
+            raise SourceReadError(name, "AccessDenied: Access Denied")
+        return super().read_all(name, max_bytes)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["config.json", "tokenizer_config.json", "model-00001-of-00002.safetensors", "model.safetensors.index.json"],
+)
+def test_a_file_that_cannot_be_read_is_named_with_the_reason(tmp_path: Path, broken: str) -> None:
+    write_model_folder(tmp_path, shards=2)
+
+    report = check_model_folder(FailingFolder(tmp_path, broken))
+
+    assert [(f.rule, f.file) for f in report.errors] == [("file-unreadable", broken)]
+    assert "AccessDenied" in report.errors[0].message
+
+
+def test_a_chat_template_file_beside_the_tokenizer_counts(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, tokenizer_config={"tokenizer_class": "LlamaTokenizerFast"})
+    (tmp_path / "chat_template.jinja").write_text("{{ messages }}")
+
+    report = check(tmp_path)
+
+    assert report.valid
+    assert report.warnings == []
