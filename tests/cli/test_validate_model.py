@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from tests.unit.imports.model_folder_builder import LLAMA_CONFIG, write_model_folder
+from tuneline.cli import main
 from tuneline.imports import cli as imports_cli
 
 
@@ -37,10 +38,11 @@ def test_an_importable_folder_exits_0_with_a_summary(tmp_path: Path, capsys: pyt
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "LlamaForCausalLM (Llama)" in out
-    assert "Context length: 8192 (limit 131072)" in out
-    assert "Tensor dtypes: BF16 x3, F32 x1" in out
-    assert out.rstrip().endswith("importable: 0 errors, 0 warnings")
+    assert out.startswith(f"IMPORTABLE: 0 error(s), 0 warning(s) for {tmp_path}\n")
+    assert "architecture LlamaForCausalLM (Llama), model_type llama" in out
+    assert "context length 8192 (limit 131072)" in out
+    assert "tensor dtypes: BF16 x3, F32 x1" in out
+    assert "Errors:" not in out
 
 
 def test_a_folder_that_is_not_importable_exits_1_naming_file_and_rule(
@@ -52,8 +54,8 @@ def test_a_folder_that_is_not_importable_exits_1_naming_file_and_rule(
 
     out = capsys.readouterr().out
     assert code == 1
-    assert "error: config.json: [context-too-long]" in out
-    assert out.rstrip().endswith("NOT importable: 1 error, 0 warnings")
+    assert out.startswith("NOT IMPORTABLE: 1 error(s), 0 warning(s)")
+    assert "Errors:\n  [context-too-long]\n    config.json: `max_position_embeddings` is 262144" in out
 
 
 def test_json_output_has_the_shared_report_shape_with_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,3 +147,24 @@ def test_an_s3_folder_that_cannot_be_listed_is_a_usage_error(bucket: Any, capsys
 
     assert code == 2
     assert "[folder-unreadable]" in capsys.readouterr().out
+
+
+def test_the_tuneline_command_runs_validate_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"\x00" * 4)
+
+    code = main(["validate-model", str(tmp_path), "--format", "json"])
+
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [(e["rule"], e["file"], e["line"]) for e in document["errors"]] == [
+        ("safetensors-header-corrupt", "model.safetensors", None)
+    ]
+
+
+def test_the_tuneline_command_lists_validate_model(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["--help"])
+
+    assert raised.value.code == 0
+    assert "validate-model" in capsys.readouterr().out

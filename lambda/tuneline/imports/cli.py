@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tuneline.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from tuneline.findings import Report
+from tuneline.findings import Finding, Report
 from tuneline.imports.architectures import GIGABYTE
 from tuneline.imports.checker import check_model_folder
 from tuneline.imports.sources import FolderSource, LocalFolder, S3Folder
@@ -51,44 +51,51 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     report = check_model_folder(source, progress=_progress_printer(sys.stderr))
     if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps(report.to_dict()))
     else:
-        print(format_text(args.folder, report))
+        sys.stdout.write(format_text(args.folder, report))
     if any(finding.rule == "folder-unreadable" for finding in report.errors):
         return EXIT_USAGE
     return EXIT_OK if report.valid else EXIT_INVALID
 
 
 def format_text(location: str, report: Report) -> str:
-    """A short human summary, then one line per finding."""
-    stats = report.stats
-    lines = [f"Model folder: {location}"]
-    if stats:
-        lines += _summary_lines(stats)
-    if report.errors or report.warnings:
-        lines.append("")
-    lines += [f"error: {finding.describe()}" for finding in report.errors]
-    lines += [f"warning: {finding.describe()}" for finding in report.warnings]
-    verdict = "importable" if report.valid else "NOT importable"
-    lines += ["", f"{verdict}: {_plural(len(report.errors), 'error')}, {_plural(len(report.warnings), 'warning')}"]
-    return "\n".join(lines)
+    """The verdict and a summary of the folder, then the findings grouped by rule."""
+    verdict = "IMPORTABLE" if report.valid else "NOT IMPORTABLE"
+    lines = [f"{verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s) for {location}"]
+    if report.stats:
+        lines += [f"  {line}" for line in _summary_lines(report.stats)]
+    for title, findings in (("Errors", report.errors), ("Warnings", report.warnings)):
+        if findings:
+            lines += ["", f"{title}:"]
+            for rule, group in _by_rule(findings).items():
+                lines.append(f"  [{rule}]")
+                lines += [f"    {finding.file}: {finding.message}" for finding in group]
+    return "\n".join(lines) + "\n"
 
 
 def _summary_lines(stats: dict[str, Any]) -> list[str]:
-    architecture = stats.get("architecture") or "unknown"
     family = f" ({stats['family']})" if stats.get("family") else ""
     context = stats.get("context_length")
     dtypes = ", ".join(f"{dtype} x{count}" for dtype, count in stats.get("dtypes", {}).items()) or "none"
     return [
-        f"Architecture: {architecture}{family}, model_type {stats.get('model_type') or 'unknown'}",
-        f"Context length: {context if context is not None else 'not declared'} "
+        f"architecture {stats.get('architecture') or 'unknown'}{family}, "
+        f"model_type {stats.get('model_type') or 'unknown'}",
+        f"context length {context if context is not None else 'not declared'} "
         f"(limit {stats.get('max_context_length')})",
-        f"Weights: {_plural(stats.get('weight_files', 0), 'file')}, {_size(stats.get('weight_bytes', 0))} "
-        f"(limit {_size(stats.get('max_weight_bytes', 0))}), {_plural(stats.get('tensor_count', 0), 'tensor')}, "
+        f"weights: {stats.get('weight_files', 0)} file(s), {_size(stats.get('weight_bytes', 0))} "
+        f"(limit {_size(stats.get('max_weight_bytes', 0))}), {stats.get('tensor_count', 0)} tensors, "
         f"{_parameters(stats.get('parameter_count', 0))} parameters",
-        f"Tensor dtypes: {dtypes}",
-        f"Tokenizer: {stats.get('tokenizer_class') or 'class not named'}",
+        f"tensor dtypes: {dtypes}",
+        f"tokenizer: {stats.get('tokenizer_class') or 'class not named'}",
     ]
+
+
+def _by_rule(findings: list[Finding]) -> dict[str, list[Finding]]:
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.rule, []).append(finding)
+    return groups
 
 
 def _source_for(folder: str) -> FolderSource | None:
@@ -131,7 +138,3 @@ def _parameters(count: int) -> str:
         if count >= divisor:
             return f"{count / divisor:.2f}{unit}"
     return str(count)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
