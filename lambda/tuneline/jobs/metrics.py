@@ -356,4 +356,4 @@ def _rounded(value: float | None) -> float | None:
 def _plain_epoch(epoch: float | None) -> int | float | None:
     if epoch is None:
         return None
-    return int(epoch) if epoch.is_integer() else epoch
+    return int(epoch) if float(epoch).is_integer() else epoch
