@@ -80,8 +80,8 @@ def parse_header_length(prefix: bytes, file_size: int) -> int:
     (length,) = struct.unpack("<Q", prefix[:LENGTH_PREFIX_BYTES])
     if length > MAX_HEADER_BYTES:
         raise HeaderError(
-            "safetensors-header-too-large",
-            f"the header claims {length} bytes (limit {MAX_HEADER_BYTES}); the file is corrupt or not "
+            "safetensors-header-corrupt",
+            f"the header claims an absurd {length} bytes (limit {MAX_HEADER_BYTES}); the file is corrupt or not "
             "safetensors: re-export it with save_pretrained(safe_serialization=True)",
         )
     if length < 2 or LENGTH_PREFIX_BYTES + length > file_size:

@@ -99,7 +99,8 @@ def read_header(source: FolderSource, name: str, size: int) -> SafetensorsHeader
             "safetensors-header-corrupt",
             f"the file ended after {len(raw)} of {length} header bytes; it changed or is truncated: upload it again",
         )
-    return parse_header(raw, length)
+    # Sources may return more than asked for (an inclusive end); the header is exactly `length` bytes.
+    return parse_header(raw[:length], length)
 
 
 def _read_checked_header(source: FolderSource, name: str, size: int, report: Report) -> SafetensorsHeader | None:

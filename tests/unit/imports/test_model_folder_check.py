@@ -286,7 +286,8 @@ def test_an_absurd_header_length_is_reported_without_reading_it(tmp_path: Path) 
 
     report = check(tmp_path)
 
-    assert rules(report) == {"safetensors-header-too-large"}
+    assert rules(report) == {"safetensors-header-corrupt"}
+    assert "absurd" in report.errors[0].message
 
 
 def test_a_file_shorter_than_the_length_prefix_is_corrupt(tmp_path: Path) -> None:
@@ -509,3 +510,19 @@ def test_a_chat_template_file_beside_the_tokenizer_counts(tmp_path: Path) -> Non
 
     assert report.valid
     assert report.warnings == []
+
+
+class InclusiveEndFolder(LocalFolder):
+    """A source that reads `end` inclusively, as an HTTP Range does: one byte more than asked."""
+
+    def read_bytes(self, name: str, start: int, end: int) -> bytes:
+        return super().read_bytes(name, start, end + 1)
+
+
+def test_a_source_that_returns_a_byte_too_many_still_reads_headers(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+
+    report = check_model_folder(InclusiveEndFolder(tmp_path))
+
+    assert report.valid, report.to_dict()
+    assert report.stats["tensor_count"] == 4
