@@ -53,7 +53,22 @@ def _failure_alert(state: Mapping[str, Any], *, s3: Any) -> Alert:
         report, uri = _read_report(plan, s3=s3)
         if report is not None:
             return dataset_rejected(plan, report, uri)
-    return pipeline_failed(plan=plan, source=source, error=name, cause=cause, state=failed_step(state))
+    return pipeline_failed(
+        plan=plan, source=source, error=name, cause=bedrock_failure_message(cause), state=failed_step(state)
+    )
+
+
+def bedrock_failure_message(cause: str) -> str:
+    """A `.sync` job failure arrives as the job description in JSON; its failureMessage is the part to read."""
+    try:
+        described = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(described, dict):
+        for field in ("failureMessage", "FailureMessage"):
+            if described.get(field):
+                return str(described[field])
+    return cause
 
 
 def _read_report(plan: Mapping[str, Any], *, s3: Any) -> tuple[dict[str, Any] | None, str | None]:
