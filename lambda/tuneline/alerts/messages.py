@@ -61,13 +61,8 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
                 ("Description", _description(plan)),
                 ("Job ARN", job_arn),
             ),
-            _bulleted(
-                "What next:",
-                [
-                    "Training usually takes one to several hours; Bedrock bills the tokens trained.",
-                    f"To stop it: aws bedrock stop-model-customization-job --job-identifier {job_name}",
-                ],
-            ),
+            _bulleted("What next:", ["Training usually takes one to several hours; Bedrock bills the tokens trained."])
+            + _command("To stop it:", f"aws bedrock stop-model-customization-job --job-identifier {job_name}"),
         ],
     )
 
@@ -120,11 +115,9 @@ def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], 
             field("Full report", report_uri),
             _bulleted(
                 "What to do:",
-                [
-                    "Fix the lines listed, then upload the training file again (each upload is a new version).",
-                    f"Check it before uploading: {_validate_command(plan)}",
-                ],
-            ),
+                ["Fix the lines listed, then upload the training file again (each upload is a new version)."],
+            )
+            + _command("Check it before uploading:", _validate_command(plan)),
         ],
     )
 
@@ -204,6 +197,11 @@ def format_bedrock_event(event: Mapping[str, Any]) -> Alert:
 
 def _bulleted(title: str, items: Sequence[str]) -> list[str]:
     return [title, *bullets(items)]
+
+
+def _command(title: str, command: str) -> list[str]:
+    # Commands stay on one line so they can be copied from a phone as they are.
+    return [f"- {title}", f"  {command}"]
 
 
 def _overfitting_lines(summary: Mapping[str, Any]) -> list[str]:

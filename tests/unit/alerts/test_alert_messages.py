@@ -1,0 +1,511 @@
+"""Every alert: the right facts first, the numbers, then what to do; valid for SNS and short-lined."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tuneline.alerts.messages import (
+    MAX_LISTED_ERRORS,
+    dataset_rejected,
+    format_bedrock_event,
+    job_completed,
+    job_started,
+    pipeline_failed,
+)
+from tuneline.alerts.text import BODY_WIDTH, MAX_SUBJECT_LENGTH, Alert
+from tuneline.jobs.manifest import parse_manifest
+from tuneline.jobs.planning import ObjectRef, plan_job
+from tuneline.profiles import parse_profile
+
+BUCKET = "tuneline-data-123456789012"
+JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-micro-v1:0:128k/a1b2c3d4e5f6"
+MODEL_ARN = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-micro-v1:0:128k/z9y8x7w6v5u4"
+
+
+def _plan(**profile_settings: Any) -> dict[str, Any]:
+    profile = parse_profile(
+        "support", {"baseModel": "amazon.nova-micro-v1:0:128k", **profile_settings}, "tuneline.profiles.support"
+    )
+    manifest = parse_manifest(b'{"description": "March tickets"}', file="chat.job.json")
+    source = ObjectRef(BUCKET, "incoming/support/q4/chat tickets.jsonl", "v1")
+    return plan_job(profile=profile, bucket=BUCKET, source=source, validation=None, manifest=manifest).to_state()
+
+
+PLAN = _plan(hyperParameters={"epochCount": 3}, validationSplit=0.1, budgetUsd=40)
+
+
+def _assert_readable(alert: Alert) -> None:
+    assert len(alert.subject) <= MAX_SUBJECT_LENGTH
+    assert alert.subject.isascii() and "\n" not in alert.subject
+    for line in alert.body.splitlines():
+        # Long lines are only things a reader copies whole (URIs, ARNs, commands), indented on their own line.
+        value = line.strip()
+        copied = line.startswith("  ") and (" " not in value or value.startswith(("s3://", "aws ", "tuneline ")))
+        assert len(line) <= BODY_WIDTH or copied, line
+
+
+def _text(alert: Alert) -> str:
+    """The body with line breaks taken out, to check sentences wherever the wrapping fell."""
+    return " ".join(alert.body.split())
+
+
+def _position(body: str, text: str) -> int:
+    assert text in body, f"{text!r} not in:\n{body}"
+    return body.index(text)
+
+
+# --- job started -------------------------------------------------------------------------------------------------
+
+
+def test_job_started_says_what_runs_on_what_and_how_to_stop_it() -> None:
+    plan = {
+        **PLAN,
+        "estimate": {"estimatedCostUsd": 12.34},
+        "validationStats": {"records": 1200, "trainingTokens": 450000, "warnings": 2},
+    }
+
+    alert = job_started(plan, JOB_ARN)
+
+    _assert_readable(alert)
+    assert alert.subject == f"Tuneline: training started - {PLAN['jobName']}"
+    body = alert.body
+    assert body.startswith("Training started for profile support.")
+    for text in (
+        f"Job: {PLAN['jobName']}",
+        "Base model: amazon.nova-micro-v1:0:128k",
+        f"s3://{BUCKET}/incoming/support/q4/chat tickets.jsonl",
+        "Validation: 10% of the dataset held out",
+        "Settings: epochCount=3",
+        "Records: 1,200 (450,000 tokens), 2 warnings in the report",
+        "Cost: about $12.34 (budget $40.00)",
+        "Description: March tickets",
+        JOB_ARN,
+        f"aws bedrock stop-model-customization-job --job-identifier {PLAN['jobName']}",
+    ):
+        assert text in body
+    assert _position(body, "Job:") < _position(body, "What next:")
+
+
+def test_job_started_without_estimate_or_arn_still_reads() -> None:
+    alert = job_started(_plan(), None)
+
+    _assert_readable(alert)
+    assert "Cost: budget $100.00" in alert.body
+    assert "Settings: model defaults" in alert.body
+    assert "Validation: none" in alert.body
+    assert "Job ARN" not in alert.body
+
+
+# --- job completed -----------------------------------------------------------------------------------------------
+
+SUMMARY = {
+    "trainingSteps": 600,
+    "epochs": 3,
+    "firstTrainingLoss": 2.834647,
+    "finalTrainingLoss": 0.914834,
+    "bestTrainingLoss": 0.795305,
+    "finalValidationLoss": 1.11876,
+    "bestValidationLoss": 1.11876,
+    "bestValidationEpoch": 3,
+    "finalPerplexity": 3.061056,
+    "finalPerplexitySource": "validation",
+    "improvementPct": 67.73,
+    "overfitting": False,
+    "overfittingDetail": None,
+}
+JOB = {"outputModelArn": MODEL_ARN, "creationTime": "2026-11-02T10:00:00Z", "endTime": "2026-11-02T12:14:30Z"}
+
+
+def test_job_completed_gives_the_model_the_losses_and_the_report() -> None:
+    alert = job_completed(PLAN, SUMMARY, JOB)
+
+    _assert_readable(alert)
+    assert alert.subject == f"Tuneline: training completed - {PLAN['jobName']}"
+    body = alert.body
+    for text in (
+        MODEL_ARN,
+        "Took: 2h 14m",
+        "Training loss: 2.8346 -> 0.9148 (68% lower)",
+        "Best training loss: 0.7953",
+        "Validation loss: 1.1188 (best 1.1188 at epoch 3)",
+        "Perplexity: 3.061 (validation)",
+        "Steps: 600 over 3 epochs",
+        f"s3://{BUCKET}/reports/{PLAN['jobName']}/",
+        "Provisioned Throughput",
+    ):
+        assert text in body
+    assert "overfitting" not in body.lower()
+    assert _position(body, MODEL_ARN) < _position(body, "Training loss") < _position(body, "What next:")
+
+
+def test_job_completed_warns_about_overfitting_in_subject_and_body() -> None:
+    summary = {
+        **SUMMARY,
+        "overfitting": True,
+        "overfittingDetail": "validation loss was best at epoch 1 (1.0470) and ended 35% higher (1.4180)",
+    }
+
+    alert = job_completed(PLAN, summary, JOB)
+
+    _assert_readable(alert)
+    assert "check overfitting" in alert.subject
+    assert "WARNING: possible overfitting." in alert.body
+    assert "Validation loss was best at epoch 1" in alert.body
+    assert "fewer epochs" in alert.body
+
+
+def test_job_completed_reads_the_summarize_steps_result() -> None:
+    step_result = {
+        "jobName": PLAN["jobName"],
+        "metrics": SUMMARY,
+        "reportUri": f"s3://{BUCKET}/reports/{PLAN['jobName']}/summary.json",
+    }
+
+    alert = job_completed(PLAN, step_result, {"OutputModelArn": MODEL_ARN})
+
+    assert "Training loss: 2.8346 -> 0.9148" in alert.body
+    assert f"s3://{BUCKET}/reports/{PLAN['jobName']}/summary.json" in alert.body
+    assert MODEL_ARN in alert.body
+
+
+def test_job_completed_without_metrics_says_so() -> None:
+    alert = job_completed(PLAN, {"metrics": None}, JOB)
+
+    assert "No training metrics were found" in alert.body
+    assert MODEL_ARN in alert.body
+
+
+def test_job_completed_without_validation_set() -> None:
+    summary = {**SUMMARY, "finalValidationLoss": None, "bestValidationLoss": None, "finalPerplexitySource": "training"}
+
+    alert = job_completed(PLAN, summary, JOB)
+
+    assert "Validation loss: none (no validation set)" in alert.body
+    assert "Perplexity: 3.061 (training)" in alert.body
+
+
+@pytest.mark.parametrize(
+    ("serving", "expected"),
+    [
+        ("provisioned", "Provisioned Throughput is being set up"),
+        ("on-demand", "on-demand deployment is being created"),
+        ("none", "To use the model, buy Provisioned Throughput"),
+    ],
+)
+def test_job_completed_next_step_follows_the_serving_mode(serving: str, expected: str) -> None:
+    plan = {**PLAN, "serving": {"mode": serving}}
+
+    assert expected in " ".join(job_completed(plan, SUMMARY, JOB).body.split())
+
+
+# --- dataset rejected --------------------------------------------------------------------------------------------
+
+
+def _report(errors: int) -> dict[str, Any]:
+    rules = ["missing-field", "bad-role", "too-long"]
+    return {
+        "valid": False,
+        "errors": [
+            {"line": i + 1, "rule": rules[i % 3], "message": f"problem number {i + 1}", "file": "chat tickets.jsonl"}
+            for i in range(errors)
+        ],
+        "warnings": [{"line": None, "rule": "duplicates", "message": "3 duplicate records"}],
+        "stats": {},
+    }
+
+
+def test_dataset_rejected_lists_the_first_errors_and_counts_by_rule() -> None:
+    uri = f"s3://{BUCKET}/reports/{PLAN['jobName']}/validation.json"
+
+    alert = dataset_rejected(PLAN, _report(25), uri)
+
+    _assert_readable(alert)
+    assert alert.subject == "Tuneline: dataset rejected - chat tickets.jsonl (25 errors)"
+    body = alert.body
+    assert _text(alert).startswith("The dataset was rejected with 25 errors and 1 warning. No job was started")
+    assert "nothing was charged" in _text(alert)
+    assert "  missing-field: 9\n  bad-role: 8\n  too-long: 8" in body
+    assert f"First {MAX_LISTED_ERRORS} errors:" in body
+    assert "1. chat tickets.jsonl line 1: [missing-field] problem number 1" in body
+    assert "10. chat tickets.jsonl line 10: [missing-field] problem number 10" in _text(alert)
+    assert "problem number 11" not in body
+    assert "... 15 more in the full report." in body
+    assert uri in body
+    assert "tuneline validate <file> --model amazon.nova-micro-v1:0:128k --type FINE_TUNING" in body
+
+
+def test_dataset_rejected_without_a_plan_or_report_uri() -> None:
+    report = {"errors": [{"line": None, "rule": "too-few-records", "message": "3 records; at least 8 needed"}]}
+
+    alert = dataset_rejected(None, report, None)
+
+    _assert_readable(alert)
+    assert alert.subject == "Tuneline: dataset rejected - dataset (1 error)"
+    assert "Errors:\n1. dataset: [too-few-records] 3 records; at least 8 needed" in alert.body
+    assert "Full report" not in alert.body
+
+
+def test_dataset_rejected_shortens_very_long_messages() -> None:
+    report = {"errors": [{"line": 1, "rule": "r", "message": "x " * 500, "file": "f.jsonl"}]}
+
+    alert = dataset_rejected(PLAN, report, None)
+
+    _assert_readable(alert)
+    assert len(alert.body) < 2000
+
+
+# --- pipeline failed ---------------------------------------------------------------------------------------------
+
+
+def _lambda_cause(error_type: str, message: str) -> str:
+    return json.dumps(
+        {"errorMessage": message, "errorType": error_type, "requestId": "abc", "stackTrace": ["  File x"]}
+    )
+
+
+FAILURES = [
+    # (error, cause, words in the subject, words in the body)
+    (
+        "BudgetExceeded",
+        _lambda_cause("BudgetExceeded", "Estimated training cost $120.00 is above the budget of $40.00"),
+        "over budget",
+        ["Estimated training cost $120.00", "Raise budgetUsd in the profile", "nothing was charged"],
+    ),
+    (
+        "UnknownProfile",
+        _lambda_cause("UnknownProfile", "profile 'prod' is not configured. Configured profiles: support"),
+        "unknown profile",
+        ["Configured profiles: support", "add the profile to cdk.json"],
+    ),
+    (
+        "ManifestInvalid",
+        _lambda_cause("ManifestInvalid", "chat.job.json: budgetUsd: 500 is above the profile budget"),
+        "job manifest invalid",
+        ["chat.job.json: budgetUsd", "Fix the manifest"],
+    ),
+    (
+        "PlanInvalid",
+        _lambda_cause("PlanInvalid", "chat.validation.jsonl is a validation set, but Nova 2 Lite accepts none"),
+        "job cannot be planned",
+        ["accepts none", "upload the training file again"],
+    ),
+    (
+        "ConcurrencyLimitReached",
+        _lambda_cause("ConcurrencyLimitReached", "Profile support already runs 1 job(s), its limit is 1."),
+        "too many jobs running",
+        ["raise concurrency in the profile"],
+    ),
+    (
+        "Bedrock.ServiceQuotaExceededException",
+        "You have reached the maximum number of concurrent jobs. (Service: Bedrock, Status Code: 400, "
+        "Request ID: 1a2b3c4d-0000-1111-2222-333344445555)",
+        "Bedrock quota reached",
+        ["maximum number of concurrent jobs", "Service Quotas", "1a2b3c4d-0000-1111-2222-333344445555"],
+    ),
+    (
+        "Bedrock.ValidationException",
+        "The provided hyperparameter batchSize is not supported for this model. (Service: Bedrock, Status "
+        "Code: 400, Request ID: r-1)",
+        "Bedrock rejected the request",
+        ["batchSize is not supported", "Fix the profile or the manifest"],
+    ),
+    (
+        "Bedrock.AccessDeniedException",
+        "You don't have access to the model with the specified model ID.",
+        "access denied",
+        ["Model access", "don't have access"],
+    ),
+    (
+        "Bedrock.ConflictException",
+        "A custom model with the name support-bot already exists.",
+        "name already in use",
+        ["customModelName", "already exists"],
+    ),
+    (
+        "Bedrock.SomethingNewException",
+        "Brand new failure mode.",
+        "Bedrock error",
+        ["Bedrock returned an error", "Brand new failure mode."],
+    ),
+    (
+        "States.Timeout",
+        "",
+        "timed out",
+        ["ran longer than its time limit", "Bedrock console"],
+    ),
+    (
+        "States.TaskFailed",
+        json.dumps(
+            {
+                "status": "Failed",
+                "failureMessage": "Unable to parse Amazon S3 file: train.jsonl. Data files "
+                "must conform to JSONL format.",
+            }
+        ),
+        "data is not valid JSONL",
+        ["Unable to parse Amazon S3 file", "tuneline validate"],
+    ),
+    (
+        "States.TaskFailed",
+        "Could not validate GetObject permissions to access Amazon S3 bucket: data at key staged/x/train.jsonl",
+        "Bedrock cannot read the data",
+        ["s3:GetObject", "staged/x/train.jsonl"],
+    ),
+    (
+        "States.TaskFailed",
+        json.dumps({"failureMessage": "Maximum input token count 4097 exceeds limit of 4096"}),
+        "a record is too long",
+        ["4097 exceeds limit of 4096", "Shorten or split"],
+    ),
+    (
+        "Lambda.Unknown",
+        "The cause could not be determined because Lambda did not return an error type.",
+        "pipeline function failed",
+        ["CloudWatch logs"],
+    ),
+    (
+        "Sandbox.Timedout",
+        "Task timed out after 900.00 seconds",
+        "function timed out",
+        ["ran out of time", "900.00 seconds"],
+    ),
+    (
+        "KeyError",
+        _lambda_cause("KeyError", "'jobName'"),
+        "unexpected error",
+        ["unexpected error", "'jobName'", "Step Functions console"],
+    ),
+    (
+        "States.ALL",
+        "not json {",
+        "unexpected error",
+        ["not json {"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("error", "cause", "subject_words", "body_words"), FAILURES)
+def test_pipeline_failed_explains_known_and_unknown_errors(
+    error: str, cause: str, subject_words: str, body_words: list[str]
+) -> None:
+    alert = pipeline_failed(plan=PLAN, source=None, error=error, cause=cause, state="Create customization job")
+
+    _assert_readable(alert)
+    assert alert.subject.startswith("Tuneline: FAILED, ")
+    assert subject_words in alert.subject
+    body = " ".join(alert.body.split())
+    for words in body_words:
+        assert words in body
+    assert f"Job: {PLAN['jobName']}" in alert.body
+    assert "Failed in: Create customization job" in alert.body
+    assert f"Error: {error}" in alert.body
+    assert "stackTrace" not in alert.body and "File x" not in alert.body
+    assert _position(body, "What to do:") > _position(body, "Error:")
+
+
+def test_pipeline_failed_before_a_plan_names_the_dataset() -> None:
+    source = {"bucket": BUCKET, "key": "incoming/prod/chat.jsonl", "versionId": "v1"}
+
+    alert = pipeline_failed(
+        plan=None,
+        source=source,
+        error="UnknownProfile",
+        cause=_lambda_cause("UnknownProfile", "profile 'prod' is not configured"),
+        state="Plan job",
+    )
+
+    _assert_readable(alert)
+    assert alert.subject == "Tuneline: FAILED, unknown profile - chat.jsonl"
+    assert f"s3://{BUCKET}/incoming/prod/chat.jsonl" in alert.body
+    assert "Failed in: Plan job" in alert.body
+
+
+def test_pipeline_failed_with_nothing_known_still_sends_something_useful() -> None:
+    alert = pipeline_failed(plan=None, source=None, error="", cause="", state=None)
+
+    _assert_readable(alert)
+    assert alert.subject == "Tuneline: FAILED, unexpected error - pipeline"
+    assert "What to do:" in alert.body
+
+
+def test_pipeline_failed_keeps_huge_causes_short() -> None:
+    alert = pipeline_failed(plan=PLAN, source=None, error="States.TaskFailed", cause="boom " * 2000, state=None)
+
+    assert len(alert.body) < 2500
+
+
+# --- Bedrock EventBridge events ----------------------------------------------------------------------------------
+
+
+def _event(status: str, **detail: Any) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "e-1",
+        "detail-type": "Model Customization Job State Change",
+        "source": "aws.bedrock",
+        "account": "123456789012",
+        "time": "2026-11-02T12:14:30Z",
+        "region": "us-east-1",
+        "resources": [JOB_ARN],
+        "detail": {
+            "version": "0.0",
+            "jobName": PLAN["jobName"],
+            "jobArn": JOB_ARN,
+            "outputModelName": PLAN["customModelName"],
+            "outputModelArn": MODEL_ARN,
+            "jobStatus": status,
+            "creationTime": "2026-11-02T10:00:00Z",
+            "lastModifiedTime": "2026-11-02T12:14:30Z",
+            "endTime": "2026-11-02T12:14:30Z",
+            "baseModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+            "hyperParameters": {"epochCount": "3"},
+            **detail,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "subject", "body_words", "absent"),
+    [
+        ("Completed", "Bedrock job completed", ["Bedrock finished training", MODEL_ARN, "Took: 2h 14m"], []),
+        ("Stopped", "Bedrock job stopped", ["was stopped before it finished", "Upload the training file"], [MODEL_ARN]),
+        ("InProgress", "Bedrock job in progress", ["The training job is running."], [MODEL_ARN]),
+        ("Failed", "Bedrock job FAILED", ["No custom model was created", "Read the failure message"], [MODEL_ARN]),
+    ],
+)
+def test_bedrock_job_state_changes(status: str, subject: str, body_words: list[str], absent: list[str]) -> None:
+    alert = format_bedrock_event(_event(status))
+
+    _assert_readable(alert)
+    assert alert.subject == f"Tuneline: {subject} - {PLAN['jobName']}"
+    for words in body_words:
+        assert words in _text(alert)
+    for words in absent:
+        assert words not in alert.body
+    assert JOB_ARN in alert.body
+    assert "Base model: amazon.nova-micro-v1:0:128k" in alert.body
+
+
+def test_a_failed_job_with_a_known_failure_message_gets_specific_advice() -> None:
+    event = _event(
+        "Failed",
+        failureMessage="Amazon S3 perms missing (PutObject): Could not validate PutObject permissions to access "
+        "S3 bucket: data at key output/.write_access_check_file.tmp",
+    )
+
+    alert = format_bedrock_event(event)
+
+    _assert_readable(alert)
+    assert alert.body.startswith("The Bedrock service role could not write the job output to S3.")
+    assert "Failure message:" in alert.body
+    assert "s3:PutObject" in alert.body
+
+
+def test_a_minimal_event_still_formats() -> None:
+    alert = format_bedrock_event({"detail": {"jobStatus": "Completed", "jobArn": JOB_ARN}})
+
+    _assert_readable(alert)
+    assert alert.subject == "Tuneline: Bedrock job completed - a1b2c3d4e5f6"
