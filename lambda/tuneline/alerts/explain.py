@@ -173,6 +173,8 @@ ERRORS: dict[str, Explanation] = {
     ),
 }
 
+_GENERIC_ERRORS = frozenset({"States.TaskFailed", "States.ALL"})
+
 _LAMBDA_SERVICE_ERROR = Explanation(
     "pipeline function failed",
     "The Lambda service could not run a pipeline function.",
@@ -251,9 +253,11 @@ def explain(error: str, cause: Cause) -> Explanation:
     """The explanation for an error; a recognised Bedrock job failure message refines the advice."""
     name = (error or "").strip()
     explanation = ERRORS.get(name)
-    if explanation is None:
-        # A Lambda error type reaches Step Functions as the error name, unless the state renamed it.
-        explanation = ERRORS.get(cause.error_type or "")
+    # A Lambda error type reaches Step Functions as the error name, unless a state reported it under a
+    # generic name; the cause still carries the type then.
+    by_type = ERRORS.get(cause.error_type or "")
+    if by_type is not None and (explanation is None or name in _GENERIC_ERRORS):
+        explanation = by_type
     if explanation is None:
         if name.startswith("Lambda."):
             explanation = _LAMBDA_SERVICE_ERROR
