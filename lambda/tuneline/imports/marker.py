@@ -147,7 +147,9 @@ def import_names(
 
     The same (bucket, folder, marker version) always gives the same names, so a duplicate event or a
     retry never imports twice (Bedrock treats a repeated clientRequestToken as the same request); a new
-    marker version gives new names. `imported_model_name` from the manifest is used as given.
+    marker version gives new names. `imported_model_name` from the manifest is used as given: the
+    person chose it, so re-importing under it fails until the old model is deleted (model names are
+    unique per account and Region).
     """
     folder = prefix.strip("/")
     model_name = folder.rsplit("/", 1)[-1]
