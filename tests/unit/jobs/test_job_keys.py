@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tuneline.jobs.keys import (
     IncomingObject,
@@ -180,3 +182,16 @@ def test_match_companions_exact_name_wins_over_a_case_variant() -> None:
     listed = ["incoming/p/d.VALIDATION.jsonl", "incoming/p/d.validation.jsonl"]
 
     assert match_companions("incoming/p/d.jsonl", listed)[0] == "incoming/p/d.validation.jsonl"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.builds(lambda rest: f"incoming/{rest}", st.text(max_size=200))))
+def test_any_key_is_classified_without_error_and_results_are_consistent(key: str) -> None:
+    incoming = classify_key(key)
+
+    if incoming is not None:
+        assert incoming.key.startswith("incoming/")
+        assert incoming.dataset.strip() and not incoming.dataset.startswith(".")
+        assert ".." not in incoming.key.split("/")
+        assert classify_key(incoming.key, url_encoded=False) == incoming
+        assert is_job_trigger(key) is (incoming.kind == "training")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tuneline.errors import ManifestInvalid, PlanInvalid
-from tuneline.jobs.manifest import parse_manifest
+from tuneline.jobs.manifest import apply_manifest, parse_manifest
 from tuneline.jobs.naming import CUSTOM_MODEL_NAME_PATTERN, JOB_NAME_PATTERN, profile_of_job_name
 from tuneline.jobs.planning import ObjectRef, plan_job
 from tuneline.jobs.tags import MAX_TAG_VALUE_LENGTH, TAG_CHARSET_PATTERN
@@ -233,3 +233,15 @@ def test_only_a_training_file_can_be_planned(make_profile, key: str) -> None:
 
 def test_object_ref_round_trips_through_the_state() -> None:
     assert ObjectRef.from_dict(SOURCE.to_dict()) == SOURCE
+
+
+def test_planning_with_an_already_applied_manifest_gives_the_same_plan(make_profile) -> None:
+    # The plan step may apply the manifest to the profile itself before planning: applying twice is harmless.
+    profile = make_profile(budgetUsd=50, hyperParameters={"epochCount": 2})
+    manifest = _manifest({"budgetUsd": 10, "hyperParameters": {"epochCount": 4}, "validationSplit": 0.2})
+
+    once = _state(profile, manifest=manifest)
+    twice = _state(apply_manifest(profile, manifest), manifest=manifest)
+
+    assert once == twice
+    assert once["budgetUsd"] == 10.0 and once["hyperParameters"] == {"epochCount": "4"}
