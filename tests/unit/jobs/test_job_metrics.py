@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -223,7 +224,7 @@ def test_summary_of_an_empty_run() -> None:
     assert summary["overfitting"] is False
 
 
-def _series(losses: list[float], *, epochs: list[float] | None = None, steps_per_point: int = 1) -> MetricSeries:
+def _series(losses: list[float], *, epochs: Sequence[float] | None = None, steps_per_point: int = 1) -> MetricSeries:
     return MetricSeries(
         points=tuple(
             MetricPoint(step=i * steps_per_point, epoch=epochs[i] if epochs else None, loss=loss, perplexity=None)
