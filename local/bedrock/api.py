@@ -1,0 +1,98 @@
+"""Serves the simulated Bedrock behind moto's HTTP routing (decorator mode and server mode alike).
+
+moto registers `BedrockResponse.dispatch` for every `bedrock.<region>.amazonaws.com` path; the emulator
+points that class's `_dispatch` at `SimulatedBedrockResponse`, which parses the request with the botocore
+service model, runs the operation on the account/region's simulator and serializes the answer (timestamps
+included) with moto's model-driven serializer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from moto.core.exceptions import ServiceException
+from moto.core.responses import TYPE_RESPONSE, ActionResult, BaseResponse
+
+from local.bedrock.errors import BedrockError
+from local.bedrock.simulator import BedrockSimulator
+
+SimulatorFactory = Callable[[str, str], BedrockSimulator]
+
+# Identifier labels that may hold an ARN with '/' in it (job and model ARNs do).
+_IDENTIFIER_LABELS = (
+    "jobIdentifier",
+    "modelIdentifier",
+    "provisionedModelId",
+    "customModelDeploymentIdentifier",
+)
+
+
+class SimulatedServiceError(ServiceException):
+    """A Bedrock error for moto's serializer (defined here so it is looked up in the Bedrock model)."""
+
+
+class SimulatorRegistry:
+    """One simulator per (account, region), created on first use."""
+
+    def __init__(self, factory: SimulatorFactory) -> None:
+        self._factory = factory
+        self._simulators: dict[tuple[str, str], BedrockSimulator] = {}
+        self._lock = threading.Lock()
+
+    def get(self, account_id: str, region: str) -> BedrockSimulator:
+        with self._lock:
+            key = (account_id, region)
+            if key not in self._simulators:
+                self._simulators[key] = self._factory(account_id, region)
+            return self._simulators[key]
+
+    def all(self) -> list[BedrockSimulator]:
+        with self._lock:
+            return list(self._simulators.values())
+
+
+class SimulatedBedrockResponse(BaseResponse):
+    registry: SimulatorRegistry | None = None
+
+    def __init__(self) -> None:
+        super().__init__(service_name="bedrock")
+        self.automated_parameter_parsing = True
+
+    def call_action(self) -> TYPE_RESPONSE:
+        operation = self._get_action()
+        if self.registry is None or not operation:
+            return 404, {}, ""
+        simulator = self.registry.get(self.current_account, self.region)
+        if not simulator.handles(operation):
+            raise NotImplementedError(f"The simulated Bedrock has no {operation} operation")
+        params = self._identifier_safe_params()
+        try:
+            result: object = simulator.call(operation, params)
+        except BedrockError as error:
+            result = SimulatedServiceError(error.code, error.message)
+        return self.serialized(ActionResult(result))
+
+    def _identifier_safe_params(self) -> dict[str, Any]:
+        """Request params, with ARN identifiers read back whole from the raw path.
+
+        A job ARN such as `...:model-customization-job/amazon.nova-micro-v1:0:128k/abc123` arrives
+        percent-encoded in one path segment; WSGI servers decode `%2F` before routing, so it is rebuilt here.
+        """
+        params = dict(self.params)
+        path = unquote(self.parsed_url.path)
+        for label in _IDENTIFIER_LABELS:
+            value = params.get(label)
+            if isinstance(value, str) and value.startswith("arn:") and value in path:
+                tail = path.split(value, 1)[1]
+                params[label] = value + tail.split("/stop")[0] if tail and not tail.startswith("/stop") else value
+        return params
+
+
+def dispatch_to_simulation(
+    _moto_response: BaseResponse, request: Any, full_url: str | None = None, headers: Any = None
+) -> TYPE_RESPONSE:
+    """Replacement for `BedrockResponse._dispatch`: same request, served by the simulation."""
+    return SimulatedBedrockResponse()._dispatch(request, full_url, headers)

@@ -1,0 +1,225 @@
+"""The local AWS: moto plus the patches, simulations and pollers that let the real template run.
+
+    with Emulator() as emulator:                    # in-process (tests): moto's mock_aws
+        outputs = emulator.deploy(Path("cdk.out"), "Tuneline")
+        ...
+    with Emulator(server=True) as emulator:         # a moto server on 127.0.0.1:<free port> (the demo)
+        print(emulator.endpoint_url)
+
+Both modes share one code path: moto's backends, the patches and the simulations live in this process;
+server mode only adds an HTTP front door. Inside an already active `mock_aws`, the emulator reuses it.
+Time is simulated (see `local.clock`): `speedup` simulated seconds pass per real second.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.core.models import botocore_stubber
+from moto.moto_api._internal.models import moto_api_backend
+from moto.server import ThreadedMotoServer
+from moto.stepfunctions.responses import get_backend as stepfunctions_backend
+
+from local import deploy as deployment
+from local import event_delivery, history
+from local.alerts import AlertInbox
+from local.bedrock import BedrockSimulator, SimulationSettings
+from local.bedrock.api import SimulatorRegistry
+from local.clock import DEFAULT_SPEEDUP, SimulatedClock
+from local.lambda_runtime import InProcessLambdaRuntime
+from local.patches import MotoPatches
+from local.s3_store import MotoObjectStore
+from local.sqs_poller import SqsEventSourcePoller, adopt_sqs_mappings
+
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
+DEFAULT_REGION = "us-east-1"
+TICK_SECONDS = 0.02
+FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class Emulator:
+    def __init__(
+        self,
+        *,
+        server: bool = False,
+        speedup: float = DEFAULT_SPEEDUP,
+        region: str = DEFAULT_REGION,
+        bedrock_settings: SimulationSettings | None = None,
+    ) -> None:
+        self.server = server
+        self.region = region
+        self.account_id = DEFAULT_ACCOUNT_ID
+        self.clock = SimulatedClock(speedup)
+        self.runtime = InProcessLambdaRuntime()
+        self.stacks: dict[str, deployment.DeployedStack] = {}
+        self.endpoint_url: str | None = None
+        self._bedrock_settings = bedrock_settings or SimulationSettings()
+        self._bedrock = SimulatorRegistry(self._new_simulator)
+        self._poller = SqsEventSourcePoller()
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="emulator-delivery")
+        self._stack = ExitStack()
+        self._stop_ticking = threading.Event()
+        self._inbox: AlertInbox | None = None
+        self._patches: MotoPatches | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Emulator:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop_ticking.set()
+        self._poller.stop()
+        if self._patches is not None:
+            self._stop_running_executions()
+            self._patches.executions.wait_until_idle(timeout=10)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._stack.close()
+
+    def _start(self) -> None:
+        environment = {
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+        }
+        if self.server:
+            port = _free_port()
+            self.endpoint_url = f"http://127.0.0.1:{port}"
+            # MOTO_PORT: moto's Step Functions interpreter sends its service calls to localhost:MOTO_PORT.
+            environment.update(
+                {"AWS_ENDPOINT_URL": self.endpoint_url, "MOTO_PORT": str(port), "NO_PROXY": "127.0.0.1,localhost"}
+            )
+            self._stack.enter_context(mock.patch.dict(os.environ, environment))
+            moto_api_backend.reset()
+            self._stack.callback(moto_api_backend.reset)
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            server.start()
+            self._stack.callback(server.stop)
+        else:
+            self._stack.enter_context(mock.patch.dict(os.environ, environment))
+            if not botocore_stubber.enabled:
+                self._stack.enter_context(mock_aws())
+        self.runtime.set_base_environment(environment)
+        self._patches = self._stack.enter_context(
+            MotoPatches(clock=self.clock, runtime=self.runtime, bedrock=self._bedrock, submit=self._submit)
+        )
+        self._inbox = AlertInbox(self.client("sqs"), self.client("sns"))
+        threading.Thread(target=self._tick, name="emulator-clock", daemon=True).start()
+        self._poller.start()
+
+    # --- AWS access -------------------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the emulated account (through the server's endpoint in server mode)."""
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+
+    @property
+    def bedrock(self) -> BedrockSimulator:
+        """The Bedrock simulation: durations, queued failures and quota errors."""
+        return self._bedrock.get(self.account_id, self.region)
+
+    # --- deployment -------------------------------------------------------------------------------------
+
+    def deploy(self, cdk_out: Path, stack_name: str) -> dict[str, str]:
+        """Deploys a synthesized stack; returns its outputs."""
+        stack = deployment.deploy(self.client, Path(cdk_out), stack_name, self.account_id, self.region)
+        self.stacks[stack_name] = stack
+        self._poller.add(adopt_sqs_mappings(self.account_id, self.region))
+        assert self._inbox is not None
+        for topic_arn in stack.physical_ids("AWS::SNS::Topic"):
+            self._inbox.subscribe(topic_arn)
+        return dict(stack.outputs)
+
+    # --- observing --------------------------------------------------------------------------------------
+
+    def read_alerts(self, *, topic_arn: str | None = None, expected: int = 0, timeout: float = 10.0) -> list[dict]:
+        """Messages published to the deployed stacks' topics: [{topic_arn, subject, message, ...}]."""
+        assert self._inbox is not None
+        return self._inbox.read(topic_arn=topic_arn, expected=expected, timeout=timeout)
+
+    def executions(self, state_machine_arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        return sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+
+    def wait_for_executions(self, state_machine_arn: str, count: int = 1, timeout: float = 60.0) -> list[dict]:
+        """Waits until at least `count` executions exist and all have finished; returns their descriptions."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            listed = self.executions(state_machine_arn)
+            if len(listed) >= count and all(self._finished(item) for item in listed):
+                return [sfn.describe_execution(executionArn=item["executionArn"]) for item in listed]
+            if time.monotonic() >= deadline:
+                states = [item["status"] for item in listed]
+                raise TimeoutError(f"{len(listed)} executions of {state_machine_arn} after {timeout}s: {states}")
+            time.sleep(0.05)
+
+    def _finished(self, execution: dict[str, Any]) -> bool:
+        """Finished and announced: its status-change event (and any alert it triggers) is already out."""
+        assert self._patches is not None
+        return execution["status"] in FINISHED and not self._patches.executions.is_pending(execution["executionArn"])
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        return history.execution_history(self.client("stepfunctions"), execution_arn)
+
+    def state_transitions(self, execution_arn: str) -> int:
+        """State transitions of an execution, as AWS bills them (one per state entered)."""
+        return history.state_transitions(self.execution_history(execution_arn))
+
+    def states_entered(self, execution_arn: str) -> list[str]:
+        return history.states_entered(self.execution_history(execution_arn))
+
+    # --- internals --------------------------------------------------------------------------------------
+
+    def _new_simulator(self, account_id: str, region: str) -> BedrockSimulator:
+        def publish(detail_type: str, detail: dict[str, Any], resources: list[str]) -> None:
+            event_delivery.publish(account_id, region, "aws.bedrock", detail_type, detail, resources)
+
+        return BedrockSimulator(
+            account_id=account_id,
+            region=region,
+            clock=self.clock,
+            store=MotoObjectStore(account_id),
+            publish_event=publish,
+            settings=self._bedrock_settings,
+        )
+
+    def _submit(self, work: Any) -> None:
+        self._executor.submit(work)
+
+    def _tick(self) -> None:
+        while not self._stop_ticking.wait(TICK_SECONDS):
+            for simulator in self._bedrock.all():
+                simulator.advance()
+
+    def _stop_running_executions(self) -> None:
+        """Stops what is still running, so no worker thread outlives the patches."""
+        backend = stepfunctions_backend(self.account_id, self.region)
+        for state_machine in list(getattr(backend, "state_machines", [])):
+            for execution in list(state_machine.executions):
+                if getattr(execution, "status", None) == "RUNNING":
+                    execution.stop(stop_date=datetime.now(UTC), error="States.Aborted", cause="Emulator stopped")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,0 +1,245 @@
+"""Every change the emulator makes to moto 5.2.5, in one place, each with the gap it fills.
+
+`MotoPatches` is a context manager: the same patches serve `mock_aws` (tests) and `ThreadedMotoServer`
+(the demo), because both run moto's backends in this process. Nothing here is imported by product code.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import ExitStack
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+from moto.awslambda.models import LambdaFunction
+from moto.bedrock.responses import BedrockResponse
+from moto.core.config import default_user_config
+from moto.events.models import Rule
+from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk,
+    state_task_service_callback,
+    state_task_service_factory,
+)
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+from moto.stepfunctions.responses import get_backend as stepfunctions_backend
+
+from local import event_delivery, sfn_integrations
+from local.bedrock.api import SimulatedBedrockResponse, SimulatorRegistry, dispatch_to_simulation
+from local.clock import SimulatedClock
+from local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime
+
+# How often a `.sync` task re-reads its job (real seconds). moto polls every 0.5 s; with simulated time a
+# long job ends within a few real seconds, so the poll is tighter. Polls are not state transitions.
+SYNC_POLL_SECONDS = 0.02
+
+
+class ExecutionTracker:
+    """Executions started but not yet announced as finished (their status event is sent last)."""
+
+    def __init__(self) -> None:
+        self._pending: set[str] = set()
+        self._changed = threading.Condition()
+
+    def started(self, execution_arn: str) -> None:
+        with self._changed:
+            self._pending.add(execution_arn)
+
+    def finished(self, execution_arn: str) -> None:
+        with self._changed:
+            self._pending.discard(execution_arn)
+            self._changed.notify_all()
+
+    def is_pending(self, execution_arn: str) -> bool:
+        with self._changed:
+            return execution_arn in self._pending
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._pending, timeout=timeout)
+
+
+class MotoPatches:
+    def __init__(
+        self,
+        *,
+        clock: SimulatedClock,
+        runtime: InProcessLambdaRuntime,
+        bedrock: SimulatorRegistry,
+        submit: event_delivery.Submit,
+    ) -> None:
+        self._clock = clock
+        self._runtime = runtime
+        self._bedrock = bedrock
+        self._submit = submit
+        self._stack = ExitStack()
+        self.executions = ExecutionTracker()
+
+    def __enter__(self) -> MotoPatches:
+        for patch in self._patches():
+            self._stack.enter_context(patch)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+    def _patches(self) -> list[Any]:
+        clock, runtime = self._clock, self._runtime
+        rule_targets = event_delivery.RuleTargets(Rule.send_to_targets, self._submit)
+        original_start = Execution.start
+        original_terminated = BaseExecutionWorkerCommunication.terminated
+        original_service_for = state_task_service_factory.state_task_service_for
+
+        def send_to_targets(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> None:
+            rule_targets.send_to_targets(rule, event, transform_input)
+
+        def service_for(service_name: str) -> Any:
+            if service_name == "bedrock":
+                return sfn_integrations.StateTaskServiceBedrock()
+            return original_service_for(service_name=service_name)
+
+        tracker = self.executions
+
+        def start_and_announce(execution: Execution) -> None:
+            tracker.started(execution.exec_arn)
+            original_start(execution)
+            event_delivery.publish_execution_status(execution)
+
+        def terminate_and_announce(communication: BaseExecutionWorkerCommunication) -> None:
+            try:
+                original_terminated(communication)
+                event_delivery.publish_execution_status(communication.execution)
+            finally:
+                tracker.finished(communication.execution.exec_arn)
+
+        def invoke_in_process(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+            payload = json.loads(event) if isinstance(event, str) else (event if event is not None else {})
+            result = runtime.invoke(function_spec(function), payload)
+            return result.payload, result.errored, result.logs
+
+        def scaled_wait(_wait: WaitFunction, env: Environment, wait_seconds: int) -> None:
+            if wait_seconds > 0:
+                env.program_state_event.wait(clock.real_seconds(wait_seconds))
+
+        SimulatedBedrockResponse.registry = self._bedrock
+        return [
+            # Step Functions executes definitions only with this flag (moto's documented switch).
+            mock.patch.dict(default_user_config["stepfunctions"], {"execute_state_machine": True}),
+            # Gap: state machines created through CloudFormation land in moto's non-executing backend, so
+            # StartExecution on them never runs. Create, update and delete them in the executing one.
+            mock.patch.object(StateMachine, "create_from_cloudformation_json", classmethod(_create_state_machine)),
+            mock.patch.object(StateMachine, "update_from_cloudformation_json", classmethod(_update_state_machine)),
+            mock.patch.object(StateMachine, "delete_from_cloudformation_json", classmethod(_delete_state_machine)),
+            # Gap: Lambda code runs only in Docker. Run the real handler in-process instead (one path for
+            # Step Functions tasks, SQS event sources, EventBridge targets and direct Invoke calls).
+            mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process),
+            # Gap: the optimized Bedrock integration (createModelCustomizationJob, with `.sync`) is
+            # "unsupported" in moto's interpreter.
+            mock.patch.object(state_task_factory, "state_task_service_for", service_for),
+            # Gap: aws-sdk tasks send PascalCase parameters unchanged and return raw boto3 output (camelCase
+            # keys, datetime objects that later break DescribeExecution); AWS normalizes both ways.
+            mock.patch.object(
+                state_task_service_aws_sdk.StateTaskServiceAwsSdk,
+                "_normalise_parameters",
+                sfn_integrations.normalise_sdk_parameters,
+            ),
+            mock.patch.object(
+                state_task_service_aws_sdk.StateTaskServiceAwsSdk,
+                "_normalise_response",
+                sfn_integrations.normalise_sdk_response,
+            ),
+            # Gap: aws-sdk errors from Bedrock must be named `Bedrock.<Exception>` for Retry/Catch to match.
+            mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, {"bedrock": "Bedrock"}),
+            # Simulated time: Wait states and Retry intervals last `seconds / speedup` real seconds, and the
+            # `.sync` poll is tightened; none of this changes which states run.
+            mock.patch.object(WaitFunction, "_wait_interval", scaled_wait),
+            mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=clock.sleep)),
+            mock.patch.object(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", SYNC_POLL_SECONDS),
+            # Gap: an SNS, Lambda or Step Functions target on an EventBridge rule makes put_events raise
+            # NotImplementedError; input transformers render missing paths wrongly.
+            mock.patch.object(Rule, "send_to_targets", send_to_targets),
+            # Gap: executions emit no `Step Functions Execution Status Change` events.
+            mock.patch.object(Execution, "start", start_and_announce),
+            mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminate_and_announce),
+            # Gap: moto's Bedrock keeps jobs InProgress, writes no output, cannot find jobs by ARN and has no
+            # throughput, deployment or import calls. Serve Bedrock from the simulation instead.
+            mock.patch.object(BedrockResponse, "_dispatch", dispatch_to_simulation),
+        ]
+
+
+def function_spec(function: LambdaFunction) -> FunctionSpec:
+    return FunctionSpec(
+        name=function.function_name,
+        arn=function.function_arn,
+        handler=function.handler or "",
+        runtime=function.run_time,
+        code_zip=function.code_bytes,
+        code_sha256=function.code_sha_256,
+        environment={key: str(value) for key, value in (function.environment_vars or {}).items()},
+        memory_mb=int(function.memory_size or 128),
+        timeout_seconds=int(function.timeout or 3),
+        region=function.region,
+    )
+
+
+def _state_machine_arguments(properties: dict[str, Any]) -> dict[str, Any]:
+    definition = properties.get("DefinitionString", "")
+    if isinstance(definition, dict):
+        definition = json.dumps(definition)
+    if not definition and "Definition" in properties:
+        definition = json.dumps(properties["Definition"])
+    for key, value in (properties.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + key + "}", str(value))
+    return {
+        "definition": definition,
+        "roleArn": properties.get("RoleArn", ""),
+        "loggingConfiguration": properties.get("LoggingConfiguration"),
+        "tracingConfiguration": properties.get("TracingConfiguration"),
+        "sm_type": properties.get("StateMachineType", "STANDARD"),
+    }
+
+
+def _create_state_machine(
+    cls: type[StateMachine],
+    resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+    **_: Any,
+) -> StateMachine:
+    properties = cloudformation_json["Properties"]
+    tags = [{"key": tag["Key"], "value": tag["Value"]} for tag in properties.get("Tags", [])]
+    name = properties.get("StateMachineName", resource_name)
+    backend = stepfunctions_backend(account_id, region_name)
+    return backend.create_state_machine(name=name, tags=tags, **_state_machine_arguments(properties))
+
+
+def _update_state_machine(
+    cls: type[StateMachine],
+    original_resource: StateMachine,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> StateMachine:
+    arguments = _state_machine_arguments(cloudformation_json.get("Properties", {}))
+    backend = stepfunctions_backend(account_id, region_name)
+    return backend.update_state_machine(
+        original_resource.arn,
+        definition=arguments["definition"] or None,
+        role_arn=arguments["roleArn"] or None,
+        logging_configuration=arguments["loggingConfiguration"],
+        tracing_configuration=arguments["tracingConfiguration"],
+    )
+
+
+def _delete_state_machine(
+    cls: type[StateMachine], resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+) -> None:
+    stepfunctions_backend(account_id, region_name).delete_state_machine(resource_name)

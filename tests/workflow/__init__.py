@@ -1,0 +1,1 @@
+"""Workflow tests: synthesized templates deployed into the local emulator and executed."""

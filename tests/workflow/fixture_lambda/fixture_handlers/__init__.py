@@ -1,0 +1,1 @@
+"""Tiny handlers for the emulator's self-test stack (not product code)."""

@@ -1,0 +1,25 @@
+"""Turns the execution input into job parameters; fails on request so Catch paths can be tested."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+class DatasetRejected(Exception):
+    pass
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "reject" in event["key"]:
+        raise DatasetRejected(f"{event['key']}: rejected by the fixture")
+    job = "job-" + event["version"].replace(".", "-").replace("_", "-")[:40]
+    return {
+        "jobName": job,
+        "modelName": job.replace("-", "_"),
+        "trainingUri": f"s3://{event['bucket']}/{event['key']}",
+        "outputUri": f"s3://{event['bucket']}/output/{job}/",
+        "serve": "serve" in event["key"],
+        "function": os.environ["AWS_LAMBDA_FUNCTION_NAME"],
+        "greeting": os.environ["FIXTURE_GREETING"],
+    }
