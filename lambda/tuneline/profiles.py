@@ -100,7 +100,7 @@ def parse_profiles(raw: Any, key: str = "tuneline.profiles") -> dict[str, Profil
         raise ConfigError(key, 'must be an object with at least one profile, e.g. {"default": {"baseModel": ...}}')
     profiles = {}
     for name, body in raw.items():
-        if not isinstance(name, str) or not PROFILE_NAME_PATTERN.match(name):
+        if not isinstance(name, str) or not PROFILE_NAME_PATTERN.fullmatch(name):
             raise ConfigError(
                 f"{key}.{name}",
                 "profile names are 1-32 characters of lowercase letters, digits and inner hyphens "

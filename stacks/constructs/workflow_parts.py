@@ -31,7 +31,7 @@ def quota_retry_attempts(total_wait_hours: int) -> int:
     return max(attempts, 1)
 
 
-def add_transient_retry(task: sfn.TaskStateBase, errors: Sequence[str]) -> None:
+def add_transient_retry(task: sfn.TaskStateBase | sfn.CustomState, errors: Sequence[str]) -> None:
     task.add_retry(
         errors=list(errors),
         interval=Duration.seconds(5),
@@ -41,7 +41,7 @@ def add_transient_retry(task: sfn.TaskStateBase, errors: Sequence[str]) -> None:
     )
 
 
-def add_queue_retry(task: sfn.TaskStateBase, errors: Sequence[str], total_wait_hours: int) -> None:
+def add_queue_retry(task: sfn.TaskStateBase | sfn.CustomState, errors: Sequence[str], total_wait_hours: int) -> None:
     """Wait for capacity: long, growing, bounded retries turn a quota error into a queue."""
     task.add_retry(
         errors=list(errors),

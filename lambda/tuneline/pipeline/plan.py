@@ -7,7 +7,7 @@ from typing import Any
 
 from tuneline.errors import UnknownProfile
 from tuneline.jobs.keys import classify_key, match_companions
-from tuneline.jobs.manifest import apply_manifest, parse_manifest
+from tuneline.jobs.manifest import parse_manifest
 from tuneline.jobs.planning import ObjectRef, plan_job
 from tuneline.profiles import Profile
 
@@ -33,8 +33,8 @@ def plan_execution(execution_input: Mapping[str, Any], *, profiles: Mapping[str,
     if manifest_key:
         body = _read_small(s3, bucket, manifest_key)
         manifest = parse_manifest(body, file=f"s3://{bucket}/{manifest_key}")
-        profile = apply_manifest(profile, manifest)
 
+    # plan_job applies the manifest (and re-checks its hyperparameters against the model's ranges).
     plan = plan_job(
         profile=profile,
         bucket=bucket,
