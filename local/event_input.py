@@ -1,9 +1,11 @@
 """What an EventBridge rule hands its target: the whole event, a constant, a path, or an input transformer.
 
-AWS semantics for `InputTransformer.InputTemplate`: a `<placeholder>` inside a JSON string is replaced by
-the raw value; outside a string it is replaced by the value as JSON (strings quoted, missing paths `null`).
-moto 5.2.5 inserts raw values everywhere and leaves missing placeholders in place, which breaks templates
-like `{"error": <detail-error>}` for events that have no error.
+AWS semantics for `InputTransformer.InputTemplate` (EventBridge API reference, InputTransformer): in a
+JSON template, a `<placeholder>` inside a string gets the raw value and one outside a string gets the value
+as JSON (strings quoted); a plain-text template (`<instance> is in state <status>`) gets raw values. A path
+that matches nothing gives `null` as a JSON value and an empty string in text (the emulator's choice; AWS
+documents no rule). moto 5.2.5 inserts raw values everywhere and leaves unmatched placeholders in place,
+which breaks templates like `{"error": <detail-error>}` for events without an error.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ def render_template(template: str, paths: dict[str, str], event: dict[str, Any],
     values["aws.events.event.json"] = (True, event)
     values["aws.events.rule-name"] = (True, rule_name)
     values["aws.events.event.ingestion-time"] = (True, event.get("time"))
+    if not template.lstrip().startswith(("{", "[", '"')):
+        return _PLACEHOLDER.sub(
+            lambda m: _as_text(values[m.group(1)]) if m.group(1) in values else m.group(0), template
+        )
     rendered: list[str] = []
     in_string = escaped = False
     position = 0
@@ -56,7 +62,9 @@ def render_template(template: str, paths: dict[str, str], event: dict[str, Any],
         match = _PLACEHOLDER.match(template, position) if char == "<" else None
         if match and match.group(1) in values:
             found, value = values[match.group(1)]
-            rendered.append(_inside_string(value) if in_string else json.dumps(value if found else None))
+            rendered.append(
+                json.dumps(_as_text((found, value)))[1:-1] if in_string else json.dumps(value if found else None)
+            )
             position = match.end()
             continue
         rendered.append(char)
@@ -70,9 +78,11 @@ def render_template(template: str, paths: dict[str, str], event: dict[str, Any],
     return "".join(rendered)
 
 
-def _inside_string(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return json.dumps(text)[1:-1]
+def _as_text(match: tuple[bool, Any]) -> str:
+    found, value = match
+    if not found or value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def target_input(target: dict[str, Any], event: dict[str, Any], rule_name: str) -> Any:
