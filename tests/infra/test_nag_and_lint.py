@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_cfn_lint_finds_no_errors_or_warnings(template_path: Path) -> None:
     # Settings (and the one ignored warning, with its reason) come from .cfnlintrc.yaml at the repo root.
     result = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--format", "parseable", str(template_path)],
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", str(template_path)],
         capture_output=True,
         text=True,
         check=False,
