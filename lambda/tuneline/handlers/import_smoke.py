@@ -1,0 +1,14 @@
+"""Smoke test imported model: one short prompt through InvokeModel in the format the model's family reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuneline.alerts.text import lookup
+from tuneline.pipeline.clients import client
+from tuneline.pipeline.import_smoke import smoke_test
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    model_arn = lookup(event["job"], "importedModelArn")
+    return smoke_test(event["check"], str(model_arn), runtime=client("bedrock-runtime"))
