@@ -1,0 +1,35 @@
+"""Janitor (scheduled): delete expired Tuneline serving, warn an hour before, report ended commitment terms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from tuneline.pipeline.clients import client
+from tuneline.pipeline.notify import publish
+from tuneline.pipeline.settings import Settings
+from tuneline.serving.janitor import run_janitor
+from tuneline.serving.messages import janitor_report
+from tuneline.serving.tags import parse_time
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    settings = Settings.from_env()
+    now = run_time(event)
+    outcomes = [outcome.to_dict() for outcome in run_janitor(bedrock=client("bedrock"), now=now)]
+    for outcome in outcomes:
+        logger.info("janitor %s %s: %s", outcome["action"], outcome["arn"], outcome["detail"])
+    alert = janitor_report(outcomes)
+    message_id = publish(client("sns"), settings.alert_topic_arn, alert) if alert else None
+    return {"checkedAt": now.isoformat(), "outcomes": outcomes, "messageId": message_id}
+
+
+def run_time(event: dict[str, Any]) -> dt.datetime:
+    """The schedule's time (`scheduledTime`), never earlier than the clock: a late retry still sees now."""
+    now = dt.datetime.now(dt.UTC)
+    scheduled = parse_time(event.get("scheduledTime"))
+    return max(scheduled, now) if scheduled else now

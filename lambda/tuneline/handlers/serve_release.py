@@ -1,0 +1,19 @@
+"""Release serving: delete what a failed serving attempt bought, unless the profile or a commitment keeps it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuneline.pipeline.clients import client
+from tuneline.serving import workflow_state as keys
+from tuneline.serving.release import release_serving
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    state = event["state"]
+    return release_serving(
+        keys.part(state, keys.REQUEST),
+        keys.resource_arn(state),
+        keys.resource_status(state),
+        bedrock=client("bedrock"),
+    )

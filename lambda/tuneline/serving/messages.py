@@ -1,0 +1,266 @@
+"""Alerts about serving: model served (ARN and an example call), serving failed, quota reached, janitor work.
+
+Inputs are the plain dicts the workflow carries: the plan, the prepared request (`request.prepare_request`),
+the smoke result (`smoke.run_smoke_test`), the release result and janitor outcomes. Missing fields make a
+shorter message, never a failed alert.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tuneline.alerts.explain import parse_cause
+from tuneline.alerts.text import Alert, bullets, fields, lookup, make_alert, wrap
+from tuneline.serving.quotas import SERVICE_QUOTAS_CODE
+
+SUBJECT_PREFIX = "Tuneline"
+KIND_NAMES = {"provisioned": "Provisioned Throughput", "deployment": "on-demand deployment"}
+MAX_LISTED_CALLS = 3
+MAX_LISTED_RESOURCES = 20
+
+
+def model_served(plan: Mapping[str, Any], request: Mapping[str, Any], smoke: Mapping[str, Any]) -> Alert:
+    kind = KIND_NAMES.get(str(request.get("kind")), "serving")
+    arn = smoke.get("modelArn")
+    return make_alert(
+        f"{SUBJECT_PREFIX}: model served - {request.get('name') or plan.get('jobName', '?')}",
+        [
+            f"The custom model from job {plan.get('jobName', '?')} is served with {kind} and answered its "
+            "smoke test. Call it with the ARN below as the model ID.",
+            fields(
+                ("Model ARN", arn),
+                ("Custom model", request.get("modelArn")),
+                ("Base model", request.get("baseModelName") or plan.get("baseModelIdentifier")),
+                ("Model units", request.get("modelUnits") if request.get("kind") == "provisioned" else None),
+                ("Commitment", request.get("commitment")),
+                ("Smoke test", smoke.get("summary")),
+                ("Latency", _latency_text(smoke.get("latencyMs"))),
+                ("Report", smoke.get("reportUri")),
+            ),
+            _calls_lines(smoke.get("calls")),
+            _command("Call it:", str(smoke.get("exampleCall") or "")),
+            _cost_lines(request, arn),
+        ],
+    )
+
+
+def serving_failed(
+    plan: Mapping[str, Any],
+    request: Mapping[str, Any] | None,
+    *,
+    error: Mapping[str, Any] | None,
+    smoke: Mapping[str, Any] | None,
+    release: Mapping[str, Any] | None,
+    metrics: Mapping[str, Any] | None = None,
+) -> Alert:
+    request = request or {}
+    name = str((error or {}).get("Error") or "ServingFailed")
+    detail = _failure_detail(str((error or {}).get("Cause") or ""))
+    arn = (release or {}).get("arn") or (smoke or {}).get("modelArn")
+    action = (release or {}).get("action")
+    headline = {
+        "SmokeTestFailed": "The served model did not pass its smoke test.",
+        "ServingNotReady": "The served model did not become ready in time.",
+        "ServingFailed": "Bedrock could not create the serving for the model.",
+    }.get(name, "Serving the model failed.")
+    return make_alert(
+        f"{SUBJECT_PREFIX}: FAILED, serving - {request.get('name') or plan.get('jobName', '?')}",
+        [
+            f"{headline} Training itself completed; the custom model is unchanged.",
+            fields(
+                ("Job", plan.get("jobName")),
+                ("Custom model", request.get("modelArn") or (metrics or {}).get("customModelArn")),
+                ("Serving", KIND_NAMES.get(str(request.get("kind")))),
+                ("Serving ARN", arn),
+                ("Error", name),
+                ("Smoke test", (smoke or {}).get("summary")),
+                ("Report", (smoke or {}).get("reportUri")),
+                ("Training summary", (metrics or {}).get("reportUri")),
+            ),
+            ["Details:", *wrap(detail, indent="  ")] if detail else None,
+            _calls_lines((smoke or {}).get("calls")),
+            _release_lines(release, request),
+            ["What to do:", *wrap(_failure_advice(request, action))],
+        ],
+    )
+
+
+def serving_quota(plan: Mapping[str, Any], request: Mapping[str, Any], error: Mapping[str, Any] | None) -> Alert:
+    quota = request.get("quotaName") or "the Bedrock model-unit quota for this base model"
+    message = parse_cause(str((error or {}).get("Cause") or "")).message
+    return make_alert(
+        f"{SUBJECT_PREFIX}: serving skipped, quota reached - {plan.get('jobName', '?')}",
+        [
+            "Bedrock refused to create the serving because an account quota is reached. Nothing was bought; "
+            "training completed and the custom model is ready to serve later.",
+            fields(
+                ("Quota to raise", quota),
+                ("Service code", SERVICE_QUOTAS_CODE),
+                ("Custom model", request.get("modelArn")),
+                ("Asked for", _asked_for(request)),
+            ),
+            ["Bedrock says:", *wrap(message, indent="  ")] if message else None,
+            _command(
+                "Find the quota:",
+                f"aws service-quotas list-service-quotas --service-code {SERVICE_QUOTAS_CODE} "
+                f"--query \"Quotas[?QuotaName=='{quota}']\"",
+            ),
+            ["What to do:", *wrap(_quota_advice(request))],
+        ],
+    )
+
+
+def janitor_report(outcomes: Sequence[Mapping[str, Any]]) -> Alert | None:
+    """One alert for one janitor run; None when it did nothing."""
+    if not outcomes:
+        return None
+    deleted = [o for o in outcomes if o["action"] == "delete" and o["done"]]
+    warned = [o for o in outcomes if o["action"] == "warn"]
+    ended = [o for o in outcomes if o["action"] == "term-ended"]
+    failed = [o for o in outcomes if not o["done"]]
+    parts = [
+        f"{len(deleted)} deleted" if deleted else None,
+        f"{len(warned)} expiring within the hour" if warned else None,
+        f"{len(ended)} commitment term(s) ended" if ended else None,
+        f"{len(failed)} could not be handled" if failed else None,
+    ]
+    return make_alert(
+        f"{SUBJECT_PREFIX}: serving janitor - {', '.join(p for p in parts if p)}",
+        [
+            "The janitor checked Tuneline's serving against its expiry tags.",
+            _resource_section("Deleted (expired, billing stopped):", deleted),
+            _resource_section("Expiring within the hour (deleted at the time shown):", warned),
+            _resource_section("Commitment term ended (Tuneline never deletes these):", ended),
+            _resource_section("Could not be handled (tried again next run):", failed),
+            _janitor_advice(warned, ended),
+        ],
+    )
+
+
+def _command(title: str, command: str) -> list[str]:
+    # Commands stay on one line so they can be copied as they are.
+    return [title, f"  {command}"] if command else []
+
+
+def _latency_text(latency: Mapping[str, Any] | None) -> str | None:
+    if not latency:
+        return None
+    return f"median {latency.get('median')} ms, max {latency.get('max')} ms"
+
+
+def _calls_lines(calls: Any) -> list[str] | None:
+    if not isinstance(calls, list) or not calls:
+        return None
+    lines = ["Smoke-test calls:"]
+    for call in calls[:MAX_LISTED_CALLS]:
+        lines.extend(bullets([f"Prompt: {call.get('prompt', '')}"]))
+        outcome = f"Error: {call['error']}" if call.get("error") else f"Answer: {call.get('answer', '')}"
+        lines.extend(wrap(outcome, indent="  "))
+    return lines
+
+
+def _cost_lines(request: Mapping[str, Any], arn: Any) -> list[str]:
+    if request.get("kind") == "deployment":
+        lines = wrap("On-demand deployments bill per token used.")
+        delete = f"aws bedrock delete-custom-model-deployment --custom-model-deployment-identifier {arn}"
+    elif request.get("hasCommitment"):
+        return wrap(
+            f"This throughput has a {request.get('commitment')} commitment: it bills every hour of the term and "
+            "cannot be deleted before the term ends. You get an alert when the term ends."
+        )
+    else:
+        lines = wrap("No-commitment throughput bills every hour until it is deleted.")
+        delete = f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arn}"
+    expiry = request.get("expiresAt")
+    if expiry:
+        lines += [
+            *wrap(f"The janitor deletes it at {expiry} (tag tuneline:expires-at) and warns an hour before."),
+            *_command(
+                "Keep it longer (new time in the tag):",
+                f"aws bedrock tag-resource --resource-arn {arn} --tags key=tuneline:expires-at,value=<ISO time>",
+            ),
+        ]
+    return lines + _command("Delete it now:", delete)
+
+
+def _release_lines(release: Mapping[str, Any] | None, request: Mapping[str, Any]) -> list[str] | None:
+    if not release:
+        return None
+    action = release.get("action")
+    what = KIND_NAMES.get(str(request.get("kind")), "serving")
+    if action in ("deleted", "already gone"):
+        text = f"The {what} this run bought was deleted: {release.get('reason')}."
+    elif action == "kept":
+        text = f"The {what} this run bought was KEPT and still bills: {release.get('reason')}."
+    else:
+        text = "Nothing was bought."
+    return wrap(text)
+
+
+def _failure_advice(request: Mapping[str, Any], action: Any) -> str:
+    base = "Read the details and the smoke report. Try the custom model by hand (create serving in the console) "
+    base += "and upload the dataset again once the cause is fixed."
+    if action == "kept":
+        base += " Delete the kept serving when you are done with it."
+    return base
+
+
+def _asked_for(request: Mapping[str, Any]) -> str | None:
+    if request.get("kind") == "deployment":
+        return "an on-demand deployment"
+    units = request.get("modelUnits")
+    commitment = request.get("commitment") or "no commitment"
+    return f"{units} model unit(s), {commitment}" if units else None
+
+
+def _quota_advice(request: Mapping[str, Any]) -> str:
+    return (
+        "Request a higher value for the quota named above in the Service Quotas console (Amazon Bedrock), or "
+        "delete serving you no longer use. Then serve the custom model by hand, or upload the dataset again "
+        f"to train and serve a new one. Nothing of {request.get('name') or 'this serving'} was created."
+    )
+
+
+def _resource_section(title: str, outcomes: Sequence[Mapping[str, Any]]) -> list[str] | None:
+    if not outcomes:
+        return None
+    lines = [title]
+    for outcome in outcomes[:MAX_LISTED_RESOURCES]:
+        kind = KIND_NAMES.get(str(outcome.get("kind")), "serving")
+        lines.extend(bullets([f"{outcome.get('name')} ({kind}), due {outcome.get('due')}"]))
+        lines.append(f"  {outcome.get('arn')}")
+        if not outcome.get("done"):
+            lines.extend(wrap(str(outcome.get("detail")), indent="  "))
+    if len(outcomes) > MAX_LISTED_RESOURCES:
+        lines.append(f"... and {len(outcomes) - MAX_LISTED_RESOURCES} more")
+    return lines
+
+
+def _janitor_advice(warned: Sequence[Mapping[str, Any]], ended: Sequence[Mapping[str, Any]]) -> list[str] | None:
+    advice = []
+    if warned:
+        advice.append(
+            "To keep serving longer, set its tuneline:expires-at tag to a later time (ISO 8601, UTC), "
+            "or remove the tag to keep it until you delete it."
+        )
+    if ended:
+        advice.append(
+            "A throughput whose term ended keeps running and billing until it is deleted; delete it or buy a "
+            "new term if it is still needed."
+        )
+    return ["What to do:", *bullets(advice)] if advice else None
+
+
+def _failure_detail(cause: str) -> str:
+    """A Get*-status description (PascalCase from Step Functions) reads best as its status and failure message."""
+    try:
+        described = json.loads(cause)
+    except ValueError:
+        described = None
+    if isinstance(described, Mapping) and lookup(described, "status"):
+        failure = lookup(described, "failureMessage")
+        status = lookup(described, "status")
+        return f"Status {status}: {failure}" if failure else f"Status {status}"
+    return parse_cause(cause).message

@@ -1,0 +1,59 @@
+"""Give back what a failed serving attempt bought, within the profile's rules.
+
+- Commitment throughput is never deleted: Bedrock refuses before the term ends, and it is paid for anyway.
+- A resource Bedrock itself reports as Failed is deleted (it serves nothing and holds quota).
+- Otherwise (smoke test failed, never became ready, the check itself failed) it is deleted unless the profile
+  sets keepOnSmokeFailure; kept serving still expires through the janitor at its `tuneline:expires-at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+DELETED = "deleted"
+KEPT = "kept"
+ALREADY_GONE = "already gone"
+FAILED_STATUS = "Failed"
+
+
+@dataclass(frozen=True)
+class ReleaseDecision:
+    delete: bool
+    reason: str
+
+
+def decide_release(request: Mapping[str, Any], status: str | None) -> ReleaseDecision:
+    if request.get("hasCommitment"):
+        return ReleaseDecision(False, f"commitment {request.get('commitment')} cannot be deleted before its term ends")
+    if status == FAILED_STATUS:
+        return ReleaseDecision(True, "Bedrock reports it as Failed")
+    if request.get("keepOnSmokeFailure"):
+        expiry = request.get("expiresAt")
+        until = f" until {expiry}, when the janitor deletes it" if expiry else ""
+        return ReleaseDecision(False, f"the profile sets keepOnSmokeFailure: kept for inspection{until}")
+    return ReleaseDecision(True, "the smoke test did not pass and the profile does not keep it")
+
+
+def release_serving(
+    request: Mapping[str, Any], resource_arn: str | None, status: str | None, *, bedrock: Any
+) -> dict[str, Any]:
+    """Delete (or keep) the resource this execution bought; the result feeds the failure alert."""
+    if not resource_arn:
+        return {"action": "nothing bought", "reason": "no resource was created", "arn": None}
+    decision = decide_release(request, status)
+    if not decision.delete:
+        return {"action": KEPT, "reason": decision.reason, "arn": resource_arn}
+    try:
+        if request.get("kind") == "deployment":
+            bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=resource_arn)
+        else:
+            bedrock.delete_provisioned_model_throughput(provisionedModelId=resource_arn)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        return {"action": ALREADY_GONE, "reason": decision.reason, "arn": resource_arn}
+    return {"action": DELETED, "reason": decision.reason, "arn": resource_arn}

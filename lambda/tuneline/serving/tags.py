@@ -1,0 +1,79 @@
+"""The tags that mark serving as Tuneline's, and the expiry the janitor enforces.
+
+Only resources carrying MANAGED_TAG = "true" are ever touched by the janitor. A no-commitment throughput or a
+deployment also carries EXPIRES_AT_TAG (ISO-8601 UTC); removing that tag, or moving it later, is how a person
+keeps serving longer. Commitment throughput never gets an expiry: it cannot be deleted before its term ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from tuneline.jobs.tags import fit_tag_value
+
+MANAGED_TAG = "tuneline:managed"
+MANAGED_VALUE = "true"
+EXECUTION_TAG = "tuneline:execution"
+JOB_TAG = "tuneline:job"
+EXPIRES_AT_TAG = "tuneline:expires-at"
+# The expiry a warning was sent for: a moved expiry gets a new warning, the same one never twice.
+WARNED_TAG = "tuneline:expiry-warned"
+# The commitment end an alert was sent for.
+TERM_END_ALERTED_TAG = "tuneline:term-end-alerted"
+
+# Bedrock allows 50 tags per resource in total (existing plus new).
+MAX_TAGS = 50
+
+
+def iso_utc(moment: dt.datetime) -> str:
+    """`2026-11-20T14:05:00Z`: second precision, UTC, only characters tag values allow."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: object) -> dt.datetime | None:
+    """A timestamp from a tag or an API field (datetime or ISO-8601 text), timezone-aware; None if unreadable."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def tags_to_dict(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
+    """Bedrock's tag list (`key`/`value`, or `Key`/`Value` from Step Functions) as a dict."""
+    result: dict[str, str] = {}
+    for tag in tags or []:
+        key = tag.get("key", tag.get("Key"))
+        if key is not None:
+            result[str(key)] = str(tag.get("value", tag.get("Value", "")))
+    return result
+
+
+def serving_tags(
+    *,
+    execution: str,
+    job_name: str,
+    expires_at: dt.datetime | None,
+    inherited: Iterable[Mapping[str, str]] = (),
+) -> list[dict[str, str]]:
+    """Tuneline's markers first, then the job's own tags (profile, source, user tags) while they fit."""
+    own = {
+        MANAGED_TAG: MANAGED_VALUE,
+        EXECUTION_TAG: fit_tag_value(execution),
+        JOB_TAG: fit_tag_value(job_name),
+    }
+    if expires_at is not None:
+        own[EXPIRES_AT_TAG] = iso_utc(expires_at)
+    merged = dict(own)
+    for key, value in tags_to_dict(inherited).items():
+        if key not in merged and len(merged) < MAX_TAGS:
+            merged[key] = value
+    return [{"Key": key, "Value": value} for key, value in merged.items()]
