@@ -66,7 +66,7 @@ class RecordChecker:
         self.reserved = tuple(k.lower() for k in rules.reserved_keywords)
         self.reserved_ignore_case = rules.reserved_keywords_ignore_case
         self.reserved_exact = tuple(rules.reserved_keywords)
-        self.reserved_marks = _marks(rules.reserved_keywords)
+        self.reserved_anchors = _anchors(rules.reserved_keywords, rules.reserved_keywords_ignore_case)
         self._unknown_field_warned = False
 
     def fail(self, rule: str, message: str) -> None:
@@ -104,25 +104,21 @@ class RecordChecker:
         return len(value)
 
     def reserved_hit(self, text: str) -> str | None:
-        """The reserved keyword in `text`, if any (cheap single-character tests first)."""
-        if not self.reserved_exact:
-            return None
-        marks = self.reserved_marks
-        if marks:
-            for mark in marks:
-                if mark in text:
-                    break
-            else:
-                return None
-        if self.reserved_ignore_case:
-            lowered = text.lower()
-            for index, keyword in enumerate(self.reserved):
-                if keyword in lowered:
-                    return self.reserved_exact[index]
-            return None
-        for keyword in self.reserved_exact:
-            if keyword in text:
-                return keyword
+        """The reserved keyword in `text`, if any.
+
+        Each keyword is found through its first non-letter character (":" of "User:"): we look at the few
+        places that character occurs instead of searching the whole text once per keyword.
+        """
+        for anchor, candidates in self.reserved_anchors:
+            position = text.find(anchor)
+            while position != -1:
+                for offset, length, wanted, keyword in candidates:
+                    start = position - offset
+                    if start >= 0:
+                        found = text[start : start + length]
+                        if (found.lower() if self.reserved_ignore_case else found) == wanted:
+                            return keyword
+                position = text.find(anchor, position + 1)
         return None
 
     def check_reserved(self, text: str, where: str) -> None:
@@ -130,7 +126,7 @@ class RecordChecker:
         if keyword is not None:
             self.fail(
                 "text.reserved-keyword",
-                f"{where} contains the reserved keyword {keyword!r}, which makes a {self.rules.display_name} "
+                f"{where} contains the reserved keyword {keyword!r}, which makes the {self.rules.display_name} "
                 f"job fail; reword it (reserved: {', '.join(map(repr, self.rules.reserved_keywords))})",
             )
 
@@ -348,14 +344,15 @@ class ConverseChecker(RecordChecker):
                     message_chars += len(text)
                     if not has_words and text and not text.isspace():
                         has_words = True
-                    if reserved and role == USER:
+                    if reserved and role == USER and self.reserved_hit(text) is not None:
                         self.check_reserved(text, f"message {index}")
                 else:
                     media += self._check_block(block, index, role)
             if not media and not has_words:
                 self.fail("message.empty", f"message {index} has no text; remove it or fill it in")
             chars += message_chars
-        self._check_turns(messages)
+        if self.distillation or _role(messages[0]) != USER or _role(messages[-1]) != ASSISTANT:
+            self._check_turns(messages)
         if len(record) > 3 or (len(record) == 3 and "system" not in record):
             self.check_unknown_fields(record)
         if self.images or self.videos:
@@ -463,8 +460,9 @@ class ConverseChecker(RecordChecker):
             return
         if role != ASSISTANT:
             self.fail("reasoning.not-supported", f"message {index}: reasoningContent belongs in assistant turns only")
-        text = value.get("reasoningText", {}).get("text") if type(value) is dict else None
-        if type(value.get("reasoningText") if type(value) is dict else None) is not dict or type(text) is not str:
+        inner = value.get("reasoningText") if type(value) is dict else None
+        text = inner.get("text") if type(inner) is dict else None
+        if type(text) is not str:
             self.fail(
                 "reasoning.invalid",
                 f'message {index} reasoningContent must be {{"reasoningText": {{"text": "..."}}}}',
@@ -507,18 +505,16 @@ def _role(message: Any) -> Any:
     return message.get("role") if type(message) is dict else None
 
 
-def _marks(keywords: tuple[str, ...]) -> str:
-    """One non-letter character per keyword (":" of "User:"): if none is in a text, no keyword is either.
-
-    Empty when some keyword has no such character, which means: always run the full test.
-    """
-    marks = set()
+def _anchors(
+    keywords: tuple[str, ...], ignore_case: bool
+) -> tuple[tuple[str, tuple[tuple[int, int, str, str], ...]], ...]:
+    """Group keywords by their first non-letter character: (anchor, ((offset, length, wanted, keyword), ...))."""
+    groups: dict[str, list[tuple[int, int, str, str]]] = {}
     for keyword in keywords:
-        mark = next((c for c in keyword if not c.isalpha()), None)
-        if mark is None:
-            return ""
-        marks.add(mark)
-    return "".join(sorted(marks))
+        offset = next((i for i, c in enumerate(keyword) if not c.isalpha()), 0)
+        wanted = keyword.lower() if ignore_case else keyword
+        groups.setdefault(keyword[offset], []).append((offset, len(keyword), wanted, keyword))
+    return tuple((anchor, tuple(items)) for anchor, items in groups.items())
 
 
 CHECKERS: dict[str, type[RecordChecker]] = {

@@ -27,9 +27,23 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # each), far above every Bedrock record quota, so memory stays bounded on any input.
 MAX_TRACKED_LINES = 200_000
 NEAR_LIMIT_FRACTION = 0.9
-# Cheap test on the raw line for anything personal-data-like: a run of 3+ digits that is not part of a
-# longer number after a dash (like "conversation-2024"), a "+digit", an "@" or an AWS access key prefix.
-_PII_HINT = re.compile(rb"(?<![-\d])\d{3}|\+\d|@|AKIA|ASIA|ABIA|ACCA")
+# Cheap test on the raw line for anything personal-data-like, without a character-class regex over every
+# byte: one translate() maps digits and the separators ().+- to "0"; then a search with a literal prefix finds
+# a run of 7 (an unspaced phone or card number) or the "000 0000" of a spaced one. "@" and the AWS access
+# key prefixes are plain substring tests. AWS secret keys are looked for on lines that pass this test.
+_DIGIT_FOLD = bytes.maketrans(b"0123456789().+-", b"0" * 15)
+_NUMBER_RUN = re.compile(rb"000(?:0000| 0000|0 0000)")
+_ACCESS_KEY_PREFIX = re.compile(rb"A[KS]IA|ABIA|ACCA")
+
+
+def _may_hold_pii(raw: bytes) -> bool:
+    return (
+        b"@" in raw
+        or _NUMBER_RUN.search(raw.translate(_DIGIT_FOLD)) is not None
+        or _ACCESS_KEY_PREFIX.search(raw) is not None
+    )
+
+
 PII_RULES = {kind: f"pii.{kind}" for kind in pii.KIND_LABELS}
 
 
@@ -105,7 +119,7 @@ def scan_file(
     loads = _STRICT_JSON.decode
     check = checker.check
     ceil = math.ceil
-    hint = _PII_HINT.search
+    may_hold_pii = _may_hold_pii
     seen_get = seen.get
     earlier_get = earlier.get if earlier else None
     token_counts: dict[int, int] = {}
@@ -205,8 +219,8 @@ def scan_file(
                     line_no,
                     name,
                 )
-        if hint(raw) is not None:
-            _scan_pii(record, scan, sink, line_no, name)
+        if may_hold_pii(raw):
+            _scan_pii(raw.decode(), scan, sink, line_no, name)
 
     scan.lines = line_no
     scan.images = images
@@ -308,8 +322,10 @@ def _size_finding(
         sink.count_warning("record.near-token-limit")
 
 
-def _scan_pii(record: Any, scan: FileScan, sink: FindingCollector, line_no: int, name: str) -> None:
-    kinds = pii.pii_kinds("\n".join(_strings(record)))
+def _scan_pii(text: str, scan: FileScan, sink: FindingCollector, line_no: int, name: str) -> None:
+    # The raw JSON line is scanned as is: field names never look like personal data, and escapes such as
+    # "\n" before a number do not hide it (the number patterns do not look behind a separator).
+    kinds = pii.pii_kinds(text)
     for kind, count in kinds.items():
         scan.pii[kind] += count
         sink.warning(
@@ -319,21 +335,6 @@ def _scan_pii(record: Any, scan: FileScan, sink: FindingCollector, line_no: int,
             line_no,
             name,
         )
-
-
-def _strings(value: Any) -> list[str]:
-    """Every string value in a parsed record (keys are format names, not user text)."""
-    found: list[str] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
 
 
 def _json_type(value: Any) -> str:

@@ -24,6 +24,7 @@ from tuneline.datasets.models import (
 )
 from tuneline.datasets.records import make_checker
 from tuneline.datasets.scan import FileScan, scan_file
+from tuneline.datasets.stats import SizeStats
 from tuneline.findings import Report
 
 # Bedrock's S3 key charset: other characters (spaces, '=', '+', '%') make the job request invalid.
@@ -60,6 +61,9 @@ def validate_dataset(
     }
     format_name = _check_setup(rules, customization_type, teacher_model_id, validation is not None, sink)
     if format_name is None:
+        # Nothing was read: the statistics keep their shape so consumers need no special case.
+        stats.update(SizeStats().to_dict())
+        stats["files"] = {}
         return sink.to_report(stats)
 
     max_tokens = rules.max_tokens_for(hyperparameters)
