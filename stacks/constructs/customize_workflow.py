@@ -77,6 +77,8 @@ class CustomizeWorkflow(Construct):
         # If even the alert cannot be sent, fail anyway: the Lambda-errors alarm reports the notifier.
         notify_failure.add_catch(job_failed, errors=ERRORS_ALL, result_path="$.alertError")
         notify_failure.next(job_failed)
+        # The failure branch, for sub-chains built by `serve` to catch into.
+        self.notify_failure = notify_failure
 
         def caught(task: Any) -> Any:
             task.add_catch(notify_failure, errors=ERRORS_ALL, result_path="$.error")
