@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from tuneline.datasets.fix import normalize_stream
 from tuneline.datasets.models import resolve_model
 from tuneline.datasets.split import split_stream
-from tuneline.datasets.validator import validate_dataset
+from tuneline.datasets.validator import training_tokens, validate_dataset
 from tuneline.errors import DatasetRejected
 from tuneline.findings import Report
 
@@ -59,25 +59,11 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         "valid": True,
         "reportKey": report_key,
         "records": report.stats.get("records"),
-        "trainingTokens": training_tokens(report.stats),
+        # Tokens of the whole training file, before any split: a slight over-estimate keeps the budget safe.
+        "trainingTokens": training_tokens(report),
         "warnings": len(report.warnings),
         "split": split,
     }
-
-
-def training_tokens(stats: Mapping[str, Any]) -> int:
-    """Estimated tokens of the training file from the validator's stats (the cost guard's input)."""
-    training = stats.get("training")
-    if isinstance(training, Mapping):
-        tokens = training.get("estimated_tokens") or training.get("tokens")
-        if isinstance(tokens, Mapping):
-            return int(tokens.get("total", 0))
-        if isinstance(tokens, int | float):
-            return int(tokens)
-    tokens = stats.get("estimated_tokens") or stats.get("tokens")
-    if isinstance(tokens, Mapping):
-        return int(tokens.get("total", 0))
-    return int(tokens or 0)
 
 
 def _download(s3: Any, ref: Mapping[str, Any], target: Path, *, fix: bool) -> Path:
@@ -125,7 +111,7 @@ def _plain(summary: Any) -> dict[str, Any]:
 
 def _rejection_message(plan: Mapping[str, Any], report: Report, report_uri: str) -> str:
     shown = "; ".join(finding.describe() for finding in report.errors[:FINDINGS_IN_ERROR])
-    total = report.stats.get("error_count", len(report.errors))
+    total = sum(report.stats.get("error_counts", {}).values()) or len(report.errors)
     return (
         f"Dataset s3://{plan['source']['bucket']}/{plan['source']['key']} was rejected for "
         f"{plan['baseModelIdentifier']}: {total} error(s). {shown}. Nothing was started. "
