@@ -1,0 +1,394 @@
+"""Custom Model Import: `imports/<model>/_READY` -> check -> import job -> bounded polling -> smoke test -> alert.
+
+Everything the import needs lives here: its intake (a second `Intake` on `imports/*/_READY`), the role
+Bedrock assumes to read the folder, the four functions with their grants and the state machine. There is
+no optimized Step Functions integration and no `.sync` for model imports (BEDROCK.md §8), so the job is
+created with an AWS SDK task and polled with GetModelImportJob, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from stacks import constants
+from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
+from stacks.constructs.customize_workflow import JobNetwork
+from stacks.constructs.functions import Functions
+from stacks.constructs.intake import Intake
+from stacks.constructs.workflow_parts import BEDROCK_TRANSIENT_ERRORS, add_transient_retry, lambda_step
+from stacks.nag import acknowledge_wildcards
+from tuneline.imports.marker import MARKER_NAME
+from tuneline.pipeline.import_errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
+from tuneline.pipeline.model_import import REPORTS_PREFIX as IMPORT_REPORTS_PREFIX
+
+# Imports of small models take minutes, of large ones up to a few hours: poll once a minute, for at most
+# four hours, then alert that the job is still running.
+IMPORT_POLL_SECONDS = 60
+IMPORT_MAX_POLLS = 240
+# The first calls after an import meet a cold start while Bedrock loads the model: 30 s, doubling up to
+# 5 min between tries, about 17 minutes in all.
+SMOKE_RETRY_FIRST_SECONDS = 30
+SMOKE_RETRY_MAX_DELAY_SECONDS = 300
+SMOKE_RETRY_ATTEMPTS = 6
+SMOKE_RETRY_ERRORS = ("ImportedModelNotReady", "ImportedModelBusy")
+# Polling, cold-start retries and the Lambda steps fit well inside this.
+IMPORT_WORKFLOW_TIMEOUT = Duration.hours(6)
+SMOKE_TIMEOUT = Duration.minutes(5)
+
+IMPORT_JOBS = "model-import-job/*"
+IMPORTED_MODELS = "imported-model/*"
+ERRORS_ALL = ["States.ALL"]
+
+
+class ImportWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Functions,
+        bucket: s3.IBucket,
+        key: kms.IKey,
+        alert_topic: sns.ITopic,
+        job_network: JobNetwork | None,
+        timeout: Duration = IMPORT_WORKFLOW_TIMEOUT,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._bucket = bucket
+        self._key = key
+        # Bedrock reads the model folder with this role; only import jobs of this account may assume it.
+        self.bedrock_role = BedrockJobRole(
+            self,
+            "BedrockImportRole",
+            bucket=bucket,
+            key=key,
+            job_resource=IMPORT_JOBS,
+            read_prefix=constants.IMPORTS_PREFIX,
+            write_prefix=None,
+            vpc_subnets=list(job_network.subnets) if job_network else None,
+            security_group=job_network.security_group if job_network else None,
+            eni_tag="BedrockModelImportJobArn",
+        ).role
+
+        self.intake_function = functions.create(
+            "ImportIntake",
+            handler_module="import_intake",
+            description="Start one import per _READY marker",
+            timeout=Duration.minutes(1),
+        )
+        self.check_function = functions.create(
+            "ImportCheck", handler_module="import_check", description="Check a model folder for import"
+        )
+        self.smoke_function = functions.create(
+            "ImportSmoke",
+            handler_module="import_smoke",
+            description="Smoke test an imported model",
+            timeout=SMOKE_TIMEOUT,
+        )
+        self.notify_function = functions.create(
+            "ImportNotify", handler_module="import_notify", description="Send import alerts"
+        )
+
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment="Tuneline: Hugging Face folder in S3 -> checked -> imported into Bedrock -> smoke test -> alerts",
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition(job_network)),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        self._grant_state_machine()
+        self._grant_functions(alert_topic)
+
+        self.intake = Intake(
+            self,
+            "MarkerIntake",
+            bucket=bucket,
+            prefix=constants.IMPORTS_PREFIX,
+            suffixes=[f"/{MARKER_NAME}"],
+            function=self.intake_function,
+            alert_topic=alert_topic,
+        )
+        self.intake_function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
+
+    # --- definition -------------------------------------------------------------------------------------
+
+    def _definition(self, job_network: JobNetwork | None) -> sfn.IChainable:
+        notify_failure = lambda_step(
+            self,
+            "Notify import failure",
+            self.notify_function,
+            payload={"kind": "failed", "state.$": "$"},
+            result_path=sfn.JsonPath.DISCARD,
+            comment="Alert with what failed, why, and what to do",
+        )
+        import_failed = sfn.Fail(self, "Import failed", comment="The failure alert has been sent")
+        # If even the alert cannot be sent, fail anyway: the Lambda-errors alarm reports the notifier.
+        notify_failure.add_catch(import_failed, errors=ERRORS_ALL, result_path="$.alertError")
+        notify_failure.next(import_failed)
+
+        def caught(task: Any) -> Any:
+            task.add_catch(notify_failure, errors=ERRORS_ALL, result_path="$.error")
+            return task
+
+        check = caught(
+            lambda_step(
+                self,
+                "Check model folder",
+                self.check_function,
+                result_path="$.check",
+                comment="Marker options, folder identity and names, earlier imports, Bedrock's folder rules",
+            )
+        )
+        notify_duplicate = caught(
+            lambda_step(
+                self,
+                "Notify import already exists",
+                self.notify_function,
+                payload={"kind": "duplicate", "state.$": "$"},
+                result_path=sfn.JsonPath.DISCARD,
+                comment="Alert: the same files and options are already imported; nothing new started",
+            )
+        )
+        create = caught(self._create_import_job(job_network))
+        start_polling = sfn.Pass(
+            self, "Start polling", result=sfn.Result.from_object({"count": 0}), result_path="$.poll"
+        )
+        wait = sfn.Wait(
+            self,
+            "Wait for import",
+            time=sfn.WaitTime.duration(Duration.seconds(IMPORT_POLL_SECONDS)),
+            comment="Model imports send no events: poll the job",
+        )
+        get_job = caught(self._get_import_job())
+        count_poll = sfn.Pass(
+            self,
+            "Count poll",
+            parameters={"count": sfn.JsonPath.math_add(sfn.JsonPath.number_at("$.poll.count"), 1)},
+            result_path="$.poll",
+        )
+        job_failed = sfn.Pass(
+            self,
+            "Import job failed",
+            result=sfn.Result.from_object(
+                {"Error": IMPORT_JOB_FAILED, "Cause": "Bedrock reported the import job as Failed"}
+            ),
+            result_path="$.error",
+            comment="The alert reads Bedrock's failureMessage from $.job",
+        )
+        timed_out = sfn.Pass(
+            self,
+            "Import took too long",
+            result=sfn.Result.from_object(
+                {
+                    "Error": IMPORT_TIMED_OUT,
+                    "Cause": f"The import job was still running after {IMPORT_MAX_POLLS} checks, "
+                    f"{IMPORT_POLL_SECONDS} seconds apart",
+                }
+            ),
+            result_path="$.error",
+        )
+        smoke = caught(
+            lambda_step(
+                self,
+                "Smoke test imported model",
+                self.smoke_function,
+                payload={"check.$": "$.check", "job.$": "$.job"},
+                result_path="$.smoke",
+                comment="One short prompt through InvokeModel; cold starts are retried with backoff",
+            )
+        )
+        smoke.add_retry(
+            errors=list(SMOKE_RETRY_ERRORS),
+            interval=Duration.seconds(SMOKE_RETRY_FIRST_SECONDS),
+            backoff_rate=2,
+            max_delay=Duration.seconds(SMOKE_RETRY_MAX_DELAY_SECONDS),
+            max_attempts=SMOKE_RETRY_ATTEMPTS,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        notify_done = caught(
+            lambda_step(
+                self,
+                "Notify import completed",
+                self.notify_function,
+                payload={"kind": "completed", "state.$": "$"},
+                result_path=sfn.JsonPath.DISCARD,
+                comment="Alert with the imported model ARN and a call to copy",
+            )
+        )
+
+        job_status = "$.job.Status"
+        finished = (
+            sfn.Choice(self, "Import finished?")
+            .when(sfn.Condition.string_equals(job_status, "Completed"), smoke)
+            .when(sfn.Condition.string_equals(job_status, "Failed"), job_failed)
+            .when(sfn.Condition.number_greater_than_equals("$.poll.count", IMPORT_MAX_POLLS), timed_out)
+            .otherwise(wait)
+        )
+        job_failed.next(notify_failure)
+        timed_out.next(notify_failure)
+        smoke.next(notify_done)
+        notify_done.next(sfn.Succeed(self, "Model imported"))
+        notify_duplicate.next(sfn.Succeed(self, "Nothing new to import"))
+        create.next(start_polling).next(wait).next(get_job).next(count_poll).next(finished)
+
+        already_imported = (
+            sfn.Choice(self, "Already imported?")
+            .when(sfn.Condition.boolean_equals("$.check.duplicate", True), notify_duplicate)
+            .otherwise(create)
+        )
+        return check.next(already_imported)
+
+    def _create_import_job(self, job_network: JobNetwork | None) -> tasks.CallAwsService:
+        parameters: dict[str, Any] = {
+            "JobName": sfn.JsonPath.string_at("$.check.jobName"),
+            "ImportedModelName": sfn.JsonPath.string_at("$.check.importedModelName"),
+            "RoleArn": self.bedrock_role.role_arn,
+            "ModelDataSource": {"S3DataSource": {"S3Uri": sfn.JsonPath.string_at("$.check.modelDataUri")}},
+            # Derived from the folder's content: a retried or repeated create is the same request to Bedrock.
+            "ClientRequestToken": sfn.JsonPath.string_at("$.check.clientRequestToken"),
+            "ImportedModelKmsKeyId": self._key.key_arn,
+            "JobTags": sfn.JsonPath.list_at("$.check.tags"),
+            "ImportedModelTags": sfn.JsonPath.list_at("$.check.tags"),
+        }
+        if job_network is not None:
+            parameters["VpcConfig"] = {
+                "SubnetIds": [subnet.subnet_id for subnet in job_network.subnets],
+                "SecurityGroupIds": [job_network.security_group.security_group_id],
+            }
+        task = tasks.CallAwsService(
+            self,
+            "Create import job",
+            comment="CreateModelImportJob with a deterministic clientRequestToken, the data key and the VPC",
+            service="bedrock",
+            action="createModelImportJob",
+            iam_action="bedrock:CreateModelImportJob",
+            iam_resources=[bedrock_arn(IMPORT_JOBS), bedrock_arn(IMPORTED_MODELS)],
+            additional_iam_statements=[
+                iam.PolicyStatement(
+                    sid="TagImportJobsAndModels",
+                    actions=["bedrock:TagResource"],
+                    resources=[bedrock_arn(IMPORT_JOBS), bedrock_arn(IMPORTED_MODELS)],
+                ),
+                iam.PolicyStatement(
+                    sid="PassBedrockImportRole",
+                    actions=["iam:PassRole"],
+                    resources=[self.bedrock_role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+                ),
+                # The caller of an import with a customer managed key must be able to use the key through
+                # Bedrock (BEDROCK.md §9, KMS).
+                iam.PolicyStatement(
+                    sid="EncryptImportedModel",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+                    resources=[self._key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Aws.REGION}.amazonaws.com"}},
+                ),
+            ],
+            parameters=parameters,
+            result_selector={"JobArn": sfn.JsonPath.string_at("$.JobArn")},
+            result_path="$.created",
+        )
+        add_transient_retry(task, BEDROCK_TRANSIENT_ERRORS)
+        return task
+
+    def _get_import_job(self) -> tasks.CallAwsService:
+        task = tasks.CallAwsService(
+            self,
+            "Get import job",
+            comment="Read the job's status, failure message and imported model ARN",
+            service="bedrock",
+            action="getModelImportJob",
+            iam_action="bedrock:GetModelImportJob",
+            iam_resources=[bedrock_arn(IMPORT_JOBS)],
+            parameters={"JobIdentifier": sfn.JsonPath.string_at("$.created.JobArn")},
+            result_path="$.job",
+        )
+        add_transient_retry(task, BEDROCK_TRANSIENT_ERRORS)
+        return task
+
+    # --- permissions ------------------------------------------------------------------------------------
+
+    def _grant_state_machine(self) -> None:
+        role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
+        acknowledge_wildcards(
+            role_policy or self.state_machine,
+            ["*", bedrock_arn(IMPORT_JOBS), bedrock_arn(IMPORTED_MODELS)]
+            + [f"{fn.function_arn}:*" for fn in (self.check_function, self.smoke_function, self.notify_function)],
+            "X-Ray and log delivery support no resource-level permissions; import job and imported model names "
+            "are chosen per execution; invoking a function's versions needs `<function ARN>:*`.",
+        )
+
+    def _grant_functions(self, alert_topic: sns.ITopic) -> None:
+        """Least privilege, written out: explicit actions only."""
+        bucket = self._bucket
+        folders = bucket.arn_for_objects(f"{constants.IMPORTS_PREFIX}*")
+        reports = bucket.arn_for_objects(f"{IMPORT_REPORTS_PREFIX}*")
+        key_arn = self._key.key_arn
+
+        self._allow(
+            self.intake_function, "StartImport", ["states:StartExecution"], [self.state_machine.state_machine_arn]
+        )
+        self._allow(self.intake_function, "CheckMarker", ["s3:GetObject", "s3:GetObjectVersion"], [folders])
+        self._allow(self.check_function, "ReadModelFolders", ["s3:GetObject", "s3:GetObjectVersion"], [folders])
+        self._allow(
+            self.check_function,
+            "ListModelFolders",
+            ["s3:ListBucket"],
+            [bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{constants.IMPORTS_PREFIX}*"]}},
+        )
+        self._allow(self.check_function, "WriteCheckReports", ["s3:PutObject"], [reports])
+        self._allow(
+            self.check_function, "FindEarlierImports", ["bedrock:GetModelImportJob"], [bedrock_arn(IMPORT_JOBS)]
+        )
+        self._allow(
+            self.check_function, "FindImportedModels", ["bedrock:GetImportedModel"], [bedrock_arn(IMPORTED_MODELS)]
+        )
+        self._allow(
+            self.smoke_function, "InvokeImportedModels", ["bedrock:InvokeModel"], [bedrock_arn(IMPORTED_MODELS)]
+        )
+        # Imported models are encrypted with the data key; invoking one decrypts through Bedrock.
+        self._allow(
+            self.smoke_function,
+            "DecryptImportedModels",
+            ["kms:Decrypt"],
+            [key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Aws.REGION}.amazonaws.com"}},
+        )
+        self._allow(self.notify_function, "PublishAlerts", ["sns:Publish"], [alert_topic.topic_arn])
+        self._allow(self.notify_function, "ReadCheckReports", ["s3:GetObject"], [reports])
+        for fn in (self.intake_function, self.check_function, self.notify_function):
+            self._allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
+
+    def _allow(
+        self,
+        fn: lambda_.Function,
+        sid: str,
+        actions: list[str],
+        resources: list[str],
+        conditions: dict[str, Any] | None = None,
+    ) -> None:
+        fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions))
+        acknowledge_wildcards(
+            fn,
+            resources,
+            f"{sid}: objects under one pipeline prefix, or import jobs and imported models whose names are chosen "
+            "per execution; the actions are listed one by one.",
+        )
