@@ -122,9 +122,9 @@ def janitor_report(outcomes: Sequence[Mapping[str, Any]]) -> Alert | None:
     failed = [o for o in outcomes if not o["done"]]
     parts = [
         f"{len(deleted)} deleted" if deleted else None,
-        f"{len(warned)} expiring within the hour" if warned else None,
-        f"{len(ended)} commitment term(s) ended" if ended else None,
-        f"{len(failed)} could not be handled" if failed else None,
+        f"{len(warned)} expiring" if warned else None,
+        f"{len(ended)} term(s) ended" if ended else None,
+        f"{len(failed)} failed" if failed else None,
     ]
     return make_alert(
         f"{SUBJECT_PREFIX}: serving janitor - {', '.join(p for p in parts if p)}",

@@ -1,0 +1,74 @@
+"""Requests and answers for every kind of served model, and the example call the alert shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tuneline.serving.invocation import (
+    converse_output,
+    converse_request,
+    example_call,
+    family_of,
+    invoke_body,
+    invoke_output,
+)
+from tuneline.serving.prompts import Prompt
+
+ARN = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefabcdef"
+
+
+def test_converse_request_carries_system_and_token_limit() -> None:
+    request = converse_request(ARN, Prompt(text="hi", system="be brief"), max_tokens=50)
+    assert request["modelId"] == ARN
+    assert request["messages"] == [{"role": "user", "content": [{"text": "hi"}]}]
+    assert request["system"] == [{"text": "be brief"}]
+    assert request["inferenceConfig"] == {"maxTokens": 50}
+    assert "system" not in converse_request(ARN, Prompt(text="hi"))
+
+
+def test_converse_output_joins_text_blocks() -> None:
+    response = {"output": {"message": {"content": [{"text": "a"}, {"reasoningContent": {}}, {"text": "b"}]}}}
+    assert converse_output(response) == "ab"
+    assert converse_output({}) == ""
+
+
+@pytest.mark.parametrize(
+    ("base_model", "key"),
+    [
+        ("amazon.titan-image-generator-v2:0", "textToImageParams"),
+        ("amazon.nova-canvas-v1:0", "textToImageParams"),
+        ("amazon.titan-embed-image-v1:0", "inputText"),
+        ("amazon.titan-text-express-v1:0:8k", "textGenerationConfig"),
+        ("meta.llama3-1-8b-instruct-v1:0:128k", "max_gen_len"),
+        ("anthropic.claude-3-haiku-20240307-v1:0:200k", "anthropic_version"),
+        ("amazon.nova-micro-v1:0:128k", "schemaVersion"),
+    ],
+)
+def test_native_bodies_follow_each_family(base_model: str, key: str) -> None:
+    assert key in invoke_body(family_of(base_model), Prompt(text="a cat"))
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        ({"images": ["aGk="]}, "1 image(s), 4 base64 characters"),
+        ({"embedding": [0.1, 0.2]}, "embedding of 2 numbers"),
+        ({"results": [{"outputText": "titan says"}]}, "titan says"),
+        ({"generation": "llama says"}, "llama says"),
+        ({"content": [{"type": "text", "text": "claude says"}]}, "claude says"),
+        ({"output": {"message": {"content": [{"text": "nova says"}]}}}, "nova says"),
+        ({"unexpected": True}, ""),
+    ],
+)
+def test_answers_are_read_from_each_response_shape(body: dict[str, Any], answer: str) -> None:
+    assert invoke_output(body) == answer
+
+
+def test_example_calls_are_one_copyable_line() -> None:
+    converse = example_call(ARN, converse=True, family="nova-micro")
+    assert converse.startswith(f"aws bedrock-runtime converse --model-id {ARN} --messages '")
+    invoke = example_call(ARN, converse=False, family="titan-image-generator-v2")
+    assert "invoke-model" in invoke and "raw-in-base64-out" in invoke and "TEXT_IMAGE" in invoke
+    assert "\n" not in converse + invoke

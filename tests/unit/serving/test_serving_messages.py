@@ -1,0 +1,116 @@
+"""Serving alerts say what was bought, how to call it, what it costs, and what to do when it fails."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.unit.serving.conftest import CUSTOM_MODEL_ARN, make_plan, make_request
+from tests.unit.serving.fakes import deployment_arn, throughput_arn
+from tuneline.serving.messages import janitor_report, model_served, serving_failed, serving_quota
+from tuneline.serving.notify import build_serving_alert
+
+ARN = throughput_arn("abcdefabcdef")
+
+
+def _flat(text: str) -> str:
+    """The alert body as one line: wrapping is presentation, the words are the behaviour."""
+    return " ".join(text.split())
+
+
+EXAMPLE_CALL = f"aws bedrock-runtime converse --model-id {ARN} --messages '[]'"
+SMOKE: dict[str, Any] = {
+    "modelArn": ARN,
+    "passed": True,
+    "summary": "3 of 3 Converse calls answered",
+    "latencyMs": {"min": 200.0, "median": 310.0, "max": 900.0},
+    "reportUri": "s3://bucket/reports/job/smoke.json",
+    "exampleCall": EXAMPLE_CALL,
+    "calls": [{"prompt": "What is my balance?", "answer": "It is 10 dollars.", "error": None}],
+}
+
+
+def test_served_alert_has_the_arn_an_example_call_and_the_expiry() -> None:
+    alert = model_served(make_plan(), make_request(), SMOKE)
+    assert alert.subject.startswith("Tuneline: model served - ")
+    assert ARN in alert.body
+    assert EXAMPLE_CALL in alert.body.splitlines()[alert.body.splitlines().index("Call it:") + 1]
+    assert "2026-11-20T20:00:00Z" in _flat(alert.body) and "tuneline:expires-at" in _flat(alert.body)
+    assert "delete-provisioned-model-throughput" in alert.body
+    assert "median 310.0 ms" in alert.body
+    assert alert.subject.isascii()
+
+
+def test_served_alert_for_commitment_and_deployment() -> None:
+    committed = model_served(make_plan(), make_request(make_plan(commitment="OneMonth")), SMOKE).body
+    assert "OneMonth commitment" in _flat(committed) and "delete-provisioned" not in committed
+    deployment = make_request(make_plan(mode="on-demand"))
+    body = model_served(make_plan(), deployment, {**SMOKE, "modelArn": deployment_arn("x" * 12)}).body
+    assert "on-demand deployment" in _flat(body) and "delete-custom-model-deployment" in body
+
+
+def test_quota_alert_names_the_quota_to_raise_and_says_nothing_was_bought() -> None:
+    error = {"Error": "Bedrock.ServiceQuotaExceededException", "Cause": "Model units exceeded (Service: Bedrock)"}
+    alert = serving_quota(make_plan(), make_request(), error)
+    assert "quota reached" in alert.subject
+    quota = "No-commitment model units for Provisioned Throughput created for base model Amazon Nova Micro"
+    assert quota in _flat(alert.body)
+    assert "Nothing was bought" in _flat(alert.body)
+    assert "aws service-quotas list-service-quotas --service-code bedrock" in alert.body
+
+
+def test_failed_alert_reports_smoke_answers_and_what_was_deleted_or_kept() -> None:
+    failed_smoke = {**SMOKE, "passed": False, "summary": "1 of 1 Converse calls failed; first: empty answer"}
+    deleted = serving_failed(
+        make_plan(),
+        make_request(),
+        error={"Error": "SmokeTestFailed", "Cause": failed_smoke["summary"]},
+        smoke=failed_smoke,
+        release={"action": "deleted", "reason": "the smoke test did not pass", "arn": ARN},
+    )
+    assert deleted.subject.startswith("Tuneline: FAILED, serving")
+    assert "did not pass its smoke test" in _flat(deleted.body) and "was deleted" in _flat(deleted.body)
+    kept = serving_failed(
+        make_plan(),
+        make_request(),
+        error={"Error": "SmokeTestFailed", "Cause": "x"},
+        smoke=failed_smoke,
+        release={"action": "kept", "reason": "the profile sets keepOnSmokeFailure", "arn": ARN},
+    )
+    assert "KEPT and still bills" in _flat(kept.body) and "Delete the kept serving" in _flat(kept.body)
+
+
+def test_failed_status_is_explained_with_bedrocks_message() -> None:
+    status = {"Status": "Failed", "FailureMessage": "Insufficient capacity"}
+    alert = serving_failed(
+        make_plan(),
+        make_request(),
+        error={"Error": "ServingFailed", "Cause": json.dumps(status)},
+        smoke=None,
+        release={"action": "deleted", "reason": "Bedrock reports it as Failed", "arn": ARN},
+    )
+    assert "Status Failed: Insufficient capacity" in _flat(alert.body)
+    assert CUSTOM_MODEL_ARN in alert.body
+
+
+def test_janitor_report_lists_each_group_and_is_silent_when_idle() -> None:
+    assert janitor_report([]) is None
+    outcome = {"kind": "provisioned", "arn": ARN, "name": "pt", "due": "2026-11-20T12:00:00Z", "detail": ""}
+    alert = janitor_report(
+        [
+            {**outcome, "action": "delete", "done": True},
+            {**outcome, "action": "warn", "done": True, "arn": ARN + "2"},
+            {**outcome, "action": "term-ended", "done": True},
+            {**outcome, "action": "delete", "done": False, "detail": "ConflictException: busy"},
+        ]
+    )
+    assert alert is not None
+    assert alert.subject == "Tuneline: serving janitor - 1 deleted, 1 expiring, 1 term(s) ended, 1 failed"
+    assert "ConflictException: busy" in _flat(alert.body) and "tuneline:expires-at" in _flat(alert.body)
+
+
+def test_alert_kind_is_chosen_from_the_workflow_state() -> None:
+    state = {"plan": make_plan(), "servingRequest": make_request(), "smoke": SMOKE}
+    assert "model served" in build_serving_alert("served", state).subject
+    assert "quota" in build_serving_alert("quota", state).subject
+    assert "FAILED" in build_serving_alert("failed", state).subject

@@ -1,0 +1,63 @@
+"""What a failed serving attempt gives back: never a commitment, always a Failed resource, else per profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.unit.serving.conftest import make_plan, make_request
+from tests.unit.serving.fakes import FakeBedrock
+from tuneline.serving.release import decide_release, release_serving
+
+
+@pytest.mark.parametrize(
+    ("serving", "status", "delete"),
+    [
+        ({}, "InService", True),
+        ({}, "Failed", True),
+        ({}, None, True),
+        ({"keepOnSmokeFailure": True}, "InService", False),
+        ({"keepOnSmokeFailure": True}, "Failed", True),
+        ({"commitment": "OneMonth"}, "InService", False),
+        ({"commitment": "OneMonth"}, "Failed", False),
+        ({"mode": "on-demand"}, "Active", True),
+        ({"mode": "on-demand", "keepOnSmokeFailure": True}, "Active", False),
+    ],
+)
+def test_release_rules(serving: dict[str, Any], status: str | None, delete: bool) -> None:
+    assert decide_release(make_request(make_plan(**serving)), status).delete is delete
+
+
+def test_kept_serving_names_its_expiry() -> None:
+    decision = decide_release(make_request(make_plan(keepOnSmokeFailure=True)), "InService")
+    assert "2026-11-20T20:00:00Z" in decision.reason and "janitor" in decision.reason
+
+
+def test_release_deletes_the_bought_throughput_or_deployment() -> None:
+    bedrock = FakeBedrock()
+    throughput = bedrock.add_throughput("aaaaaaaaaaaa")
+    deployment = bedrock.add_deployment("bbbbbbbbbbbb")
+    assert release_serving(make_request(), throughput, "InService", bedrock=bedrock)["action"] == "deleted"
+    on_demand = make_request(make_plan(mode="on-demand"))
+    assert release_serving(on_demand, deployment, "Active", bedrock=bedrock)["action"] == "deleted"
+    assert not bedrock.throughputs and not bedrock.deployments
+
+
+def test_release_keeps_commitments_and_tolerates_what_is_already_gone() -> None:
+    bedrock = FakeBedrock()
+    committed = bedrock.add_throughput("cccccccccccc", commitment="OneMonth")
+    result = release_serving(make_request(make_plan(commitment="OneMonth")), committed, "InService", bedrock=bedrock)
+    assert result["action"] == "kept" and bedrock.calls == []
+    gone = release_serving(make_request(), "arn:aws:bedrock:us-east-1:1:provisioned-model/x", None, bedrock=bedrock)
+    assert gone["action"] == "already gone"
+    assert release_serving(make_request(), None, None, bedrock=bedrock)["action"] == "nothing bought"
+
+
+def test_release_surfaces_other_errors() -> None:
+    bedrock = FakeBedrock()
+    arn = bedrock.add_throughput("dddddddddddd")
+    bedrock.delete_errors[arn] = "AccessDeniedException"
+    with pytest.raises(ClientError):
+        release_serving(make_request(), arn, "InService", bedrock=bedrock)
