@@ -14,8 +14,10 @@ from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
 from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWorkflow, JobNetwork
 from stacks.constructs.functions import FunctionDefaults, Functions
 from stacks.constructs.intake import Intake
+from stacks.constructs.janitor import Janitor
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
+from stacks.constructs.serving import Serving
 from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
 from tuneline.profiles import profiles_to_json
@@ -85,6 +87,9 @@ class TunelineStack(Stack):
         guard_fn = functions.create("Guard", handler_module="guard", description="Budget and capacity check")
         summarize_fn = functions.create("Summarize", handler_module="summarize", description="Summarize metrics")
         notify_fn = functions.create("Notify", handler_module="notify", description="Send workflow alerts")
+        serving = Serving(
+            self, "Serving", functions=functions, bucket=storage.data_bucket, key=storage.key, topic=alerts.topic
+        )
 
         workflow = CustomizeWorkflow(
             self,
@@ -98,6 +103,16 @@ class TunelineStack(Stack):
             job_network=job_network,
             timeout=Duration.hours(config.workflow_timeout_hours),
             quota_wait_hours=config.quota_wait_hours,
+            serve=serving.build_chain,
+        )
+        serving.grant_state_machine(workflow.state_machine)
+        Janitor(
+            self,
+            "ServingJanitor",
+            functions=functions,
+            key=storage.key,
+            topic=alerts.topic,
+            schedule_minutes=config.janitor_schedule_minutes,
         )
         alerts.alert_on_uncaught_execution_end([workflow.state_machine])
 
