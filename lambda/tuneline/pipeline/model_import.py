@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tuneline.errors import ManifestInvalid, ModelFolderRejected
 from tuneline.findings import Finding, Report
 from tuneline.imports.checker import FOLDER, check_model_folder
@@ -94,8 +96,14 @@ def check_import(execution_input: Mapping[str, Any], *, s3: Any, bedrock: Any) -
 
 def _read_marker(s3: Any, bucket: str, key: str, version_id: str | None) -> bytes:
     extra = {"VersionId": version_id} if version_id else {}
-    # One byte over the limit lets parse_manifest tell "too large" from "exactly at the limit".
-    response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_MARKER_BYTES}", **extra)
+    try:
+        # One byte over the limit lets parse_manifest tell "too large" from "exactly at the limit".
+        response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_MARKER_BYTES}", **extra)
+    except ClientError as error:
+        # S3 answers a ranged read of an empty object (the usual `_READY`) with 416 InvalidRange.
+        if error.response.get("Error", {}).get("Code") == "InvalidRange":
+            return b""
+        raise
     return bytes(response["Body"].read())
 
 
