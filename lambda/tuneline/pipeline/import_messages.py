@@ -227,7 +227,7 @@ def _explain(name: str, parsed: Any) -> Explanation:
     general = explain(name, parsed)
     # The general advice speaks of training files; an import restarts from its marker.
     return Explanation(
-        general.title, general.meaning, f"Read the details; once the cause is fixed, {_WRITE_MARKER_AGAIN}."
+        general.title, general.meaning, "Read the details; once the cause is fixed, write the _READY marker again."
     )
 
 
