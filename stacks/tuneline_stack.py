@@ -13,6 +13,7 @@ from stacks.constructs.alerts import Alerts
 from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
 from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWorkflow, JobNetwork
 from stacks.constructs.functions import FunctionDefaults, Functions
+from stacks.constructs.import_workflow import ImportWorkflow
 from stacks.constructs.intake import Intake
 from stacks.constructs.janitor import Janitor
 from stacks.constructs.monitoring import Monitoring
@@ -114,7 +115,16 @@ class TunelineStack(Stack):
             topic=alerts.topic,
             schedule_minutes=config.janitor_schedule_minutes,
         )
-        alerts.alert_on_uncaught_execution_end([workflow.state_machine])
+        imports = ImportWorkflow(
+            self,
+            "ModelImport",
+            functions=functions,
+            bucket=storage.data_bucket,
+            key=storage.key,
+            alert_topic=alerts.topic,
+            job_network=job_network,
+        )
+        alerts.alert_on_uncaught_execution_end([workflow.state_machine, imports.state_machine])
 
         Intake(
             self,
@@ -133,6 +143,7 @@ class TunelineStack(Stack):
         CfnOutput(self, "DataBucketName", value=storage.data_bucket.bucket_name)
         CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn)
         CfnOutput(self, "CustomizeStateMachineArn", value=workflow.state_machine.state_machine_arn)
+        CfnOutput(self, "ImportStateMachineArn", value=imports.state_machine.state_machine_arn)
         CfnOutput(self, "BedrockJobRoleArn", value=bedrock_role.role.role_arn)
 
     def _grant(
