@@ -2,17 +2,24 @@
 
 One `SimulatedClock` drives everything that waits in the emulator:
 - Bedrock jobs, throughput, deployments and imports finish when simulated time has passed their duration;
-- Step Functions Wait states and Retry intervals sleep `seconds / speedup` real seconds.
-Simulated time starts at the real time the clock is created and runs `speedup` times faster.
+- Step Functions Wait states and Retry intervals wait for simulated time, not real time.
+Simulated time starts at the real time the clock is created. It runs `speedup` times faster only while
+nothing is working: no Lambda handler or task service call in progress, and every running Step Functions
+execution waiting (in a Wait state, a Retry interval or a `.sync` task). Otherwise it runs at the real rate,
+so real work and machine load cost real seconds, not simulated minutes, and a polling loop
+(Wait -> Get -> Choice) takes the same number of rounds on a fast or a loaded machine.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 DEFAULT_SPEEDUP = 3600.0  # one simulated hour per real second
+MAX_SLEEP_SLICE = 0.05  # real seconds; waits re-check the clock this often
 
 
 class SimulatedClock:
@@ -21,9 +28,10 @@ class SimulatedClock:
             raise ValueError("speedup must be positive")
         self._speedup = speedup
         self._lock = threading.Lock()
-        self._real_origin = time.monotonic()
-        self._simulated_origin = datetime.now(UTC)
-        self._offset = timedelta()
+        self._busy = 0
+        self._running: dict[str, int] = {}  # execution ARN -> how many of its branches are waiting
+        self._real_mark = time.monotonic()
+        self._simulated_mark = datetime.now(UTC)
 
     @property
     def speedup(self) -> float:
@@ -32,17 +40,73 @@ class SimulatedClock:
     def now(self) -> datetime:
         """The simulated time, timezone-aware UTC."""
         with self._lock:
-            elapsed_real = time.monotonic() - self._real_origin
-            return self._simulated_origin + self._offset + timedelta(seconds=elapsed_real * self._speedup)
+            self._settle()
+            return self._simulated_mark
 
     def advance(self, seconds: float) -> None:
         """Jump simulated time forward, e.g. to expire a throughput's TTL in a test."""
         with self._lock:
-            self._offset += timedelta(seconds=seconds)
+            self._settle()
+            self._simulated_mark += timedelta(seconds=seconds)
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Marks real work in progress: simulated time runs at the real rate until it ends."""
+        with self._lock:
+            self._settle()
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._settle()
+                self._busy -= 1
+
+    def execution_started(self, execution_arn: str) -> None:
+        with self._lock:
+            self._settle()
+            self._running.setdefault(execution_arn, 0)
+
+    def execution_ended(self, execution_arn: str) -> None:
+        with self._lock:
+            self._settle()
+            self._running.pop(execution_arn, None)
+
+    @contextmanager
+    def waiting(self, execution_arn: str) -> Iterator[None]:
+        """Marks an execution as waiting on simulated time (it does no work meanwhile)."""
+        with self._lock:
+            self._settle()
+            if execution_arn in self._running:
+                self._running[execution_arn] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._settle()
+                if execution_arn in self._running:
+                    self._running[execution_arn] -= 1
 
     def real_seconds(self, simulated_seconds: float) -> float:
-        """How long a simulated wait lasts in real time."""
+        """How long a simulated wait lasts in real time when nothing else is working."""
         return max(0.0, simulated_seconds) / self._speedup
 
     def sleep(self, simulated_seconds: float) -> None:
-        time.sleep(self.real_seconds(simulated_seconds))
+        self.wait(simulated_seconds, threading.Event())
+
+    def wait(self, simulated_seconds: float, interrupted: threading.Event) -> bool:
+        """Waits until `simulated_seconds` of simulated time have passed; False if interrupted first."""
+        target = self.now() + timedelta(seconds=max(0.0, simulated_seconds))
+        while True:
+            remaining = (target - self.now()).total_seconds()
+            if remaining <= 0:
+                return True
+            if interrupted.wait(min(MAX_SLEEP_SLICE, self.real_seconds(remaining))):
+                return False
+
+    def _settle(self) -> None:
+        real_now = time.monotonic()
+        idle = not self._busy and all(self._running.values())
+        rate = self._speedup if idle else 1.0
+        self._simulated_mark += timedelta(seconds=(real_now - self._real_mark) * rate)
+        self._real_mark = real_now

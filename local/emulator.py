@@ -72,6 +72,7 @@ class Emulator:
         self._stop_ticking = threading.Event()
         self._inbox: AlertInbox | None = None
         self._patches: MotoPatches | None = None
+        self._ticker: threading.Thread | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -85,6 +86,8 @@ class Emulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop_ticking.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=10)
         self._poller.stop()
         if self._patches is not None:
             self._stop_running_executions()
@@ -122,7 +125,8 @@ class Emulator:
             MotoPatches(clock=self.clock, runtime=self.runtime, bedrock=self._bedrock, submit=self._submit)
         )
         self._inbox = AlertInbox(self.client("sqs"), self.client("sns"))
-        threading.Thread(target=self._tick, name="emulator-clock", daemon=True).start()
+        self._ticker = threading.Thread(target=self._tick, name="emulator-clock", daemon=True)
+        self._ticker.start()
         self._poller.start()
 
     # --- AWS access -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from contextlib import ExitStack
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -108,10 +109,12 @@ class MotoPatches:
 
         def start_and_announce(execution: Execution) -> None:
             tracker.started(execution.exec_arn)
+            clock.execution_started(execution.exec_arn)
             original_start(execution)
             event_delivery.publish_execution_status(execution)
 
         def terminate_and_announce(communication: BaseExecutionWorkerCommunication) -> None:
+            clock.execution_ended(communication.execution.exec_arn)
             try:
                 original_terminated(communication)
                 event_delivery.publish_execution_status(communication.execution)
@@ -120,12 +123,35 @@ class MotoPatches:
 
         def invoke_in_process(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
             payload = json.loads(event) if isinstance(event, str) else (event if event is not None else {})
-            result = runtime.invoke(function_spec(function), payload)
+            with clock.busy():
+                result = runtime.invoke(function_spec(function), payload)
             return result.payload, result.errored, result.logs
 
-        def scaled_wait(_wait: WaitFunction, env: Environment, wait_seconds: int) -> None:
-            if wait_seconds > 0:
-                env.program_state_event.wait(clock.real_seconds(wait_seconds))
+        def simulated_wait(_wait: WaitFunction, env: Environment, wait_seconds: int) -> None:
+            target = clock.now() + timedelta(seconds=wait_seconds)
+            with clock.waiting(execution_arn(env)):
+                while env.is_running():
+                    remaining = (target - clock.now()).total_seconds()
+                    # Woken early by an unrelated state change while still running: keep waiting, as moto does.
+                    if remaining <= 0 or clock.wait(remaining, env.program_state_event):
+                        return
+
+        original_retry = retrier_decl.RetrierDecl._eval_body
+        retrying = threading.local()
+
+        def retry_on_simulated_time(retrier: Any, env: Environment) -> None:
+            retrying.execution_arn = execution_arn(env)
+            original_retry(retrier, env)
+
+        def sleep_between_retries(seconds: float) -> None:
+            with clock.waiting(retrying.execution_arn):
+                clock.sleep(seconds)
+
+        original_sdk_call = state_task_service_aws_sdk.StateTaskServiceAwsSdk._eval_service_task
+
+        def sdk_call_as_work(task: Any, *args: Any, **kwargs: Any) -> None:
+            with clock.busy():
+                original_sdk_call(task, *args, **kwargs)
 
         SimulatedBedrockResponse.registry = self._bedrock
         return [
@@ -156,10 +182,16 @@ class MotoPatches:
             ),
             # Gap: aws-sdk errors from Bedrock must be named `Bedrock.<Exception>` for Retry/Catch to match.
             mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, {"bedrock": "Bedrock"}),
-            # Simulated time: Wait states and Retry intervals last `seconds / speedup` real seconds, and the
-            # `.sync` poll is tightened; none of this changes which states run.
-            mock.patch.object(WaitFunction, "_wait_interval", scaled_wait),
-            mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=clock.sleep)),
+            # Simulated time: Wait states and Retry intervals wait on the simulated clock, service calls and
+            # Lambda handlers count as real work (see local.clock), and the `.sync` poll is tightened; none of
+            # this changes which states run.
+            mock.patch.object(WaitFunction, "_wait_interval", simulated_wait),
+            mock.patch.object(
+                state_task_service_aws_sdk.StateTaskServiceAwsSdk, "_eval_service_task", sdk_call_as_work
+            ),
+            mock.patch.object(sfn_integrations.StateTaskServiceBedrock, "clock", clock),
+            mock.patch.object(retrier_decl.RetrierDecl, "_eval_body", retry_on_simulated_time),
+            mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=sleep_between_retries)),
             mock.patch.object(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", SYNC_POLL_SECONDS),
             # Gap: an SNS, Lambda or Step Functions target on an EventBridge rule makes put_events raise
             # NotImplementedError; input transformers render missing paths wrongly.
@@ -171,6 +203,10 @@ class MotoPatches:
             # throughput, deployment or import calls. Serve Bedrock from the simulation instead.
             mock.patch.object(BedrockResponse, "_dispatch", dispatch_to_simulation),
         ]
+
+
+def execution_arn(env: Environment) -> str:
+    return str(env.states.context_object.context_object_data["Execution"]["Id"])
 
 
 def function_spec(function: LambdaFunction) -> FunctionSpec:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 from collections.abc import Callable
@@ -43,6 +44,8 @@ from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.utils import camel_to_snake_case
+
+from local.clock import SimulatedClock
 
 BEDROCK_JOB_TERMINAL_FAILURES: Final[set[str]] = {"Failed", "Stopped"}
 BEDROCK_PATTERNS: Final[set[ResourceCondition]] = {
@@ -101,6 +104,9 @@ def normalise_sdk_response(task: StateTaskService, response: Any, *_: Any, **__:
 class StateTaskServiceBedrock(StateTaskServiceCallback):
     """The optimized Bedrock integration: createModelCustomizationJob, request-response or `.sync`."""
 
+    # Set by the emulator: the create call is real work on the simulated clock.
+    clock: SimulatedClock | None = None
+
     def __init__(self) -> None:
         # moto's callback base class needs a task-token endpoint to clean up after any pattern, so the
         # token pattern is registered too; Bedrock definitions only use request-response and `.sync`.
@@ -140,6 +146,12 @@ class StateTaskServiceBedrock(StateTaskServiceCallback):
             )
         return super()._from_error(env=env, ex=ex)
 
+    def _eval_integration_pattern(self, env: Environment, *args: Any, **kwargs: Any) -> None:
+        """The `.sync` wait: the execution waits on simulated time while Bedrock trains."""
+        arn = str(env.states.context_object.context_object_data["Execution"]["Id"])
+        with self.clock.waiting(arn) if self.clock else contextlib.nullcontext():
+            super()._eval_integration_pattern(env, *args, **kwargs)
+
     def _client(self, runtime: ResourceRuntimePart, credentials: StateCredentials) -> Any:
         return boto_client_for(service="bedrock", region=runtime.region, state_credentials=credentials)
 
@@ -151,7 +163,8 @@ class StateTaskServiceBedrock(StateTaskServiceCallback):
         state_credentials: StateCredentials,
     ) -> None:
         client = self._client(resource_runtime_part, state_credentials)
-        response = client.create_model_customization_job(**normalised_parameters)
+        with self.clock.busy() if self.clock else contextlib.nullcontext():
+            response = client.create_model_customization_job(**normalised_parameters)
         response.pop("ResponseMetadata", None)
         env.stack.append(response)
 
