@@ -152,6 +152,8 @@ class ImportWorkflow(Construct):
                 self,
                 "Check model folder",
                 self.check_function,
+                # An object payload: a bare "$" is not valid as Parameters in the States language.
+                payload={"marker.$": "$"},
                 result_path="$.check",
                 comment="Marker options, folder identity and names, earlier imports, Bedrock's folder rules",
             )

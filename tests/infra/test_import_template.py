@@ -68,8 +68,11 @@ def _role_statements(template_json: dict[str, Any], role_logical_id: str) -> Ite
 # --- the state machine -------------------------------------------------------------------------------------
 
 
-def test_the_import_starts_by_checking_the_folder(import_definition: dict[str, Any]) -> None:
+def test_the_import_starts_by_checking_the_folder_named_in_the_execution_input(
+    import_definition: dict[str, Any],
+) -> None:
     assert import_definition["StartAt"] == "Check model folder"
+    assert import_definition["States"]["Check model folder"]["Parameters"] == {"marker.$": "$"}
 
 
 def test_every_task_retries_and_catches_into_the_failure_alert(import_definition: dict[str, Any]) -> None:

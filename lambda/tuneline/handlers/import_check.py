@@ -9,4 +9,5 @@ from tuneline.pipeline.model_import import check_import
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return check_import(event, s3=client("s3"), bedrock=client("bedrock"))
+    # The state machine passes the execution input (the marker's bucket, key and version) as `marker`.
+    return check_import(event["marker"], s3=client("s3"), bedrock=client("bedrock"))
