@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import TYPE_RESPONSE, ActionResult, BaseResponse
@@ -20,14 +19,6 @@ from local.bedrock.errors import BedrockError
 from local.bedrock.simulator import BedrockSimulator
 
 SimulatorFactory = Callable[[str, str], BedrockSimulator]
-
-# Identifier labels that may hold an ARN with '/' in it (job and model ARNs do).
-_IDENTIFIER_LABELS = (
-    "jobIdentifier",
-    "modelIdentifier",
-    "provisionedModelId",
-    "customModelDeploymentIdentifier",
-)
 
 
 class SimulatedServiceError(ServiceException):
@@ -68,27 +59,12 @@ class SimulatedBedrockResponse(BaseResponse):
         simulator = self.registry.get(self.current_account, self.region)
         if not simulator.handles(operation):
             raise NotImplementedError(f"The simulated Bedrock has no {operation} operation")
-        params = self._identifier_safe_params()
+        params = dict(self.params)
         try:
             result: object = simulator.call(operation, params)
         except BedrockError as error:
             result = SimulatedServiceError(error.code, error.message)
         return self.serialized(ActionResult(result))
-
-    def _identifier_safe_params(self) -> dict[str, Any]:
-        """Request params, with ARN identifiers read back whole from the raw path.
-
-        A job ARN such as `...:model-customization-job/amazon.nova-micro-v1:0:128k/abc123` arrives
-        percent-encoded in one path segment; WSGI servers decode `%2F` before routing, so it is rebuilt here.
-        """
-        params = dict(self.params)
-        path = unquote(self.parsed_url.path)
-        for label in _IDENTIFIER_LABELS:
-            value = params.get(label)
-            if isinstance(value, str) and value.startswith("arn:") and value in path:
-                tail = path.split(value, 1)[1]
-                params[label] = value + tail.split("/stop")[0] if tail and not tail.startswith("/stop") else value
-        return params
 
 
 def dispatch_to_simulation(

@@ -1,0 +1,59 @@
+"""Simulated time and execution-history reading."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+from local import history
+from local.clock import SimulatedClock
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_time_runs_fast_only_while_every_execution_waits() -> None:
+    fake = FakeMonotonic()
+    with mock.patch("local.clock.time.monotonic", fake):
+        clock = SimulatedClock(speedup=100)
+        start = clock.now()
+        clock.execution_started("exec")
+        fake.now += 1  # the execution works: real rate
+        assert clock.now() - start == timedelta(seconds=1)
+        with clock.waiting("exec"):
+            fake.now += 1  # it waits: fast
+            assert clock.now() - start == timedelta(seconds=101)
+            with clock.busy():
+                fake.now += 1  # a Lambda runs meanwhile: real rate
+        assert clock.now() - start == timedelta(seconds=102)
+        clock.execution_ended("exec")
+        fake.now += 1  # nothing runs: fast
+        assert clock.now() - start == timedelta(seconds=202)
+
+
+def test_advance_jumps_simulated_time() -> None:
+    clock = SimulatedClock(speedup=1)
+    before = clock.now()
+    clock.advance(3600)
+    assert clock.now() - before >= timedelta(hours=1)
+
+
+EVENTS = [
+    {"type": "ExecutionStarted"},
+    {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Plan"}},
+    {"type": "TaskStateExited", "stateExitedEventDetails": {"name": "Plan"}},
+    {"type": "WaitStateEntered", "stateEnteredEventDetails": {"name": "Wait"}},
+    {"type": "ChoiceStateEntered", "stateEnteredEventDetails": {"name": "Done?"}},
+    {"type": "SucceedStateEntered", "stateEnteredEventDetails": {"name": "Done"}},
+    {"type": "ExecutionSucceeded"},
+]
+
+
+def test_transitions_are_states_entered() -> None:
+    assert history.states_entered(EVENTS) == ["Plan", "Wait", "Done?", "Done"]
+    assert history.state_transitions(EVENTS) == 4
