@@ -121,8 +121,8 @@ def test_execution_rule_matches_timeouts_of_our_machines_only(template_json: dic
 def test_object_created_rule_matches_only_incoming_datasets(
     template_json: dict[str, Any], key: str, starts: bool
 ) -> None:
-    [rule] = _rules(template_json, "aws.s3")
-    pattern = _concrete(rule["EventPattern"], {})
+    rules = [_concrete(r["EventPattern"], {}) for r in _rules(template_json, "aws.s3")]
+    [pattern] = [p for p in rules if p["detail"]["object"]["key"][0]["wildcard"].startswith("incoming/")]
     bucket = pattern["detail"]["bucket"]["name"][0]
     event = {
         "version": "0",

@@ -21,13 +21,18 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _bedrock_role(template_json: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    roles = [
-        (logical_id, role)
-        for logical_id, role in resources_of_type(template_json, "AWS::IAM::Role").items()
-        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
-        == "bedrock.amazonaws.com"
-    ]
+def _bedrock_role(
+    template_json: dict[str, Any], job_kind: str = "model-customization-job"
+) -> tuple[str, dict[str, Any]]:
+    """The role Bedrock assumes for one kind of job (customization or import)."""
+    roles = []
+    for logical_id, role in resources_of_type(template_json, "AWS::IAM::Role").items():
+        statement = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        if statement["Principal"].get("Service") != "bedrock.amazonaws.com":
+            continue
+        source_arn = render(statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", ""))
+        if source_arn.endswith(f":{job_kind}/*"):
+            roles.append((logical_id, role))
     assert len(roles) == 1
     return roles[0]
 
