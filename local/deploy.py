@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -21,6 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from moto.stepfunctions.parser.api import InvalidDefinition
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 BOOTSTRAP_VERSION = "30"
 UNSUPPORTED_PREFIXES = ("Custom::", "AWS::CloudFormation::CustomResource")
@@ -145,6 +149,49 @@ def check_supported(template: dict[str, Any]) -> None:
         )
 
 
+PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "stack",
+}
+
+
+def _placeholder_render(value: Any) -> str:
+    """A DefinitionString with references replaced by ARN-shaped placeholders, enough to parse the ASL."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_placeholder_render(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return PSEUDO_PARAMETERS.get(value["Ref"], str(value["Ref"]))
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        # Task resources are GetAtt'ed function ARNs; any ARN-shaped string parses for the other uses.
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{value['Fn::GetAtt'][0]}"
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        template = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+        return re.sub(r"\$\{[^}]+\}", "placeholder", template)
+    return "placeholder"
+
+
+def check_definitions(template: dict[str, Any]) -> None:
+    """Parses each state machine's definition up front, so a definition Step Functions would reject is
+    reported with its state machine's ID instead of failing inside CloudFormation."""
+    problems = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::StepFunctions::StateMachine":
+            continue
+        definition = _placeholder_render(resource.get("Properties", {}).get("DefinitionString", "{}"))
+        try:
+            StepFunctionsParserBackend._validate_definition(definition=definition)
+        except InvalidDefinition as error:
+            problems.append(f"{logical_id}: {error.message}")
+    if problems:
+        raise DeploymentError("Step Functions would reject these definitions: " + "; ".join(problems))
+
+
 def create_stack(client: ClientFactory, stack_name: str, template: dict[str, Any]) -> DeployedStack:
     # moto warns for each resource type it skips (policies, subscriptions, alarms, schedules), on every
     # parse of the template; those are reported once, as DeployedStack.skipped, instead.
@@ -203,6 +250,7 @@ def deploy(client: ClientFactory, cdk_out: Path, stack_name: str, account_id: st
     artifact = find_stack(cdk_out, stack_name)
     template = json.loads(artifact.template_path.read_text())
     check_supported(template)
+    check_definitions(template)
     if artifact.assets_path is not None:
         publish_assets(client, cdk_out, artifact.assets_path, account_id, region)
     put_bootstrap_parameters(client, template)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local.deploy import DeploymentError, check_supported, find_stack
+from local.deploy import DeploymentError, check_definitions, check_supported, find_stack
 from local.emulator import Emulator
 
 pytestmark = pytest.mark.workflow
@@ -76,3 +76,23 @@ def test_custom_resources_are_refused_with_their_ids() -> None:
 def test_unknown_stack_names_are_reported(fixture_cdk_out: Path) -> None:
     with pytest.raises(DeploymentError, match="NoSuchStack"):
         find_stack(fixture_cdk_out, "NoSuchStack")
+
+
+def test_definitions_step_functions_would_reject_are_reported_before_deploying() -> None:
+    definition = {
+        "Fn::Join": [
+            "",
+            [
+                '{"StartAt":"Plan","States":{"Plan":{"Type":"Task","Resource":"',
+                {"Fn::GetAtt": ["Fn", "Arn"]},
+                '","Parameters":"$","End":true}}}',
+            ],
+        ]
+    }
+    template = {
+        "Resources": {
+            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {"DefinitionString": definition}}
+        }
+    }
+    with pytest.raises(DeploymentError, match="Machine"):
+        check_definitions(template)
