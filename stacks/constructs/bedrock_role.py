@@ -1,4 +1,7 @@
-"""The role Bedrock assumes to run Tuneline's customization jobs: read staged data, write output, nothing more."""
+"""The role Bedrock assumes to run Tuneline's jobs: read one prefix, write another (if any), nothing more.
+
+One instance per kind of job: customization jobs read staged/ and write output/; import jobs read imports/.
+"""
 
 from __future__ import annotations
 
@@ -82,8 +85,9 @@ class BedrockJobRole(Construct):
         acknowledge_wildcards(
             policy,
             [r for statement in statements for r in statement.resources],
-            "Bedrock reads every object under staged/ and writes its output under output/ with names it chooses; "
-            "ENIs get ids at run time; ec2:Describe* supports no resource-level permissions.",
+            f"Bedrock reads every object under {read_prefix}"
+            + (f" and writes its output under {write_prefix} with names it chooses" if write_prefix else "")
+            + "; ENIs get ids at run time; ec2:Describe* supports no resource-level permissions.",
         )
 
 
