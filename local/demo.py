@@ -1,0 +1,117 @@
+"""`make demo`: the real Tuneline template, deployed into the local emulator and run end to end.
+
+Synthesizes the CDK app (cdk.json settings) into .demo/cdk.out, starts the emulator as a moto server on
+127.0.0.1, deploys the stack, drops an example dataset under incoming/<profile>/ and follows the workflow:
+states entered, alerts, reports. Then it drops a broken dataset to show the rejection alert.
+Bedrock training is simulated (one simulated hour per real second by default).
+
+    python -m local.demo [--profile support-bot] [--speedup 3600] [--keep-running]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from local.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / ".demo"
+STACK_OUTPUT_BUCKET = "DataBucketName"
+STACK_OUTPUT_WORKFLOW = "CustomizeStateMachineArn"
+
+
+def synthesize(outdir: Path) -> Path:
+    """Synthesizes the app the way `cdk synth` would, with the settings in cdk.json."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    for path in (ROOT, ROOT / "lambda"):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+    import app as tuneline_app
+
+    tuneline_app.build_app(outdir=str(outdir)).synth()
+    return outdir
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def show_alerts(alerts: list[dict[str, Any]]) -> None:
+    for alert in alerts:
+        say(f"  --- {alert.get('subject') or '(no subject)'}")
+        for line in str(alert["message"]).splitlines():
+            say(f"  | {line}")
+
+
+def run_dataset(emulator: Emulator, outputs: dict[str, str], key: str, body: bytes, seen: int) -> int:
+    """Uploads one dataset, follows its execution; returns how many executions exist afterwards."""
+    s3 = emulator.client("s3")
+    say(f"\nUploading s3://{outputs[STACK_OUTPUT_BUCKET]}/{key} ({len(body)} bytes)")
+    alerts_before = len(emulator.read_alerts(timeout=0))
+    s3.put_object(Bucket=outputs[STACK_OUTPUT_BUCKET], Key=key, Body=body)
+    started = time.monotonic()
+    executions = emulator.wait_for_executions(outputs[STACK_OUTPUT_WORKFLOW], seen + 1, timeout=300)
+    newest = max(executions, key=lambda execution: execution["startDate"])
+    arn = newest["executionArn"]
+    say(f"Execution {newest['name']}: {newest['status']} in {time.monotonic() - started:.1f} s real time")
+    say(f"States entered ({emulator.state_transitions(arn)} transitions): {' -> '.join(emulator.states_entered(arn))}")
+    if newest.get("error"):
+        say(f"Error: {newest['error']}: {str(newest.get('cause'))[:500]}")
+    say("Alerts:")
+    show_alerts(emulator.read_alerts(expected=alerts_before + 1, timeout=10)[alerts_before:])
+    return len(executions)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="support-bot", help="job profile (a folder under examples/)")
+    parser.add_argument("--speedup", type=float, default=3600.0, help="simulated seconds per real second")
+    parser.add_argument("--keep-running", action="store_true", help="keep the emulator up until Ctrl-C")
+    args = parser.parse_args(argv)
+    examples = ROOT / "examples" / args.profile
+    dataset = examples / "train.jsonl"
+    if not dataset.exists():
+        parser.error(f"no example dataset at {dataset}")
+
+    # The moto server logs every request, and the interpreter logs each Fail state it enters.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    say("Synthesizing the CDK app into .demo/cdk.out ...")
+    cdk_out = synthesize(DEMO_DIR / "cdk.out")
+    with Emulator(server=True, speedup=args.speedup) as emulator:
+        say(f"Emulator listening on {emulator.endpoint_url} (region {emulator.region})")
+        outputs = emulator.deploy(cdk_out, "Tuneline")
+        say("Stack outputs:\n" + json.dumps(outputs, indent=2))
+        s3 = emulator.client("s3")
+        for manifest in sorted(examples.glob("*.job.json")):
+            key = f"incoming/{args.profile}/{manifest.name}"
+            s3.put_object(Bucket=outputs[STACK_OUTPUT_BUCKET], Key=key, Body=manifest.read_bytes())
+            say(f"Uploaded job manifest s3://{outputs[STACK_OUTPUT_BUCKET]}/{key}")
+        seen = run_dataset(emulator, outputs, f"incoming/{args.profile}/train.jsonl", dataset.read_bytes(), 0)
+        broken = examples / "broken.jsonl"
+        if broken.exists():
+            run_dataset(emulator, outputs, f"incoming/{args.profile}/broken.jsonl", broken.read_bytes(), seen)
+        say("\nObjects the pipeline wrote:")
+        for item in s3.list_objects_v2(Bucket=outputs[STACK_OUTPUT_BUCKET]).get("Contents", []):
+            if not item["Key"].startswith("incoming/"):
+                say(f"  s3://{outputs[STACK_OUTPUT_BUCKET]}/{item['Key']}")
+        if args.keep_running:
+            say(f"\nThe emulator stays up on {emulator.endpoint_url}; use it with AWS_ENDPOINT_URL. Ctrl-C stops it.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                say("Stopping.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
