@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 from local import history
@@ -43,7 +44,7 @@ def test_advance_jumps_simulated_time() -> None:
     assert clock.now() - before >= timedelta(hours=1)
 
 
-EVENTS = [
+EVENTS: list[dict[str, Any]] = [
     {"type": "ExecutionStarted"},
     {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Plan"}},
     {"type": "TaskStateExited", "stateExitedEventDetails": {"name": "Plan"}},
