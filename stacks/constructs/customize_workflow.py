@@ -195,7 +195,7 @@ class CustomizeWorkflow(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        self._grant_bedrock(bedrock_role, base_model_ids)
+        self._grant_bedrock(bedrock_role, key, base_model_ids)
         role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
         acknowledge_wildcards(
             role_policy or self.state_machine,
@@ -244,8 +244,18 @@ class CustomizeWorkflow(Construct):
         add_queue_retry(state, [BEDROCK_QUOTA_ERROR], self._quota_wait_hours)
         return state
 
-    def _grant_bedrock(self, bedrock_role: iam.IRole, base_model_ids: Sequence[str]) -> None:
+    def _grant_bedrock(self, bedrock_role: iam.IRole, key: kms.IKey, base_model_ids: Sequence[str]) -> None:
         role = self.state_machine.role
+        # The caller of CreateModelCustomizationJob with customModelKmsKeyId must be able to use the key
+        # through Bedrock (BEDROCK.md §9): Bedrock creates grants on it in the caller's name.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="EncryptCustomModels",
+                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Aws.REGION}.amazonaws.com"}},
+            )
+        )
         foundation_models = [
             f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/{model_id}" for model_id in base_model_ids
         ]

@@ -72,7 +72,8 @@ def lambda_step(
         name,
         lambda_function=function,
         comment=comment,
-        payload=sfn.TaskInput.from_object(payload) if payload else sfn.TaskInput.from_json_path_at("$"),
+        # No payload: the whole state is passed as the event (a Parameters of "$" would be invalid ASL).
+        payload=sfn.TaskInput.from_object(payload) if payload else None,
         payload_response_only=True,
         result_path=result_path,
         retry_on_service_exceptions=True,
