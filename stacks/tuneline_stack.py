@@ -88,6 +88,18 @@ class TunelineStack(Stack):
         guard_fn = functions.create("Guard", handler_module="guard", description="Budget and capacity check")
         summarize_fn = functions.create("Summarize", handler_module="summarize", description="Summarize metrics")
         notify_fn = functions.create("Notify", handler_module="notify", description="Send workflow alerts")
+        bedrock_event_fn = functions.create(
+            "BedrockEvents", handler_module="bedrock_event", description="Alert on Bedrock job state changes"
+        )
+        alerts.alert_on_bedrock_job_changes(bedrock_event_fn)
+        bedrock_event_fn.add_to_role_policy(
+            iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn])
+        )
+        bedrock_event_fn.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="UseTopicKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[storage.key.key_arn]
+            )
+        )
         serving = Serving(
             self, "Serving", functions=functions, bucket=storage.data_bucket, key=storage.key, topic=alerts.topic
         )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
@@ -34,24 +36,15 @@ class Alerts(Construct):
         for email in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
-        bedrock_rule = events.Rule(
+    def alert_on_bedrock_job_changes(self, formatter: lambda_.IFunction) -> None:
+        """Bedrock job state changes -> a Lambda that writes a readable alert (status, model, advice)."""
+        rule = events.Rule(
             self,
             "BedrockJobStateRule",
-            description="Tuneline: Bedrock customization job state changes -> alert topic",
+            description="Tuneline: Bedrock customization job state changes -> alert",
             event_pattern=bedrock_job_event_pattern(),
         )
-        detail = events.EventField.from_path
-        bedrock_rule.add_target(
-            targets.SnsTopic(
-                self.topic,
-                # One line of plain text: it reads the same in e-mail, SMS and chat bridges.
-                message=events.RuleTargetInput.from_text(
-                    f"Tuneline: Bedrock customization job {detail('$.detail.jobName')} is "
-                    f"{detail('$.detail.jobStatus')}. Model: {detail('$.detail.outputModelName')}. "
-                    f"Bedrock says: {detail('$.detail.failureMessage')} Job ARN: {detail('$.detail.jobArn')}"
-                ),
-            )
-        )
+        rule.add_target(targets.LambdaFunction(formatter, retry_attempts=4, max_event_age=Duration.hours(6)))
 
     def alert_on_uncaught_execution_end(self, state_machines: Sequence[sfn.IStateMachine]) -> None:
         rule = events.Rule(

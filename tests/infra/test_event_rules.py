@@ -150,12 +150,13 @@ def _transform(target: dict[str, Any], event: dict[str, Any]) -> str:
     return json.loads(text)
 
 
-def test_bedrock_alert_reads_as_one_sentence_with_the_job_and_status(template_json: dict[str, Any]) -> None:
+def test_bedrock_events_go_to_the_alert_formatter_with_retries(template_json: dict[str, Any]) -> None:
     [rule] = _rules(template_json, "aws.bedrock")
-    event = _load("bedrock_job_completed.json")
-    text = _transform(rule["Targets"][0], event)
-    assert text.startswith("Tuneline: Bedrock customization job tuneline-support-bot.train-3f9c2a1b7d4e is Completed.")
-    assert event["detail"]["jobArn"] in text and "<" not in text and "\n" not in text
+    [target] = rule["Targets"]
+    function_id = target["Arn"]["Fn::GetAtt"][0]
+    function = template_json["Resources"][function_id]["Properties"]
+    assert function["Handler"] == "tuneline.handlers.bedrock_event.handler"
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
 
 
 def test_timeout_alert_says_what_to_do(template_json: dict[str, Any]) -> None:
