@@ -42,7 +42,7 @@ test-workflow: $(VENV_STAMP)
 lint: $(VENV_STAMP)  ## ruff (check + format) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy lambda/tuneline stacks app.py
+	$(VENV)/bin/mypy lambda/tuneline stacks local app.py
 
 synth: $(VENV_STAMP) $(NODE_STAMP)  ## synthesize offline (cdk-nag runs in every synth), then cfn-lint the templates
 	source $(VENV)/bin/activate && $(CDK) synth --quiet
