@@ -88,10 +88,7 @@ def test_happy_path_order(customize_definition: dict[str, Any]) -> None:
     while name:
         path.append(name)
         state = states[name]
-        if state["Type"] == "Choice":
-            name = state["Default"]
-        else:
-            name = state.get("Next")
+        name = state["Default"] if state["Type"] == "Choice" else state.get("Next")
     assert path == [
         "Plan job",
         "Validate dataset",

@@ -88,7 +88,7 @@ def test_bad_setting_names_key_and_rule(path: str, value: Any, key: str, says: s
 
 
 def test_missing_context_says_where_to_put_it() -> None:
-    with pytest.raises(ConfigError, match="cdk.json"):
+    with pytest.raises(ConfigError, match=r"cdk\.json"):
         load_config(None)
 
 
