@@ -88,6 +88,37 @@ ERRORS: dict[str, Explanation] = {
         "Try the model by hand with the ARN in the details. Unless the profile keeps failed deployments, "
         "the throughput or deployment was removed to stop its cost.",
     ),
+    "ServingNotPossible": Explanation(
+        "model cannot be served",
+        "The profile asks for serving that Bedrock cannot provide for this model (for example on-demand "
+        "deployment on a base model without it, or no custom model was produced).",
+        "Change the profile's serving mode (provisioned works for every customizable model) and serve the "
+        "existing custom model by hand, or upload again after redeploying.",
+        charged=False,
+    ),
+    "ServedModelNotReady": Explanation(
+        "served model never became ready",
+        "Bedrock kept answering that the served model is not ready, past the smoke test's retries.",
+        "Try the model again in a few minutes with the ARN in the details; if it keeps failing, delete the "
+        "throughput or deployment to stop its cost.",
+    ),
+    "ImportNameTaken": Explanation(
+        "imported model name taken",
+        "Another imported model already has the name this import asks for.",
+        "Pick a new importedModelName in the _READY manifest (or delete the old model), then write the "
+        "_READY marker again.",
+        charged=False,
+    ),
+    "ImportedModelNotReady": Explanation(
+        "imported model not ready",
+        "The imported model was still loading (cold start) after every retry of the smoke test.",
+        "Call the model again in a few minutes with the ARN in the details; the import itself succeeded.",
+    ),
+    "ImportedModelBusy": Explanation(
+        "imported model busy",
+        "The imported model was throttled or timed out during the smoke test, after every retry.",
+        "Call the model again later with the ARN in the details; the import itself succeeded.",
+    ),
     "Bedrock.ServiceQuotaExceededException": Explanation(
         "Bedrock quota reached",
         "An AWS account quota for Bedrock was reached (for example concurrent customization jobs or model units).",
