@@ -13,7 +13,7 @@ from typing import Any
 
 from tuneline.imports.marker import parse_marker_key
 from tuneline.jobs.naming import MAX_EXECUTION_NAME_LENGTH, object_version_digest, slug
-from tuneline.pipeline.intake import StartRequest, object_from_event, resolve_key, start
+from tuneline.pipeline.intake import StartRequest, handle_events
 
 logger = logging.getLogger(__name__)
 
@@ -50,20 +50,10 @@ def import_start_request(bucket: str, key: str, version_id: str | None) -> Start
 
 def handle_marker_events(events: Iterable[Mapping[str, Any]], *, s3: Any, sfn: Any, state_machine_arn: str) -> int:
     """Start import executions for the events' markers; returns how many were started."""
-    started = 0
-    for event in events:
-        bucket, delivered_key, version_id = object_from_event(event)
-        resolved = resolve_key(s3, bucket, delivered_key, version_id)
-        if resolved is None:
-            logger.warning(
-                "s3://%s/%s (version %s) no longer exists; nothing to import", bucket, delivered_key, version_id
-            )
-            continue
-        key, _size = resolved
-        request = import_start_request(bucket, key, version_id)
-        if request is None:
-            logger.info("s3://%s/%s is not imports/<model-name>/_READY; nothing to import", bucket, key)
-            continue
-        if start(sfn, state_machine_arn, request):
-            started += 1
-    return started
+    return handle_events(
+        events,
+        s3=s3,
+        sfn=sfn,
+        state_machine_arn=state_machine_arn,
+        to_request=lambda bucket, key, version_id, _size: import_start_request(bucket, key, version_id),
+    )

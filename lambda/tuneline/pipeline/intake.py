@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,8 +84,20 @@ def start(sfn: Any, state_machine_arn: str, request: StartRequest) -> bool:
     return True
 
 
-def handle_events(events: Iterable[Mapping[str, Any]], *, s3: Any, sfn: Any, state_machine_arn: str) -> int:
-    """Start executions for the events' objects; returns how many were started."""
+def handle_events(
+    events: Iterable[Mapping[str, Any]],
+    *,
+    s3: Any,
+    sfn: Any,
+    state_machine_arn: str,
+    to_request: Callable[[str, str, str | None, int | None], StartRequest | None] | None = None,
+) -> int:
+    """Start executions for the events' objects; returns how many were started.
+
+    `to_request` decides which objects start what (default: training files start the customize workflow);
+    objects it returns None for are ignored.
+    """
+    to_request = to_request or start_request
     started = 0
     for event in events:
         bucket, delivered_key, version_id = object_from_event(event)
@@ -96,9 +108,9 @@ def handle_events(events: Iterable[Mapping[str, Any]], *, s3: Any, sfn: Any, sta
             )
             continue
         key, size = resolved
-        request = start_request(bucket, key, version_id, size)
+        request = to_request(bucket, key, version_id, size)
         if request is None:
-            logger.info("s3://%s/%s is not a training file; companions never start a job", bucket, key)
+            logger.info("s3://%s/%s starts nothing (not a training file or marker)", bucket, key)
             continue
         started += int(start(sfn, state_machine_arn, request))
     return started
