@@ -16,6 +16,7 @@ from unittest import mock
 
 from moto.awslambda.models import LambdaFunction
 from moto.bedrock.responses import BedrockResponse
+from moto.bedrockruntime.responses import BedrockRuntimeResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
 from moto.stepfunctions.models import StateMachine
@@ -33,6 +34,7 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from local import event_delivery, sfn_integrations
 from local.bedrock.api import SimulatedBedrockResponse, SimulatorRegistry, dispatch_to_simulation
+from local.bedrock.runtime_api import SimulatedRuntimeResponse, dispatch_to_runtime_simulation
 from local.clock import SimulatedClock
 from local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime
 
@@ -154,6 +156,7 @@ class MotoPatches:
                 original_sdk_call(task, *args, **kwargs)
 
         SimulatedBedrockResponse.registry = self._bedrock
+        SimulatedRuntimeResponse.registry = self._bedrock
         return [
             # Step Functions executes definitions only with this flag (moto's documented switch).
             mock.patch.dict(default_user_config["stepfunctions"], {"execute_state_machine": True}),
@@ -202,6 +205,9 @@ class MotoPatches:
             # Gap: moto's Bedrock keeps jobs InProgress, writes no output, cannot find jobs by ARN and has no
             # throughput, deployment or import calls. Serve Bedrock from the simulation instead.
             mock.patch.object(BedrockResponse, "_dispatch", dispatch_to_simulation),
+            # Gap: moto's bedrock-runtime answers every InvokeModel with `{}` and has no Converse. Answer both
+            # from the simulation, for the throughput, deployments, imported and custom models it serves.
+            mock.patch.object(BedrockRuntimeResponse, "_dispatch", dispatch_to_runtime_simulation),
         ]
 
 

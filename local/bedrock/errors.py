@@ -35,3 +35,52 @@ class ServiceQuotaExceededException(BedrockError):
 
 class ThrottlingException(BedrockError):
     status = 429
+
+
+class TooManyTagsException(BedrockError):
+    pass
+
+
+# bedrock-runtime (inference) errors.
+
+
+class ModelNotReadyException(BedrockError):
+    status = 429
+
+
+class ModelErrorException(BedrockError):
+    status = 424
+
+
+class ModelTimeoutException(BedrockError):
+    status = 408
+
+
+class ServiceUnavailableException(BedrockError):
+    status = 503
+
+
+class InternalServerException(BedrockError):
+    status = 500
+
+
+class AccessDeniedException(BedrockError):
+    status = 403
+
+
+# Errors a test may queue for inference calls, by botocore name.
+INFERENCE_ERRORS: dict[str, type[BedrockError]] = {
+    error.__name__: error
+    for error in (
+        ValidationException,
+        ResourceNotFoundException,
+        ThrottlingException,
+        ServiceQuotaExceededException,
+        ModelNotReadyException,
+        ModelErrorException,
+        ModelTimeoutException,
+        ServiceUnavailableException,
+        InternalServerException,
+        AccessDeniedException,
+    )
+}

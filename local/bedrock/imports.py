@@ -8,13 +8,14 @@ otherwise; the architecture is read from `config.json`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from local.bedrock import identifiers
 from local.bedrock.context import SimContext
 from local.bedrock.errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException
+from local.bedrock.tagging import checked_tags
 
 IN_PROGRESS, COMPLETED, FAILED = "InProgress", "Completed", "Failed"
 
@@ -28,6 +29,7 @@ class ImportedModel:
     model_data_source: dict[str, Any]
     creation_time: datetime
     architecture: str
+    tags: list[dict[str, str]] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class ImportJob:
     architecture: str = "LlamaForCausalLM"
     end_time: datetime | None = None
     model: ImportedModel | None = None
+    tags: list[dict[str, str]] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {
@@ -121,6 +124,8 @@ class ModelImports:
         uri = (request["modelDataSource"].get("s3DataSource") or {}).get("s3Uri")
         identifiers.require(uri, "modelDataSource.s3DataSource.s3Uri")
         identifiers.check_pattern(uri, identifiers.S3_URI, "s3Uri", max_length=1024)
+        job_tags = checked_tags(request.get("jobTags"), "jobTags")
+        checked_tags(request.get("importedModelTags"), "importedModelTags")  # refused at create time
         if any(job.name == request["jobName"] for job in self._jobs.values()):
             raise ConflictException(f"A model import job with the name {request['jobName']} already exists")
         if any(model.name == request["importedModelName"] for model in self._models.values()):
@@ -136,6 +141,7 @@ class ModelImports:
             request=request,
             creation_time=now,
             finishes_at=now + timedelta(seconds=self._context.settings.import_duration_seconds),
+            tags=job_tags,
         )
         architecture, problem = self._inspect_folder(str(uri))
         job.architecture = architecture
@@ -188,6 +194,7 @@ class ModelImports:
                 model_data_source=job.request["modelDataSource"],
                 creation_time=job.finishes_at,
                 architecture=job.architecture,
+                tags=checked_tags(job.request.get("importedModelTags"), "importedModelTags"),
             )
             self._models[job.model.arn] = job.model
             job.status = COMPLETED

@@ -20,6 +20,7 @@ from local.bedrock.errors import (
     ServiceQuotaExceededException,
     ValidationException,
 )
+from local.bedrock.tagging import checked_tags
 
 IN_PROGRESS, COMPLETED, FAILED, STOPPING, STOPPED = "InProgress", "Completed", "Failed", "Stopping", "Stopped"
 TERMINAL = {COMPLETED, FAILED, STOPPED}
@@ -34,6 +35,7 @@ class CustomModel:
     name: str
     job: CustomizationJob
     creation_time: datetime
+    tags: list[dict[str, str]] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         job = self.job
@@ -225,6 +227,8 @@ class CustomizationJobs:
                     # Bedrock ignores a repeated request with the same token and returns no error.
                     return {"jobArn": job.arn}
         self._validate(request)
+        job_tags = checked_tags(request.get("jobTags"), "jobTags")
+        checked_tags(request.get("customModelTags"), "customModelTags")  # refused at create time, as Bedrock does
         if self._context.faults.take_quota_error("CreateModelCustomizationJob"):
             raise ServiceQuotaExceededException(
                 "You have reached the maximum number of concurrent model customization jobs for this account. "
@@ -245,7 +249,7 @@ class CustomizationJobs:
             base_model_arn=self._base_model_arn(request["baseModelIdentifier"]),
             creation_time=now,
             finishes_at=now + timedelta(seconds=settings.job_duration_seconds),
-            tags=list(request.get("jobTags") or []),
+            tags=job_tags,
         )
         job.planned_failure = self._context.faults.take_failure("job") or self._data_problem(request)
         if job.planned_failure:
@@ -318,6 +322,7 @@ class CustomizationJobs:
             name=job.output_model_name,
             job=job,
             creation_time=job.finishes_at,
+            tags=checked_tags(job.request.get("customModelTags"), "customModelTags"),
         )
         self._models[job.model.arn] = job.model
         self._transition(job, COMPLETED, end=job.finishes_at)

@@ -19,6 +19,7 @@ from local.bedrock.errors import (
     ServiceQuotaExceededException,
     ValidationException,
 )
+from local.bedrock.tagging import checked_tags
 
 COMMITMENT_TERMS = {"OneMonth": timedelta(days=30), "SixMonths": timedelta(days=182)}
 
@@ -81,6 +82,7 @@ class Deployment:
     failure_message: str | None = None
     last_updated_at: datetime | None = None
     client_request_token: str | None = None
+    tags: list[dict[str, str]] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {
@@ -126,6 +128,7 @@ class Serving:
             identifiers.require(request.get(required), required)
         name = request["provisionedModelName"]
         identifiers.check_pattern(name, identifiers.MODEL_NAME, "provisionedModelName")
+        tags = checked_tags(request.get("tags"))
         if int(request["modelUnits"]) < 1:
             raise ValidationException("modelUnits must be at least 1")
         commitment = request.get("commitmentDuration")
@@ -152,7 +155,7 @@ class Serving:
             ready_at=now + timedelta(seconds=self._context.settings.throughput_duration_seconds),
             commitment=commitment,
             client_request_token=token,
-            tags=list(request.get("tags") or []),
+            tags=tags,
         )
         throughput.failure_message = self._context.faults.take_failure("throughput")
         self._throughputs[throughput.arn] = throughput
@@ -194,6 +197,7 @@ class Serving:
             identifiers.require(request.get(required), required)
         name = request["modelDeploymentName"]
         identifiers.check_pattern(name, identifiers.MODEL_NAME, "modelDeploymentName")
+        tags = checked_tags(request.get("tags"))
         if any(d.name == name for d in self._deployments.values()):
             raise ConflictException(f"A custom model deployment with the name {name} already exists")
         if self._context.faults.take_quota_error("CreateCustomModelDeployment"):
@@ -212,6 +216,7 @@ class Serving:
             created_at=now,
             ready_at=now + timedelta(seconds=self._context.settings.deployment_duration_seconds),
             client_request_token=token,
+            tags=tags,
         )
         deployment.failure_message = self._context.faults.take_failure("deployment")
         self._deployments[deployment.arn] = deployment

@@ -1,4 +1,4 @@
-"""The simulated Bedrock control plane for one account and region, and the knobs tests turn.
+"""The simulated Bedrock (control plane and runtime) for one account and region, and the knobs tests turn.
 
 Operations take and return the API's own (camelCase) shapes, so `local.bedrock.api` only routes requests.
 Time moves through `advance()`, called by the emulator's ticker and before every read, so a job completes
@@ -15,8 +15,10 @@ from local.bedrock import catalog
 from local.bedrock.context import EventSink, Faults, ObjectStore, SimContext, SimulationSettings
 from local.bedrock.errors import ResourceNotFoundException, ValidationException
 from local.bedrock.imports import ModelImports
+from local.bedrock.inference import DEFAULT_INFERENCE_FAILURE, Inference, InferenceCall, inference_error
 from local.bedrock.jobs import CustomizationJobs
 from local.bedrock.serving import Serving
+from local.bedrock.tagging import Tagged, Tagging
 from local.clock import SimulatedClock
 
 DEFAULT_JOB_FAILURE = "Encountered an unexpected error when processing the request, please try again"
@@ -39,7 +41,13 @@ class BedrockSimulator:
         self.jobs = CustomizationJobs(self._context)
         self.imports = ModelImports(self._context)
         self.serving = Serving(self._context, self._resolve_model)
+        self.inference = Inference(self._context, jobs=self.jobs, imports=self.imports, serving=self.serving)
+        self.tagging = Tagging(self._tagged_resource)
         self._operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = _operation_table(self)
+        self._runtime_operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "InvokeModel": self.inference.invoke_model,
+            "Converse": self.inference.converse,
+        }
 
     # --- knobs ------------------------------------------------------------------------------------------
 
@@ -73,6 +81,44 @@ class BedrockSimulator:
         with self._lock:
             self._context.faults.quota_errors[operation] += count
 
+    # --- inference knobs (bedrock-runtime) -------------------------------------------------------------
+
+    def fail_next_inference(
+        self, count: int = 1, *, code: str = "ModelErrorException", message: str = DEFAULT_INFERENCE_FAILURE
+    ) -> None:
+        """The next `count` InvokeModel/Converse calls fail with this error (a botocore error name)."""
+        with self._lock:
+            self.inference.faults.queued.extend(inference_error(code, message) for _ in range(count))
+
+    def model_not_ready(self, count: int) -> None:
+        """Cold starts: the next `count` inference calls answer ModelNotReadyException."""
+        with self._lock:
+            self.inference.faults.not_ready += count
+
+    def fail_all_inference(
+        self, *, code: str = "ModelErrorException", message: str = DEFAULT_INFERENCE_FAILURE
+    ) -> None:
+        """Every inference call fails with this error until `answer_normally()`."""
+        with self._lock:
+            self.inference.faults.failing = inference_error(code, message)
+
+    def answer_empty(self) -> None:
+        """Every inference call succeeds with empty text until `answer_normally()`."""
+        with self._lock:
+            self.inference.faults.empty_answers = True
+
+    def answer_normally(self) -> None:
+        """Ends `fail_all_inference` and `answer_empty`; queued failures and cold starts stay queued."""
+        with self._lock:
+            self.inference.faults.failing = None
+            self.inference.faults.empty_answers = False
+
+    @property
+    def inference_calls(self) -> list[InferenceCall]:
+        """Every InvokeModel and Converse call so far, failed ones included, oldest first."""
+        with self._lock:
+            return list(self.inference.calls)
+
     # --- API --------------------------------------------------------------------------------------------
 
     def handles(self, operation: str) -> bool:
@@ -84,6 +130,18 @@ class BedrockSimulator:
             with self._lock:
                 self._advance_locked()
                 return self._operations[operation](params)
+        finally:
+            self._flush_events()
+
+    def handles_runtime(self, operation: str) -> bool:
+        return operation in self._runtime_operations
+
+    def call_runtime(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Runs one bedrock-runtime operation (InvokeModel, Converse) against what the control plane serves."""
+        try:
+            with self._lock:
+                self._advance_locked()
+                return self._runtime_operations[operation](params)
         finally:
             self._flush_events()
 
@@ -117,6 +175,26 @@ class BedrockSimulator:
         except ResourceNotFoundException:
             imported = self.imports.get_model(identifier)
             return imported.arn, imported.arn
+
+    def _tagged_resource(self, arn: str) -> Tagged:
+        """The resource behind an ARN, of any kind that takes tags (ARNs only: names are not accepted)."""
+        lookups: tuple[Callable[[str], Tagged], ...] = (
+            self.serving.get_throughput,
+            self.serving.get_deployment,
+            self.jobs.get,
+            self.jobs.get_model,
+            self.imports.get_job,
+            self.imports.get_model,
+        )
+        if arn.startswith("arn:"):
+            for lookup in lookups:
+                try:
+                    resource = lookup(arn)
+                except ResourceNotFoundException:
+                    continue
+                if resource.arn == arn:
+                    return resource
+        raise ResourceNotFoundException(f"The resource {arn} was not found.")
 
     def list_foundation_models(self, params: dict[str, Any]) -> dict[str, Any]:
         region = self._context.region
@@ -185,4 +263,7 @@ def _operation_table(sim: BedrockSimulator) -> dict[str, Callable[[dict[str, Any
         "GetImportedModel": lambda p: imports.get_model(p["modelIdentifier"]).describe(),
         "ListImportedModels": lambda p: limited([m.summary() for m in imports.list_models()], p, "modelSummaries"),
         "DeleteImportedModel": empty(imports.delete_model, "modelIdentifier"),
+        "TagResource": sim.tagging.tag,
+        "UntagResource": sim.tagging.untag,
+        "ListTagsForResource": sim.tagging.list,
     }

@@ -6,13 +6,10 @@ Happy path with a cold start, a rejected folder, a failed import job, and a mark
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.bedrockruntime.exceptions import BedrockRuntimeError
-from moto.bedrockruntime.models import BedrockRuntimeBackend
 
 import app as tuneline_app
 from local.emulator import Emulator
@@ -22,7 +19,7 @@ pytestmark = pytest.mark.workflow
 
 FOLDER = "imports/llama-support/"
 MARKER = f"{FOLDER}_READY"
-ANSWER = "Hello! I can help with support tickets."
+ANSWER_START = "Simulated answer from support-bot-v3."
 
 
 @pytest.fixture(scope="module")
@@ -36,35 +33,6 @@ def tuneline_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def stack(emulator: Emulator, tuneline_cdk_out: Path) -> dict[str, str]:
     return emulator.deploy(tuneline_cdk_out, tuneline_app.STACK_NAME)
-
-
-class ImportedModelRuntime:
-    """InvokeModel as an imported model answers it: ModelNotReadyException while it loads, then text.
-
-    moto's bedrock-runtime answers every call with `{}`; the emulator simulates no inference, so this
-    stands in for the model, and only for models the simulated Bedrock has imported.
-    """
-
-    def __init__(self, emulator: Emulator, cold_starts: int) -> None:
-        self.emulator = emulator
-        self.cold_starts = cold_starts
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def invoke_model(self, payload: dict[str, Any], model_id: str) -> dict[str, Any]:
-        self.calls.append((model_id, payload))
-        self.emulator.bedrock.imports.get_model(model_id)  # unknown ARNs fail as in Bedrock
-        if len(self.calls) <= self.cold_starts:
-            raise BedrockRuntimeError("ModelNotReadyException", "Model is not ready to serve inference requests.")
-        return {"generation": ANSWER, "stop_reason": "stop"}
-
-
-@pytest.fixture
-def runtime(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[ImportedModelRuntime]:
-    model = ImportedModelRuntime(emulator, cold_starts=1)
-    monkeypatch.setattr(
-        BedrockRuntimeBackend, "invoke_model", lambda _backend, payload, model_id: model.invoke_model(payload, model_id)
-    )
-    yield model
 
 
 def upload_folder(emulator: Emulator, stack: dict[str, str], local: Path) -> None:
@@ -86,8 +54,9 @@ def import_jobs(emulator: Emulator) -> list[dict[str, Any]]:
 
 
 def test_a_marker_imports_the_folder_smoke_tests_it_and_alerts_with_the_arn(
-    emulator: Emulator, stack: dict[str, str], runtime: ImportedModelRuntime, tmp_path: Path
+    emulator: Emulator, stack: dict[str, str], tmp_path: Path
 ) -> None:
+    emulator.bedrock.model_not_ready(1)  # a cold start: the first call answers ModelNotReadyException
     upload_folder(emulator, stack, write_model_folder(tmp_path / "model", shards=2))
     write_marker(
         emulator, stack, json.dumps({"importedModelName": "support-bot-v3", "tags": {"team": "support"}}).encode()
@@ -107,15 +76,17 @@ def test_a_marker_imports_the_folder_smoke_tests_it_and_alerts_with_the_arn(
     assert described["importedModelKmsKeyArn"].startswith("arn:aws:kms:")
     assert len(described["vpcConfig"]["subnetIds"]) == 2
     model_arn = job["importedModelArn"]
-    assert [call[0] for call in runtime.calls] == [model_arn, model_arn]
+    calls = emulator.bedrock.inference_calls
+    assert [(call.model_id, call.error is None) for call in calls] == [(model_arn, False), (model_arn, True)]
+    assert calls[0].error is not None and calls[0].error.startswith("ModelNotReadyException")
     [alert] = emulator.read_alerts(expected=1)
     assert alert["subject"] == "Tuneline: model imported - support-bot-v3"
-    assert model_arn in alert["message"] and ANSWER in " ".join(alert["message"].split())
+    assert model_arn in alert["message"] and ANSWER_START in " ".join(alert["message"].split())
     assert f"aws bedrock-runtime invoke-model --model-id {model_arn}" in alert["message"]
 
 
 def test_a_folder_that_breaks_the_rules_is_rejected_before_any_job(
-    emulator: Emulator, stack: dict[str, str], runtime: ImportedModelRuntime, tmp_path: Path
+    emulator: Emulator, stack: dict[str, str], tmp_path: Path
 ) -> None:
     local = write_model_folder(tmp_path / "model", config={**LLAMA_CONFIG, "architectures": ["BertModel"]})
     upload_folder(emulator, stack, local)
@@ -136,7 +107,7 @@ def test_a_folder_that_breaks_the_rules_is_rejected_before_any_job(
 
 
 def test_an_import_job_that_fails_alerts_with_bedrocks_message(
-    emulator: Emulator, stack: dict[str, str], runtime: ImportedModelRuntime, tmp_path: Path
+    emulator: Emulator, stack: dict[str, str], tmp_path: Path
 ) -> None:
     emulator.bedrock.fail_next_import("Amazon Bedrock could not load the model weights.")
     upload_folder(emulator, stack, write_model_folder(tmp_path / "model"))
@@ -153,9 +124,7 @@ def test_an_import_job_that_fails_alerts_with_bedrocks_message(
     assert "could not load the model weights" in " ".join(alert["message"].split())
 
 
-def test_a_marker_written_twice_imports_once(
-    emulator: Emulator, stack: dict[str, str], runtime: ImportedModelRuntime, tmp_path: Path
-) -> None:
+def test_a_marker_written_twice_imports_once(emulator: Emulator, stack: dict[str, str], tmp_path: Path) -> None:
     upload_folder(emulator, stack, write_model_folder(tmp_path / "model"))
     write_marker(emulator, stack)
     emulator.wait_for_executions(stack["ImportStateMachineArn"], 1, timeout=60)
