@@ -19,6 +19,7 @@ from stacks.constructs.bedrock_role import bedrock_arn
 from stacks.constructs.workflow_parts import (
     BEDROCK_QUOTA_ERROR,
     BEDROCK_TRANSIENT_ERRORS,
+    FailureBranch,
     add_queue_retry,
     add_transient_retry,
     lambda_step,
@@ -65,24 +66,11 @@ class CustomizeWorkflow(Construct):
         self._functions = functions
         self._quota_wait_hours = quota_wait_hours
 
-        notify_failure = lambda_step(
-            self,
-            "Notify failure",
-            functions.notify,
-            payload={"kind": "failed", "state.$": "$"},
-            result_path=sfn.JsonPath.DISCARD,
-            comment="Alert with what failed, why, and what to do",
-        )
-        job_failed = sfn.Fail(self, "Job failed", comment="The failure alert has been sent")
-        # If even the alert cannot be sent, fail anyway: the Lambda-errors alarm reports the notifier.
-        notify_failure.add_catch(job_failed, errors=ERRORS_ALL, result_path="$.alertError")
-        notify_failure.next(job_failed)
+        failure = FailureBranch(self, notify=functions.notify, notify_name="Notify failure", fail_name="Job failed")
         # The failure branch, for sub-chains built by `serve` to catch into.
-        self.notify_failure = notify_failure
-
-        def caught(task: Any) -> Any:
-            task.add_catch(notify_failure, errors=ERRORS_ALL, result_path="$.error")
-            return task
+        self.notify_failure = failure.notify
+        self.failure = failure
+        caught = failure.caught
 
         plan = caught(
             lambda_step(

@@ -26,7 +26,7 @@ from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
 from stacks.constructs.customize_workflow import JobNetwork
 from stacks.constructs.functions import Functions
 from stacks.constructs.intake import Intake
-from stacks.constructs.workflow_parts import BEDROCK_TRANSIENT_ERRORS, add_transient_retry, lambda_step
+from stacks.constructs.workflow_parts import BEDROCK_TRANSIENT_ERRORS, FailureBranch, add_transient_retry, lambda_step
 from stacks.nag import acknowledge_wildcards
 from tuneline.imports.marker import MARKER_NAME
 from tuneline.pipeline.import_errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
@@ -130,22 +130,11 @@ class ImportWorkflow(Construct):
     # --- definition -------------------------------------------------------------------------------------
 
     def _definition(self, job_network: JobNetwork | None) -> sfn.IChainable:
-        notify_failure = lambda_step(
-            self,
-            "Notify import failure",
-            self.notify_function,
-            payload={"kind": "failed", "state.$": "$"},
-            result_path=sfn.JsonPath.DISCARD,
-            comment="Alert with what failed, why, and what to do",
+        failure = FailureBranch(
+            self, notify=self.notify_function, notify_name="Notify import failure", fail_name="Import failed"
         )
-        import_failed = sfn.Fail(self, "Import failed", comment="The failure alert has been sent")
-        # If even the alert cannot be sent, fail anyway: the Lambda-errors alarm reports the notifier.
-        notify_failure.add_catch(import_failed, errors=ERRORS_ALL, result_path="$.alertError")
-        notify_failure.next(import_failed)
-
-        def caught(task: Any) -> Any:
-            task.add_catch(notify_failure, errors=ERRORS_ALL, result_path="$.error")
-            return task
+        notify_failure = failure.notify
+        caught = failure.caught
 
         check = caught(
             lambda_step(

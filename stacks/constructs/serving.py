@@ -35,6 +35,7 @@ from stacks.constructs.functions import Functions
 from stacks.constructs.workflow_parts import (
     BEDROCK_QUOTA_ERROR,
     BEDROCK_TRANSIENT_ERRORS,
+    FailureBranch,
     add_transient_retry,
     lambda_step,
 )
@@ -104,12 +105,9 @@ class Serving(Construct):
 
     def build_chain(self, workflow: Construct) -> tuple[sfn.IChainable, sfn.INextable]:
         """Build the serving states inside `workflow` (a CustomizeWorkflow); returns (first, last) state."""
-        notify_failure: sfn.IChainable = workflow.notify_failure  # type: ignore[attr-defined]
+        failure: FailureBranch = workflow.failure  # type: ignore[attr-defined]
         fns = self.functions
-
-        def caught(task: Any) -> Any:
-            task.add_catch(notify_failure, errors=ERRORS_ALL, result_path="$.error")
-            return task
+        caught = failure.caught
 
         finished = sfn.Pass(workflow, "Serving finished", comment="$.serving holds the outcome")
         not_requested = sfn.Pass(

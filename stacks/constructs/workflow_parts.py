@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
 
 from stacks import constants
 
@@ -19,6 +21,8 @@ BEDROCK_TRANSIENT_ERRORS = (
     "Bedrock.TooManyRequestsException",
 )
 BEDROCK_QUOTA_ERROR = "Bedrock.ServiceQuotaExceededException"
+ERRORS_ALL = ["States.ALL"]
+CatchableT = TypeVar("CatchableT", sfn.TaskStateBase, sfn.CustomState, sfn.Parallel, sfn.Map)
 
 
 def quota_retry_attempts(total_wait_hours: int) -> int:
@@ -78,3 +82,29 @@ def lambda_step(
         result_path=result_path,
         retry_on_service_exceptions=True,
     )
+
+
+class FailureBranch:
+    """The one place a workflow's errors go: an alert step, then a Fail state.
+
+    `caught(task)` adds a catch-all into the alert step, with the error at `$.error` (the alert reads the
+    rest of the state to say which step failed). If even the alert cannot be sent, the execution fails
+    anyway; the Lambda-errors alarm reports the notifier.
+    """
+
+    def __init__(self, scope: Construct, *, notify: lambda_.IFunction, notify_name: str, fail_name: str) -> None:
+        self.notify = lambda_step(
+            scope,
+            notify_name,
+            notify,
+            payload={"kind": "failed", "state.$": "$"},
+            result_path=sfn.JsonPath.DISCARD,
+            comment="Alert with what failed, why, and what to do",
+        )
+        failed = sfn.Fail(scope, fail_name, comment="The failure alert has been sent")
+        self.notify.add_catch(failed, errors=ERRORS_ALL, result_path="$.alertError")
+        self.notify.next(failed)
+
+    def caught(self, task: CatchableT) -> CatchableT:
+        task.add_catch(self.notify, errors=ERRORS_ALL, result_path="$.error")
+        return task
