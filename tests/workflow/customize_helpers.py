@@ -105,6 +105,15 @@ class Pipeline:
         summaries = bedrock.list_model_customization_jobs(sortOrder="Ascending")["modelCustomizationJobSummaries"]
         return [bedrock.get_model_customization_job(jobIdentifier=job["jobArn"]) for job in summaries]
 
+    def wait_for_jobs(self, count: int) -> list[dict[str, Any]]:
+        """At least `count` customization jobs exist (in any status)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while len(jobs := self.jobs()) < count:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{len(jobs)} customization jobs after {WAIT_SECONDS}s, expected {count}")
+            time.sleep(0.05)
+        return jobs
+
     def only_job(self) -> dict[str, Any]:
         (job,) = self.jobs()
         return job

@@ -422,6 +422,34 @@ def test_a_new_version_of_the_same_key_starts_a_new_job(pipeline: Pipeline) -> N
     assert len(staged[0]) > len(staged[1])
 
 
+def test_a_re_upload_during_a_job_waits_its_turn_and_changes_nothing_for_the_running_job(
+    pipeline: Pipeline,
+) -> None:
+    records = lines_of(SUPPORT_DATA)
+    assert PROFILES[SUPPORT_BOT].concurrency == 1
+    pipeline.upload(SUPPORT_KEY, b"".join(records))
+    [running] = pipeline.wait_for_jobs(1)
+    assert running["status"] == "InProgress"
+    pipeline.upload(SUPPORT_KEY, b"".join(records[:40]))
+
+    first, second = pipeline.finished_executions(2)
+
+    assert [first["status"], second["status"]] == ["SUCCEEDED", "SUCCEEDED"]
+    jobs = [job_created_by(pipeline, first), job_created_by(pipeline, second)]
+    # The profile runs one job at a time: the second was created only after the first ended.
+    assert jobs[1]["creationTime"] >= jobs[0]["endTime"]
+    history = pipeline.emulator.execution_history(second["executionArn"])
+    waits = [e for e in history if "ConcurrencyLimitReached" in json.dumps(e, default=str) and "Failed" in e["type"]]
+    assert waits, "the second execution never waited for a free slot"
+    # Each job trained on the version that started it, although the key changed while the first one ran.
+    for execution, expected in ((first, len(records)), (second, 40)):
+        plan = json.loads(execution["output"])["plan"]
+        staged = lines_of(pipeline.read(plan["stagedTrainingKey"])) + lines_of(
+            pipeline.read(plan["stagedValidationKey"])
+        )
+        assert len(staged) == expected
+
+
 # --- cost ------------------------------------------------------------------------------------------------
 
 
