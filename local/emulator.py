@@ -6,6 +6,9 @@
     with Emulator(server=True) as emulator:         # a moto server on 127.0.0.1:<free port> (the demo)
         print(emulator.endpoint_url)
 
+Schedules (EventBridge Scheduler) do not fire on their own; `emulator.run_schedule(...)` runs one firing, with
+the schedule's target and input read from the deployed template (see `local.schedules`).
+
 Both modes share one code path: moto's backends, the patches and the simulations live in this process;
 server mode only adds an HTTP front door. Inside an already active `mock_aws`, the emulator reuses it.
 Time is simulated (see `local.clock`): `speedup` simulated seconds pass per real second.
@@ -13,6 +16,7 @@ Time is simulated (see `local.clock`): `speedup` simulated seconds pass per real
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -33,6 +37,7 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from local import deploy as deployment
 from local import event_delivery, history
+from local import schedules as scheduling
 from local.alerts import AlertInbox
 from local.bedrock import BedrockSimulator, SimulationSettings
 from local.bedrock.api import SimulatorRegistry
@@ -151,6 +156,41 @@ class Emulator:
         for topic_arn in stack.physical_ids("AWS::SNS::Topic"):
             self._inbox.subscribe(topic_arn)
         return dict(stack.outputs)
+
+    # --- schedules ---------------------------------------------------------------------------------------
+
+    def schedules(self) -> list[scheduling.Schedule]:
+        """The EventBridge Scheduler schedules of every deployed stack (moto's CloudFormation skips them)."""
+        return [
+            schedule
+            for stack in self.stacks.values()
+            for schedule in scheduling.schedules_of(stack, self.account_id, self.region)
+        ]
+
+    def run_schedule(
+        self, name_or_logical_id: str | None = None, *, at: datetime | None = None
+    ) -> scheduling.ScheduledRun:
+        """Fires a schedule once, as Scheduler would at `at` (default: the simulated now).
+
+        `name_or_logical_id` is the schedule's name, logical ID or the start of its logical ID (CDK appends a
+        hash: "ServingJanitorSchedule" finds "ServingJanitorSchedule156D4995"); None picks the only schedule.
+        A Lambda target runs synchronously and its result is returned; a state machine target gets an execution.
+        A DISABLED schedule never fires, so asking for it is an error.
+        """
+        schedule = scheduling.find_schedule(self.schedules(), name_or_logical_id)
+        if schedule.state != scheduling.ENABLED:
+            raise scheduling.ScheduleError(f"Schedule {schedule.name} is {schedule.state}: Scheduler would not fire it")
+        moment = at or self.clock.now()
+        payload = scheduling.render_input(schedule.input_template, schedule=schedule, at=moment)
+        if ":states:" in schedule.target_arn:
+            started = self.client("stepfunctions").start_execution(stateMachineArn=schedule.target_arn, input=payload)
+            return scheduling.ScheduledRun(schedule, moment, payload, None, False, started["executionArn"])
+        if ":lambda:" not in schedule.target_arn:
+            raise scheduling.ScheduleError(f"Schedule {schedule.name} targets {schedule.target_arn}: not supported")
+        response = self.client("lambda").invoke(FunctionName=schedule.target_arn, Payload=payload.encode())
+        body = response["Payload"].read()
+        result = json.loads(body) if body else None
+        return scheduling.ScheduledRun(schedule, moment, payload, result, "FunctionError" in response)
 
     # --- observing --------------------------------------------------------------------------------------
 

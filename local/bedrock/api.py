@@ -9,6 +9,7 @@ included) with moto's model-driven serializer.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +57,7 @@ class SimulatedBedrockResponse(BaseResponse):
         operation = self._get_action()
         if self.registry is None or not operation:
             return 404, {}, ""
+        add_request_id(self)
         simulator = self.registry.get(self.current_account, self.region)
         if not simulator.handles(operation):
             raise NotImplementedError(f"The simulated Bedrock has no {operation} operation")
@@ -65,6 +67,12 @@ class SimulatedBedrockResponse(BaseResponse):
         except BedrockError as error:
             result = SimulatedServiceError(error.code, error.message)
         return self.serialized(ActionResult(result))
+
+
+def add_request_id(response: BaseResponse) -> None:
+    """AWS answers every request with a request ID; botocore reads it into `ResponseMetadata.RequestId`, and
+    Step Functions quotes it in the cause of an aws-sdk task's error (moto's interpreter fails without it)."""
+    response.response_headers["x-amzn-RequestId"] = str(uuid.uuid4())
 
 
 def dispatch_to_simulation(

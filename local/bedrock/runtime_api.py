@@ -13,7 +13,7 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 from moto.core.responses import TYPE_RESPONSE, ActionResult, BaseResponse
 
-from local.bedrock.api import SimulatorRegistry
+from local.bedrock.api import SimulatorRegistry, add_request_id
 from local.bedrock.errors import BedrockError
 
 
@@ -32,6 +32,7 @@ class SimulatedRuntimeResponse(BaseResponse):
         operation = self._get_action()
         if self.registry is None or not operation:
             return 404, {}, ""
+        add_request_id(self)
         simulator = self.registry.get(self.current_account, self.region)
         if not simulator.handles_runtime(operation):
             raise NotImplementedError(f"The simulated bedrock-runtime has no {operation} operation")
