@@ -36,7 +36,7 @@ EXTRA_PROFILES = {
 CONTEXT = tuneline_context(EXTRA_PROFILES)
 PROFILES: dict[str, Profile] = profiles_of(CONTEXT)
 
-SUPPORT_BOT = "support-bot"  # Nova Micro fine-tuning with a 10% validation split (cdk.json)
+SUPPORT_BOT = "support-bot"  # cdk.json: Nova Micro fine-tuning that holds out a validation split
 SUPPORT_KEY = f"incoming/{SUPPORT_BOT}/train.jsonl"
 SUPPORT_DATA = example("support-bot/train.jsonl")
 CREATE_STATES = ("Create customization job", "Create customization job with validation data", "Create distillation job")
@@ -95,6 +95,7 @@ def fine_tuning(tuneline_cdk_out: Path) -> Iterator[FineTuningRun]:
 
 class TestFineTuningHappyPath:
     def test_the_upload_trains_a_model_through_every_step(self, fine_tuning: FineTuningRun) -> None:
+        assert PROFILES[SUPPORT_BOT].validation_split > 0, "this path needs a profile that holds out a split"
         assert fine_tuning.execution["status"] == "SUCCEEDED"
         assert fine_tuning.pipeline.states_entered(fine_tuning.execution) == [
             "Plan job",
@@ -306,7 +307,7 @@ def test_an_upload_for_an_unknown_profile_alerts_and_starts_no_job(pipeline: Pip
     assert execution["status"] == "FAILED"
     assert pipeline.states_entered(execution) == ["Plan job", "Notify failure", "Job failed"]
     assert pipeline.jobs() == []
-    text = words(pipeline.alert("FAILED")["message"])
+    text = words(pipeline.alert("Tuneline: FAILED")["message"])
     assert f"s3://{pipeline.bucket}/{key}" in text
     assert "'no-such-profile'" in text
     assert all(name in text for name in PROFILES)  # where the file could have gone instead
@@ -323,7 +324,7 @@ def test_an_over_budget_job_alerts_and_starts_no_job(pipeline: Pipeline) -> None
     assert not set(CREATE_STATES) & set(states)
     assert pipeline.jobs() == []
     assert "training started" not in " ".join(str(a["subject"]) for a in pipeline.alerts())
-    text = words(pipeline.alert("FAILED")["message"])
+    text = words(pipeline.alert("Tuneline: FAILED")["message"])
     assert "BudgetExceeded" in text
     assert f"${PROFILES[TIGHT_BUDGET].budget_usd:,.2f}" in text
 
