@@ -67,6 +67,8 @@ class RecordChecker:
         self.reserved_ignore_case = rules.reserved_keywords_ignore_case
         self.reserved_exact = tuple(rules.reserved_keywords)
         self.reserved_anchors = _anchors(rules.reserved_keywords, rules.reserved_keywords_ignore_case)
+        # The characters one of which every reserved keyword contains (see `reserved_hit`).
+        self.reserved_anchor_chars = tuple(anchor for anchor, _ in self.reserved_anchors)
         self._unknown_field_warned = False
 
     def fail(self, rule: str, message: str) -> None:
@@ -298,9 +300,21 @@ class ConverseChecker(RecordChecker):
         version = record.get("schemaVersion")
         if version is not None and type(version) is not str:
             self.fail("record.wrong-type", "'schemaVersion' must be a string: \"bedrock-conversation-2024\"")
+        # Reserved keywords are rare: a text is searched for them only if it has one of their anchors.
+        anchors = self.reserved_anchor_chars
         system = record.get("system")
         if system is not None:
-            chars += self._check_system(system)
+            # The usual system prompt, one text block, takes this path; any other goes through all rules.
+            block = system[0] if type(system) is list and len(system) == 1 else None
+            text = block.get("text") if type(block) is dict and len(block) == 1 else None
+            if type(text) is str:
+                chars += len(text)
+                for anchor in anchors:
+                    if anchor in text:
+                        self.check_reserved(text, "the system prompt")
+                        break
+            else:
+                chars += self._check_system(system)
         messages = record.get("messages")
         if type(messages) is not list or not messages:
             self.fail(
@@ -309,54 +323,77 @@ class ConverseChecker(RecordChecker):
             )
             return chars
         previous = None
-        reserved = bool(self.reserved_exact)
-        for index, message in enumerate(messages, 1):
+        index = 0
+        for message in messages:
+            index += 1
             if type(message) is not dict:
                 self.fail("message.invalid", f"message {index} must be an object with 'role' and 'content'")
                 previous = None
                 continue
             role = message.get("role")
-            if role != USER and role != ASSISTANT:
-                self.fail(
-                    "message.role",
-                    f"message {index} has role {_preview(role)}; only 'user' and 'assistant' are allowed "
-                    "(put instructions in the top-level 'system' list)",
-                )
-            elif role == previous:
-                self.fail(
-                    "message.alternation",
-                    f"messages {index - 1} and {index} are both {role!r}; turns must alternate user/assistant",
-                )
+            if role == previous or (role != USER and role != ASSISTANT):
+                self._check_role(role, previous, index)
             previous = role
             content = message.get("content")
-            if type(content) is not list or not content:
-                self.fail(
-                    "message.content",
-                    f'message {index} \'content\' must be a non-empty list of blocks like {{"text": "..."}}',
-                )
-                continue
-            message_chars = 0
-            media = 0
-            has_words = False
-            for block in content:
-                text = block.get("text") if type(block) is dict else None
-                if type(text) is str and len(block) == 1:
-                    message_chars += len(text)
-                    if not has_words and text and not text.isspace():
-                        has_words = True
-                    if reserved and role == USER and self.reserved_hit(text) is not None:
-                        self.check_reserved(text, f"message {index}")
-                else:
-                    media += self._check_block(block, index, role)
-            if not media and not has_words:
-                self.fail("message.empty", f"message {index} has no text; remove it or fill it in")
-            chars += message_chars
-        if self.distillation or _role(messages[0]) != USER or _role(messages[-1]) != ASSISTANT:
+            # The usual message, one non-blank text block, takes this path; any other goes through all rules.
+            if type(content) is list and len(content) == 1:
+                block = content[0]
+                text = block.get("text") if type(block) is dict and len(block) == 1 else None
+                if type(text) is str and text and not text.isspace():
+                    chars += len(text)
+                    if anchors and role == USER:
+                        for anchor in anchors:
+                            if anchor in text:
+                                self.check_reserved(text, f"message {index}")
+                                break
+                    continue
+            chars += self._check_content(content, index, role)
+        first = messages[0]
+        if self.distillation or previous != ASSISTANT or type(first) is not dict or first.get("role") != USER:
             self._check_turns(messages)
-        if len(record) > 3 or (len(record) == 3 and "system" not in record):
+        size = len(record)
+        if size > 3 or (size == 3 and "system" not in record):
             self.check_unknown_fields(record)
         if self.images or self.videos:
             self._check_media_counts()
+        return chars
+
+    def _check_role(self, role: Any, previous: Any, index: int) -> None:
+        if role != USER and role != ASSISTANT:
+            self.fail(
+                "message.role",
+                f"message {index} has role {_preview(role)}; only 'user' and 'assistant' are allowed "
+                "(put instructions in the top-level 'system' list)",
+            )
+        else:
+            self.fail(
+                "message.alternation",
+                f"messages {index - 1} and {index} are both {role!r}; turns must alternate user/assistant",
+            )
+
+    def _check_content(self, content: Any, index: int, role: Any) -> int:
+        """Every content rule for one message; returns its text characters."""
+        if type(content) is not list or not content:
+            self.fail(
+                "message.content",
+                f'message {index} \'content\' must be a non-empty list of blocks like {{"text": "..."}}',
+            )
+            return 0
+        chars = 0
+        media = 0
+        has_words = False
+        for block in content:
+            text = block.get("text") if type(block) is dict else None
+            if type(text) is str and len(block) == 1:
+                chars += len(text)
+                if not has_words and text and not text.isspace():
+                    has_words = True
+                if role == USER and self.reserved_exact and self.reserved_hit(text) is not None:
+                    self.check_reserved(text, f"message {index}")
+            else:
+                media += self._check_block(block, index, role)
+        if not media and not has_words:
+            self.fail("message.empty", f"message {index} has no text; remove it or fill it in")
         return chars
 
     def _check_system(self, system: Any) -> int:
@@ -370,8 +407,10 @@ class ConverseChecker(RecordChecker):
                 self.fail("system.invalid", 'each \'system\' entry must be {"text": "..."} and nothing else')
                 continue
             chars += len(text)
-            if self.reserved_exact:
-                self.check_reserved(text, "the system prompt")
+            for anchor in self.reserved_anchor_chars:
+                if anchor in text:
+                    self.check_reserved(text, "the system prompt")
+                    break
         return chars
 
     def _check_turns(self, messages: list[Any]) -> None:

@@ -1,15 +1,19 @@
 """One pass over one JSONL file: line faults, record checks, size statistics, duplicates and personal data.
 
 This is the hot loop of the validator (it must stay within 2x of a bare `json.loads` loop), so it is one flat
-function with its lookups bound to locals. Everything that can only happen on a broken line lives on the
-slow path after a failed cheap test.
+function with its lookups bound to locals, and an ordinary line costs: the C line reader and UTF-8 decoder,
+one JSON scan, the record check, a hash and a few integer updates. Everything else lives on slow paths after
+one failed cheap test:
+
+* a line that is not one plain JSON object followed by "\n" (BOM, CRLF, blank, broken, last line without a
+  newline, oversized, not UTF-8) is handed to `_UnusualLines`, which re-checks it exactly as bytes;
+* personal data is looked for only on lines the byte-level `PiiGate` marked while the file was read.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +21,8 @@ from typing import Any
 
 from tuneline.datasets import pii
 from tuneline.datasets.collector import FindingCollector
-from tuneline.datasets.lines import MAX_LINE_BYTES, Readable, iter_lines
+from tuneline.datasets.lines import MAX_LINE_BYTES, ByteSource, Readable, open_text_lines
+from tuneline.datasets.pii_gate import PiiGate
 from tuneline.datasets.records import RecordChecker
 from tuneline.datasets.stats import SizeStats
 
@@ -27,22 +32,9 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # each), far above every Bedrock record quota, so memory stays bounded on any input.
 MAX_TRACKED_LINES = 200_000
 NEAR_LIMIT_FRACTION = 0.9
-# Cheap test on the raw line for anything personal-data-like, without a character-class regex over every
-# byte: one translate() maps digits and the separators ().+- to "0"; then a search with a literal prefix finds
-# a run of 7 (an unspaced phone or card number) or the "000 0000" of a spaced one. "@" and the AWS access
-# key prefixes are plain substring tests. AWS secret keys are looked for on lines that pass this test.
-_DIGIT_FOLD = bytes.maketrans(b"0123456789().+-", b"0" * 15)
-_NUMBER_RUN = re.compile(rb"000(?:0000| 0000|0 0000)")
-_ACCESS_KEY_PREFIX = re.compile(rb"A[KS]IA|ABIA|ACCA")
-
-
-def _may_hold_pii(raw: bytes) -> bool:
-    return (
-        b"@" in raw
-        or _NUMBER_RUN.search(raw.translate(_DIGIT_FOLD)) is not None
-        or _ACCESS_KEY_PREFIX.search(raw) is not None
-    )
-
+# readline() limit in characters: a line that fills it without a newline is longer than MAX_LINE_BYTES.
+_LINE_LIMIT = MAX_LINE_BYTES + 1
+_OVERSIZED_HEAD_CHARS = 200
 
 PII_RULES = {kind: f"pii.{kind}" for kind in pii.KIND_LABELS}
 
@@ -53,6 +45,9 @@ def _reject_constant(name: str) -> float:
 
 
 _STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+# The decoder's own C scanner, called directly: it parses one value at an index and says where it ended,
+# without decode()'s Python-level whitespace handling (the hot loop checks the end itself).
+_SCAN_JSON: Callable[[str, int], tuple[Any, int]] = _STRICT_JSON.scan_once  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -110,74 +105,50 @@ def scan_file(
     checker.file = name
     if seen is None:
         seen = {}
+    gate = PiiGate()
+    source = ByteSource(stream, observe=gate.feed, progress=progress)
+    reader = open_text_lines(source)
+    readline = reader.readline
+    unusual = _UnusualLines(scan, sink, readline)
 
-    def count_bytes(total: int) -> None:
-        scan.bytes = total
-        if progress is not None:
-            progress(total)
-
-    loads = _STRICT_JSON.decode
+    scan_json = _SCAN_JSON
     check = checker.check
     ceil = math.ceil
-    may_hold_pii = _may_hold_pii
+    marks = gate.marks
     seen_get = seen.get
     earlier_get = earlier.get if earlier else None
     token_counts: dict[int, int] = {}
     counts_get = token_counts.get
     near_limit = int(max_tokens * NEAR_LIMIT_FRACTION)
-    records = characters = tokens_total = tokens_max = 0
-    images = videos = 0
+    characters = images = videos = 0
     line_no = 0
+    position = 0  # byte offset just past the current line
 
-    for raw, oversized in iter_lines(stream, progress=count_bytes):
+    while True:
+        text = readline(_LINE_LIMIT)
+        if not text:
+            break
         line_no += 1
-        if oversized:
-            sink.error(
-                "record.too-large",
-                f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB (starts {raw[:60]!r}); no Bedrock "
-                "model accepts a record this size: check for missing line breaks or split the record",
-                line_no,
-                name,
-            )
-            continue
-        if line_no == 1:
-            if raw[:2] in UTF16_BOMS:
-                sink.error(
-                    "encoding.utf16",
-                    "the file is UTF-16 encoded; Bedrock reads UTF-8 only: re-save it as UTF-8 (without BOM)",
-                    1,
-                    name,
-                )
-                break
-            if raw.startswith(UTF8_BOM):
-                _report_bom(sink, line_no, name)
-                raw = raw[len(UTF8_BOM) :]
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-            scan.crlf_lines += 1
-            if scan.crlf_lines == 1:
-                sink.warning(
-                    "encoding.crlf",
-                    "Windows line endings (CRLF); most parsers accept them, but `tuneline fix` writes a clean "
-                    "copy with plain LF",
-                    line_no,
-                    name,
-                )
+        if text.isascii():
+            position += len(text)
+            clean = True
+        else:
+            size, clean = _utf8_size(text)
+            position += size
         try:
-            record = loads(raw.decode())
-        except (ValueError, RecursionError) as error:
-            record = _line_fault(raw, error, line_no, name, sink)
+            record, end = scan_json(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            record, end = None, -1
+        if clean and end == len(text) - 1 and text[-1] == "\n" and type(record) is dict:
+            key_text = text
+        else:
+            record, key_text, skipped = unusual.check(text, line_no, clean, record, end)
+            position += skipped
             if record is None:
+                if unusual.stop:
+                    break
+                gate.marked_before(position)
                 continue
-        if type(record) is not dict:
-            sink.error(
-                "jsonl.not-object",
-                f"the line is a JSON {_json_type(record)}, not an object; each line must be one record "
-                'like {"...": ...}',
-                line_no,
-                name,
-            )
-            continue
 
         checker.line = line_no
         chars = check(record)
@@ -186,16 +157,13 @@ def scan_file(
             images += checker.images
             videos += checker.videos
             tokens += checker.images * tokens_per_image
-        records += 1
         characters += chars
-        tokens_total += tokens
-        if tokens > tokens_max:
-            tokens_max = tokens
+        # Records, total and maximum tokens all follow from this count per token value.
         token_counts[tokens] = counts_get(tokens, 0) + 1
         if tokens > near_limit:
             _size_finding(sink, tokens, max_tokens, chars, chars_per_token, line_no, name)
 
-        key = hash(raw)
+        key = hash(key_text)
         first = seen_get(key)
         if first is None:
             if len(seen) < MAX_TRACKED_LINES:
@@ -219,20 +187,117 @@ def scan_file(
                     line_no,
                     name,
                 )
-        if may_hold_pii(raw):
-            _scan_pii(raw.decode(), scan, sink, line_no, name)
+        if marks and marks[0] < position and gate.marked_before(position):
+            _scan_pii(key_text[:-1], scan, sink, line_no, name)
 
+    scan.bytes = source.total
     scan.lines = line_no
     scan.images = images
     scan.videos = videos
     scan.size = SizeStats(
-        records=records,
+        records=sum(token_counts.values()),
         characters=characters,
-        tokens_total=tokens_total,
-        tokens_max=tokens_max,
+        tokens_total=sum(tokens * count for tokens, count in token_counts.items()),
+        tokens_max=max(token_counts, default=0),
         token_counts=Counter(token_counts),
     )
     return scan
+
+
+def _utf8_size(text: str) -> tuple[int, bool]:
+    """Byte length of a decoded non-ASCII line, and whether its bytes were valid UTF-8 (surrogateescape
+    turns each invalid byte into a lone surrogate, which strict encoding refuses)."""
+    try:
+        return len(text.encode()), True
+    except UnicodeEncodeError:
+        return len(text.encode("utf-8", "surrogateescape")), False
+
+
+class _UnusualLines:
+    """Lines the fast path does not take, checked as the exact bytes of the file.
+
+    `check` returns (record or None, the line as hashed for duplicates: its text after BOM and CR removal
+    plus "\n", extra bytes read past the line). `stop` is set when the rest of the file cannot be read.
+    """
+
+    def __init__(self, scan: FileScan, sink: FindingCollector, readline: Callable[[int], str]) -> None:
+        self.scan = scan
+        self.sink = sink
+        self.readline = readline
+        self.stop = False
+
+    def check(self, text: str, line_no: int, clean: bool, parsed: Any, end: int) -> tuple[Any, str, int]:
+        name = self.scan.name
+        sink = self.sink
+        if not text.endswith("\n") and len(text) >= _LINE_LIMIT:
+            return None, "", self._oversized(text, line_no)
+        content = text[:-1] if text.endswith("\n") else text
+        raw = content.encode("utf-8", "surrogateescape")
+        if len(raw) > MAX_LINE_BYTES:
+            return None, "", self._oversized(text, line_no)
+        if line_no == 1:
+            if raw[:2] in UTF16_BOMS:
+                sink.error(
+                    "encoding.utf16",
+                    "the file is UTF-16 encoded; Bedrock reads UTF-8 only: re-save it as UTF-8 (without BOM)",
+                    1,
+                    name,
+                )
+                self.stop = True
+                return None, "", 0
+            if raw.startswith(UTF8_BOM):
+                _report_bom(sink, line_no, name)
+                raw = raw[len(UTF8_BOM) :]
+                content = content[1:]
+                parsed, end = None, -1
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+            content = content[:-1]
+            self.scan.crlf_lines += 1
+            if self.scan.crlf_lines == 1:
+                sink.warning(
+                    "encoding.crlf",
+                    "Windows line endings (CRLF); most parsers accept them, but `tuneline fix` writes a clean "
+                    "copy with plain LF",
+                    line_no,
+                    name,
+                )
+        if not (clean and end == len(content) and parsed is not None):
+            try:
+                parsed = _STRICT_JSON.decode(raw.decode())
+            except (ValueError, RecursionError) as error:
+                parsed = _line_fault(raw, error, line_no, name, sink)
+                if parsed is None:
+                    return None, "", 0
+        if type(parsed) is not dict:
+            sink.error(
+                "jsonl.not-object",
+                f"the line is a JSON {_json_type(parsed)}, not an object; each line must be one record "
+                'like {"...": ...}',
+                line_no,
+                name,
+            )
+            return None, "", 0
+        return parsed, content + "\n", 0
+
+    def _oversized(self, text: str, line_no: int) -> int:
+        """Report a line longer than MAX_LINE_BYTES and read past its end; returns the bytes skipped."""
+        head = text[:_OVERSIZED_HEAD_CHARS].encode("utf-8", "surrogateescape")
+        self.sink.error(
+            "record.too-large",
+            f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB (starts {head[:60]!r}); no Bedrock "
+            "model accepts a record this size: check for missing line breaks or split the record",
+            line_no,
+            self.scan.name,
+        )
+        skipped = 0
+        rest = text
+        while not rest.endswith("\n"):
+            rest = self.readline(_LINE_LIMIT)
+            if not rest:
+                break
+            skipped += len(rest.encode("utf-8", "surrogateescape"))
+        return skipped
 
 
 def _line_fault(
