@@ -321,6 +321,8 @@ def _hyperparameters_text(hyperparameters: Mapping[str, Any] | None) -> str | No
 
 
 def _description(plan: Mapping[str, Any]) -> str | None:
+    if plan.get("description"):
+        return str(plan["description"])
     for tag in plan.get("tags") or []:
         if tag.get("key") == DESCRIPTION_TAG:
             return str(tag.get("value"))

@@ -68,6 +68,8 @@ class JobPlan:
     price_per_1k_tokens_usd: float | None
     serving: Mapping[str, Any]
     tags: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
+    # The manifest's description as written; its tag copy loses characters tags do not allow.
+    description: str | None = None
 
     @property
     def has_validation(self) -> bool:
@@ -104,6 +106,7 @@ class JobPlan:
             "pricePer1kTokensUsd": self.price_per_1k_tokens_usd,
             "serving": dict(self.serving),
             "tags": [dict(tag) for tag in self.tags],
+            "description": self.description,
             "hasValidation": self.has_validation,
             "isDistillation": self.is_distillation,
         }
@@ -176,6 +179,7 @@ def plan_job(
         price_per_1k_tokens_usd=settings.price_per_1k_tokens_usd,
         serving=_serving_state(settings),
         tags=_tags(settings.name, source, manifest),
+        description=manifest.description if manifest else None,
     )
 
 

@@ -509,3 +509,18 @@ def test_a_minimal_event_still_formats() -> None:
 
     _assert_readable(alert)
     assert alert.subject == "Tuneline: Bedrock job completed - a1b2c3d4e5f6"
+
+
+def test_started_alert_shows_the_manifest_description_as_written() -> None:
+    from tuneline.alerts.messages import job_started
+
+    plan = {
+        "jobName": "tuneline-p.d.0123456789ab",
+        "profile": "p",
+        "baseModelIdentifier": "amazon.nova-micro-v1:0:128k",
+        "customizationType": "FINE_TUNING",
+        "source": {"bucket": "b", "key": "incoming/p/d.jsonl"},
+        "description": "Support assistant, November refresh",
+        "tags": [{"key": "tuneline:description", "value": "Support assistant_ November refresh"}],
+    }
+    assert "Support assistant, November refresh" in job_started(plan, None).body

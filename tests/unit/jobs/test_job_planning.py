@@ -17,6 +17,7 @@ SOURCE = ObjectRef(BUCKET, "incoming/support/q4/chat.jsonl", "3HL4kqtJlcpXroDTDm
 VALIDATION = ObjectRef(BUCKET, "incoming/support/q4/chat.validation.jsonl", "v-val")
 STATE_KEYS = {
     "jobName",
+    "description",
     "customModelName",
     "clientRequestToken",
     "profile",
