@@ -1,9 +1,9 @@
 """`make bench`: validation throughput and memory.
 
 1. Throughput on a generated ~100 MB bedrock-conversation-2024 file, and its ratio to a bare
-   `for line in f: json.loads(line)` loop over the same file (target <= 2.0). CPU time of this process is
-   used, best of three runs, so other load on the machine distorts the ratio as little as possible. The bare
-   loop is timed in text and in binary mode and the faster one is the reference.
+   `for line in f: json.loads(line)` loop over the same file in text mode (target <= 2.0). CPU time of this
+   process is used, best of three runs, so other load on the machine distorts the ratio as little as
+   possible. The same loop in binary mode is timed too and its ratio printed alongside.
 2. Peak RSS of a subprocess validating 10 MB (a file) and 1 GB (records generated on the fly, nothing on
    disk) (target < 100 MB each), read from the child's rusage.
 
@@ -88,9 +88,8 @@ def main() -> int:
     print(f"throughput file: {path.name}, {size_mb:.1f} MB")
     binary = best_cpu_seconds(bare_loop(path, "rb"))
     text = best_cpu_seconds(bare_loop(path, "r"))
-    reference = min(binary, text)
     validation = best_cpu_seconds(validate(path))
-    ratio = validation / reference
+    ratio = validation / text
     results: dict[str, object] = {
         "file_mb": round(size_mb, 1),
         "bare_loop_binary_s": round(binary, 3),
@@ -102,7 +101,10 @@ def main() -> int:
     }
     print(f"bare json.loads loop: {binary:.3f} s (binary), {text:.3f} s (text)")
     print(f"validate_dataset:     {validation:.3f} s = {size_mb / validation:.1f} MB/s")
-    print(f"ratio: {ratio:.2f} (target <= {RATIO_TARGET}); vs the binary-mode loop: {validation / binary:.2f}")
+    print(
+        f"ratio to the text-mode loop: {ratio:.2f} (target <= {RATIO_TARGET}); "
+        f"to the binary-mode loop: {validation / binary:.2f}"
+    )
 
     small = ensure_file("converse-10mb.jsonl", 10 * MB)
     rss_small, _ = child_peak_rss_mb([str(small)])

@@ -8,16 +8,18 @@ The gate never hides a finding of the detectors it covers, because each mark con
 
 * an e-mail address contains "@";
 * a phone or card number is only looked for inside a NUMBERISH span with 7 digits (`pii.NUMBER_RUN`);
-* an AWS access key id starts with AKIA, ASIA, ABIA or ACCA.
+* an AWS access key id starts with AKIA, ASIA, ABIA or ACCA;
+* an AWS secret access key written the way credentials and environment files write it
+  (`aws_secret_access_key = ...`, `AWS_SECRET_ACCESS_KEY=...`) has a "=" before it.
 
 One `bytes.translate` (the number fold of `pii.py`, plus "A" folded to "0") and one regex whose first
-character is the literal "0" find both number runs and key prefixes; a `find` loop finds "@". That is all
-the work per byte, about as much as the JSON parse of the same bytes.
+character is the literal "0" find both number runs and key prefixes; `find` (memchr) finds "@" and "=", at
+most once per line. That is all the work per byte, less than the JSON parse of the same bytes.
 
 Limits, by design: digits are ASCII digits, so numbers written only with other Unicode digits are not looked
-for; an AWS secret access key (found by the word "secret" before it) is reported on lines marked for another
-reason, usually the access key id next to it: searching every byte for the word would cost as much as the
-rest of the gate.
+for; a secret access key introduced by the word "secret" and only ":", quotes or spaces is reported when its
+line is marked for another reason (usually the access key id next to it): searching every byte for the word
+would cost as much as the rest of the gate.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from tuneline.datasets.pii import NUMBER_DIGITS, NUMBER_FOLD, NUMBER_RUN
 # "A" joins the digits so that the four access key prefixes read 0KI0, 0SI0, 0BI0 and 0CC0 after folding.
 _FOLD = NUMBER_FOLD.translate(bytes.maketrans(b"A", b"0"))
 _MARK = re.compile(rb"0(?:" + NUMBER_RUN[1:] + rb"|[KSB]I0|CC0)")
+# Bytes that every e-mail address and every `name = key` secret contains.
+_MARK_BYTES = (b"@", b"=")
 _LEADING_RUN = re.compile(rb"[0 ]*")
 _ZERO = ord("0")
 _SPACE = ord(" ")
@@ -55,10 +59,13 @@ class PiiGate:
         if carried and self._continues(carried, folded):
             # The match began in the previous block, on the line this block continues.
             found.append(offset)
-        at = block.find(b"@")
-        while at != -1:
-            found.append(offset + at)
-            at = block.find(b"@", at + 1)
+        for byte in _MARK_BYTES:
+            at = block.find(byte)
+            while at != -1:
+                found.append(offset + at)
+                # One mark per line is enough: go on from the next line.
+                end = block.find(b"\n", at)
+                at = -1 if end == -1 else block.find(byte, end)
         if found:
             found.sort()
             self.marks.extend(found)

@@ -135,6 +135,8 @@ def scan_file(
         else:
             size, clean = _utf8_size(text)
             position += size
+            if size > _LINE_LIMIT:  # fewer characters than the limit but more bytes: the slow path reports it
+                clean = False
         try:
             record, end = scan_json(text, 0)
         except (StopIteration, ValueError, RecursionError):
