@@ -184,6 +184,10 @@ class Serving:
             found = [t for t in found if filters["nameContains"] in t.name]
         if filters.get("modelArnEquals"):
             found = [t for t in found if t.model_arn == filters["modelArnEquals"]]
+        if filters.get("creationTimeAfter"):
+            found = [t for t in found if t.creation_time > filters["creationTimeAfter"]]
+        if filters.get("creationTimeBefore"):
+            found = [t for t in found if t.creation_time < filters["creationTimeBefore"]]
         return sorted(found, key=lambda t: t.creation_time, reverse=filters.get("sortOrder") != "Ascending")
 
     # --- on-demand deployments ----------------------------------------------------------------------------
@@ -239,6 +243,10 @@ class Serving:
             found = [d for d in found if filters["nameContains"] in d.name]
         if filters.get("modelArnEquals"):
             found = [d for d in found if d.model_arn == filters["modelArnEquals"]]
+        if filters.get("createdAfter"):
+            found = [d for d in found if d.created_at > filters["createdAfter"]]
+        if filters.get("createdBefore"):
+            found = [d for d in found if d.created_at < filters["createdBefore"]]
         return sorted(found, key=lambda d: d.created_at, reverse=filters.get("sortOrder") != "Ascending")
 
     # --- time ---------------------------------------------------------------------------------------------

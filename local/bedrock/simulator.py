@@ -228,8 +228,16 @@ def _operation_table(sim: BedrockSimulator) -> dict[str, Callable[[dict[str, Any
         return run
 
     def limited(items: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict[str, Any]:
-        limit = params.get("maxResults")
-        return {key: items[:limit] if limit else items}
+        """One page of a List call: `maxResults` items from the `nextToken` position (an offset here)."""
+        token = params.get("nextToken")
+        if token is not None and not str(token).isdigit():
+            raise ValidationException(f"Invalid pagination token {token}")
+        start = int(token or 0)
+        limit = params.get("maxResults") or len(items)
+        page: dict[str, Any] = {key: items[start : start + limit]}
+        if start + limit < len(items):
+            page["nextToken"] = str(start + limit)
+        return page
 
     return {
         "ListFoundationModels": sim.list_foundation_models,

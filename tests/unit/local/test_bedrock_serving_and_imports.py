@@ -101,3 +101,38 @@ def test_an_import_without_weights_fails_with_a_reason(
     job = bedrock.call("GetModelImportJob", {"jobIdentifier": arn})
     assert job["status"] == "Failed"
     assert "safetensors" in job["failureMessage"]
+
+
+def test_serving_lists_page_with_next_tokens_until_every_item_is_read(
+    bedrock: BedrockSimulator, clock: SimulatedClock, model_arn: str
+) -> None:
+    for number in range(5):
+        bedrock.call(
+            "CreateProvisionedModelThroughput",
+            {"modelUnits": 1, "provisionedModelName": f"pt-{number}", "modelId": model_arn},
+        )
+        clock.advance(1)
+    names, token, pages = [], None, 0
+    while True:
+        page = bedrock.call(
+            "ListProvisionedModelThroughputs",
+            {"maxResults": 2, "sortOrder": "Ascending", **({"nextToken": token} if token else {})},
+        )
+        names += [t["provisionedModelName"] for t in page["provisionedModelSummaries"]]
+        pages += 1
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert names == [f"pt-{number}" for number in range(5)] and pages == 3
+
+
+def test_deployments_filter_by_creation_time(bedrock: BedrockSimulator, clock: SimulatedClock, model_arn: str) -> None:
+    bedrock.call("CreateCustomModelDeployment", {"modelDeploymentName": "early", "modelArn": model_arn})
+    clock.advance(60)
+    middle = clock.now()
+    clock.advance(60)
+    bedrock.call("CreateCustomModelDeployment", {"modelDeploymentName": "late", "modelArn": model_arn})
+    after = bedrock.call("ListCustomModelDeployments", {"createdAfter": middle})["modelDeploymentSummaries"]
+    before = bedrock.call("ListCustomModelDeployments", {"createdBefore": middle})["modelDeploymentSummaries"]
+    assert [d["customModelDeploymentName"] for d in after] == ["late"]
+    assert [d["customModelDeploymentName"] for d in before] == ["early"]
