@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from local.deploy import DeployedStack
+from local.emulator import Emulator
 from local.schedules import ScheduleError, find_schedule, render_input, schedules_of
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -89,3 +90,28 @@ def test_a_target_that_is_not_deployed_cannot_be_resolved() -> None:
     stack = deployed({"S": schedule_resource({"Fn::GetAtt": ["Missing", "Arn"]})}, {})
     with pytest.raises(ScheduleError, match="Missing"):
         schedules_of(stack, ACCOUNT, REGION)
+
+
+def test_the_emulator_starts_a_state_machine_target_and_refuses_a_disabled_schedule() -> None:
+    with Emulator() as emulator:
+        sfn = emulator.client("stepfunctions")
+        machine = sfn.create_state_machine(
+            name="wf",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+        )["stateMachineArn"]
+        emulator.stacks["Stack"] = deployed(
+            {
+                "Hourly1": schedule_resource({"Ref": "Workflow77"}),
+                "Paused2": schedule_resource({"Ref": "Workflow77"}, State="DISABLED"),
+            },
+            {"Workflow77": ("AWS::StepFunctions::StateMachine", machine)},
+        )
+
+        run = emulator.run_schedule("Hourly", at=datetime(2026, 11, 20, 14, 0, tzinfo=UTC))
+
+        assert run.execution_arn is not None
+        described = sfn.describe_execution(executionArn=run.execution_arn)
+        assert json.loads(described["input"])["scheduledTime"] == "2026-11-20T14:00:00Z"
+        with pytest.raises(ScheduleError, match="DISABLED"):
+            emulator.run_schedule("Paused")
