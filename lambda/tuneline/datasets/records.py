@@ -294,8 +294,67 @@ class ConverseChecker(RecordChecker):
         self.first_media: dict[str, tuple[str | None, int]] = {}
 
     def check(self, record: dict[str, Any]) -> int:
+        """The everyday record is recognised in one flat pass that reports nothing: an optional schemaVersion
+        string, an optional one-block system prompt, user/assistant turns from user to assistant with one
+        non-blank text block each, no reserved keyword, no other field. Anything else (and every
+        distillation prompt) goes through `_check_all_rules`, which reports what is wrong."""
         self.images = 0
         self.videos = 0
+        if self.distillation:
+            return self._check_all_rules(record)
+        anchors = self.reserved_anchor_chars
+        try:
+            messages = record["messages"]
+            if type(messages) is not list or not messages:
+                return self._check_all_rules(record)
+            fields = 1
+            chars = 0
+            system = record.get("system")
+            if system is not None:
+                if type(system) is not list or len(system) != 1:
+                    return self._check_all_rules(record)
+                block = system[0]
+                text = block["text"]
+                if len(block) != 1 or type(text) is not str:
+                    return self._check_all_rules(record)
+                for anchor in anchors:
+                    if anchor in text and self.reserved_hit(text) is not None:
+                        return self._check_all_rules(record)
+                chars = len(text)
+                fields = 2
+            expected = USER
+            for message in messages:
+                if message["role"] != expected:
+                    return self._check_all_rules(record)
+                content = message["content"]
+                if type(content) is not list or len(content) != 1:
+                    return self._check_all_rules(record)
+                block = content[0]
+                text = block["text"]
+                if len(block) != 1 or type(text) is not str or not text or text.isspace():
+                    return self._check_all_rules(record)
+                chars += len(text)
+                if expected is USER:
+                    for anchor in anchors:
+                        if anchor in text and self.reserved_hit(text) is not None:
+                            return self._check_all_rules(record)
+                    expected = ASSISTANT
+                else:
+                    expected = USER
+            if expected is not USER:  # the last turn is the user's
+                return self._check_all_rules(record)
+            version = record.get("schemaVersion")
+            if version is not None:
+                if type(version) is not str:
+                    return self._check_all_rules(record)
+                fields += 1
+            if len(record) != fields:
+                return self._check_all_rules(record)
+            return chars
+        except (KeyError, TypeError):  # a missing key, or a value of the wrong type indexed
+            return self._check_all_rules(record)
+
+    def _check_all_rules(self, record: dict[str, Any]) -> int:
         chars = 0
         version = record.get("schemaVersion")
         if version is not None and type(version) is not str:
