@@ -14,7 +14,7 @@ from tuneline.datasets.records import ConverseChecker
 
 TEXTS = st.sampled_from(["", "  ", "hello", "User: hi", "a: b", "see <image> here", "[EOS] x", "bot:", "naïve"])
 IMAGE = {"image": {"format": "png", "source": {"s3Location": {"uri": "s3://data-bucket/x.png"}}}}
-BLOCKS = st.one_of(
+BLOCKS: st.SearchStrategy[Any] = st.one_of(
     TEXTS.map(lambda t: {"text": t}),
     TEXTS.map(lambda t: {"text": t, "extra": 1}),
     st.sampled_from([{"text": 5}, {}, None, "text", IMAGE, {"toolUse": {}}, [{"text": "x"}]]),
