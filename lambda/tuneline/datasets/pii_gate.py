@@ -34,7 +34,7 @@ _FOLD = NUMBER_FOLD.translate(bytes.maketrans(b"A", b"0"))
 _MARK = re.compile(rb"0(?:" + NUMBER_RUN[1:] + rb"|[KSB]I0|CC0)")
 # Bytes that every e-mail address and every `name = key` secret contains.
 _MARK_BYTES = (b"@", b"=")
-_LEADING_RUN = re.compile(rb"[0 ]*")
+_LEADING_RUN = re.compile(rb"[0 ]*+")
 _ZERO = ord("0")
 _SPACE = ord(" ")
 
@@ -75,7 +75,8 @@ class PiiGate:
     def _continues(carried: bytes, folded: bytes) -> bool:
         """A match that starts in the carried bytes and ends in this block: only the block's leading run of
         zeros and spaces (and a key prefix's last three bytes) can take part in it."""
-        joined = carried + folded[: _LEADING_RUN.match(folded).end() + 3]  # type: ignore[union-attr]
+        lead = _LEADING_RUN.match(folded)
+        joined = carried + folded[: (lead.end() if lead else 0) + 3]
         return any(match.start() < len(carried) for match in _MARK.finditer(joined))
 
     def marked_before(self, end: int) -> bool:
