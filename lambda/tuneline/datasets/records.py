@@ -359,21 +359,9 @@ class ConverseChecker(RecordChecker):
         version = record.get("schemaVersion")
         if version is not None and type(version) is not str:
             self.fail("record.wrong-type", "'schemaVersion' must be a string: \"bedrock-conversation-2024\"")
-        # Reserved keywords are rare: a text is searched for them only if it has one of their anchors.
-        anchors = self.reserved_anchor_chars
         system = record.get("system")
         if system is not None:
-            # The usual system prompt, one text block, takes this path; any other goes through all rules.
-            block = system[0] if type(system) is list and len(system) == 1 else None
-            text = block.get("text") if type(block) is dict and len(block) == 1 else None
-            if type(text) is str:
-                chars += len(text)
-                for anchor in anchors:
-                    if anchor in text:
-                        self.check_reserved(text, "the system prompt")
-                        break
-            else:
-                chars += self._check_system(system)
+            chars += self._check_system(system)
         messages = record.get("messages")
         if type(messages) is not list or not messages:
             self.fail(
@@ -382,9 +370,7 @@ class ConverseChecker(RecordChecker):
             )
             return chars
         previous = None
-        index = 0
-        for message in messages:
-            index += 1
+        for index, message in enumerate(messages, 1):
             if type(message) is not dict:
                 self.fail("message.invalid", f"message {index} must be an object with 'role' and 'content'")
                 previous = None
@@ -394,18 +380,6 @@ class ConverseChecker(RecordChecker):
                 self._check_role(role, previous, index)
             previous = role
             content = message.get("content")
-            # The usual message, one non-blank text block, takes this path; any other goes through all rules.
-            if type(content) is list and len(content) == 1:
-                block = content[0]
-                text = block.get("text") if type(block) is dict and len(block) == 1 else None
-                if type(text) is str and text and not text.isspace():
-                    chars += len(text)
-                    if anchors and role == USER:
-                        for anchor in anchors:
-                            if anchor in text:
-                                self.check_reserved(text, f"message {index}")
-                                break
-                    continue
             chars += self._check_content(content, index, role)
         first = messages[0]
         if self.distillation or previous != ASSISTANT or type(first) is not dict or first.get("role") != USER:
