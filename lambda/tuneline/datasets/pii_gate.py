@@ -7,7 +7,8 @@ marks the byte offsets where a detector could match, and runs the detectors only
 The gate never hides a finding of the detectors it covers, because each mark condition follows from them:
 
 * an e-mail address contains "@";
-* a phone or card number is only looked for inside a NUMBERISH span with 7 digits (`pii.NUMBER_RUN`);
+* a phone or card number is only looked for inside a NUMBERISH span with 7 digits, which `pii.NUMBER_FOLD`
+  turns into a run of 7 zeros with only spaces between them (`pii.NUMBER_RUN`);
 * an AWS access key id starts with AKIA, ASIA, ABIA or ACCA;
 * an AWS secret access key written the way credentials and environment files write it
   (`aws_secret_access_key = ...`, `AWS_SECRET_ACCESS_KEY=...`) has a "=" before it.
@@ -27,11 +28,17 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from tuneline.datasets.pii import NUMBER_DIGITS, NUMBER_FOLD, NUMBER_RUN
+from tuneline.datasets.pii import NUMBER_DIGITS, NUMBER_FOLD
 
 # "A" joins the digits so that the four access key prefixes read 0KI0, 0SI0, 0BI0 and 0CC0 after folding.
 _FOLD = NUMBER_FOLD.translate(bytes.maketrans(b"A", b"0"))
-_MARK = re.compile(rb"0(?:" + NUMBER_RUN[1:] + rb"|[KSB]I0|CC0)")
+# A number run (`pii.NUMBER_RUN`) is a "0" and six more, each after any spaces. Spelling out the byte after the
+# first "0" (another "0", or a space) makes every branch start with a literal, which the regex engine rejects
+# without entering the branch: most tries end right there.
+_NEXT_ZERO = rb" *+0"
+_MARK = re.compile(
+    rb"0(?:0" + _NEXT_ZERO * (NUMBER_DIGITS - 2) + rb"| " + _NEXT_ZERO * (NUMBER_DIGITS - 1) + rb"|KI0|SI0|BI0|CC0)"
+)
 # Bytes that every e-mail address and every `name = key` secret contains.
 _MARK_BYTES = (b"@", b"=")
 _LEADING_RUN = re.compile(rb"[0 ]*+")
