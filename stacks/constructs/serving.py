@@ -42,9 +42,10 @@ from stacks.constructs.workflow_parts import (
 from stacks.nag import acknowledge_wildcards
 
 # Throughput takes 20-30 minutes to reach InService, a deployment a few minutes (BEDROCK.md §6): check every
-# minute, for at most two hours, then give up and release what was bought.
-SERVING_CHECK_INTERVAL_SECONDS = 60
-SERVING_MAX_CHECKS = 120
+# five minutes (each check costs five state transitions), for at most two hours, then give up and release
+# what was bought.
+SERVING_CHECK_INTERVAL_SECONDS = 300
+SERVING_MAX_CHECKS = 24
 # Right after InService a model can still answer ModelNotReadyException for a little while.
 SMOKE_NOT_READY_RETRY_SECONDS = 60
 SMOKE_NOT_READY_RETRIES = 5

@@ -8,6 +8,7 @@ Paths: served (with a cold start), committed, on-demand, quota refused, smoke te
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ import pytest
 
 import app as tuneline_app
 from local.emulator import Emulator
+from stacks.constructs.serving import SERVING_CHECK_INTERVAL_SECONDS
 
 pytestmark = pytest.mark.workflow
 
@@ -158,7 +160,8 @@ def test_provisioned_throughput_goes_in_service_passes_its_smoke_test_and_is_ann
     expires_at = datetime.fromisoformat(tags["tuneline:expires-at"].replace("Z", "+00:00"))
     assert abs(expires_at - (execution["startDate"] + timedelta(hours=TTL_HOURS))) < timedelta(minutes=10)
 
-    # The status loop ran until InService (20 simulated minutes, checked every minute), then one smoke test.
+    # The status loop ran until InService (the simulated creation time, one check per interval), then one
+    # smoke test.
     states = serving_states(emulator, execution)
     checks = states.count("Get throughput status")
     assert states[:5] == [
@@ -176,7 +179,9 @@ def test_provisioned_throughput_goes_in_service_passes_its_smoke_test_and_is_ann
         "Record serving result",
         "Serving finished",
     ]
-    assert 15 <= checks <= 25
+    creation = emulator.bedrock.settings.throughput_duration_seconds
+    expected = math.ceil(creation / SERVING_CHECK_INTERVAL_SECONDS)
+    assert expected <= checks <= expected + 1
     assert len(states) == 10 + 5 * checks
 
     # The cold start was retried inside the smoke test; every prompt then got an answer from the throughput.
