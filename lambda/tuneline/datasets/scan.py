@@ -229,6 +229,10 @@ class _UnusualLines:
         self.stop = False
 
     def check(self, text: str, line_no: int, clean: bool, parsed: Any, end: int) -> tuple[Any, str, int]:
+        if clean and end == len(text) - 2 and text.endswith("\r\n") and type(parsed) is dict:
+            # An ordinary record with a Windows line ending: every line of a CRLF file comes this way.
+            self._count_crlf(line_no)
+            return parsed, text[:-2] + "\n", 0
         name = self.scan.name
         sink = self.sink
         if not text.endswith("\n") and len(text) >= _LINE_LIMIT:
@@ -255,15 +259,7 @@ class _UnusualLines:
         if raw.endswith(b"\r"):
             raw = raw[:-1]
             content = content[:-1]
-            self.scan.crlf_lines += 1
-            if self.scan.crlf_lines == 1:
-                sink.warning(
-                    "encoding.crlf",
-                    "Windows line endings (CRLF); most parsers accept them, but `tuneline fix` writes a clean "
-                    "copy with plain LF",
-                    line_no,
-                    name,
-                )
+            self._count_crlf(line_no)
         if not (clean and end == len(content) and parsed is not None):
             try:
                 parsed = _STRICT_JSON.decode(raw.decode())
@@ -281,6 +277,17 @@ class _UnusualLines:
             )
             return None, "", 0
         return parsed, content + "\n", 0
+
+    def _count_crlf(self, line_no: int) -> None:
+        self.scan.crlf_lines += 1
+        if self.scan.crlf_lines == 1:
+            self.sink.warning(
+                "encoding.crlf",
+                "Windows line endings (CRLF); most parsers accept them, but `tuneline fix` writes a clean "
+                "copy with plain LF",
+                line_no,
+                self.scan.name,
+            )
 
     def _oversized(self, text: str, line_no: int) -> int:
         """Report a line longer than MAX_LINE_BYTES and read past its end; returns the bytes skipped."""
