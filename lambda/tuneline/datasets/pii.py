@@ -44,13 +44,15 @@ _SECRET_KEY = re.compile(r"(?i)secret.{0,20}?[\"'\s:=]+([A-Za-z0-9/+=]{40})(?![A
 # can be. Its first character is a plain set, which lets the regex engine skip ahead quickly.
 NUMBERISH = r"[\d+(][\d ().-]{5,}\d"
 _NUMBERISH = re.compile(NUMBERISH)
-# The same spans, found fast: folding ASCII digits and "+" to "0" and the separators " ().-" to " " turns a
-# NUMBERISH span with 7 digits into 7 zeros with only spaces between them, which a regex whose first character
+# Where those spans are, found fast: folding ASCII digits and "+" to "0" and the separators " ().-" to " " turns
+# a NUMBERISH span with 7 digits into 7 zeros with only spaces between them, which a regex whose first character
 # is a literal finds at memory speed. No NUMBERISH span with 7 ASCII digits escapes it.
 NUMBER_DIGITS = 7
 NUMBER_FOLD = bytes.maketrans(b"0123456789+ ().-", b"0" * 11 + b" " * 5)
 NUMBER_RUN = rb"0" + rb" *+0" * (NUMBER_DIGITS - 1)
 _NUMBER_RUN = re.compile(NUMBER_RUN)
+_ZEROS_AND_SPACES = re.compile(rb"[0 ]*+")
+_FOLDED_SEPARATOR = ord(" ")
 # 13-19 digits, optionally grouped with single spaces or dashes.
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?!\d)")
 # +CC and grouped digits, or (area) 123-4567, or 555-123-4567 / 555.123.4567 / 555 123 4567.
@@ -75,11 +77,29 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def may_hold_number(text: str) -> bool:
-    """False only if `text` has no NUMBERISH span with 7 digits (then no phone or card number either)."""
+def numberish_spans(text: str) -> Iterator[re.Match[str]]:
+    """The NUMBERISH matches of `text` that can hold 7 digits, found without running NUMBERISH over all of it.
+
+    For ASCII text the search is confined to the stretches of digits and separators in which the number fold
+    shows a run of 7 digits; each stretch is searched whole, so the matches there are exactly those a search
+    of the whole text finds. Other text is searched whole (the detectors' \\d matches all Unicode digits).
+    """
     if not text.isascii():
-        return True  # the detectors' \d also matches other Unicode digits
-    return _NUMBER_RUN.search(text.encode().translate(NUMBER_FOLD)) is not None
+        yield from _NUMBERISH.finditer(text)
+        return
+    folded = text.encode().translate(NUMBER_FOLD)
+    searched_to = 0
+    for run in _NUMBER_RUN.finditer(folded):
+        if run.start() < searched_to:
+            continue  # inside the stretch already searched
+        # A run starts at the first digit of its stretch; the stretch may begin with separators.
+        start = run.start()
+        while start > searched_to and folded[start - 1] == _FOLDED_SEPARATOR:
+            start -= 1
+        stretch = _ZEROS_AND_SPACES.match(folded, run.end())
+        end = stretch.end() if stretch else run.end()
+        yield from _NUMBERISH.finditer(text, start, end)
+        searched_to = end
 
 
 def find_pii(text: str) -> Iterator[tuple[str, int, int]]:
@@ -101,9 +121,7 @@ def find_pii(text: str) -> Iterator[tuple[str, int, int]]:
     if "ecret" in text or "ECRET" in text:
         for match in _SECRET_KEY.finditer(text):
             yield AWS_SECRET_KEY, match.start(1), match.end(1)
-    if not may_hold_number(text):
-        return
-    for candidate in _NUMBERISH.finditer(text):
+    for candidate in numberish_spans(text):
         span = candidate.group()
         offset = candidate.start()
         digits = len(span.translate(_SEPARATORS))
