@@ -29,7 +29,6 @@ from stacks.nag import acknowledge_wildcards
 # The optimized integration that waits for the job to finish. The L2 task renders it without `.sync`
 # (DESIGN.md, Toolchain facts), so the state is written out here and tests check the rendered Resource.
 CREATE_JOB_SYNC_RESOURCE = f"arn:{Aws.PARTITION}:states:::bedrock:createModelCustomizationJob.sync"
-ERRORS_ALL = ["States.ALL"]
 
 
 @dataclass(frozen=True)

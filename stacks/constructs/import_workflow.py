@@ -48,7 +48,6 @@ SMOKE_TIMEOUT = Duration.minutes(5)
 
 IMPORT_JOBS = "model-import-job/*"
 IMPORTED_MODELS = "imported-model/*"
-ERRORS_ALL = ["States.ALL"]
 
 
 class ImportWorkflow(Construct):

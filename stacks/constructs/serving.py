@@ -35,6 +35,7 @@ from stacks.constructs.functions import Functions
 from stacks.constructs.workflow_parts import (
     BEDROCK_QUOTA_ERROR,
     BEDROCK_TRANSIENT_ERRORS,
+    ERRORS_ALL,
     FailureBranch,
     add_transient_retry,
     lambda_step,
@@ -49,7 +50,6 @@ SERVING_MAX_CHECKS = 24
 # Right after InService a model can still answer ModelNotReadyException for a little while.
 SMOKE_NOT_READY_RETRY_SECONDS = 60
 SMOKE_NOT_READY_RETRIES = 5
-ERRORS_ALL = ["States.ALL"]
 
 THROUGHPUT_RESOURCES = "provisioned-model/*"
 DEPLOYMENT_RESOURCES = "custom-model-deployment/*"
