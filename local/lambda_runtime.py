@@ -4,8 +4,12 @@ moto runs Lambda code only in Docker, which is not available here. Instead the f
 CDK asset moto stored from the bootstrap bucket) is unpacked once and put on `sys.path`, the handler is
 imported, and each invocation runs with the function's environment variables plus the ones Lambda sets.
 
-`os.environ` is process-wide, so invocations are serialized by one lock; a handler that synchronously
-invokes another function in server mode would wait on itself, which the product never does.
+The handler's thread reads that environment through a per-thread view of `os.environ`
+(`local.thread_environment`): the emulator's other threads (Step Functions interpreters, event deliveries,
+the caller's own boto3 clients) keep reading the process's variables while a handler runs. Invocations are
+still serialized by one lock, because `sys.path`, imported modules and their caches are process-wide; a
+handler that synchronously invokes another function in server mode would wait on itself, which the product
+never does.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -21,11 +24,13 @@ import time
 import traceback
 import uuid
 import zipfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from local.thread_environment import install as install_thread_environment
+from local.thread_environment import process_variables, thread_environment
 
 # Set for every invocation. X-Ray has no daemon here, so Powertools' tracer is switched off.
 LAMBDA_BASE_ENVIRONMENT = {
@@ -86,6 +91,7 @@ class InProcessLambdaRuntime:
         self._code_root = Path(tempfile.mkdtemp(prefix="tuneline-lambda-code-"))
         self._base_environment = dict(base_environment or {})
         self._lock = threading.RLock()
+        install_thread_environment()  # before any invocation thread exists
         self.invocations: list[tuple[str, Invocation]] = []
 
     def set_base_environment(self, environment: Mapping[str, str]) -> None:
@@ -97,7 +103,7 @@ class InProcessLambdaRuntime:
             code_dir = self._unpack(spec)
             started = time.monotonic()
             logs = io.StringIO()
-            with _environment(self._lambda_environment(spec, code_dir)):
+            with thread_environment({**process_variables(), **self._lambda_environment(spec, code_dir)}):
                 try:
                     handler = _load_handler(spec.handler, code_dir)
                     context = LambdaContext(spec.name, spec.arn, spec.memory_mb, spec.timeout_seconds)
@@ -152,14 +158,3 @@ def _error_payload(error: BaseException) -> dict[str, Any]:
         "requestId": str(uuid.uuid4()),
         "stackTrace": traceback.format_tb(error.__traceback__),
     }
-
-
-@contextmanager
-def _environment(variables: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update({key: str(value) for key, value in variables.items()})
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
