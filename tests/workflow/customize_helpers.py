@@ -82,6 +82,15 @@ class Pipeline:
         executions = self.emulator.wait_for_executions(self.state_machine_arn, count, timeout=WAIT_SECONDS)
         return sorted(executions, key=lambda execution: execution["startDate"])
 
+    def wait_for_started_executions(self, count: int) -> list[dict[str, Any]]:
+        """At least `count` executions exist (running or finished)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while len(executions := self.emulator.executions(self.state_machine_arn)) < count:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{len(executions)} executions after {WAIT_SECONDS}s, expected {count}")
+            time.sleep(0.05)
+        return executions
+
     def only_execution(self) -> dict[str, Any]:
         (execution,) = self.finished_executions(1)
         return execution
