@@ -17,8 +17,6 @@ JOB_NAME_PREFIX = "tuneline-"
 LAMBDA_CODE_DIR = "lambda"
 LAMBDA_MEMORY_MB = 1024
 LAMBDA_TIMEOUT_MINUTES = 15
-# The Validate step stages a normalised/split copy on local disk before uploading it.
-LAMBDA_EPHEMERAL_STORAGE_MB = 4096
 STAGED_EXPIRY_DAYS = 30
 NONCURRENT_VERSION_EXPIRY_DAYS = 90
 LOG_RETENTION_DAYS = 90

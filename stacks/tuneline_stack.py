@@ -198,6 +198,13 @@ class TunelineStack(Stack):
                 bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*"),
             ],
         )
+        # A streamed staged copy that fails midway is aborted, so no unfinished parts are left behind.
+        allow(
+            validate_fn,
+            "AbortUnfinishedStagedUploads",
+            ["s3:AbortMultipartUpload"],
+            [bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*")],
+        )
         allow(guard_fn, "CountRunningJobs", ["bedrock:ListModelCustomizationJobs"], ["*"])
         allow(summarize_fn, "ListJobOutput", ["s3:ListBucket"], [bucket.bucket_arn])
         allow(

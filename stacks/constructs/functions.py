@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Size
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -54,7 +54,6 @@ class Functions(Construct):
             code=self._code,
             handler=f"tuneline.handlers.{handler_module}.handler",
             memory_size=constants.LAMBDA_MEMORY_MB,
-            ephemeral_storage_size=Size.mebibytes(constants.LAMBDA_EPHEMERAL_STORAGE_MB),
             timeout=timeout or Duration.minutes(constants.LAMBDA_TIMEOUT_MINUTES),
             environment={**self._defaults.environment, **(environment or {})},
             # Native JSON logs: structured logging without shipping a logging library in the asset.

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, BinaryIO
 
-from tuneline.datasets.lines import Readable, iter_lines
+from tuneline.datasets.lines import CHUNK_BYTES, Readable, iter_lines
 from tuneline.datasets.scan import UTF8_BOM
 
 # Control characters other than the JSON whitespace that is legal between tokens (\t, \n, \r).
@@ -47,41 +48,82 @@ class FixSummary:
 
 
 def normalize_stream(src: BinaryIO | Readable, dst: BinaryIO) -> FixSummary:
-    lines_in = lines_out = bom = crlf = blank = control = unfixable = 0
+    tally = FixTally()
+    for line in normalized_lines(src, tally):
+        dst.write(line)
+    return tally.summary()
+
+
+class NormalizedReader:
+    """The normalized copy as a `Readable`: the pipeline validates and stages it straight from S3, no disk."""
+
+    def __init__(self, src: BinaryIO | Readable) -> None:
+        self._lines = normalized_lines(src, FixTally())
+        self._pending = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        wanted = CHUNK_BYTES if size is None or size < 0 else size
+        parts = [self._pending]
+        held = len(self._pending)
+        while held < wanted:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            parts.append(line)
+            held += len(line)
+        data = b"".join(parts)
+        self._pending = data[wanted:]
+        return data[:wanted]
+
+
+@dataclass
+class FixTally:
+    lines_in: int = 0
+    lines_out: int = 0
+    bom: int = 0
+    crlf: int = 0
+    blank: int = 0
+    control: int = 0
+    unfixable: int = 0
+
+    def summary(self) -> FixSummary:
+        return FixSummary(
+            lines_in=self.lines_in,
+            lines_out=self.lines_out,
+            bom_removed=self.bom,
+            crlf_fixed=self.crlf,
+            blank_lines_removed=self.blank,
+            control_character_lines_fixed=self.control,
+            unfixable_lines=self.unfixable,
+        )
+
+
+def normalized_lines(src: BinaryIO | Readable, tally: FixTally) -> Iterator[bytes]:
+    """Each output line with its b"\\n", counting what was repaired in `tally`."""
     for raw, oversized in iter_lines(src):
-        lines_in += 1
+        tally.lines_in += 1
         if oversized:
             # Only the head of an oversized line is kept in memory; there is nothing safe to write.
-            unfixable += 1
+            tally.unfixable += 1
             continue
         if raw.startswith(UTF8_BOM):
             raw = raw[len(UTF8_BOM) :]
-            bom += 1
+            tally.bom += 1
         if raw.endswith(b"\r"):
             raw = raw[:-1]
-            crlf += 1
+            tally.crlf += 1
         if not raw.strip():
-            blank += 1
+            tally.blank += 1
             continue
         if _CONTROL.search(raw) and not _parses(raw):
             repaired = _repair_control_characters(raw)
             if repaired is not None:
                 raw = repaired
-                control += 1
+                tally.control += 1
         if not _parses(raw):
-            unfixable += 1
-        dst.write(raw)
-        dst.write(b"\n")
-        lines_out += 1
-    return FixSummary(
-        lines_in=lines_in,
-        lines_out=lines_out,
-        bom_removed=bom,
-        crlf_fixed=crlf,
-        blank_lines_removed=blank,
-        control_character_lines_fixed=control,
-        unfixable_lines=unfixable,
-    )
+            tally.unfixable += 1
+        tally.lines_out += 1
+        yield raw + b"\n"
 
 
 def _parses(raw: bytes) -> bool:

@@ -27,6 +27,12 @@ class Readable(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
+class Writable(Protocol):
+    """A local file, a BytesIO or the pipeline's multipart writer into S3."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 def iter_lines(
     stream: Readable,
     *,

@@ -20,7 +20,7 @@ from array import array
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
-from tuneline.datasets.lines import Readable, iter_lines
+from tuneline.datasets.lines import Readable, Writable, iter_lines
 from tuneline.datasets.models import FINE_TUNING, ModelRules
 
 SPOOL_IN_MEMORY_BYTES = 16 * 1024 * 1024
@@ -55,8 +55,8 @@ def record_hash(line: bytes) -> int:
 
 def split_stream(
     src: BinaryIO | Readable,
-    train_dst: BinaryIO,
-    validation_dst: BinaryIO,
+    train_dst: Writable,
+    validation_dst: Writable,
     *,
     ratio: float,
     rules: ModelRules,

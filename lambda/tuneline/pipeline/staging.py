@@ -1,59 +1,54 @@
 """Validate step: check the dataset against the model's rules, then stage an immutable copy for Bedrock.
 
-The original under incoming/ is only read (by version id, so a re-upload during the job changes nothing). The
-data streams S3 -> local disk -> S3 in bounded memory; with `autoFix` the staged copy is the normalised one
-(BOM, CRLF, blank lines, control characters), and a validation split is cut from it when the profile asks.
+The original under incoming/ is only read (by version id, so a re-upload during the job changes nothing). Nothing
+touches local disk: the validator reads the version straight from S3, an unchanged copy is staged server-side,
+and with `autoFix` (BOM, CRLF, blank lines, control characters) or a validation split the staged files are
+streamed back through multipart uploads, so any dataset size Bedrock accepts stages in bounded memory.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from tuneline.datasets.fix import normalize_stream
 from tuneline.datasets.models import resolve_model
 from tuneline.datasets.split import split_stream
 from tuneline.datasets.validator import training_tokens, validate_dataset
 from tuneline.errors import DatasetRejected
 from tuneline.findings import Report
+from tuneline.pipeline.s3_streams import MultipartWriter, ObjectVersion, Rereadable
 
 REPORT_NAME = "validation.json"
 FINDINGS_IN_ERROR = 5
-_COPY_CHUNK = 1024 * 1024
+# Reads while streaming a normalized copy: big enough that per-call overhead vanishes.
+STREAM_READ_BYTES = 4 * 1024 * 1024
 
 
 def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
     bucket = plan["source"]["bucket"]
     report_key = f"{plan['reportPrefix']}{REPORT_NAME}"
-    with tempfile.TemporaryDirectory(prefix="tuneline-") as work:
-        workdir = Path(work)
-        train = _download(s3, plan["source"], workdir / "train.jsonl", fix=bool(plan.get("autoFix")))
-        validation_source = plan.get("validationSource")
-        validation = (
-            _download(s3, validation_source, workdir / "validation.jsonl", fix=bool(plan.get("autoFix")))
-            if validation_source
-            else None
-        )
-        report = _validate(plan, train, validation)
-        s3.put_object(
-            Bucket=bucket,
-            Key=report_key,
-            Body=json.dumps(report.to_dict(), indent=1).encode(),
-            ContentType="application/json",
-        )
-        if not report.valid:
-            raise DatasetRejected(_rejection_message(plan, report, f"s3://{bucket}/{report_key}"))
+    fix = bool(plan.get("autoFix"))
+    train = ObjectVersion(s3, plan["source"])
+    validation = ObjectVersion(s3, plan["validationSource"]) if plan.get("validationSource") else None
 
-        split = None
-        if plan.get("stagedValidationKey") and validation is None:
-            train, validation, split = _split(plan, train, workdir)
-        s3.upload_file(str(train), bucket, plan["stagedTrainingKey"])
+    report = _validate(plan, train, validation, fix=fix)
+    s3.put_object(
+        Bucket=bucket,
+        Key=report_key,
+        Body=json.dumps(report.to_dict(), indent=1).encode(),
+        ContentType="application/json",
+    )
+    if not report.valid:
+        raise DatasetRejected(_rejection_message(plan, report, f"s3://{bucket}/{report_key}"))
+
+    split = None
+    if plan.get("stagedValidationKey") and validation is None:
+        split = _split(plan, train, bucket, fix=fix)
+    else:
+        _stage(train, bucket, plan["stagedTrainingKey"], fix=fix)
         if validation is not None and plan.get("stagedValidationKey"):
-            s3.upload_file(str(validation), bucket, plan["stagedValidationKey"])
+            _stage(validation, bucket, plan["stagedValidationKey"], fix=fix)
 
     return {
         "valid": True,
@@ -66,41 +61,38 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
     }
 
 
-def _download(s3: Any, ref: Mapping[str, Any], target: Path, *, fix: bool) -> Path:
-    extra = {"VersionId": ref["versionId"]} if ref.get("versionId") else {}
-    body = s3.get_object(Bucket=ref["bucket"], Key=ref["key"], **extra)["Body"]
-    with target.open("wb") as out:
-        if fix:
-            normalize_stream(body, out)
-        else:
-            shutil.copyfileobj(body, out, _COPY_CHUNK)
-    return target
+def _stage(source: ObjectVersion, bucket: str, key: str, *, fix: bool) -> None:
+    if not fix:
+        source.copy_to(bucket, key)
+        return
+    stream = source.open(normalize=True)
+    with MultipartWriter(s3=source.s3, bucket=bucket, key=key) as out:
+        while chunk := stream.read(STREAM_READ_BYTES):
+            out.write(chunk)
 
 
-def _validate(plan: Mapping[str, Any], train: Path, validation: Path | None) -> Report:
-    with train.open("rb") as train_stream:
-        validation_stream: BinaryIO | None = validation.open("rb") if validation else None
-        try:
-            return validate_dataset(
-                train_stream,
-                model_id=plan["baseModelIdentifier"],
-                customization_type=plan["customizationType"],
-                validation=validation_stream,
-                training_name=plan["source"]["key"].rsplit("/", 1)[-1],
-                validation_name=(plan.get("validationSource") or {}).get("key", "validation.jsonl").rsplit("/", 1)[-1],
-                teacher_model_id=plan.get("teacherModelIdentifier"),
-            )
-        finally:
-            if validation_stream:
-                validation_stream.close()
+def _validate(plan: Mapping[str, Any], train: ObjectVersion, validation: ObjectVersion | None, *, fix: bool) -> Report:
+    return validate_dataset(
+        train.open(normalize=fix),
+        model_id=plan["baseModelIdentifier"],
+        customization_type=plan["customizationType"],
+        validation=validation.open(normalize=fix) if validation else None,
+        training_name=train.key.rsplit("/", 1)[-1],
+        validation_name=validation.key.rsplit("/", 1)[-1] if validation else "validation.jsonl",
+        teacher_model_id=plan.get("teacherModelIdentifier"),
+    )
 
 
-def _split(plan: Mapping[str, Any], train: Path, workdir: Path) -> tuple[Path, Path, dict[str, Any]]:
+def _split(plan: Mapping[str, Any], train: ObjectVersion, bucket: str, *, fix: bool) -> dict[str, Any]:
+    """Cut the validation set from the training file: two passes over S3 (count, then write), no disk."""
     rules = resolve_model(plan["baseModelIdentifier"])
-    train_out, validation_out = workdir / "train.split.jsonl", workdir / "validation.split.jsonl"
-    with train.open("rb") as src, train_out.open("wb") as t, validation_out.open("wb") as v:
-        summary = split_stream(src, t, v, ratio=float(plan["validationSplit"]), rules=rules)
-    return train_out, validation_out, _plain(summary)
+    source = Rereadable(lambda: train.open(normalize=fix))
+    with (
+        MultipartWriter(train.s3, bucket, plan["stagedTrainingKey"]) as train_out,
+        MultipartWriter(train.s3, bucket, plan["stagedValidationKey"]) as validation_out,
+    ):
+        summary = split_stream(source, train_out, validation_out, ratio=float(plan["validationSplit"]), rules=rules)
+    return _plain(summary)
 
 
 def _plain(summary: Any) -> dict[str, Any]:
