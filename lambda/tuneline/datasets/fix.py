@@ -18,22 +18,24 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, BinaryIO
 
-from tuneline.datasets.lines import CHUNK_BYTES, Readable, iter_lines
+from tuneline.datasets.lines import CHUNK_BYTES, Readable, Writable, iter_lines
 from tuneline.datasets.scan import UTF8_BOM
 
 # Control characters other than the JSON whitespace that is legal between tokens (\t, \n, \r).
 _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
+@dataclass
 class FixSummary:
-    lines_in: int
-    lines_out: int
-    bom_removed: int
-    crlf_fixed: int
-    blank_lines_removed: int
-    control_character_lines_fixed: int
-    unfixable_lines: int
+    """What a normalized copy changed; counted while the lines stream through."""
+
+    lines_in: int = 0
+    lines_out: int = 0
+    bom_removed: int = 0
+    crlf_fixed: int = 0
+    blank_lines_removed: int = 0
+    control_character_lines_fixed: int = 0
+    unfixable_lines: int = 0
 
     @property
     def changed(self) -> bool:
@@ -47,18 +49,18 @@ class FixSummary:
         return data
 
 
-def normalize_stream(src: BinaryIO | Readable, dst: BinaryIO) -> FixSummary:
-    tally = FixTally()
-    for line in normalized_lines(src, tally):
+def normalize_stream(src: BinaryIO | Readable, dst: BinaryIO | Writable) -> FixSummary:
+    summary = FixSummary()
+    for line in normalized_lines(src, summary):
         dst.write(line)
-    return tally.summary()
+    return summary
 
 
 class NormalizedReader:
     """The normalized copy as a `Readable`: the pipeline validates and stages it straight from S3, no disk."""
 
     def __init__(self, src: BinaryIO | Readable) -> None:
-        self._lines = normalized_lines(src, FixTally())
+        self._lines = normalized_lines(src, FixSummary())
         self._pending = b""
 
     def read(self, size: int = -1, /) -> bytes:
@@ -76,53 +78,31 @@ class NormalizedReader:
         return data[:wanted]
 
 
-@dataclass
-class FixTally:
-    lines_in: int = 0
-    lines_out: int = 0
-    bom: int = 0
-    crlf: int = 0
-    blank: int = 0
-    control: int = 0
-    unfixable: int = 0
-
-    def summary(self) -> FixSummary:
-        return FixSummary(
-            lines_in=self.lines_in,
-            lines_out=self.lines_out,
-            bom_removed=self.bom,
-            crlf_fixed=self.crlf,
-            blank_lines_removed=self.blank,
-            control_character_lines_fixed=self.control,
-            unfixable_lines=self.unfixable,
-        )
-
-
-def normalized_lines(src: BinaryIO | Readable, tally: FixTally) -> Iterator[bytes]:
-    """Each output line with its b"\\n", counting what was repaired in `tally`."""
+def normalized_lines(src: BinaryIO | Readable, summary: FixSummary) -> Iterator[bytes]:
+    """Each output line with its b"\\n", counting what was repaired in `summary`."""
     for raw, oversized in iter_lines(src):
-        tally.lines_in += 1
+        summary.lines_in += 1
         if oversized:
             # Only the head of an oversized line is kept in memory; there is nothing safe to write.
-            tally.unfixable += 1
+            summary.unfixable_lines += 1
             continue
         if raw.startswith(UTF8_BOM):
             raw = raw[len(UTF8_BOM) :]
-            tally.bom += 1
+            summary.bom_removed += 1
         if raw.endswith(b"\r"):
             raw = raw[:-1]
-            tally.crlf += 1
+            summary.crlf_fixed += 1
         if not raw.strip():
-            tally.blank += 1
+            summary.blank_lines_removed += 1
             continue
         if _CONTROL.search(raw) and not _parses(raw):
             repaired = _repair_control_characters(raw)
             if repaired is not None:
                 raw = repaired
-                tally.control += 1
+                summary.control_character_lines_fixed += 1
         if not _parses(raw):
-            tally.unfixable += 1
-        tally.lines_out += 1
+            summary.unfixable_lines += 1
+        summary.lines_out += 1
         yield raw + b"\n"
 
 
