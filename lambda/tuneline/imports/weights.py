@@ -23,6 +23,9 @@ WEIGHTS_SUFFIX = ".safetensors"
 # Formats Bedrock does not import; named in the finding so the fix is obvious.
 OTHER_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack")
 ALL_WEIGHT_FILES = "*.safetensors"
+# PEFT saves a LoRA adapter under this name beside adapter_config.json: low-rank deltas for a base
+# model, not the model itself. Bedrock imports full weights, so the adapter never counts as weights.
+ADAPTER_WEIGHT_FILES = frozenset({"adapter_model.safetensors"})
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,13 @@ class WeightsSummary:
 
 
 def top_level_weight_files(files: dict[str, int]) -> list[str]:
-    return sorted(name for name in files if name.endswith(WEIGHTS_SUFFIX) and "/" not in name)
+    return sorted(
+        name for name in files if name.endswith(WEIGHTS_SUFFIX) and "/" not in name and name not in ADAPTER_WEIGHT_FILES
+    )
+
+
+def top_level_adapter_files(files: dict[str, int]) -> list[str]:
+    return sorted(name for name in files if name in ADAPTER_WEIGHT_FILES)
 
 
 def check_weights(
@@ -62,9 +71,30 @@ def check_weights(
     progress: ProgressCallback | None = None,
 ) -> WeightsSummary:
     summary = WeightsSummary(weight_files=top_level_weight_files(files))
+    adapters = top_level_adapter_files(files)
     if not summary.weight_files:
-        report.errors.append(Finding("weights-missing", _missing_weights_message(files), file=ALL_WEIGHT_FILES))
+        if adapters:
+            report.errors.append(
+                Finding(
+                    "weights-adapter-only",
+                    "the folder holds a PEFT adapter but no model weights; Bedrock imports full models: load the "
+                    "base model with the adapter, call merge_and_unload() and save_pretrained() the merged model "
+                    "into this folder",
+                    file=adapters[0],
+                )
+            )
+        else:
+            report.errors.append(Finding("weights-missing", _missing_weights_message(files), file=ALL_WEIGHT_FILES))
         return summary
+    if adapters:
+        report.warnings.append(
+            Finding(
+                "weights-adapter-present",
+                "a PEFT adapter beside the model weights is not part of the model; if it is not merged into "
+                "them yet, merge it (merge_and_unload()) and save again, then remove the adapter files",
+                file=adapters[0],
+            )
+        )
     summary.weight_bytes = sum(files[name] for name in summary.weight_files)
     family = architecture.family if architecture else None
     seen_in: dict[str, str] = {}

@@ -263,6 +263,35 @@ def test_pytorch_bin_weights_are_pointed_at_safetensors(tmp_path: Path) -> None:
     assert "safe_serialization" in report.errors[0].message
 
 
+LORA_TENSORS = {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": ("F32", [4, 8])}
+
+
+def test_a_peft_adapter_without_the_model_weights_is_not_importable(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 8}))
+    write_safetensors(tmp_path / "adapter_model.safetensors", LORA_TENSORS)
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"weights-adapter-only"}
+    assert report.errors[0].file == "adapter_model.safetensors"
+    assert "merge_and_unload()" in report.errors[0].message
+    assert report.stats["weight_files"] == 0
+
+
+def test_a_peft_adapter_beside_merged_weights_is_a_warning_and_not_counted(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    write_safetensors(tmp_path / "adapter_model.safetensors", LORA_TENSORS)
+
+    report = check(tmp_path)
+
+    assert report.valid
+    assert warning_rules(report) == {"weights-adapter-present"}
+    assert report.stats["weight_files"] == 1
+    assert report.stats["weight_bytes"] == (tmp_path / "model.safetensors").stat().st_size
+
+
 def test_a_header_that_is_not_json_is_corrupt(tmp_path: Path) -> None:
     write_model_folder(tmp_path)
     (tmp_path / "model.safetensors").write_bytes(raw_safetensors(b"{not json at all}", bytes(16)))
