@@ -23,6 +23,7 @@ WEIGHTS_SUFFIX = ".safetensors"
 # Formats Bedrock does not import; named in the finding so the fix is obvious.
 OTHER_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack")
 ALL_WEIGHT_FILES = "*.safetensors"
+EMPTY_FILE_RULE = "safetensors-empty"
 # PEFT saves a LoRA adapter under this name beside adapter_config.json: low-rank deltas for a base
 # model, not the model itself. Bedrock imports full weights, so the adapter never counts as weights.
 ADAPTER_WEIGHT_FILES = frozenset({"adapter_model.safetensors"})
@@ -115,6 +116,7 @@ def check_weights(
     if progress is not None:
         total = len(summary.weight_files)
         progress(WeightProgress(total, total, summary.weight_bytes, summary.weight_bytes, ""))
+    _check_some_tensors(summary, report)
     _check_total_size(summary.weight_bytes, architecture, report)
     _warn_about_other_formats(files, report)
     return summary
@@ -146,9 +148,26 @@ def _read_checked_header(source: FolderSource, name: str, size: int, report: Rep
         report.errors.append(Finding(problem.rule, problem.message, file=name))
     if not header.tensors:
         report.warnings.append(
-            Finding("safetensors-empty", "holds no tensors; remove it or export the model again", file=name)
+            Finding(EMPTY_FILE_RULE, "holds no tensors; remove it or export the model again", file=name)
         )
     return header
+
+
+def _check_some_tensors(summary: WeightsSummary, report: Report) -> None:
+    # Only when every header was read: an unreadable shard may hold the tensors and is reported already.
+    if summary.tensor_count or len(summary.tensors_by_file) < len(summary.weight_files):
+        return
+    # One error for the folder replaces the per-file warnings: there is no model to import at all.
+    report.warnings[:] = [w for w in report.warnings if w.rule != EMPTY_FILE_RULE]
+    report.errors.append(
+        Finding(
+            "weights-empty",
+            "the weight files hold no tensors, so there is no model to import (a save from a sharded or "
+            "offloaded training run that did not gather the weights?): save the full model with "
+            "save_pretrained() and upload it again",
+            file=ALL_WEIGHT_FILES,
+        )
+    )
 
 
 def _check_dtypes(name: str, header: SafetensorsHeader, family: str | None, report: Report) -> None:

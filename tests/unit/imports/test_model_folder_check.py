@@ -292,6 +292,27 @@ def test_a_peft_adapter_beside_merged_weights_is_a_warning_and_not_counted(tmp_p
     assert report.stats["weight_bytes"] == (tmp_path / "model.safetensors").stat().st_size
 
 
+def test_weight_files_without_any_tensor_hold_no_model(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, tensors={})
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"weights-empty"}
+    assert report.errors[0].file == "*.safetensors"
+    assert "save_pretrained()" in report.errors[0].message
+    assert "safetensors-empty" not in warning_rules(report)
+
+
+def test_one_empty_file_beside_real_weights_is_only_a_warning(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    write_safetensors(tmp_path / "extra.safetensors", {})
+
+    report = check(tmp_path)
+
+    assert report.valid
+    assert "safetensors-empty" in warning_rules(report)
+
+
 def test_a_header_that_is_not_json_is_corrupt(tmp_path: Path) -> None:
     write_model_folder(tmp_path)
     (tmp_path / "model.safetensors").write_bytes(raw_safetensors(b"{not json at all}", bytes(16)))
