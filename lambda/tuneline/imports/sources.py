@@ -34,6 +34,22 @@ class FileTooLargeError(SourceReadError):
 UNREADABLE_RULE = "file-unreadable"
 
 
+# What `git clone` of a model repository leaves in place of every large file when git-lfs is not
+# installed: a ~130-byte text stub. Uploaded as is, it looks like a corrupt file of the right name.
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/"
+LFS_POINTER_RULE = "file-is-lfs-pointer"
+LFS_POINTER_MESSAGE = (
+    "the file is a Git LFS pointer, not its content (the repository was cloned without git-lfs): run "
+    "`git lfs install && git lfs pull` in the clone, or download with `huggingface-cli download`, and "
+    "upload the real file"
+)
+
+
+def is_lfs_pointer(head: bytes) -> bool:
+    """True when the first bytes of a file are those of a Git LFS pointer."""
+    return head.startswith(LFS_POINTER_PREFIX)
+
+
 def read_failure_rule(error: SourceReadError, too_large_rule: str) -> str:
     """`too_large_rule` when a small file is oversized (its content is wrong), else `file-unreadable`."""
     return too_large_rule if isinstance(error, FileTooLargeError) else UNREADABLE_RULE

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 
 from tuneline.findings import Finding, Report
-from tuneline.imports.sources import UNREADABLE_RULE, FolderSource, SourceReadError, read_failure_rule
+from tuneline.imports.sources import (
+    LFS_POINTER_MESSAGE,
+    LFS_POINTER_RULE,
+    UNREADABLE_RULE,
+    FolderSource,
+    SourceReadError,
+    is_lfs_pointer,
+    read_failure_rule,
+)
 
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 # Bedrock lists tokenizer_config.json, tokenizer.json and tokenizer.model, but a fast tokenizer is
@@ -15,6 +23,7 @@ TOKENIZER_VOCAB_FILES = ("tokenizer.json", "tokenizer.model")
 # Newer transformers save the template beside the tokenizer config (processors as JSON).
 CHAT_TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
 MAX_TOKENIZER_CONFIG_BYTES = 32 * 1024 * 1024
+HEAD_BYTES = 64
 _BASE_TOKENIZER_CLASSES = ("T5", "Llama", "CodeLlama", "GPT2", "GPTNeoX", "PreTrained", "Qwen2")
 SUPPORTED_TOKENIZER_CLASSES = frozenset(
     f"{base}Tokenizer{suffix}" for base in _BASE_TOKENIZER_CLASSES for suffix in ("", "Fast")
@@ -86,18 +95,22 @@ def _check_vocabulary_files(source: FolderSource, files: dict[str, int], report:
             report.errors.append(
                 Finding(rule="tokenizer-invalid", message="the file is empty; upload it again", file=name)
             )
-    if "tokenizer.json" in present and files["tokenizer.json"] > 0:
-        _check_json_start(source, "tokenizer.json", report)
+        else:
+            _check_start(source, name, report)
 
 
-def _check_json_start(source: FolderSource, name: str, report: Report) -> None:
-    # tokenizer.json can be tens of megabytes; its first bytes are enough to catch a wrong file.
+def _check_start(source: FolderSource, name: str, report: Report) -> None:
+    # Tokenizer files can be tens of megabytes; their first bytes are enough to catch a wrong file.
     try:
-        head = source.read_bytes(name, 0, 64)
+        head = source.read_bytes(name, 0, HEAD_BYTES)
     except SourceReadError as error:
         report.errors.append(Finding(rule=UNREADABLE_RULE, message=f"cannot be read: {error.reason}", file=name))
         return
-    if not head.lstrip().startswith(b"{"):
+    if is_lfs_pointer(head):
+        report.errors.append(Finding(rule=LFS_POINTER_RULE, message=LFS_POINTER_MESSAGE, file=name))
+        return
+    # tokenizer.model is a binary SentencePiece protobuf: nothing more to check from its start.
+    if name == "tokenizer.json" and not head.lstrip().startswith(b"{"):
         report.errors.append(
             Finding(
                 rule="tokenizer-invalid",

@@ -17,7 +17,15 @@ from tuneline.imports.safetensors_header import (
     parse_header,
     parse_header_length,
 )
-from tuneline.imports.sources import UNREADABLE_RULE, FolderSource, SourceReadError
+from tuneline.imports.sources import (
+    LFS_POINTER_MESSAGE,
+    LFS_POINTER_PREFIX,
+    LFS_POINTER_RULE,
+    UNREADABLE_RULE,
+    FolderSource,
+    SourceReadError,
+    is_lfs_pointer,
+)
 
 WEIGHTS_SUFFIX = ".safetensors"
 # Formats Bedrock does not import; named in the finding so the fix is obvious.
@@ -124,7 +132,13 @@ def check_weights(
 
 def read_header(source: FolderSource, name: str, size: int) -> SafetensorsHeader:
     """Two ranged reads: the 8-byte length, then exactly the JSON header. Never the tensor data."""
-    length = parse_header_length(source.read_bytes(name, 0, LENGTH_PREFIX_BYTES), size)
+    prefix = source.read_bytes(name, 0, LENGTH_PREFIX_BYTES)
+    # "version " read as a length is absurd; one more small read tells an LFS pointer from corruption.
+    if prefix == LFS_POINTER_PREFIX[:LENGTH_PREFIX_BYTES] and is_lfs_pointer(
+        source.read_bytes(name, 0, len(LFS_POINTER_PREFIX))
+    ):
+        raise HeaderError(LFS_POINTER_RULE, LFS_POINTER_MESSAGE)
+    length = parse_header_length(prefix, size)
     raw = source.read_bytes(name, LENGTH_PREFIX_BYTES, LENGTH_PREFIX_BYTES + length)
     if len(raw) < length:
         raise HeaderError(

@@ -313,6 +313,24 @@ def test_one_empty_file_beside_real_weights_is_only_a_warning(tmp_path: Path) ->
     assert "safetensors-empty" in warning_rules(report)
 
 
+LFS_POINTER = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:4d2f1e0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e\n"
+    "size 2471645608\n"
+)
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "tokenizer.json", "tokenizer.model"])
+def test_a_git_lfs_pointer_is_named_as_such_with_the_fix(tmp_path: Path, name: str) -> None:
+    write_model_folder(tmp_path, tokenizer_files=("tokenizer.json", "tokenizer.model"))
+    (tmp_path / name).write_text(LFS_POINTER)
+
+    report = check(tmp_path)
+
+    assert [(finding.rule, finding.file) for finding in report.errors] == [("file-is-lfs-pointer", name)]
+    assert "git lfs pull" in report.errors[0].message
+
+
 def test_a_header_that_is_not_json_is_corrupt(tmp_path: Path) -> None:
     write_model_folder(tmp_path)
     (tmp_path / "model.safetensors").write_bytes(raw_safetensors(b"{not json at all}", bytes(16)))
