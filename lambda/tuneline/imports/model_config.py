@@ -42,12 +42,7 @@ class ConfigFacts:
 
 def check_config(source: FolderSource, files: dict[str, int], report: Report) -> ConfigFacts:
     if CONFIG_FILE not in files:
-        report.errors.append(
-            _finding(
-                "config-missing",
-                "config.json is missing; save the model with save_pretrained() and upload the whole folder",
-            )
-        )
+        report.errors.append(_finding("config-missing", _missing_config_message(files)))
         return ConfigFacts()
     try:
         document = json.loads(source.read_all(CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
@@ -62,6 +57,22 @@ def check_config(source: FolderSource, files: dict[str, int], report: Report) ->
         report.errors.append(_finding("config-invalid", "config.json must be a JSON object"))
         return ConfigFacts()
     return evaluate_config(document, report)
+
+
+def _missing_config_message(files: dict[str, int]) -> str:
+    # The usual cause is a folder uploaded one level too deep, or a name spelled with capitals.
+    elsewhere = sorted(
+        (name for name in files if name.rsplit("/", 1)[-1].lower() == CONFIG_FILE), key=lambda n: (n.count("/"), n)
+    )
+    if elsewhere and "/" in elsewhere[0]:
+        folder = elsewhere[0].rsplit("/", 1)[0]
+        return (
+            f"config.json is missing at the top of the folder (found {elsewhere[0]}); Bedrock reads the model "
+            f"files directly in the folder: if {folder}/ holds the model, move its files up or point at {folder}/"
+        )
+    if elsewhere:
+        return f"config.json is missing (found {elsewhere[0]}); names are case-sensitive: rename it to config.json"
+    return "config.json is missing; save the model with save_pretrained() and upload the whole folder"
 
 
 def evaluate_config(config: dict[str, Any], report: Report) -> ConfigFacts:

@@ -104,6 +104,28 @@ def test_missing_config_is_named(tmp_path: Path) -> None:
     assert [f.file for f in report.errors if f.rule == "config-missing"] == ["config.json"]
 
 
+def test_a_folder_uploaded_one_level_too_deep_points_at_the_subfolder(tmp_path: Path) -> None:
+    write_model_folder(tmp_path / "model")
+
+    report = check(tmp_path)
+
+    config_errors = [finding for finding in report.errors if finding.rule == "config-missing"]
+    assert len(config_errors) == 1
+    assert "found model/config.json" in config_errors[0].message
+    assert "point at model/" in config_errors[0].message
+
+
+def test_a_config_json_spelled_with_capitals_is_named(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "config.json").rename(tmp_path / "Config.json")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"config-missing"}
+    assert "found Config.json" in report.errors[0].message
+    assert "rename it to config.json" in report.errors[0].message
+
+
 def test_config_that_is_not_json_is_invalid(tmp_path: Path) -> None:
     write_model_folder(tmp_path)
     (tmp_path / "config.json").write_text("{'architectures': ")
