@@ -162,8 +162,8 @@ def _context_length(config: dict[str, Any], architecture: Architecture | None, r
         else:
             report.errors.append(_finding("config-invalid", f"`{key}` must be a positive integer, got {value!r}"))
     if not lengths:
-        # T5 uses relative position buckets and has no hard maximum.
-        if architecture is not None and architecture.family != "Flan-T5":
+        # T5 uses relative position buckets and has no hard maximum. An invalid value is reported above.
+        if not declared and architecture is not None and architecture.family != "Flan-T5":
             report.warnings.append(
                 _finding(
                     "context-length-unknown",

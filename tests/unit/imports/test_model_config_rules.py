@@ -126,6 +126,8 @@ def test_a_context_length_that_is_not_a_positive_integer_is_invalid(value: Any) 
 
     assert [f.rule for f in report.errors] == ["config-invalid"]
     assert "max_position_embeddings" in report.errors[0].message
+    # The key is declared, only wrongly: no second finding claiming it is absent.
+    assert report.warnings == []
 
 
 def test_an_undeclared_context_length_warns_except_for_t5() -> None:
