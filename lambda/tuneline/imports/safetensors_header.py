@@ -104,7 +104,10 @@ def parse_header(raw: bytes, header_length: int) -> SafetensorsHeader:
         ) from error
     if not isinstance(document, dict):
         raise _corrupt("the header is not a JSON object")
-    metadata = document.pop(METADATA_KEY, {})
+    metadata = document.pop(METADATA_KEY, None)
+    if metadata is None:
+        # The reference reader treats `"__metadata__": null` like an absent key.
+        metadata = {}
     if not isinstance(metadata, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):

@@ -34,6 +34,15 @@ def problem_rules(data: bytes) -> list[str]:
     return [problem.rule for problem in layout_problems(parse_file(data), len(data))]
 
 
+def test_null_metadata_reads_like_none_as_the_reference_reader_does() -> None:
+    header = parse_file(
+        file_with({"__metadata__": None, "a": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}, 4)
+    )
+
+    assert header.metadata == {}
+    assert [tensor.name for tensor in header.tensors] == ["a"]
+
+
 def test_a_written_file_reads_back_with_metadata() -> None:
     data = safetensors_bytes({"a": ("BF16", [2, 3]), "b": ("F32", [4])}, metadata={"format": "pt"})
 
@@ -90,6 +99,7 @@ def test_bad_length_prefixes_are_corrupt(prefix: bytes, file_size: int, says: st
         b'{"a": {"dtype": "F16", "shape": [1], "data_offsets": [0]}}',
         b'{"a": {"dtype": "F16", "shape": [true], "data_offsets": [0, 2]}}',
         b'{"__metadata__": {"k": 1}}',
+        b'{"__metadata__": []}',
     ],
 )
 def test_structurally_broken_headers_are_corrupt(header: bytes) -> None:
