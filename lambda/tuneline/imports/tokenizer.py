@@ -20,6 +20,8 @@ TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 # saved as tokenizer.json only and a slow SentencePiece one as tokenizer.model only; either one,
 # together with tokenizer_config.json, is a complete Hugging Face tokenizer.
 TOKENIZER_VOCAB_FILES = ("tokenizer.json", "tokenizer.model")
+# What slow tokenizers save instead (GPT2/Qwen2 BPE, T5 SentencePiece); named so the fix is clear.
+SLOW_TOKENIZER_FILES = ("vocab.json", "merges.txt", "spiece.model")
 # Newer transformers save the template beside the tokenizer config (processors as JSON).
 CHAT_TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
 MAX_TOKENIZER_CONFIG_BYTES = 32 * 1024 * 1024
@@ -81,11 +83,18 @@ def check_tokenizer(source: FolderSource, files: dict[str, int], report: Report)
 def _check_vocabulary_files(source: FolderSource, files: dict[str, int], report: Report) -> None:
     present = [name for name in TOKENIZER_VOCAB_FILES if name in files]
     if not present:
+        slow = [name for name in SLOW_TOKENIZER_FILES if name in files]
+        how = (
+            f"found only {', '.join(slow)}, the files of a slow tokenizer: load it with "
+            "AutoTokenizer.from_pretrained(folder, use_fast=True) and save_pretrained() into the model folder, "
+            "which writes tokenizer.json"
+            if slow
+            else "save the tokenizer with tokenizer.save_pretrained() into the model folder"
+        )
         report.errors.append(
             Finding(
                 rule="tokenizer-missing",
-                message="neither tokenizer.json nor tokenizer.model is present; save the tokenizer with "
-                "tokenizer.save_pretrained() into the model folder",
+                message=f"neither tokenizer.json nor tokenizer.model is present; {how}",
                 file=" or ".join(TOKENIZER_VOCAB_FILES),
             )
         )

@@ -227,6 +227,17 @@ def test_missing_tokenizer_vocabulary_is_named(tmp_path: Path) -> None:
     assert "tokenizer.model" in (report.errors[0].file or "")
 
 
+@pytest.mark.parametrize("slow_files", [("vocab.json", "merges.txt"), ("spiece.model",)])
+def test_a_slow_only_tokenizer_is_told_how_to_write_tokenizer_json(tmp_path: Path, slow_files: tuple[str, ...]) -> None:
+    write_model_folder(tmp_path, tokenizer_files=slow_files)
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"tokenizer-missing"}
+    assert all(name in report.errors[0].message for name in slow_files)
+    assert "use_fast=True" in report.errors[0].message
+
+
 def test_an_unsupported_tokenizer_class_is_rejected(tmp_path: Path) -> None:
     write_model_folder(tmp_path, tokenizer_config={"tokenizer_class": "GemmaTokenizerFast", "chat_template": "x"})
 
