@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -95,7 +95,12 @@ class CustomizeWorkflow(Construct):
                 self,
                 "Check budget and capacity",
                 functions.guard,
-                payload={"plan.$": "$.plan", "validation.$": "$.validation"},
+                payload={
+                    "plan.$": "$.plan",
+                    "validation.$": "$.validation",
+                    # Where this execution stands in the profile's queue (see tuneline.pipeline.capacity).
+                    "execution": {"id.$": "$$.Execution.Id", "stateMachine.$": "$$.StateMachine.Id"},
+                },
                 result_path="$.guard",
                 comment="Estimated cost within budget; the profile has a free job slot",
             )
@@ -183,6 +188,7 @@ class CustomizeWorkflow(Construct):
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         self._grant_bedrock(bedrock_role, key, base_model_ids)
+        self._let_guard_see_the_queue(functions.guard)
         role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
         acknowledge_wildcards(
             role_policy or self.state_machine,
@@ -190,6 +196,40 @@ class CustomizeWorkflow(Construct):
             + [f"{fn.function_arn}:*" for fn in vars(functions).values()],
             "X-Ray and log delivery support no resource-level permissions; Bedrock job and model names are "
             "chosen per execution; invoking a function's versions needs `<function ARN>:*`.",
+        )
+
+    def _let_guard_see_the_queue(self, guard: lambda_.IFunction) -> None:
+        """The capacity check lists this machine's running executions and reads their inputs.
+
+        A policy of its own, not the function's default policy: the machine depends on the function, so the
+        function's own policy cannot name the machine without a dependency cycle.
+        """
+        if guard.role is None:
+            raise ValueError("the guard function needs a role to read the queue")
+        machine = self.state_machine
+        executions = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        policy = iam.Policy(
+            self,
+            "GuardQueuePolicy",
+            roles=[guard.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ListQueuedExecutions", actions=["states:ListExecutions"], resources=[machine.state_machine_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="ReadQueuedExecutions", actions=["states:DescribeExecution"], resources=[executions]
+                ),
+            ],
+        )
+        acknowledge_wildcards(
+            policy,
+            [executions],
+            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
         )
 
     def _job_request(self, bedrock_role: iam.IRole, key: kms.IKey, job_network: JobNetwork | None) -> dict[str, Any]:

@@ -110,3 +110,11 @@ def test_state_machine_logs_and_traces(template: Template, template_json: dict[s
         assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
         assert machine["Properties"]["LoggingConfiguration"]["Level"] == "ALL"
         assert machine["Properties"]["StateMachineType"] == "STANDARD"
+
+
+def test_capacity_check_knows_its_place_in_the_profiles_queue(customize_definition: dict[str, Any]) -> None:
+    guard = customize_definition["States"]["Check budget and capacity"]
+    assert guard["Parameters"]["execution"] == {
+        "id.$": "$$.Execution.Id",
+        "stateMachine.$": "$$.StateMachine.Id",
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tests.infra.synth import render, resources_of_type
+from tests.infra.synth import render, resources_of_type, state_machine_definitions
 
 
 def _statements(template_json: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -103,3 +103,18 @@ def test_pipeline_functions_never_delete_or_write_incoming(template_json: dict[s
         if any("/incoming/" in r for r in resources):
             assert set(_as_list(statement["Action"])) <= {"s3:GetObject", "s3:GetObjectVersion"}
         assert "s3:DeleteObject" not in _as_list(statement["Action"])
+
+
+def test_the_capacity_check_reads_only_the_customize_machines_executions(template_json: dict[str, Any]) -> None:
+    [machine_id] = [
+        logical_id
+        for logical_id, definition in state_machine_definitions(template_json).items()
+        if "Plan job" in definition["States"]
+    ]
+    statements = {s.get("Sid"): s for s in _statements(template_json)}
+    listing = statements["ListQueuedExecutions"]
+    assert listing["Action"] == "states:ListExecutions"
+    assert listing["Resource"] == {"Ref": machine_id}
+    reading = statements["ReadQueuedExecutions"]
+    assert reading["Action"] == "states:DescribeExecution"
+    assert render(reading["Resource"]).endswith(f":execution:ATT_{machine_id}_Name:*")

@@ -7,6 +7,7 @@ The app is synthesized once for the module, with cdk.json's profiles plus one th
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -454,6 +455,26 @@ def test_a_re_upload_during_a_job_waits_its_turn_and_changes_nothing_for_the_run
             pipeline.read(plan["stagedValidationKey"])
         )
         assert len(staged) == expected
+
+
+def test_datasets_uploaded_together_train_one_at_a_time_within_the_profiles_concurrency(
+    pipeline: Pipeline,
+) -> None:
+    records = lines_of(SUPPORT_DATA)
+    assert PROFILES[SUPPORT_BOT].concurrency == 1
+    # Three files land at once (one intake batch): their executions validate side by side and reach the
+    # capacity check together, yet only one job may run at a time.
+    keys = [f"incoming/{SUPPORT_BOT}/team-{name}.jsonl" for name in ("a", "b", "c")]
+    for count, key in enumerate(keys):
+        pipeline.upload(key, b"".join(records[: 40 + count]))
+
+    executions = pipeline.finished_executions(len(keys))
+
+    assert [e["status"] for e in executions] == ["SUCCEEDED"] * len(keys)
+    jobs = sorted((job_created_by(pipeline, e) for e in executions), key=lambda job: job["creationTime"])
+    assert len({job["jobName"] for job in jobs}) == len(keys)
+    for earlier, later in itertools.pairwise(jobs):
+        assert later["creationTime"] >= earlier["endTime"], "two jobs of a one-at-a-time profile overlapped"
 
 
 # --- cost ------------------------------------------------------------------------------------------------

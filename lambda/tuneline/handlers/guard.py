@@ -9,4 +9,11 @@ from tuneline.pipeline.clients import client
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return guard(event["plan"], event["validation"], bedrock=client("bedrock"))
+    execution = event.get("execution")
+    return guard(
+        event["plan"],
+        event["validation"],
+        bedrock=client("bedrock"),
+        sfn=client("stepfunctions") if execution else None,
+        execution=execution,
+    )

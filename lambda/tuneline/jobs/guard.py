@@ -4,7 +4,9 @@ concurrency limit. Both raise named errors the workflow catches (budget) or retr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tuneline.errors import BudgetExceeded, ConcurrencyLimitReached
@@ -47,17 +49,47 @@ def count_running_jobs(running_job_names: Iterable[str], profile: str) -> int:
 
 
 def check_concurrency(
-    running_job_names: list[str], profile: str, limit: int, *, own_job_name: str | None = None
+    running_job_names: list[str],
+    profile: str,
+    limit: int,
+    *,
+    own_job_name: str | None = None,
+    waiting_ahead: Sequence[str] = (),
 ) -> None:
-    """Raise ConcurrencyLimitReached when `profile` already runs `limit` jobs (the workflow retries later).
+    """Raise ConcurrencyLimitReached when `profile` has no free job slot for this plan (the workflow retries later).
+
+    A slot is taken by each running job of the profile and by each job that `waiting_ahead` names: jobs of
+    executions that started before this one and have not been created yet. Counting those makes the
+    check a first-come, first-served queue, so executions that reach it at the same moment never all
+    see a free slot and create jobs together.
 
     `own_job_name` is left out of the count: when a job was already created for this plan (a re-run of the
     same execution), it must not queue behind itself.
     """
     others = [name for name in running_job_names if name != own_job_name]
     running = count_running_jobs(others, profile)
-    if running >= limit:
+    queued = len({name for name in waiting_ahead if name != own_job_name and name not in others})
+    if running + queued >= limit:
+        ahead = f" and {queued} earlier upload(s) wait ahead of this one" if queued else ""
         raise ConcurrencyLimitReached(
-            f"Profile {profile} already runs {running} job(s), its limit is {limit}. The job waits and retries "
-            "automatically; raise concurrency in the profile to run more at once."
+            f"Profile {profile} already runs {running} job(s){ahead}, its limit is {limit}. The job waits and "
+            "retries automatically, first come first served; raise concurrency in the profile to run more at once."
         )
+
+
+@dataclass(frozen=True)
+class QueuedExecution:
+    """A running execution of the customize workflow, as the capacity check sees it."""
+
+    arn: str
+    name: str
+    started: datetime
+
+
+def started_before(executions: Iterable[QueuedExecution], own: QueuedExecution) -> list[QueuedExecution]:
+    """The executions that come before `own` in line: earlier start, and the name breaks ties.
+
+    Every execution orders the same set the same way, so of two executions exactly one is ahead.
+    """
+    own_place = (own.started, own.name)
+    return [execution for execution in executions if (execution.started, execution.name) < own_place]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tuneline.errors import BudgetExceeded, ConcurrencyLimitReached
-from tuneline.jobs.guard import check_budget, check_concurrency, count_running_jobs
+from tuneline.jobs.guard import QueuedExecution, check_budget, check_concurrency, count_running_jobs, started_before
 from tuneline.jobs.naming import job_names
 
 
@@ -99,3 +101,39 @@ def test_the_plans_own_job_does_not_block_a_rerun() -> None:
     own = _job("support", "a", "1")
 
     check_concurrency([own], "support", 1, own_job_name=own)
+
+
+def test_uploads_waiting_ahead_take_slots_too() -> None:
+    waiting = [_job("support", "b", "1")]
+
+    with pytest.raises(ConcurrencyLimitReached, match=r"runs 0 job\(s\) and 1 earlier upload\(s\) wait ahead"):
+        check_concurrency([], "support", 1, waiting_ahead=waiting)
+    check_concurrency([], "support", 2, waiting_ahead=waiting)
+
+
+def test_a_job_both_running_and_waiting_takes_one_slot() -> None:
+    job = _job("support", "a", "1")
+    check_concurrency([job], "support", 2, waiting_ahead=[job])
+
+
+def test_the_plans_own_job_never_waits_ahead_of_itself() -> None:
+    own = _job("support", "a", "1")
+    check_concurrency([], "support", 1, own_job_name=own, waiting_ahead=[own])
+
+
+def _execution(name: str, second: int) -> QueuedExecution:
+    return QueuedExecution(arn=f"arn:exec:{name}", name=name, started=datetime(2026, 1, 1, 0, 0, second, tzinfo=UTC))
+
+
+def test_the_line_is_by_start_time_and_the_name_breaks_ties() -> None:
+    early, tied_a, tied_b, late = _execution("z", 1), _execution("a", 2), _execution("b", 2), _execution("c", 3)
+    everyone = [early, tied_a, tied_b, late]
+
+    assert started_before(everyone, tied_b) == [early, tied_a]
+    assert started_before(everyone, tied_a) == [early]
+    assert started_before(everyone, early) == []
+    # Of any two, exactly one is ahead of the other.
+    for one in everyone:
+        for other in everyone:
+            if one is not other:
+                assert (one in started_before(everyone, other)) != (other in started_before(everyone, one))
