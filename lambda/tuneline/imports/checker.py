@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from tuneline.findings import Finding, Report
 from tuneline.imports.architectures import MAX_CONTEXT_LENGTH, max_weight_bytes
-from tuneline.imports.model_config import check_config
-from tuneline.imports.shard_index import check_shard_index
-from tuneline.imports.sources import FolderSource, SourceReadError
-from tuneline.imports.tokenizer import check_tokenizer
-from tuneline.imports.weights import ProgressCallback, check_weights
+from tuneline.imports.model_config import CONFIG_FILE, check_config
+from tuneline.imports.shard_index import INDEX_FILE, check_shard_index
+from tuneline.imports.sources import FolderSource, LocalFolder, SourceReadError
+from tuneline.imports.tokenizer import TOKENIZER_CONFIG_FILE, TOKENIZER_VOCAB_FILES, check_tokenizer
+from tuneline.imports.weights import WEIGHTS_SUFFIX, ProgressCallback, check_weights
 
 FOLDER = "."
+BROKEN_LINK_RULE = "file-broken-link"
+_MODEL_FILES = frozenset({CONFIG_FILE, TOKENIZER_CONFIG_FILE, INDEX_FILE, *TOKENIZER_VOCAB_FILES})
 
 
 def check_model_folder(source: FolderSource, progress: ProgressCallback | None = None) -> Report:
@@ -22,8 +24,12 @@ def check_model_folder(source: FolderSource, progress: ProgressCallback | None =
     report = Report()
     try:
         files = source.list_files()
+        broken_links = source.broken_links() if isinstance(source, LocalFolder) else {}
     except SourceReadError as error:
         report.errors.append(Finding("folder-unreadable", f"cannot list the folder: {error.reason}", file=FOLDER))
+        return report
+    if _report_broken_links(broken_links, report):
+        # The rules below would call the files behind the links missing, which misleads.
         return report
     if not files:
         report.errors.append(
@@ -58,6 +64,24 @@ def check_model_folder(source: FolderSource, progress: ProgressCallback | None =
         "files": sorted(files),
     }
     return report
+
+
+def _report_broken_links(links: dict[str, str], report: Report) -> bool:
+    """One finding per link to nothing; True when a file the import reads is among them."""
+    blocking = False
+    for name, target in sorted(links.items()):
+        is_model_file = name in _MODEL_FILES or (name.endswith(WEIGHTS_SUFFIX) and "/" not in name)
+        blocking = blocking or is_model_file
+        finding = Finding(
+            BROKEN_LINK_RULE,
+            f"is a symbolic link to {target}, which does not exist (a Hugging Face cache snapshot copied "
+            "without its blobs?); replace the links with the files: copy the snapshot from the cache it came "
+            "from with `cp -rL SNAPSHOT_DIR DIR`, or download the model with "
+            "`huggingface-cli download REPO_ID --local-dir DIR`",
+            file=name,
+        )
+        (report.errors if is_model_file else report.warnings).append(finding)
+    return blocking
 
 
 def _warn_about_subfolders(files: dict[str, int], report: Report) -> None:

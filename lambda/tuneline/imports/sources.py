@@ -93,6 +93,20 @@ class LocalFolder:
             raise SourceReadError(".", error.strerror or str(error)) from error
         return files
 
+    def broken_links(self) -> dict[str, str]:
+        """Symbolic links under the folder whose target is missing, mapped to the target they name.
+
+        `list_files` leaves them out: they are not files, and nothing can be read through them.
+        """
+        links: dict[str, str] = {}
+        try:
+            for file_path in self.path.rglob("*"):
+                if file_path.is_symlink() and not file_path.exists():
+                    links[file_path.relative_to(self.path).as_posix()] = os.readlink(file_path)
+        except OSError as error:
+            raise SourceReadError(".", error.strerror or str(error)) from error
+        return links
+
     def read_bytes(self, name: str, start: int, end: int) -> bytes:
         if end <= start:
             return b""

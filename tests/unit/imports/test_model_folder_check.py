@@ -627,3 +627,58 @@ def test_a_source_that_returns_a_byte_too_many_still_reads_headers(tmp_path: Pat
 
     assert report.valid, report.to_dict()
     assert report.stats["tensor_count"] == 4
+
+
+# --- symbolic links ---------------------------------------------------------------------------------
+
+
+def test_a_cache_snapshot_copied_without_its_blobs_names_every_broken_link(tmp_path: Path) -> None:
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"):
+        (tmp_path / name).symlink_to(f"../../blobs/{len(name)}abc")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"file-broken-link"}
+    assert sorted(f.file for f in report.errors) == [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
+    assert "../../blobs/" in report.errors[0].message
+    assert "cp -rL" in report.errors[0].message
+
+
+def test_one_broken_weight_link_is_named_not_called_missing(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+    (tmp_path / "model-00002-of-00002.safetensors").unlink()
+    (tmp_path / "model-00002-of-00002.safetensors").symlink_to("../../blobs/abc")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"file-broken-link"}
+    assert report.errors[0].file == "model-00002-of-00002.safetensors"
+
+
+def test_a_broken_link_to_a_file_the_import_does_not_read_only_warns(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "README.md").symlink_to("../../blobs/abc")
+
+    report = check(tmp_path)
+
+    assert report.valid, report.to_dict()
+    assert warning_rules(report) == {"file-broken-link"}
+    assert report.warnings[0].file == "README.md"
+
+
+def test_links_to_existing_files_are_followed(tmp_path: Path) -> None:
+    blobs = write_model_folder(tmp_path / "blobs")
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    for path in blobs.iterdir():
+        (snapshot / path.name).symlink_to(path)
+
+    report = check(snapshot)
+
+    assert report.valid, report.to_dict()
+    assert report.warnings == []
