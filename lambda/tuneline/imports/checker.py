@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tuneline.findings import Finding, Report
 from tuneline.imports.architectures import MAX_CONTEXT_LENGTH, max_weight_bytes
-from tuneline.imports.model_config import CONFIG_FILE, check_config
+from tuneline.imports.model_config import CONFIG_FILE, check_config, check_generation_config
 from tuneline.imports.shard_index import INDEX_FILE, check_shard_index
 from tuneline.imports.sources import FolderSource, LocalFolder, SourceReadError
 from tuneline.imports.tokenizer import TOKENIZER_CONFIG_FILE, TOKENIZER_VOCAB_FILES, check_tokenizer
@@ -42,6 +42,7 @@ def check_model_folder(source: FolderSource, progress: ProgressCallback | None =
         return report
 
     config = check_config(source, files, report)
+    check_generation_config(source, files, report)
     tokenizer_class = check_tokenizer(source, files, report)
     weights = check_weights(source, files, config.architecture, report, progress)
     check_shard_index(source, files, weights.weight_files, weights.tensors_by_file, report)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ from tuneline.imports.dtypes import accepted_quant_method
 from tuneline.imports.sources import FolderSource, SourceReadError, read_failure_rule
 
 CONFIG_FILE = "config.json"
+GENERATION_CONFIG_FILE = "generation_config.json"
 MAX_CONFIG_BYTES = 10 * 1024 * 1024
 # Bedrock documents models trained with transformers 4.51.3; a 5.x config layout is untested there.
 DOCUMENTED_TRANSFORMERS_MAJOR = 4
@@ -51,12 +54,83 @@ def check_config(source: FolderSource, files: dict[str, int], report: Report) ->
         report.errors.append(_finding(rule, f"config.json cannot be read: {error.reason}"))
         return ConfigFacts()
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        report.errors.append(_finding("config-invalid", f"config.json is not valid JSON: {error}"))
+        report.errors.append(
+            _finding(
+                "config-invalid",
+                f"config.json is not valid JSON: {error}; {_json_fix(error)}",
+            )
+        )
         return ConfigFacts()
     if not isinstance(document, dict):
         report.errors.append(_finding("config-invalid", "config.json must be a JSON object"))
         return ConfigFacts()
+    for key, value in non_finite_numbers(document):
+        report.errors.append(_finding("config-value-not-finite", _non_finite_message(CONFIG_FILE, key, value)))
     return evaluate_config(document, report)
+
+
+def check_generation_config(source: FolderSource, files: dict[str, int], report: Report) -> None:
+    """generation_config.json is optional, but serving stacks read their default sampling values from it."""
+    if GENERATION_CONFIG_FILE not in files:
+        return
+    try:
+        document = json.loads(source.read_all(GENERATION_CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
+    except SourceReadError as error:
+        rule = read_failure_rule(error, "generation-config-invalid")
+        report.warnings.append(Finding(rule, f"cannot be read: {error.reason}", file=GENERATION_CONFIG_FILE))
+        return
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        report.warnings.append(
+            Finding(
+                "generation-config-invalid",
+                f"not valid JSON ({error}), so its sampling defaults are ignored at best: fix the syntax, or "
+                "save it again with model.generation_config.save_pretrained(DIR), or remove the file",
+                file=GENERATION_CONFIG_FILE,
+            )
+        )
+        return
+    for key, value in non_finite_numbers(document):
+        report.warnings.append(
+            Finding(
+                "generation-config-value-not-finite",
+                _non_finite_message(GENERATION_CONFIG_FILE, key, value),
+                file=GENERATION_CONFIG_FILE,
+            )
+        )
+
+
+def non_finite_numbers(value: Any, path: str = "") -> Iterator[tuple[str, float]]:
+    """Every NaN or infinite number in a parsed JSON document, with its key path (`a.b[2]`).
+
+    Python's json module reads `NaN`, `Infinity` and numbers beyond float range (1e400) without
+    complaint; the JSON standard has no such values and strict parsers refuse the whole file.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path or "(the document)", value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from non_finite_numbers(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from non_finite_numbers(item, f"{path}[{index}]")
+
+
+def _non_finite_message(file: str, key: str, value: float) -> str:
+    if math.isnan(value):
+        shown = "NaN"
+    else:
+        sign = "" if value > 0 else "-"
+        shown = f"{sign}Infinity (or a number too large for a 64-bit float, which reads as {sign}Infinity)"
+    return (
+        f"`{key}` is {shown}; JSON has no such value, so strict parsers reject {file} and no setting can "
+        f"use it: set `{key}` to a finite number, such as the one in the base model's file"
+    )
+
+
+def _json_fix(error: ValueError) -> str:
+    if "BOM" in str(error):
+        return "save the file as UTF-8 without a byte-order mark (BOM)"
+    return "fix the syntax, or save the model config again with save_pretrained()"
 
 
 def _missing_config_message(files: dict[str, int]) -> str:

@@ -133,6 +133,59 @@ def test_config_that_is_not_json_is_invalid(tmp_path: Path) -> None:
     assert rules(check(tmp_path)) == {"config-invalid"}
 
 
+@pytest.mark.parametrize(
+    ("value", "key", "shown"),
+    [
+        ("NaN", "rope_theta", "NaN"),
+        ("Infinity", "rope_theta", "Infinity"),
+        ("-Infinity", "rope_theta", "-Infinity"),
+        ("1e400", "rope_theta", "Infinity"),
+        ('{"factor": NaN}', "rope_scaling.factor", "NaN"),
+        ("[1, Infinity]", "rope_theta[1]", "Infinity"),
+    ],
+)
+def test_nan_and_infinity_in_config_name_the_key(tmp_path: Path, value: str, key: str, shown: str) -> None:
+    write_model_folder(tmp_path)
+    text = json.dumps(LLAMA_CONFIG)[:-1] + f', "rope_theta": {value}}}'
+    (tmp_path / "config.json").write_text(text.replace('"rope_theta": {', '"rope_scaling": {'))
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"config-value-not-finite"}
+    message = report.errors[0].message
+    assert message.startswith(f"`{key}` is {shown}")
+    assert f"set `{key}` to a finite number" in message
+    assert report.errors[0].file == "config.json"
+
+
+def test_a_config_with_a_byte_order_mark_says_to_drop_it(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "config.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(LLAMA_CONFIG).encode())
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"config-invalid"}
+    assert "without a byte-order mark" in report.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ('{"temperature": 0.6,', "generation-config-invalid"),
+        ('{"temperature": NaN, "top_p": 0.9}', "generation-config-value-not-finite"),
+    ],
+)
+def test_a_broken_generation_config_only_warns(tmp_path: Path, text: str, rule: str) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "generation_config.json").write_text(text)
+
+    report = check(tmp_path)
+
+    assert report.valid, report.to_dict()
+    assert warning_rules(report) == {rule}
+    assert report.warnings[0].file == "generation_config.json"
+
+
 def test_unsupported_architecture_names_the_supported_ones(tmp_path: Path) -> None:
     write_model_folder(tmp_path, config=config_with(architectures=["PhiForCausalLM"], model_type="phi"))
 
