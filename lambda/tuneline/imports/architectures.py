@@ -53,6 +53,18 @@ CONTEXT_LENGTH_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_l
 # Multimodal configs (Mllama, newer Qwen-VL) keep the language model's settings in a sub-config.
 TEXT_SUB_CONFIG_KEYS = ("text_config", "language_config", "llm_config")
 
+# Bedrock replaces the `rope_scaling` of Llama 3 models with these values (user guide, "Import a
+# customized model"), whatever config.json declares. Stock Llama 3.1, 3.3 and Mllama configs match them;
+# Llama 3.2 1B/3B (factor 32) and context-extended fine-tunes do not.
+LLAMA3_ROPE_SCALING_OVERRIDE: dict[str, float] = {
+    "factor": 8.0,
+    "low_freq_factor": 1.0,
+    "high_freq_factor": 4.0,
+    "original_max_position_embeddings": 8192,
+}
+LLAMA3_ROPE_TYPE = "llama3"
+ROPE_SCALING_OVERRIDDEN_FAMILIES = frozenset({"Llama", "Mllama"})
+
 # Weight limits are "< 200 GB" for text and "< 100 GB" for multimodal models. We count decimal
 # gigabytes (10**9 bytes), the stricter reading: a folder that passes here passes either reading.
 GIGABYTE = 1000**3

@@ -11,7 +11,10 @@ from typing import Any
 from tuneline.findings import Finding, Report
 from tuneline.imports.architectures import (
     CONTEXT_LENGTH_KEYS,
+    LLAMA3_ROPE_SCALING_OVERRIDE,
+    LLAMA3_ROPE_TYPE,
     MAX_CONTEXT_LENGTH,
+    ROPE_SCALING_OVERRIDDEN_FAMILIES,
     TEXT_SUB_CONFIG_KEYS,
     Architecture,
     architecture_for_class,
@@ -153,6 +156,7 @@ def evaluate_config(config: dict[str, Any], report: Report) -> ConfigFacts:
     """Apply every `config.json` rule to an already parsed document."""
     architecture_class, model_type, architecture = _architecture(config, report)
     context_length = _context_length(config, architecture, report)
+    _warn_about_rope_scaling_override(config, architecture, report)
     _check_quantization(config, architecture, report)
     _check_transformers_version(config, report)
     return ConfigFacts(
@@ -257,6 +261,45 @@ def _context_length(config: dict[str, Any], architecture: Architecture | None, r
             )
         )
     return length
+
+
+def _warn_about_rope_scaling_override(
+    config: dict[str, Any], architecture: Architecture | None, report: Report
+) -> None:
+    if architecture is None or architecture.family not in ROPE_SCALING_OVERRIDDEN_FAMILIES:
+        return
+    declared = [("rope_scaling", config.get("rope_scaling"))]
+    for sub_key in TEXT_SUB_CONFIG_KEYS:
+        sub_config = config.get(sub_key)
+        if isinstance(sub_config, dict):
+            declared.append((f"{sub_key}.rope_scaling", sub_config.get("rope_scaling")))
+    override = ", ".join(f"{key} {value:g}" for key, value in LLAMA3_ROPE_SCALING_OVERRIDE.items())
+    for key, scaling in declared:
+        # No scaling at all (Llama 2, Llama 3.0) is left as it is here.
+        if scaling is None or _is_llama3_override(scaling):
+            continue
+        report.warnings.append(
+            _finding(
+                "rope-scaling-overridden",
+                f"`{key}` is {json.dumps(scaling)}; Bedrock replaces the rope_scaling of Llama 3 models with "
+                f"type {LLAMA3_ROPE_TYPE}, {override}, so the imported model will not run with the declared "
+                "scaling: if the model relies on it (a longer context, another factor), evaluate the imported "
+                "model on long prompts, or fine-tune with those values",
+            )
+        )
+
+
+def _is_llama3_override(scaling: object) -> bool:
+    if not isinstance(scaling, dict):
+        return False
+    rope_type = scaling.get("rope_type", scaling.get("type"))
+    if rope_type != LLAMA3_ROPE_TYPE:
+        return False
+    for key, expected in LLAMA3_ROPE_SCALING_OVERRIDE.items():
+        value = scaling.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != expected:
+            return False
+    return True
 
 
 def _check_quantization(config: dict[str, Any], architecture: Architecture | None, report: Report) -> None:

@@ -162,3 +162,45 @@ def test_quantized_configs_are_rejected(quantization: Any) -> None:
     )
 
     assert [f.rule for f in report.errors] == ["config-quantized"]
+
+
+LLAMA3_ROPE = {
+    "factor": 8.0,
+    "low_freq_factor": 1.0,
+    "high_freq_factor": 4.0,
+    "original_max_position_embeddings": 8192,
+    "rope_type": "llama3",
+}
+
+
+@pytest.mark.parametrize(
+    ("config", "warned_key"),
+    [
+        # Stock Llama 3.1 / 3.3, Llama 2 and Llama 3.0 (no scaling), Mllama: nothing to say.
+        ({"architectures": ["LlamaForCausalLM"], "rope_scaling": LLAMA3_ROPE}, None),
+        ({"architectures": ["LlamaForCausalLM"], "rope_scaling": None}, None),
+        ({"architectures": ["LlamaForCausalLM"]}, None),
+        ({"architectures": ["MllamaForConditionalGeneration"], "text_config": {"rope_scaling": LLAMA3_ROPE}}, None),
+        # Llama 3.2 1B/3B ship factor 32; context-extended fine-tunes use other types.
+        ({"architectures": ["LlamaForCausalLM"], "rope_scaling": {**LLAMA3_ROPE, "factor": 32.0}}, "rope_scaling"),
+        ({"architectures": ["LlamaForCausalLM"], "rope_scaling": {"type": "linear", "factor": 2.0}}, "rope_scaling"),
+        (
+            {"architectures": ["MllamaForConditionalGeneration"], "text_config": {"rope_scaling": {"factor": 16}}},
+            "text_config.rope_scaling",
+        ),
+        # Other families keep their own scaling (Qwen2.5 YaRN, GPT-OSS YaRN).
+        ({"architectures": ["Qwen2ForCausalLM"], "rope_scaling": {"type": "yarn", "factor": 4.0}}, None),
+        ({"architectures": ["GptOssForCausalLM"], "rope_scaling": {"rope_type": "yarn", "factor": 32.0}}, None),
+    ],
+)
+def test_llama_rope_scaling_other_than_bedrocks_override_warns(config: dict[str, Any], warned_key: str | None) -> None:
+    _, report = evaluate({**config, "max_position_embeddings": 8192})
+
+    warned = [w for w in report.warnings if w.rule == "rope-scaling-overridden"]
+    assert report.errors == []
+    if warned_key is None:
+        assert warned == []
+    else:
+        assert len(warned) == 1
+        assert warned[0].message.startswith(f"`{warned_key}` is ")
+        assert "factor 8" in warned[0].message
