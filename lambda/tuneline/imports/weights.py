@@ -9,6 +9,12 @@ from dataclasses import dataclass, field
 from tuneline.findings import Finding, Report
 from tuneline.imports.architectures import GIGABYTE, Architecture, max_weight_bytes
 from tuneline.imports.dtypes import ACCEPTED_DTYPES, is_accepted, parameters_in
+from tuneline.imports.other_formats import (
+    classify,
+    conversion_message,
+    other_weights_message,
+    trainer_state_message,
+)
 from tuneline.imports.safetensors_header import (
     LENGTH_PREFIX_BYTES,
     HeaderError,
@@ -28,8 +34,8 @@ from tuneline.imports.sources import (
 )
 
 WEIGHTS_SUFFIX = ".safetensors"
-# Formats Bedrock does not import; named in the finding so the fix is obvious.
-OTHER_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack")
+# The class a conversion command loads when config.json names no importable one.
+FALLBACK_MODEL_CLASS = "AutoModelForCausalLM"
 ALL_WEIGHT_FILES = "*.safetensors"
 EMPTY_FILE_RULE = "safetensors-empty"
 # PEFT saves a LoRA adapter under this name beside adapter_config.json: low-rank deltas for a base
@@ -93,7 +99,8 @@ def check_weights(
                 )
             )
         else:
-            report.errors.append(Finding("weights-missing", _missing_weights_message(files), file=ALL_WEIGHT_FILES))
+            message = _missing_weights_message(files, architecture)
+            report.errors.append(Finding("weights-missing", message, file=ALL_WEIGHT_FILES))
         return summary
     if adapters:
         report.warnings.append(
@@ -231,29 +238,23 @@ def _check_total_size(weight_bytes: int, architecture: Architecture | None, repo
     )
 
 
-def _missing_weights_message(files: dict[str, int]) -> str:
+def _missing_weights_message(files: dict[str, int], architecture: Architecture | None) -> str:
     nested = sorted(name for name in files if name.endswith(WEIGHTS_SUFFIX))
     if nested:
         return (
             f"no .safetensors file at the top of the folder (found {nested[0]}); move the weights next to config.json"
         )
-    other = sorted(name for name in files if name.endswith(OTHER_WEIGHT_SUFFIXES))
-    if other:
-        return (
-            f"no .safetensors weights, only {other[0]}; Bedrock imports safetensors only: save the model with "
-            "save_pretrained(safe_serialization=True)"
-        )
-    return "no .safetensors weights; save the model with save_pretrained() and upload the weight files"
+    class_name = sorted(architecture.class_names)[0] if architecture else FALLBACK_MODEL_CLASS
+    return conversion_message(classify(files), class_name)
 
 
 def _warn_about_other_formats(files: dict[str, int], report: Report) -> None:
-    other = sorted(name for name in files if name.endswith(OTHER_WEIGHT_SUFFIXES))
-    if other:
+    other = classify(files)
+    if other.weights:
         report.warnings.append(
-            Finding(
-                "weights-other-format",
-                f"{len(other)} file(s) in other weight or checkpoint formats (e.g. {other[0]}) are not used "
-                "by the import; remove them to keep the upload small",
-                file=other[0],
-            )
+            Finding("weights-other-format", other_weights_message(other.weights), file=other.weights[0])
+        )
+    if other.trainer_state:
+        report.warnings.append(
+            Finding("trainer-state-present", trainer_state_message(other.trainer_state), file=other.trainer_state[0])
         )

@@ -345,8 +345,64 @@ def test_pytorch_bin_weights_are_pointed_at_safetensors(tmp_path: Path) -> None:
     report = check(tmp_path)
 
     assert rules(report) == {"weights-missing"}
-    assert "pytorch_model.bin" in report.errors[0].message
-    assert "safe_serialization" in report.errors[0].message
+    message = report.errors[0].message
+    assert "only PyTorch pickle weights (pytorch_model.bin)" in message
+    assert (
+        "python -c \"import transformers as t; t.LlamaForCausalLM.from_pretrained('DIR', torch_dtype='auto')"
+        ".save_pretrained('DIR', safe_serialization=True)\"" in message
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "says"),
+    [
+        (("tf_model.h5",), "from_tf=True"),
+        (("flax_model.msgpack",), "from_flax=True"),
+        (("model-q4_k_m.gguf",), "import the original Hugging Face model"),
+        (("training_args.bin", "optimizer.pt"), "only trainer checkpoint state (optimizer.pt), which is not a model"),
+        (("training_args.bin", "pytorch_model.bin"), "only PyTorch pickle weights (pytorch_model.bin)"),
+    ],
+)
+def test_a_folder_without_safetensors_says_what_it_holds_and_how_to_fix_it(
+    tmp_path: Path, files: tuple[str, ...], says: str
+) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    for name in files:
+        (tmp_path / name).write_bytes(b"x")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"weights-missing"}
+    assert says in report.errors[0].message
+
+
+def test_trainer_state_beside_the_weights_is_not_called_weights(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    for name in ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state_0.pth"):
+        (tmp_path / name).write_bytes(b"x")
+
+    report = check(tmp_path)
+
+    assert report.valid
+    assert warning_rules(report) == {"trainer-state-present"}
+    message = report.warnings[0].message
+    assert message.startswith("trainer checkpoint state, not model weights:")
+    assert "training_args.bin (the Trainer's arguments)" in message
+    assert "weight file" not in message
+
+
+def test_pickle_weights_beside_safetensors_are_named_as_such(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "pytorch_model.bin").write_bytes(b"x")
+    (tmp_path / "training_args.bin").write_bytes(b"x")
+
+    report = check(tmp_path)
+
+    assert warning_rules(report) == {"weights-other-format", "trainer-state-present"}
+    other = next(w for w in report.warnings if w.rule == "weights-other-format")
+    assert other.file == "pytorch_model.bin"
+    assert "training_args.bin" not in other.message
 
 
 LORA_TENSORS = {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": ("F32", [4, 8])}
