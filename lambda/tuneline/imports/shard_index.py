@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 
 from tuneline.findings import Finding, Report
-from tuneline.imports.sources import FolderSource, SourceReadError, read_failure_rule
+from tuneline.imports.sources import FolderSource, SourceReadError, read_failure_rule, rename_hint
 
 INDEX_FILE = "model.safetensors.index.json"
 # Indexes of the largest open models are a few megabytes; anything far beyond is not an index.
@@ -35,7 +35,7 @@ def check_shard_index(
     weight_map = _read_weight_map(source, report)
     if weight_map is None:
         return
-    check_weight_map(weight_map, weight_files, tensors_by_file, report)
+    check_weight_map(weight_map, weight_files, tensors_by_file, report, files)
 
 
 def check_weight_map(
@@ -43,6 +43,7 @@ def check_weight_map(
     weight_files: list[str],
     tensors_by_file: dict[str, frozenset[str]],
     report: Report,
+    files: dict[str, int] | None = None,
 ) -> None:
     """Every named shard present, every mapped tensor inside its shard, no stray shards."""
     expected_by_shard: dict[str, list[str]] = defaultdict(list)
@@ -55,8 +56,8 @@ def check_weight_map(
             report.errors.append(
                 Finding(
                     "safetensors-shard-missing",
-                    f"{INDEX_FILE} maps {len(tensors)} tensor(s) to this file but it is not in the folder; "
-                    "upload every shard before writing the marker",
+                    f"{INDEX_FILE} maps {len(tensors)} tensor(s) to this file but it is not in the folder"
+                    f"{rename_hint(files or {}, shard)}; upload every shard before writing the marker",
                     file=shard,
                 )
             )

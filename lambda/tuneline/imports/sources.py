@@ -50,6 +50,18 @@ def is_lfs_pointer(head: bytes) -> bool:
     return head.startswith(LFS_POINTER_PREFIX)
 
 
+def same_name_other_case(files: dict[str, int], name: str) -> str | None:
+    """A file whose name differs from `name` only in letter case (S3 keys and loaders are case-sensitive)."""
+    wanted = name.lower()
+    return next((other for other in sorted(files) if other.lower() == wanted and other != name), None)
+
+
+def rename_hint(files: dict[str, int], name: str) -> str:
+    """ " (found X: names are case-sensitive, rename it to name)", or "" when there is no such file."""
+    other = same_name_other_case(files, name)
+    return f" (found {other}: names are case-sensitive, rename it to {name})" if other else ""
+
+
 def read_failure_rule(error: SourceReadError, too_large_rule: str) -> str:
     """`too_large_rule` when a small file is oversized (its content is wrong), else `file-unreadable`."""
     return too_large_rule if isinstance(error, FileTooLargeError) else UNREADABLE_RULE

@@ -13,6 +13,8 @@ from tuneline.imports.sources import (
     SourceReadError,
     is_lfs_pointer,
     read_failure_rule,
+    rename_hint,
+    same_name_other_case,
 )
 
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
@@ -39,8 +41,8 @@ def check_tokenizer(source: FolderSource, files: dict[str, int], report: Report)
         report.errors.append(
             _finding(
                 "tokenizer-missing",
-                "tokenizer_config.json is missing; save the tokenizer with tokenizer.save_pretrained() into "
-                "the model folder",
+                f"tokenizer_config.json is missing{rename_hint(files, TOKENIZER_CONFIG_FILE)}; save the tokenizer "
+                "with tokenizer.save_pretrained() into the model folder",
             )
         )
         return None
@@ -84,13 +86,17 @@ def _check_vocabulary_files(source: FolderSource, files: dict[str, int], report:
     present = [name for name in TOKENIZER_VOCAB_FILES if name in files]
     if not present:
         slow = [name for name in SLOW_TOKENIZER_FILES if name in files]
-        how = (
-            f"found only {', '.join(slow)}, the files of a slow tokenizer: load it with "
-            "AutoTokenizer.from_pretrained(folder, use_fast=True) and save_pretrained() into the model folder, "
-            "which writes tokenizer.json"
-            if slow
-            else "save the tokenizer with tokenizer.save_pretrained() into the model folder"
-        )
+        other_case = [found for name in TOKENIZER_VOCAB_FILES if (found := same_name_other_case(files, name))]
+        if other_case:
+            how = f"found {other_case[0]}: names are case-sensitive, rename it to {other_case[0].lower()}"
+        elif slow:
+            how = (
+                f"found only {', '.join(slow)}, the files of a slow tokenizer: load it with "
+                "AutoTokenizer.from_pretrained(folder, use_fast=True) and save_pretrained() into the model "
+                "folder, which writes tokenizer.json"
+            )
+        else:
+            how = "save the tokenizer with tokenizer.save_pretrained() into the model folder"
         report.errors.append(
             Finding(
                 rule="tokenizer-missing",

@@ -38,6 +38,9 @@ WEIGHTS_SUFFIX = ".safetensors"
 FALLBACK_MODEL_CLASS = "AutoModelForCausalLM"
 ALL_WEIGHT_FILES = "*.safetensors"
 EMPTY_FILE_RULE = "safetensors-empty"
+# macOS writes "._<name>" AppleDouble files (resource forks) when it copies to a disk or archive that
+# lacks them; "._model.safetensors" looks like a weight file to anything that globs *.safetensors.
+APPLEDOUBLE_PREFIX = "._"
 # PEFT saves a LoRA adapter under this name beside adapter_config.json: low-rank deltas for a base
 # model, not the model itself. Bedrock imports full weights, so the adapter never counts as weights.
 ADAPTER_WEIGHT_FILES = frozenset({"adapter_model.safetensors"})
@@ -70,8 +73,26 @@ class WeightsSummary:
 
 def top_level_weight_files(files: dict[str, int]) -> list[str]:
     return sorted(
-        name for name in files if name.endswith(WEIGHTS_SUFFIX) and "/" not in name and name not in ADAPTER_WEIGHT_FILES
+        name
+        for name in files
+        if name.endswith(WEIGHTS_SUFFIX)
+        and "/" not in name
+        and name not in ADAPTER_WEIGHT_FILES
+        and not name.startswith(APPLEDOUBLE_PREFIX)
     )
+
+
+def _report_appledouble_files(files: dict[str, int], report: Report) -> None:
+    for name in sorted(n for n in files if n.startswith(APPLEDOUBLE_PREFIX) and n.endswith(WEIGHTS_SUFFIX)):
+        report.errors.append(
+            Finding(
+                "weights-macos-metadata",
+                "a macOS metadata file (AppleDouble resource fork), not weights, yet named like a weight file, "
+                "so loaders that read every *.safetensors file fail on it: delete it "
+                "(`find DIR -name '._*' -delete`) and copy or archive with COPYFILE_DISABLE=1 on macOS",
+                file=name,
+            )
+        )
 
 
 def top_level_adapter_files(files: dict[str, int]) -> list[str]:
@@ -86,6 +107,7 @@ def check_weights(
     progress: ProgressCallback | None = None,
 ) -> WeightsSummary:
     summary = WeightsSummary(weight_files=top_level_weight_files(files))
+    _report_appledouble_files(files, report)
     adapters = top_level_adapter_files(files)
     if not summary.weight_files:
         if adapters:
@@ -239,6 +261,14 @@ def _check_total_size(weight_bytes: int, architecture: Architecture | None, repo
 
 
 def _missing_weights_message(files: dict[str, int], architecture: Architecture | None) -> str:
+    other_case = sorted(name for name in files if name.lower().endswith(WEIGHTS_SUFFIX) and "/" not in name)
+    other_case = [name for name in other_case if not name.startswith(APPLEDOUBLE_PREFIX)]
+    if other_case:
+        fixed = other_case[0][: -len(WEIGHTS_SUFFIX)] + WEIGHTS_SUFFIX
+        return (
+            f"no .safetensors file (found {other_case[0]}); names are case-sensitive: rename the weight files to "
+            f"end in lower-case .safetensors (e.g. {fixed})"
+        )
     nested = sorted(name for name in files if name.endswith(WEIGHTS_SUFFIX))
     if nested:
         return (

@@ -791,3 +791,55 @@ def test_links_to_existing_files_are_followed(tmp_path: Path) -> None:
 
     assert report.valid, report.to_dict()
     assert report.warnings == []
+
+
+# --- names that differ only in case, macOS metadata ---------------------------------------------------
+
+
+def test_weights_with_an_upper_case_extension_are_told_to_be_renamed(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "model.safetensors").rename(tmp_path / "model.SAFETENSORS")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"weights-missing"}
+    assert "found model.SAFETENSORS" in report.errors[0].message
+    assert "rename" in report.errors[0].message
+
+
+def test_a_shard_named_with_other_case_is_pointed_at(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+    (tmp_path / "model-00002-of-00002.safetensors").rename(tmp_path / "MODEL-00002-OF-00002.safetensors")
+
+    report = check(tmp_path)
+
+    missing = [f for f in report.errors if f.rule == "safetensors-shard-missing"]
+    assert [f.file for f in missing] == ["model-00002-of-00002.safetensors"]
+    assert "found MODEL-00002-OF-00002.safetensors" in missing[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "found"), [("tokenizer.json", "Tokenizer.json"), ("tokenizer_config.json", "Tokenizer_Config.json")]
+)
+def test_tokenizer_files_named_with_other_case_are_pointed_at(tmp_path: Path, name: str, found: str) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / name).rename(tmp_path / found)
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"tokenizer-missing"}
+    assert f"found {found}" in report.errors[0].message
+
+
+def test_macos_appledouble_files_are_not_weights(tmp_path: Path) -> None:
+    write_model_folder(tmp_path)
+    (tmp_path / "._model.safetensors").write_bytes(b"\x00\x05\x16\x07" + bytes(4092))
+    (tmp_path / "._config.json").write_bytes(b"\x00\x05\x16\x07" + bytes(4092))
+    (tmp_path / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"weights-macos-metadata"}
+    assert report.errors[0].file == "._model.safetensors"
+    assert report.stats["weight_files"] == 1
+    assert report.warnings == []
