@@ -1,7 +1,8 @@
 """Which Hugging Face architectures Bedrock Custom Model Import accepts, and the folder limits.
 
 Kept as data so a newly supported architecture is a one-line change. Source: the Bedrock user guide
-page "Import a customized model" (supported architectures, size and context limits).
+page "Import a customized model" (supported architectures, size and context limits), as summarised in
+BEDROCK.md §7.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ SUPPORTED_ARCHITECTURES: tuple[Architecture, ...] = (
     Architecture("GPT-OSS", frozenset({"GptOssForCausalLM"}), frozenset({"gpt_oss"})),
 )
 
-# The documented limit is "< 128K". Stock Llama 3.1/3.2/3.3 and GPT-OSS configs, all listed as
-# importable, declare exactly 131072 (= 128 * 1024) positions, so a strict "< 131072" would reject
-# every unmodified model of those families. We read "128K" as the largest allowed value.
+# The documented limit is "< 128K", one limit for every architecture (BEDROCK.md §7). Stock Llama
+# 3.1/3.2/3.3 and GPT-OSS configs, all listed as importable, declare exactly 131072 (= 128 * 1024)
+# positions, so a strict "< 131072" would reject every unmodified model of those families. We read
+# "128K" as the largest allowed value.
 MAX_CONTEXT_LENGTH = 128 * 1024
 
 # Keys different architectures use for their maximum sequence length, in the order we prefer them.
@@ -65,8 +67,9 @@ LLAMA3_ROPE_SCALING_OVERRIDE: dict[str, float] = {
 LLAMA3_ROPE_TYPE = "llama3"
 ROPE_SCALING_OVERRIDDEN_FAMILIES = frozenset({"Llama", "Mllama"})
 
-# Weight limits are "< 200 GB" for text and "< 100 GB" for multimodal models. We count decimal
-# gigabytes (10**9 bytes), the stricter reading: a folder that passes here passes either reading.
+# Weight limits are "< 200 GB" for text and "< 100 GB" for multimodal models (BEDROCK.md §7, which says
+# GB, not GiB). We count decimal gigabytes (10**9 bytes), the unit written and the stricter reading: a
+# folder that passes here passes either reading.
 GIGABYTE = 1000**3
 MAX_TEXT_WEIGHT_BYTES = 200 * GIGABYTE
 MAX_MULTIMODAL_WEIGHT_BYTES = 100 * GIGABYTE

@@ -1,11 +1,12 @@
 """The one table of tensor dtypes: their size, and which ones Bedrock Custom Model Import accepts.
 
-Bedrock imports full-precision or half-precision weights (FP32, FP16, BF16). Quantized checkpoints
-(bitsandbytes int8/4-bit packed U8, GPTQ/AWQ packed I32, FP8, FP4/FP6) are not importable: merge the
-adapters and save the model in BF16 or FP16. The one documented exception is GPT-OSS, which Bedrock
-imports as published by OpenAI: its MoE expert weights ship as MXFP4, stored in safetensors as U8
-`*_blocks` (two 4-bit values per byte) and U8 `*_scales` tensors, with `quant_method: mxfp4` in
-`config.json`.
+BEDROCK.md §7 lists no accepted dtypes (only "*.safetensors weights"), so this list is a judgement, not
+a documented limit: Bedrock imports full-precision or half-precision weights (FP32, FP16, BF16).
+Quantized checkpoints (bitsandbytes int8/4-bit packed U8, GPTQ/AWQ packed I32, FP8, FP4/FP6) are not
+importable: merge the adapters and save the model in BF16 or FP16. The one exception is GPT-OSS, which
+§7 lists as importable and which OpenAI publishes only with MXFP4 MoE expert weights, stored in
+safetensors as U8 `*_blocks` (two 4-bit values per byte) and U8 `*_scales` tensors, with
+`quant_method: mxfp4` in `config.json`.
 """
 
 from __future__ import annotations
