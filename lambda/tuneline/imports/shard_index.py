@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from collections import defaultdict
 
 from tuneline.findings import Finding, Report
@@ -46,9 +47,13 @@ def check_weight_map(
     files: dict[str, int] | None = None,
 ) -> None:
     """Every named shard present, every mapped tensor inside its shard, no stray shards."""
+    if not weight_map:
+        report.errors.append(_invalid("maps no tensors, so loaders that follow it read none of the weights"))
+        return
     expected_by_shard: dict[str, list[str]] = defaultdict(list)
     for tensor, shard in weight_map.items():
-        expected_by_shard[shard].append(tensor)
+        # Loaders join the name to the folder, so "./model-00001-of-00002.safetensors" is that shard.
+        expected_by_shard[posixpath.normpath(shard)].append(tensor)
     present = set(weight_files)
     for shard in sorted(expected_by_shard):
         tensors = expected_by_shard[shard]
@@ -74,15 +79,21 @@ def check_weight_map(
                     file=shard,
                 )
             )
+    mapped = set(weight_map)
     for stray in sorted(present - set(expected_by_shard)):
-        report.warnings.append(
-            Finding(
-                "safetensors-shard-unreferenced",
-                f"not named in {INDEX_FILE} (another copy of the weights, such as consolidated.safetensors?); "
-                "remove it so the folder holds one set of weights",
-                file=stray,
+        unmapped = sorted(tensors_by_file.get(stray, frozenset()) - mapped)
+        if unmapped:
+            detail = (
+                f"not named in {INDEX_FILE}, and {len(unmapped)} of its tensor(s) are in no named shard (e.g. "
+                f"`{unmapped[0]}`), so loaders that follow the index skip them: if they belong to the model, "
+                "save it again with save_pretrained() to rewrite the index; if not, remove the file"
             )
-        )
+        else:
+            detail = (
+                f"not named in {INDEX_FILE} (another copy of the weights, such as consolidated.safetensors?); "
+                "remove it so the folder holds one set of weights"
+            )
+        report.warnings.append(Finding("safetensors-shard-unreferenced", detail, file=stray))
 
 
 def _read_weight_map(source: FolderSource, report: Report) -> dict[str, str] | None:

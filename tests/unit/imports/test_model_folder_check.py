@@ -631,6 +631,31 @@ def test_a_shard_the_index_does_not_name_is_a_warning(tmp_path: Path) -> None:
 
     assert report.valid
     assert warning_rules(report) == {"safetensors-shard-unreferenced"}
+    assert "`other.weight`" in report.warnings[0].message
+    assert "loaders that follow the index skip them" in report.warnings[0].message
+
+
+def test_an_index_that_maps_no_tensors_is_invalid(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": {}}))
+
+    report = check(tmp_path)
+
+    assert rules(report) == {"safetensors-index-invalid"}
+    assert report.warnings == []
+
+
+def test_shard_names_with_a_leading_dot_slash_are_the_same_shards(tmp_path: Path) -> None:
+    write_model_folder(tmp_path, shards=2)
+    index_path = tmp_path / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    index["weight_map"] = {tensor: f"./{shard}" for tensor, shard in index["weight_map"].items()}
+    index_path.write_text(json.dumps(index))
+
+    report = check(tmp_path)
+
+    assert report.valid, report.to_dict()
+    assert report.warnings == []
 
 
 # --- folder layout ----------------------------------------------------------------------------------
