@@ -180,11 +180,13 @@ def _architecture(config: dict[str, Any], report: Report) -> tuple[str | None, s
     by_model_type = architecture_for_model_type(model_type) if model_type else None
     if not classes:
         if by_model_type is None:
+            what = f"model_type {model_type!r} is not importable" if model_type else "no `model_type` either"
             report.errors.append(
                 _finding(
                     "architecture-unsupported",
-                    f"config.json names no `architectures` and model_type {model_type!r} is not importable; "
-                    f"supported classes: {', '.join(supported_class_names())}",
+                    f"config.json names no `architectures` and {what}; save the model config with "
+                    'save_pretrained(), which writes both, e.g. "architectures": ["LlamaForCausalLM"] and '
+                    f'"model_type": "llama". Supported classes: {", ".join(supported_class_names())}',
                 )
             )
             return None, model_type, None

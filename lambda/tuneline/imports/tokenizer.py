@@ -75,7 +75,8 @@ def check_tokenizer(source: FolderSource, files: dict[str, int], report: Report)
             _finding(
                 "tokenizer-unsupported",
                 f"tokenizer_class {tokenizer_class!r} is not supported; Bedrock supports "
-                f"{', '.join(sorted(SUPPORTED_TOKENIZER_CLASSES))}",
+                f"{', '.join(sorted(SUPPORTED_TOKENIZER_CLASSES))}: save the tokenizer with transformers "
+                "4.51.x, or set tokenizer_class to the one in the base model's tokenizer_config.json",
             )
         )
         return None

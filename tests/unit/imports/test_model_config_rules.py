@@ -84,6 +84,8 @@ def test_a_config_naming_no_architecture_at_all_is_unsupported() -> None:
     _, report = evaluate({"hidden_size": 8})
 
     assert [f.rule for f in report.errors] == ["architecture-unsupported"]
+    assert "no `architectures` and no `model_type` either" in report.errors[0].message
+    assert "save_pretrained()" in report.errors[0].message
 
 
 @pytest.mark.parametrize("architectures", ["LlamaForCausalLM", [], [1]])

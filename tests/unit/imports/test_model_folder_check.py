@@ -298,6 +298,7 @@ def test_an_unsupported_tokenizer_class_is_rejected(tmp_path: Path) -> None:
 
     assert rules(report) == {"tokenizer-unsupported"}
     assert "GemmaTokenizerFast" in report.errors[0].message
+    assert "transformers 4.51.x" in report.errors[0].message
 
 
 @pytest.mark.parametrize(
