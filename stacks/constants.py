@@ -10,6 +10,8 @@ STAGED_PREFIX = "staged/"
 OUTPUT_PREFIX = "output/"
 REPORTS_PREFIX = "reports/"
 DATASET_SUFFIX = ".jsonl"
+# Event patterns match suffixes case-sensitively; the pipeline accepts a dataset's extension in any case.
+DATASET_SUFFIX_SPELLINGS = (".jsonl", ".JSONL", ".Jsonl")
 
 # Bedrock job names made by Tuneline start with this; the alert rule matches only these jobs.
 JOB_NAME_PREFIX = "tuneline-"

@@ -21,6 +21,7 @@ from stacks.constructs.network import Network
 from stacks.constructs.serving import Serving
 from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
+from tuneline.jobs.ignored_uploads import MISTAKEN_EXTENSIONS
 from tuneline.profiles import profiles_to_json
 
 
@@ -143,9 +144,10 @@ class TunelineStack(Stack):
             "DatasetIntake",
             bucket=storage.data_bucket,
             prefix=constants.INCOMING_PREFIX,
-            suffixes=[constants.DATASET_SUFFIX],
+            suffixes=list(constants.DATASET_SUFFIX_SPELLINGS),
             function=intake_fn,
             alert_topic=alerts.topic,
+            mistaken_suffixes=list(MISTAKEN_EXTENSIONS),
         )
         intake_fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
 
@@ -186,6 +188,7 @@ class TunelineStack(Stack):
 
         allow(intake_fn, "StartWorkflow", ["states:StartExecution"], [workflow.state_machine.state_machine_arn])
         allow(intake_fn, "CheckUploadedObject", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
+        allow(intake_fn, "ExplainIgnoredUploads", ["sns:Publish"], [alerts.topic.topic_arn])
         allow(plan_fn, "ReadCompanionFiles", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
         allow(plan_fn, "ListCompanionFiles", ["s3:ListBucket"], [bucket.bucket_arn])
         allow(validate_fn, "ReadDatasets", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])

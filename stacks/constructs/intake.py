@@ -35,7 +35,10 @@ class Intake(Construct):
         suffixes: Sequence[str],
         function: lambda_.IFunction,
         alert_topic: sns.ITopic,
+        mistaken_suffixes: Sequence[str] = (),
     ) -> None:
+        """`mistaken_suffixes`: uploads under `prefix` that start nothing but reach the function so it can
+        explain by alert what to upload instead (a CSV or .json where a .jsonl belongs)."""
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
             self,
@@ -62,6 +65,15 @@ class Intake(Construct):
             event_pattern=object_created_pattern(bucket.bucket_name, prefix, suffixes),
         )
         self.rule.add_target(targets.SqsQueue(self.queue))
+        if mistaken_suffixes:
+            # A rule of its own, so the trigger rule stays exactly "training files"; keys never match both.
+            mistaken = events.Rule(
+                self,
+                "MistakenUploadRule",
+                description=f"Tuneline: files under {prefix} that are not datasets -> intake queue, which explains",
+                event_pattern=object_created_pattern(bucket.bucket_name, prefix, mistaken_suffixes),
+            )
+            mistaken.add_target(targets.SqsQueue(self.queue))
         function.add_event_source(
             sources.SqsEventSource(
                 self.queue,

@@ -105,26 +105,8 @@ def test_execution_rule_matches_timeouts_of_our_machines_only(template_json: dic
     assert not _matches(pattern, succeeded)
 
 
-@pytest.mark.parametrize(
-    ("key", "starts"),
-    [
-        ("incoming/support-bot/train.jsonl", True),
-        ("incoming/support-bot/sub/folder/train.jsonl", True),
-        ("incoming/support-bot/train.validation.jsonl", True),  # reaches intake, which ignores companions
-        ("incoming/support-bot/train.job.json", False),
-        ("staged/tuneline-x/train.jsonl", False),
-        ("reports/tuneline-x/validation.json", False),
-        ("output/tuneline-x/model-customization-job-1/training_artifacts/step_wise_training_metrics.csv", False),
-        ("imports/my-model/config.json", False),
-    ],
-)
-def test_object_created_rule_matches_only_incoming_datasets(
-    template_json: dict[str, Any], key: str, starts: bool
-) -> None:
-    rules = [_concrete(r["EventPattern"], {}) for r in _rules(template_json, "aws.s3")]
-    [pattern] = [p for p in rules if p["detail"]["object"]["key"][0]["wildcard"].startswith("incoming/")]
-    bucket = pattern["detail"]["bucket"]["name"][0]
-    event = {
+def _object_created(bucket: str, key: str) -> dict[str, Any]:
+    return {
         "version": "0",
         "id": "1",
         "detail-type": "Object Created",
@@ -135,7 +117,60 @@ def test_object_created_rule_matches_only_incoming_datasets(
         "resources": [],
         "detail": {"bucket": {"name": bucket}, "object": {"key": key, "version-id": "v1", "size": 10}},
     }
-    assert _matches(pattern, event) is starts
+
+
+def _incoming_rules(template_json: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the trigger rule for training files, the rule for uploads that are not datasets)."""
+    rules = [_concrete(r["EventPattern"], {}) for r in _rules(template_json, "aws.s3")]
+    incoming = [p for p in rules if p["detail"]["object"]["key"][0]["wildcard"].startswith("incoming/")]
+    [trigger] = [p for p in incoming if p["detail"]["object"]["key"][0]["wildcard"].endswith(".jsonl")]
+    [mistaken] = [p for p in incoming if p is not trigger]
+    return trigger, mistaken
+
+
+@pytest.mark.parametrize(
+    ("key", "starts"),
+    [
+        ("incoming/support-bot/train.jsonl", True),
+        ("incoming/support-bot/Train.JSONL", True),
+        ("incoming/support-bot/sub/folder/train.jsonl", True),
+        ("incoming/support-bot/train.validation.jsonl", True),  # reaches intake, which ignores companions
+        ("incoming/support-bot/train.job.json", False),
+        ("incoming/support-bot/train.csv", False),
+        ("staged/tuneline-x/train.jsonl", False),
+        ("reports/tuneline-x/validation.json", False),
+        ("output/tuneline-x/model-customization-job-1/training_artifacts/step_wise_training_metrics.csv", False),
+        ("imports/my-model/config.json", False),
+    ],
+)
+def test_object_created_rule_matches_only_incoming_datasets(
+    template_json: dict[str, Any], key: str, starts: bool
+) -> None:
+    trigger, _ = _incoming_rules(template_json)
+    assert _matches(trigger, _object_created(trigger["detail"]["bucket"]["name"][0], key)) is starts
+
+
+@pytest.mark.parametrize(
+    ("key", "explained"),
+    [
+        ("incoming/support-bot/train.csv", True),
+        ("incoming/support-bot/train.json", True),
+        ("incoming/support-bot/train.jsonl.gz", True),
+        ("incoming/support-bot/corpus.txt", True),
+        ("incoming/support-bot/train.jsonl", False),  # the trigger rule's; never both
+        ("incoming/support-bot/Train.JSONL", False),
+        ("incoming/support-bot/notes.md", False),
+        ("staged/tuneline-x/train.csv", False),
+        ("output/tuneline-x/model-customization-job-1/training_artifacts/step_wise_training_metrics.csv", False),
+        ("reports/tuneline-x/validation.json", False),
+        ("imports/my-model/config.json", False),
+    ],
+)
+def test_uploads_that_are_not_datasets_reach_the_intake_to_be_explained(
+    template_json: dict[str, Any], key: str, explained: bool
+) -> None:
+    _, mistaken = _incoming_rules(template_json)
+    assert _matches(mistaken, _object_created(mistaken["detail"]["bucket"]["name"][0], key)) is explained
 
 
 def _transform(target: dict[str, Any], event: dict[str, Any]) -> str:

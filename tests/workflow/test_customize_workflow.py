@@ -314,6 +314,31 @@ def test_an_upload_for_an_unknown_profile_alerts_and_starts_no_job(pipeline: Pip
     assert all(name in text for name in PROFILES)  # where the file could have gone instead
 
 
+def test_a_csv_dropped_where_a_dataset_belongs_gets_an_alert_saying_how_to_convert_it(pipeline: Pipeline) -> None:
+    key = f"incoming/{SUPPORT_BOT}/faq.csv"
+    version = pipeline.upload(key, b"question,answer\nHow do I reset my password?,Open Settings.\n")
+
+    alert = pipeline.alert("upload ignored")
+
+    text = words(alert["message"])
+    assert "faq.csv" in alert["subject"]
+    assert f"s3://{pipeline.bucket}/{key}" in text
+    assert "tuneline convert faq.csv --from csv" in text
+    assert pipeline.emulator.executions(pipeline.state_machine_arn) == []
+    assert pipeline.jobs() == []
+    assert list(pipeline.object_versions("incoming/")) == [(key, version)]
+
+
+def test_a_dataset_named_with_an_upper_case_extension_trains(pipeline: Pipeline) -> None:
+    pipeline.upload(f"incoming/{SUPPORT_BOT}/Train.JSONL", SUPPORT_DATA)
+
+    [execution] = pipeline.finished_executions(1)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert len(pipeline.jobs()) == 1
+    assert not [alert for alert in pipeline.alerts() if "upload ignored" in str(alert.get("subject"))]
+
+
 def test_an_over_budget_job_alerts_and_starts_no_job(pipeline: Pipeline) -> None:
     pipeline.upload(f"incoming/{TIGHT_BUDGET}/train.jsonl", SUPPORT_DATA)
 

@@ -26,6 +26,7 @@ from tuneline.alerts.text import (
     truncate,
     wrap,
 )
+from tuneline.jobs.ignored_uploads import IgnoredUpload
 from tuneline.jobs.tags import DESCRIPTION_TAG
 
 SUBJECT_PREFIX = "Tuneline"
@@ -118,6 +119,19 @@ def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], 
                 ["Fix the lines listed, then upload the training file again (each upload is a new version)."],
             )
             + _command("Check it before uploading:", _validate_command(plan)),
+        ],
+    )
+
+
+def upload_ignored(ignored: IgnoredUpload, bucket: str) -> Alert:
+    """An upload under incoming/ that is not a JSON Lines dataset: why nothing started and how to fix it."""
+    steps = [ignored.fix]
+    return make_alert(
+        f"{SUBJECT_PREFIX}: upload ignored - {ignored.file_name} is not a .jsonl dataset",
+        [
+            f"{ignored.reason} No job was started and the file was left as it is.",
+            fields(("File", s3_uri(bucket, ignored.key)), ("Profile", ignored.profile)),
+            _bulleted("What to do:", steps) + (_command("For example:", ignored.command) if ignored.command else []),
         ],
     )
 

@@ -1,4 +1,5 @@
-"""Intake: SQS batch of S3 events -> one Step Functions execution per training-file version."""
+"""Intake: SQS batch of S3 events -> one Step Functions execution per training-file version; an alert for
+an upload that is not a .jsonl dataset."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 from typing import Any
 
 from tuneline.pipeline.clients import client
-from tuneline.pipeline.intake import handle_events
+from tuneline.pipeline.intake import alert_ignored_upload, handle_events
 from tuneline.pipeline.settings import Settings
 from tuneline.pipeline.sqs_batch import process_batch
 
@@ -18,6 +19,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return process_batch(
         event,
         lambda body: handle_events(
-            [body], s3=client("s3"), sfn=client("stepfunctions"), state_machine_arn=settings.state_machine_arn
+            [body],
+            s3=client("s3"),
+            sfn=client("stepfunctions"),
+            state_machine_arn=settings.state_machine_arn,
+            on_ignored=lambda bucket, key: alert_ignored_upload(client("sns"), settings.alert_topic_arn, bucket, key),
         ),
     )

@@ -10,8 +10,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tuneline.alerts.messages import upload_ignored
+from tuneline.jobs.ignored_uploads import explain_ignored_upload
 from tuneline.jobs.keys import classify_key
 from tuneline.jobs.naming import execution_name
+from tuneline.pipeline.notify import publish
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +94,12 @@ def handle_events(
     sfn: Any,
     state_machine_arn: str,
     to_request: Callable[[str, str, str | None, int | None], StartRequest | None] | None = None,
+    on_ignored: Callable[[str, str], object] | None = None,
 ) -> int:
     """Start executions for the events' objects; returns how many were started.
 
     `to_request` decides which objects start what (default: training files start the customize workflow);
-    objects it returns None for are ignored.
+    objects it returns None for are ignored, and `on_ignored(bucket, key)` hears of each.
     """
     to_request = to_request or start_request
     started = 0
@@ -111,6 +115,18 @@ def handle_events(
         request = to_request(bucket, key, version_id, size)
         if request is None:
             logger.info("s3://%s/%s starts nothing (not a training file or marker)", bucket, key)
+            if on_ignored is not None:
+                on_ignored(bucket, key)
             continue
         started += int(start(sfn, state_machine_arn, request))
     return started
+
+
+def alert_ignored_upload(sns: Any, topic_arn: str, bucket: str, key: str) -> bool:
+    """Alert when `key` looks like a dataset under the wrong extension; True when an alert went out."""
+    ignored = explain_ignored_upload(key, bucket)
+    if ignored is None:
+        return False
+    publish(sns, topic_arn, upload_ignored(ignored, bucket))
+    logger.info("s3://%s/%s is not a .jsonl dataset: alert sent", bucket, key)
+    return True

@@ -14,8 +14,10 @@ from tuneline.alerts.messages import (
     job_completed,
     job_started,
     pipeline_failed,
+    upload_ignored,
 )
 from tuneline.alerts.text import BODY_WIDTH, MAX_SUBJECT_LENGTH, Alert
+from tuneline.jobs.ignored_uploads import explain_ignored_upload
 from tuneline.jobs.manifest import parse_manifest
 from tuneline.jobs.planning import ObjectRef, plan_job
 from tuneline.profiles import parse_profile
@@ -524,3 +526,32 @@ def test_started_alert_shows_the_manifest_description_as_written() -> None:
         "tags": [{"key": "tuneline:description", "value": "Support assistant_ November refresh"}],
     }
     assert "Support assistant, November refresh" in job_started(plan, None).body
+
+
+# --- upload ignored ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "command"),
+    [
+        ("incoming/support/q4/chat tickets.csv", "tuneline convert 'chat tickets.csv'"),
+        ("incoming/support/train.json", "jq -c '.[]' train.json > train.jsonl"),
+        ("incoming/support/train.jsonl.gz", f"aws s3 cp train.jsonl s3://{BUCKET}/incoming/support/train.jsonl"),
+        ("incoming/support/corpus.txt", None),
+    ],
+)
+def test_upload_ignored_names_the_file_says_nothing_started_and_how_to_fix_it(key: str, command: str | None) -> None:
+    ignored = explain_ignored_upload(key, BUCKET)
+    assert ignored is not None
+
+    alert = upload_ignored(ignored, BUCKET)
+
+    _assert_readable(alert)
+    assert alert.subject.startswith("Tuneline: upload ignored - ")
+    assert ignored.file_name in alert.subject
+    body = _text(alert)
+    assert f"s3://{BUCKET}/{key}" in body
+    assert "No job was started and the file was left as it is." in body
+    assert ".jsonl" in body.split("What to do:")[1]
+    if command:
+        assert command in alert.body

@@ -66,3 +66,34 @@ def test_a_failing_message_is_reported_alone_for_retry(account: Account, monkeyp
     result = intake.handler(sqs_batch(broken, good))
     assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert len(_executions(account)) == 1
+
+
+def test_a_csv_where_a_dataset_belongs_is_explained_by_alert_and_starts_nothing(account: Account) -> None:
+    key = "incoming/support-bot/faq.csv"
+    version = account.upload(key, b"question,answer\nHi?,Hello.\n")
+    result = intake.handler(sqs_batch(s3_event(account.bucket, key, version)))
+    assert result == {"batchItemFailures": []}
+    assert _executions(account) == []
+    [alert] = account.read_alerts()
+    assert alert["Subject"] == "Tuneline: upload ignored - faq.csv is not a .jsonl dataset"
+    assert f"s3://{account.bucket}/{key}" in alert["Message"]
+    assert "tuneline convert faq.csv --from csv" in alert["Message"]
+    # The file is left as it was.
+    assert account.s3.get_object(Bucket=account.bucket, Key=key)["VersionId"] == version
+
+
+def test_a_manifest_or_hidden_file_gets_no_alert(account: Account) -> None:
+    for key in ("incoming/support-bot/train.job.json", "incoming/support-bot/._faq.csv"):
+        version = account.upload(key, b"{}")
+        intake.handler(sqs_batch(s3_event(account.bucket, key, version)))
+    assert account.read_alerts() == []
+    assert _executions(account) == []
+
+
+def test_a_dataset_with_an_upper_case_extension_starts_its_job(account: Account) -> None:
+    key = "incoming/support-bot/Train.JSONL"
+    version = account.upload_example(key, "support-bot/train.jsonl")
+    intake.handler(sqs_batch(s3_event(account.bucket, key, version)))
+    [execution] = _executions(account)
+    assert execution["name"].startswith("support-bot-train-")
+    assert account.read_alerts() == []

@@ -1,0 +1,112 @@
+"""Uploads under `incoming/` that start nothing because they are not JSON Lines, and what to do instead.
+
+People drop `train.json`, `train.csv` or `train.jsonl.gz` where a `train.jsonl` belongs and then wait for
+an alert that never comes. The intake sees those uploads too (a rule for the usual wrong extensions) and
+explains, by alert, why nothing started and how to turn the file into a dataset. Companion files, hidden
+files and folder markers are not mistakes and get no alert.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from tuneline.jobs.keys import INCOMING_PREFIX, TRAINING_SUFFIX, classify_key
+
+# Extensions people upload in place of .jsonl. The stack's rule for ignored uploads matches exactly these,
+# so any other object under incoming/ costs no invocation at all.
+MISTAKEN_EXTENSIONS = (".json", ".csv", ".tsv", ".txt", ".gz", ".zip", ".bz2", ".zst", ".parquet", ".xlsx")
+
+_COMPRESSED = {".gz", ".zip", ".bz2", ".zst"}
+_TABLES = {".csv", ".tsv"}
+_BINARY_TABLES = {".parquet", ".xlsx"}
+
+
+@dataclass(frozen=True)
+class IgnoredUpload:
+    key: str
+    profile: str
+    file_name: str
+    reason: str
+    fix: str
+    command: str | None = None
+
+
+def explain_ignored_upload(key: str, bucket: str = "DATA_BUCKET") -> IgnoredUpload | None:
+    """Why the real (decoded) `key` starts no job, or None when it is a dataset, a companion or no mistake.
+
+    `bucket` goes into the upload command the advice shows.
+    """
+    if not key.startswith(INCOMING_PREFIX) or key.endswith("/") or classify_key(key, url_encoded=False):
+        return None
+    parts = key[len(INCOMING_PREFIX) :].split("/")
+    file_name = parts[-1]
+    if len(parts) < 2 or not parts[0].strip() or file_name.startswith("."):
+        return None
+    stem, extension = _split_extension(file_name)
+    if extension not in MISTAKEN_EXTENSIONS:
+        return None
+    folder = key[: -len(file_name)]
+    target = f"{folder}{_dataset_stem(stem)}{TRAINING_SUFFIX}"
+    reason, fix, command = _advice(extension, file_name, target, bucket)
+    return IgnoredUpload(key=key, profile=parts[0], file_name=file_name, reason=reason, fix=fix, command=command)
+
+
+def _split_extension(file_name: str) -> tuple[str, str]:
+    stem, dot, extension = file_name.rpartition(".")
+    if not dot or not stem:
+        return file_name, ""
+    return stem, f".{extension.lower()}"
+
+
+def _dataset_stem(stem: str) -> str:
+    """`train.jsonl` for `train.jsonl.gz` and `train.json`, never `train.jsonl.jsonl`."""
+    lowered = stem.lower()
+    for suffix in (TRAINING_SUFFIX, ".json"):
+        if lowered.endswith(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def _advice(extension: str, file_name: str, target: str, bucket: str) -> tuple[str, str, str | None]:
+    # Commands are meant to be pasted into a shell, so names with spaces or quotes are quoted.
+    local, source = shlex.quote(_local_name(target)), shlex.quote(file_name)
+    upload = f"aws s3 cp {local} {shlex.quote(f's3://{bucket}/{target}')}"
+    if extension in _COMPRESSED:
+        return (
+            f"{file_name} is a compressed file; Bedrock reads plain JSON Lines only.",
+            f"Uncompress it and upload the .jsonl file itself as {target}.",
+            upload,
+        )
+    if extension == ".json":
+        return (
+            f"{file_name} has the .json extension; only JSON Lines files named <name>{TRAINING_SUFFIX} start a job "
+            "(job options go in <name>.job.json beside one).",
+            f"If it holds one JSON object per line, rename it to {target}. If it is one JSON array of records, "
+            "write one record per line first, for example with jq.",
+            f"jq -c '.[]' {source} > {local}",
+        )
+    if extension in _TABLES:
+        return (
+            f"{file_name} is a table; Bedrock trains on JSON Lines records in the base model's format.",
+            f"Convert it with the question and answer columns you choose, check it, then upload it as {target}.",
+            f"tuneline convert {source} --from csv --model <base-model-id> --question-column <column> "
+            f"--answer-column <column> -o {local}",
+        )
+    if extension == ".txt":
+        return (
+            f"{file_name} is plain text; every dataset is JSON Lines, one JSON object per line.",
+            'For continued pre-training write each passage as {"input": "..."} on its own line, and for '
+            f"fine-tuning use the base model's record format; upload the result as {target}.",
+            None,
+        )
+    kind = "a Parquet file" if extension == ".parquet" else "a spreadsheet"
+    return (
+        f"{file_name} is {kind}; Bedrock trains on JSON Lines records only.",
+        f"Export it as CSV and convert it with `tuneline convert --from csv`, then upload it as {target}.",
+        None,
+    )
+
+
+def _local_name(key: str) -> str:
+    return key.rsplit("/", 1)[-1]
