@@ -187,8 +187,11 @@ class UnknownModelError(ValueError):
     """The model identifier is not in the rules table; the message lists the known ones."""
 
     def __init__(self, model_id: str) -> None:
+        self.suggestion = _closest_model_id(model_id)
+        hint = f"did you mean {self.suggestion!r}? " if self.suggestion else ""
         super().__init__(
-            f"unknown or non-customizable base model {model_id!r}; known model ids: {', '.join(known_model_ids())}"
+            f"unknown or non-customizable base model {model_id!r}; {hint}known model ids: "
+            f"{', '.join(known_model_ids())}"
         )
         self.model_id = model_id
 
@@ -633,6 +636,19 @@ def resolve_model(model_id: str) -> ModelRules:
 def known_model_ids() -> list[str]:
     """Canonical ids (with ":<context>" suffix where Bedrock uses one), in table order."""
     return [model_id for rules in MODEL_RULES for model_id in rules.model_ids]
+
+
+def _closest_model_id(model_id: str) -> str | None:
+    """The known id a mistyped one most likely meant, compared without ARN prefix and version suffix."""
+    from tuneline.suggest import close_match
+
+    if not isinstance(model_id, str) or not model_id.strip():
+        return None
+    canonical: dict[str, str] = {}
+    for known in known_model_ids():
+        canonical.setdefault(normalize_model_id(known), known)
+    match = close_match(normalize_model_id(model_id), canonical)
+    return canonical[match] if match else None
 
 
 def resolve_teacher(teacher_model_id: str) -> Teacher | None:

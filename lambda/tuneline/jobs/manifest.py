@@ -7,7 +7,6 @@ key, the rule broken and how to fix it, because the message goes straight into a
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from tuneline.errors import ManifestInvalid
 from tuneline.jobs.naming import CUSTOM_MODEL_NAME_PATTERN, MAX_CUSTOM_MODEL_NAME_LENGTH
 from tuneline.jobs.tags import MAX_MANIFEST_TAGS, MAX_TAG_VALUE_LENGTH, tag_key_problem, tag_value_problem
 from tuneline.profiles import MAX_VALIDATION_SPLIT, Profile
+from tuneline.suggest import did_you_mean
 
 HYPERPARAMETERS_KEY = "hyperParameters"
 VALIDATION_SPLIT_KEY = "validationSplit"
@@ -74,7 +74,7 @@ def parse_manifest(data: bytes, *, file: str) -> JobManifest:
                 file,
                 key,
                 "is not a manifest setting",
-                f"{_did_you_mean(key, MANIFEST_KEYS)}allowed keys are {', '.join(MANIFEST_KEYS)}",
+                f"{did_you_mean(key, MANIFEST_KEYS)}allowed keys are {', '.join(MANIFEST_KEYS)}",
             )
     return JobManifest(
         file=file,
@@ -103,7 +103,7 @@ def apply_manifest(profile: Profile, manifest: JobManifest) -> Profile:
                 manifest.file,
                 key,
                 f"{rules.display_name} has no hyperparameter {name!r}",
-                f"{_did_you_mean(name, tuple(allowed))}use one of: {names}",
+                f"{did_you_mean(name, tuple(allowed))}use one of: {names}",
             )
         problem = allowed[name].check(value)
         if problem:
@@ -283,12 +283,6 @@ def plain_number(value: float) -> str:
 
 def _invalid(file: str, key: str, problem: str, fix: str) -> ManifestInvalid:
     return ManifestInvalid(f"{file}: {key}: {problem}. Fix: {fix}.")
-
-
-def _did_you_mean(name: str, choices: tuple[str, ...]) -> str:
-    by_fold = {choice.casefold(): choice for choice in choices}
-    close = difflib.get_close_matches(name.casefold(), list(by_fold), n=1, cutoff=0.75)
-    return f"did you mean {by_fold[close[0]]!r}? " if close else ""
 
 
 def _money(amount: float) -> str:

@@ -51,6 +51,29 @@ def test_unknown_model_error_lists_the_known_ids() -> None:
     assert isinstance(raised.value, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("amazon.nova-mikro-v1:0:128k", "amazon.nova-micro-v1:0:128k"),
+        ("amazon.nova-mikro-v1:0", "amazon.nova-micro-v1:0:128k"),
+        ("meta.llama3-1-8b-instruct", "meta.llama3-1-8b-instruct-v1:0:128k"),
+        ("anthropic.claude-3-haiku", "anthropic.claude-3-haiku-20240307-v1:0:200k"),
+    ],
+)
+def test_unknown_model_error_suggests_the_close_known_id(typed: str, meant: str) -> None:
+    with pytest.raises(UnknownModelError) as raised:
+        resolve_model(typed)
+    assert raised.value.suggestion == meant
+    assert f"did you mean {meant!r}?" in str(raised.value)
+
+
+def test_unknown_model_error_suggests_nothing_for_an_unrelated_id() -> None:
+    with pytest.raises(UnknownModelError) as raised:
+        resolve_model("openai.gpt-oss-120b-1:0")
+    assert raised.value.suggestion is None
+    assert "did you mean" not in str(raised.value)
+
+
 def test_every_bedrock_fine_tuning_id_is_known() -> None:
     ids = known_model_ids()
     for model_id in (
