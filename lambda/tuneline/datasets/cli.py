@@ -11,9 +11,10 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tuneline.datasets.convert import SOURCES, ConvertError, convert_stream
 from tuneline.datasets.cost import estimate_cost
@@ -26,6 +27,9 @@ from tuneline.datasets.validator import training_tokens, validate_dataset
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+# A FILE of "-" reads standard input; findings then name the file "<stdin>".
+STDIN = "-"
+STDIN_NAME = "<stdin>"
 
 
 class UsageError(Exception):
@@ -84,6 +88,7 @@ def _register_fix(subparsers: Any) -> None:
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("-o", "--output", metavar="FILE", help="output file (default FILE stem + .fixed.jsonl)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--force", action="store_true", help="replace output files that already exist")
     parser.set_defaults(handler=_guard(_fix))
 
 
@@ -100,6 +105,7 @@ def _register_split(subparsers: Any) -> None:
     parser.add_argument("--train-out", metavar="FILE", help="default FILE stem + .train.jsonl")
     parser.add_argument("--validation-out", metavar="FILE", help="default FILE stem + .validation.jsonl")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--force", action="store_true", help="replace output files that already exist")
     parser.set_defaults(handler=_guard(_split))
 
 
@@ -124,6 +130,7 @@ def _register_convert(subparsers: Any) -> None:
         help="replace e-mail addresses, phone and card numbers and AWS keys with placeholders",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--force", action="store_true", help="replace output files that already exist")
     parser.set_defaults(handler=_guard(_convert))
 
 
@@ -159,17 +166,88 @@ def _guard(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
         except (UsageError, UnknownModelError, SplitError, ConvertError) as error:
             print(f"tuneline {args.command}: error: {error}", file=sys.stderr)
             return EXIT_USAGE
+        except OSError as error:
+            # Checked up front where possible; this catches what changes underneath (disk full, removed file).
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"tuneline {args.command}: error: {where}{error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
 
     return run
 
 
-def _input_file(path: str | None) -> Path:
+def _input_file(path: str | None, option: str = "FILE") -> Path:
+    """An existing, readable file, or a UsageError that says what is wrong and what to give instead."""
     if not path:
-        raise UsageError("a FILE is required")
+        raise UsageError(f"a {option} is required")
+    if path == STDIN:
+        raise UsageError(f"{option} {STDIN} (standard input) is not supported here; save the data to a file")
     file = Path(path)
+    if file.is_dir():
+        inside = sorted(child.name for child in file.glob("*.jsonl"))[:5]
+        example = ", ".join(str(file / name) for name in inside) if inside else f"{file / 'train.jsonl'}"
+        raise UsageError(f"{path} is a directory; give the file inside it, e.g. {example}")
+    if not file.exists():
+        raise UsageError(f"{path}: no such file; check the path (relative paths start at {Path.cwd()})")
     if not file.is_file():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(f"{path} is not a regular file; give a JSONL or CSV file")
+    if not os.access(file, os.R_OK):
+        raise UsageError(f"{path}: permission denied; make it readable (chmod u+r {path}) or copy it elsewhere")
     return file
+
+
+@contextlib.contextmanager
+def _open_input(path: str | None, option: str = "FILE") -> Iterator[BinaryIO]:
+    """The named file, or standard input for '-', opened for binary reading."""
+    if path == STDIN:
+        yield sys.stdin.buffer
+        return
+    with open(_input_file(path, option), "rb") as stream:
+        yield stream
+
+
+def _input_name(path: str) -> str:
+    return STDIN_NAME if path == STDIN else path
+
+
+def _output_file(requested: str | None, source: str, suffix: str, *, force: bool, option: str = "-o") -> Path:
+    """Where to write: checked before any reading, so a bad output path costs nothing and writes nothing."""
+    if requested is None:
+        if source == STDIN:
+            raise UsageError(f"reading from standard input needs an output file name; give {option} FILE")
+        output = _sibling(Path(source), suffix)
+    elif requested == STDIN:
+        raise UsageError(f"{option} {STDIN} (standard output) is not supported; give a file name")
+    else:
+        output = Path(requested)
+    if output.is_dir():
+        raise UsageError(f"{output} is a directory; give a file name for {option}, e.g. {output / ('out' + suffix)}")
+    parent = output.parent
+    if not parent.is_dir():
+        raise UsageError(
+            f"cannot write {output}: folder {parent} does not exist; create it (mkdir -p {parent}) or choose "
+            f"another {option}"
+        )
+    if source != STDIN and output.exists() and os.path.samefile(source, output):
+        raise UsageError(f"{output} is the input file; choose another output (the input is never modified)")
+    if output.exists() and not force:
+        raise UsageError(f"{output} already exists; pass --force to replace it, or choose another {option}")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"cannot write {output}: permission denied on folder {parent}; choose another {option}")
+    return output
+
+
+@contextlib.contextmanager
+def _atomic_output(output: Path) -> Iterator[BinaryIO]:
+    """Write beside `output` and rename at the end: an error or Ctrl-C never leaves a half-written file."""
+    handle, partial = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".partial", dir=output.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+        os.replace(partial, output)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
 
 
 def _rules(args: argparse.Namespace) -> ModelRules:
@@ -184,20 +262,23 @@ def _rules(args: argparse.Namespace) -> ModelRules:
 
 def _validate(args: argparse.Namespace) -> int:
     resolve_model(args.model)  # unknown model: usage error before any reading
-    training = _input_file(args.file)
-    validation = _input_file(args.validation) if args.validation else None
-    total = training.stat().st_size + (validation.stat().st_size if validation else 0)
-    progress = progress_bar(total, sys.stderr) if args.format == "text" else None
+    if args.file == STDIN and args.validation == STDIN:
+        raise UsageError("only one of FILE and --validation can be '-' (standard input)")
+    inputs = [path for path in (args.file, args.validation) if path and path != STDIN]
+    total = sum(_input_file(path).stat().st_size for path in inputs)
+    progress = progress_bar(total, sys.stderr) if args.format == "text" and STDIN not in inputs else None
     with contextlib.ExitStack() as files:
-        train_stream = files.enter_context(open(training, "rb"))
-        validation_stream = files.enter_context(open(validation, "rb")) if validation else None
+        train_stream = files.enter_context(_open_input(args.file))
+        validation_stream = (
+            files.enter_context(_open_input(args.validation, "--validation")) if args.validation else None
+        )
         report = validate_dataset(
             train_stream,
             model_id=args.model,
             customization_type=args.customization_type,
             validation=validation_stream,
-            training_name=str(args.file),
-            validation_name=str(args.validation),
+            training_name=_input_name(args.file),
+            validation_name=_input_name(str(args.validation)),
             teacher_model_id=args.teacher,
             max_findings_per_rule=max(1, args.max_findings),
             progress=progress,
@@ -211,10 +292,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace) -> int:
-    source = _input_file(args.file)
-    output = Path(args.output) if args.output else _sibling(source, ".fixed.jsonl")
-    _refuse_overwrite_input(source, output)
-    with open(source, "rb") as src, open(output, "wb") as dst:
+    if args.file != STDIN:
+        _input_file(args.file)
+    output = _output_file(args.output, args.file, ".fixed.jsonl", force=args.force)
+    with _open_input(args.file) as src, _atomic_output(output) as dst:
         summary = normalize_stream(src, dst)
     if args.format == "json":
         print(json.dumps({"output": str(output), **summary.to_dict()}))
@@ -229,15 +310,18 @@ def _fix(args: argparse.Namespace) -> int:
 
 
 def _split(args: argparse.Namespace) -> int:
-    source = _input_file(args.file)
+    if args.file != STDIN:
+        _input_file(args.file)
     rules = _rules(args)
-    train_out = Path(args.train_out) if args.train_out else _sibling(source, ".train.jsonl")
-    validation_out = Path(args.validation_out) if args.validation_out else _sibling(source, ".validation.jsonl")
-    for output in (train_out, validation_out):
-        _refuse_overwrite_input(source, output)
-    with open(source, "rb") as src, open(train_out, "wb") as train, open(validation_out, "wb") as held_out:
+    train_out = _output_file(args.train_out, args.file, ".train.jsonl", force=args.force, option="--train-out")
+    validation_out = _output_file(
+        args.validation_out, args.file, ".validation.jsonl", force=args.force, option="--validation-out"
+    )
+    if train_out.resolve() == validation_out.resolve():
+        raise UsageError(f"--train-out and --validation-out are both {train_out}; give two different files")
+    with _open_input(args.file) as src, _atomic_output(train_out) as train, _atomic_output(validation_out) as held:
         summary = split_stream(
-            src, train, held_out, ratio=args.ratio, rules=rules, customization_type=args.customization_type
+            src, train, held, ratio=args.ratio, rules=rules, customization_type=args.customization_type
         )
     if args.format == "json":
         print(json.dumps({"training": str(train_out), "validation": str(validation_out), **summary.to_dict()}))
@@ -253,12 +337,12 @@ def _split(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    source = _input_file(args.file)
+    if args.file != STDIN:
+        _input_file(args.file)
     rules = _rules(args)
     target = rules.format_for(args.customization_type) or "out"
-    output = Path(args.output) if args.output else _sibling(source, f".{target}.jsonl")
-    _refuse_overwrite_input(source, output)
-    with open(source, "rb") as src, open(output, "wb") as dst:
+    output = _output_file(args.output, args.file, f".{target}.jsonl", force=args.force)
+    with _open_input(args.file) as src, _atomic_output(output) as dst:
         summary = convert_stream(
             src,
             dst,
@@ -306,12 +390,12 @@ def _estimate(args: argparse.Namespace) -> int:
             raise UsageError("--tokens must be 0 or more")
         tokens = args.tokens
     else:
-        with open(_input_file(args.file), "rb") as stream:
+        with _open_input(args.file) as stream:
             report = validate_dataset(
                 stream,
                 model_id=args.model,
                 customization_type=args.customization_type,
-                training_name=str(args.file),
+                training_name=_input_name(args.file),
                 teacher_model_id=args.teacher,
                 hyperparameters=hyperparameters,
             )
@@ -343,8 +427,3 @@ def _hyperparameters(pairs: Sequence[str]) -> dict[str, str]:
 def _sibling(source: Path, suffix: str) -> Path:
     stem = source.name[: -len(".jsonl")] if source.name.endswith(".jsonl") else source.stem
     return source.with_name(stem + suffix)
-
-
-def _refuse_overwrite_input(source: Path, output: Path) -> None:
-    if output.exists() and os.path.samefile(source, output):
-        raise UsageError(f"{output} is the input file; choose another output (the input is never modified)")

@@ -185,6 +185,8 @@ def _check_files(rules: ModelRules, customization_type: str, scans: list[FileSca
                 scan.name,
             )
         base = scan.name.replace("\\", "/").rsplit("/", 1)[-1]
+        if base.startswith("<") and base.endswith(">"):
+            continue  # A stream without a file name ("<stdin>"): there is no name to check.
         if not base.lower().endswith(".jsonl"):
             sink.warning("file.extension", "Bedrock expects a .jsonl file; rename it before uploading", None, scan.name)
         if base and not S3_KEY_NAME.match(base):
