@@ -14,6 +14,8 @@ from collections.abc import Sequence
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+# 128 + SIGINT, what shells report for a command stopped with Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and the like: stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:
+        # Ctrl-C: no traceback; outputs are written to a temporary name first, so nothing half-written is left.
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # end a progress bar's line
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
