@@ -28,6 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
             "Check and prepare datasets and model folders for Amazon Bedrock model customization "
             "and Custom Model Import, before you pay for a job."
         ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  tuneline validate train.jsonl --model amazon.nova-micro-v1:0:128k\n"
+            "  tuneline estimate train.jsonl --model amazon.nova-micro-v1:0:128k --epochs 3\n"
+            "  tuneline validate-model ./my-model/\n\n"
+            "Run 'tuneline COMMAND --help' for a command's options, examples and the base model ids."
+        ),
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True

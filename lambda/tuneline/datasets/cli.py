@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -36,6 +37,51 @@ class UsageError(Exception):
     """A problem with the command line: printed to stderr, exit code 2."""
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples and the model table as written, and shows each option's default when it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, [], argparse.SUPPRESS) or "default" in text:
+            return text
+        return f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
+_EXIT_CODES = (
+    "exit codes: 0 success (valid), 1 the dataset is invalid, 2 usage error (unknown model, missing or\n"
+    "unreadable file, bad option), 130 interrupted. On a usage error the message goes to stderr and\n"
+    "stdout stays empty, also with --format json."
+)
+
+
+def _model_table() -> str:
+    from tuneline.datasets.models import MODEL_RULES
+
+    rows = [(i, r.display_name, ", ".join(r.customization_types)) for r in MODEL_RULES for i in r.model_ids]
+    width = max(len(row[0]) for row in rows)
+    lines = [f"  {ids:<{width}}  {name} ({types})" for ids, name, types in rows]
+    return "base models (--model; the ':<context>' suffix and letter case are optional):\n" + "\n".join(lines)
+
+
+def _epilog(*examples: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in examples) + f"\n\n{_model_table()}\n\n{_EXIT_CODES}"
+
+
+def _add_parser(subparsers: Any, name: str, *, description: str, **kwargs: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, formatter_class=_HelpFormatter, description=textwrap.fill(description, 100), **kwargs
+    )
+    return parser
+
+
+def _upper(text: str) -> str:
+    return text.upper()
+
+
+def _lower(text: str) -> str:
+    return text.lower()
+
+
 def register(subparsers: Any) -> None:
     _register_validate(subparsers)
     _register_fix(subparsers)
@@ -52,24 +98,60 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
         help="base model id, with or without the ':<context>' suffix, or its foundation-model ARN "
         "(e.g. amazon.nova-micro-v1:0:128k)",
     )
-    parser.add_argument("--type", dest="customization_type", default="FINE_TUNING", choices=CUSTOMIZATION_TYPES)
+    parser.add_argument(
+        "--type",
+        dest="customization_type",
+        default="FINE_TUNING",
+        type=_upper,
+        choices=CUSTOMIZATION_TYPES,
+        help="customization type (any letter case)",
+    )
     parser.add_argument(
         "--teacher", metavar="MODEL_ID", help="distillation teacher model id or inference profile (DISTILLATION)"
     )
 
 
+def _format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text", type=_lower, help="output format")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
+
+
 def _register_validate(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = _add_parser(
+        subparsers,
         "validate",
         help="check a dataset against a base model's data rules",
         description="Check a JSONL dataset against the Bedrock data rules of a base model, in one streaming "
-        "pass. Exit 0 valid, 1 invalid, 2 usage error.",
+        "pass, before you upload it. Every finding names the file, the line and the rule.",
+        epilog=_epilog(
+            "tuneline validate train.jsonl --model amazon.nova-micro-v1:0:128k",
+            "tuneline validate train.jsonl --validation val.jsonl --model meta.llama3-1-8b-instruct-v1:0 \\",
+            "    --format json",
+            "tuneline validate prompts.jsonl --model amazon.nova-lite-v1:0 --type DISTILLATION \\",
+            "    --teacher amazon.nova-pro-v1:0",
+            "gunzip -c train.jsonl.gz | tuneline validate - --model amazon.nova-micro-v1:0",
+        ),
     )
-    parser.add_argument("file", metavar="FILE", help="training JSONL file")
+    parser.add_argument("file", metavar="FILE", help="training JSONL file, or - for standard input")
     _model_options(parser)
     parser.add_argument("--validation", metavar="FILE", help="validation JSONL file")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    parser.add_argument("--max-findings", type=int, default=20, metavar="N", help="findings kept per rule (default 20)")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        type=_lower,
+        help="output format; json prints one object: valid, errors, warnings, stats",
+    )
+    parser.add_argument("--max-findings", type=_positive_int, default=20, metavar="N", help="findings kept per rule")
     parser.add_argument(
         "--dataset-bucket",
         metavar="BUCKET",
@@ -79,47 +161,63 @@ def _register_validate(subparsers: Any) -> None:
 
 
 def _register_fix(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = _add_parser(
+        subparsers,
         "fix",
         help="write a normalized copy (BOM, CRLF, blank lines, control characters)",
         description="Write a normalized copy of a JSONL file: removes a UTF-8 BOM and blank lines, turns CRLF "
         "into LF and escapes raw control characters. The input is never modified.",
+        epilog="examples:\n  tuneline fix train.jsonl                  # writes train.fixed.jsonl\n"
+        "  tuneline fix train.jsonl -o clean/train.jsonl --force\n\n" + _EXIT_CODES,
     )
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("-o", "--output", metavar="FILE", help="output file (default FILE stem + .fixed.jsonl)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("file", metavar="FILE", help="JSONL file, or - for standard input (then give -o)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: FILE stem + .fixed.jsonl)")
+    _format_option(parser)
     parser.add_argument("--force", action="store_true", help="replace output files that already exist")
     parser.set_defaults(handler=_guard(_fix))
 
 
 def _register_split(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = _add_parser(
+        subparsers,
         "split",
         help="deterministic train/validation split within the model's bounds",
         description="Split a JSONL file into training and validation files. A record's side depends only on "
         "a hash of its content; sizes respect the model's validation/training bounds.",
+        epilog=_epilog(
+            "tuneline split data.jsonl --model amazon.titan-text-express-v1 --ratio 0.2",
+            "    # writes data.train.jsonl and data.validation.jsonl",
+        ),
     )
-    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("file", metavar="FILE", help="JSONL file, or - for standard input (then give both outputs)")
     _model_options(parser)
-    parser.add_argument("--ratio", type=float, default=0.1, help="validation fraction (default 0.1)")
-    parser.add_argument("--train-out", metavar="FILE", help="default FILE stem + .train.jsonl")
-    parser.add_argument("--validation-out", metavar="FILE", help="default FILE stem + .validation.jsonl")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--ratio", type=float, default=0.1, help="validation fraction, between 0 and 1")
+    parser.add_argument("--train-out", metavar="FILE", help="training output (default: FILE stem + .train.jsonl)")
+    parser.add_argument(
+        "--validation-out", metavar="FILE", help="validation output (default: FILE stem + .validation.jsonl)"
+    )
+    _format_option(parser)
     parser.add_argument("--force", action="store_true", help="replace output files that already exist")
     parser.set_defaults(handler=_guard(_split))
 
 
 def _register_convert(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = _add_parser(
+        subparsers,
         "convert",
         help="convert CSV, Alpaca or chat JSONL to the model's format",
         description="Convert a CSV (chosen question/answer columns), Alpaca (instruction/input/output) or chat "
         "JSONL (messages) file to the dataset format of a base model, optionally redacting personal data.",
+        epilog=_epilog(
+            "tuneline convert faq.csv --from csv --model amazon.nova-micro-v1:0 --question-column q \\",
+            "    --answer-column a --redact-pii",
+            "tuneline convert alpaca.jsonl --from alpaca --model meta.llama3-1-8b-instruct-v1:0 -o train.jsonl",
+        ),
     )
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--from", dest="source", required=True, choices=SOURCES, help="source shape")
+    parser.add_argument("file", metavar="FILE", help="source file, or - for standard input (then give -o)")
+    parser.add_argument("--from", dest="source", required=True, type=_lower, choices=SOURCES, help="source shape")
     _model_options(parser)
-    parser.add_argument("-o", "--output", metavar="FILE", help="default FILE stem + .<format>.jsonl")
+    parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: FILE stem + .<format>.jsonl)")
     parser.add_argument("--question-column", default="question", help="CSV column with the prompt")
     parser.add_argument("--answer-column", default="answer", help="CSV column with the answer")
     parser.add_argument("--system-column", help="CSV column with a per-row system prompt")
@@ -129,22 +227,29 @@ def _register_convert(subparsers: Any) -> None:
         action="store_true",
         help="replace e-mail addresses, phone and card numbers and AWS keys with placeholders",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    _format_option(parser)
     parser.add_argument("--force", action="store_true", help="replace output files that already exist")
     parser.set_defaults(handler=_guard(_convert))
 
 
 def _register_estimate(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = _add_parser(
+        subparsers,
         "estimate",
         help="estimate the training cost (tokens x epochs x price)",
         description="Estimate the training cost of a dataset: estimated tokens x epochs x the model's training "
         "price per 1,000 tokens (a dated estimate; override it with --price-per-1k-tokens).",
+        epilog=_epilog(
+            "tuneline estimate train.jsonl --model amazon.nova-micro-v1:0 --epochs 3",
+            "tuneline estimate --tokens 2000000 --model meta.llama3-1-8b-instruct-v1:0 --price-per-1k-tokens 0.5",
+        ),
     )
-    parser.add_argument("file", metavar="FILE", nargs="?", help="training JSONL file (or give --tokens)")
+    parser.add_argument(
+        "file", metavar="FILE", nargs="?", help="training JSONL file, or - for standard input (or give --tokens)"
+    )
     _model_options(parser)
-    parser.add_argument("--tokens", type=int, help="use this token count instead of reading a file")
-    parser.add_argument("--epochs", type=int, help="epoch count (default: the model's default)")
+    parser.add_argument("--tokens", type=int, metavar="N", help="use this token count instead of reading a file")
+    parser.add_argument("--epochs", type=int, metavar="N", help="epoch count (default: the model's default)")
     parser.add_argument(
         "--hyperparameter",
         action="append",
@@ -153,7 +258,7 @@ def _register_estimate(subparsers: Any) -> None:
         help="job hyperparameter, repeatable (e.g. epochCount=3)",
     )
     parser.add_argument("--price-per-1k-tokens", type=float, metavar="USD", help="override the training price")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    _format_option(parser)
     parser.set_defaults(handler=_guard(_estimate))
 
 
@@ -280,7 +385,7 @@ def _validate(args: argparse.Namespace) -> int:
             training_name=_input_name(args.file),
             validation_name=_input_name(str(args.validation)),
             teacher_model_id=args.teacher,
-            max_findings_per_rule=max(1, args.max_findings),
+            max_findings_per_rule=args.max_findings,
             progress=progress,
             dataset_bucket=args.dataset_bucket,
         )

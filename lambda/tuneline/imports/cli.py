@@ -35,9 +35,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Amazon Bedrock Custom Model Import. Only safetensors headers are read, never the weights. "
             "Exit 0 when importable, 1 when not, 2 on a usage error."
         ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  tuneline validate-model ./Llama-3.1-8B-Instruct\n"
+            "  tuneline validate-model s3://my-bucket/imports/support-bot/ --format json\n\n"
+            "exit codes: 0 importable, 1 not importable, 2 usage error (no such folder, bad S3 URI, folder\n"
+            "cannot be listed), 130 interrupted. On a usage error stdout stays empty, also with --format json."
+        ),
     )
     parser.add_argument("folder", metavar="DIR", help="local model folder, or s3://bucket/prefix/")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.set_defaults(handler=run)
 
 
