@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuneline.profiles import ConfigError, Profile, parse_profiles
+from tuneline.suggest import did_you_mean
 
 NETWORK_MODES = ("create", "none")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -45,7 +46,9 @@ def load_config(context: Any, key: str = "tuneline") -> TunelineConfig:
         raise ConfigError(key, 'is missing from cdk.json "context" (see README, Configuration)')
     for name in context:
         if name not in _TOP_LEVEL_KEYS:
-            raise ConfigError(f"{key}.{name}", f"unknown setting; allowed: {', '.join(sorted(_TOP_LEVEL_KEYS))}")
+            allowed = ", ".join(sorted(_TOP_LEVEL_KEYS))
+            hint = did_you_mean(str(name), _TOP_LEVEL_KEYS)
+            raise ConfigError(f"{key}.{name}", f"unknown setting; {hint}allowed: {allowed}")
 
     emails = context.get("alertEmails", [])
     if not isinstance(emails, list) or not all(isinstance(e, str) and _EMAIL.match(e) for e in emails):
@@ -53,7 +56,11 @@ def load_config(context: Any, key: str = "tuneline") -> TunelineConfig:
 
     network = context.get("network", "create")
     if network not in NETWORK_MODES:
-        raise ConfigError(f"{key}.network", f"{network!r} is not one of {', '.join(NETWORK_MODES)}")
+        hint = did_you_mean(network, NETWORK_MODES) if isinstance(network, str) else ""
+        raise ConfigError(
+            f"{key}.network",
+            f"{network!r} is not one of {', '.join(NETWORK_MODES)}; {hint or 'use one of them'}".rstrip(),
+        )
 
     return TunelineConfig(
         alert_emails=tuple(emails),
@@ -76,5 +83,5 @@ def _whole(context: Mapping[str, Any], name: str, default: int, low: int, high: 
 def _flag(context: Mapping[str, Any], name: str, default: bool, key: str) -> bool:
     value = context.get(name, default)
     if not isinstance(value, bool):
-        raise ConfigError(f"{key}.{name}", f"must be true or false, got {value!r}")
+        raise ConfigError(f"{key}.{name}", f"must be true or false (without quotes), got {value!r}")
     return value

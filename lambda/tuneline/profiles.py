@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tuneline.suggest import did_you_mean
+
 CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
 SERVING_MODES = ("none", "provisioned", "on-demand")
 COMMITMENTS = ("none", "OneMonth", "SixMonths")
@@ -139,7 +141,10 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         if problem:
             raise ConfigError(f"{key}.teacherModel", problem)
     elif teacher is not None:
-        raise ConfigError(f"{key}.teacherModel", "is only used with customizationType DISTILLATION")
+        raise ConfigError(
+            f"{key}.teacherModel",
+            "is only used with customizationType DISTILLATION; remove it or set customizationType to DISTILLATION",
+        )
 
     hyperparameters = _parse_hyperparameters(body.get("hyperParameters", {}), rules, f"{key}.hyperParameters")
 
@@ -185,9 +190,12 @@ def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:
     for name, value in body.items():
         if name not in allowed:
             names = ", ".join(sorted(allowed)) or "none"
-            raise ConfigError(f"{key}.{name}", f"{rules.display_name} has no hyperparameter {name!r}; allowed: {names}")
+            raise ConfigError(
+                f"{key}.{name}",
+                f"{rules.display_name} has no hyperparameter {name!r}; {did_you_mean(name, allowed)}allowed: {names}",
+            )
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise ConfigError(f"{key}.{name}", "must be a number or a string")
+            raise ConfigError(f"{key}.{name}", f'must be a number or a string such as 2 or "0.00001", got {value!r}')
         # The API takes a map of strings; numbers are sent as their plain text.
         text = value if isinstance(value, str) else _plain_number(value)
         problem = allowed[name].check(text)
@@ -209,8 +217,16 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
     commitment = body.get("commitment", "none")
     _require_choice(commitment, COMMITMENTS, f"{key}.commitment")
     if mode != "provisioned" and commitment != "none":
-        raise ConfigError(f"{key}.commitment", "a commitment applies only to mode 'provisioned'")
-    if commitment != "none" and body.get("acknowledgeCommitment") is not True:
+        raise ConfigError(
+            f"{key}.commitment",
+            "a commitment applies only to mode 'provisioned'; set mode to 'provisioned' or remove commitment",
+        )
+    acknowledged = body.get("acknowledgeCommitment", False)
+    if not isinstance(acknowledged, bool):
+        raise ConfigError(
+            f"{key}.acknowledgeCommitment", f"must be true or false (without quotes), got {acknowledged!r}"
+        )
+    if commitment != "none" and not acknowledged:
         raise ConfigError(
             f"{key}.acknowledgeCommitment",
             f"commitment {commitment} buys Provisioned Throughput billed for the whole term and it cannot be "
@@ -252,7 +268,10 @@ def _require_mapping(raw: Any, key: str) -> Mapping[str, Any]:
 def _reject_unknown_keys(body: Mapping[str, Any], allowed: set[str], key: str) -> None:
     for name in body:
         if name not in allowed:
-            raise ConfigError(f"{key}.{name}", f"unknown setting; allowed: {', '.join(sorted(allowed))}")
+            raise ConfigError(
+                f"{key}.{name}",
+                f"unknown setting; {did_you_mean(str(name), allowed)}allowed: {', '.join(sorted(allowed))}",
+            )
 
 
 def _require_str(body: Mapping[str, Any], name: str, key: str) -> str:
@@ -264,22 +283,24 @@ def _require_str(body: Mapping[str, Any], name: str, key: str) -> str:
 
 def _require_choice(value: Any, choices: tuple[str, ...], key: str) -> None:
     if value not in choices:
-        raise ConfigError(key, f"{value!r} is not one of {', '.join(choices)}")
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        raise ConfigError(key, f"{value!r} is not one of {', '.join(choices)}; {hint or 'use one of them'}".rstrip())
 
 
 def _bool(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(key, f"must be true or false, got {value!r}")
+        raise ConfigError(key, f"must be true or false (without quotes), got {value!r}")
     return value
 
 
 def _number(value: Any, key: str, minimum: float, maximum: float, *, integer: bool = False) -> float:
+    allowed = f"{'a whole number' if integer else 'a number'} from {_plain_number(minimum)} to {_plain_number(maximum)}"
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(key, f"must be a number between {_plain_number(minimum)} and {_plain_number(maximum)}")
+        raise ConfigError(key, f"must be {allowed} (without quotes), got {value!r}")
     if integer and int(value) != value:
-        raise ConfigError(key, f"must be a whole number, got {value!r}")
+        raise ConfigError(key, f"must be {allowed}, got {value!r}")
     if not minimum <= value <= maximum:
-        raise ConfigError(key, f"{_plain_number(value)} is outside {_plain_number(minimum)}..{_plain_number(maximum)}")
+        raise ConfigError(key, f"{_plain_number(value)} is out of range; use {allowed}")
     return float(value)
 
 

@@ -72,8 +72,8 @@ def test_good_config_loads_typed_values() -> None:
             "tuneline.profiles.support-bot.hyperParameters.batchSize",
             "allowed: epochCount",
         ),
-        ("profiles.support-bot.validationSplit", 0.9, "tuneline.profiles.support-bot.validationSplit", "0..0.5"),
-        ("profiles.support-bot.budgetUsd", -1, "tuneline.profiles.support-bot.budgetUsd", "outside"),
+        ("profiles.support-bot.validationSplit", 0.9, "tuneline.profiles.support-bot.validationSplit", "from 0 to 0.5"),
+        ("profiles.support-bot.budgetUsd", -1, "tuneline.profiles.support-bot.budgetUsd", "out of range"),
         ("profiles.support-bot.concurrency", 1.5, "tuneline.profiles.support-bot.concurrency", "whole number"),
         ("profiles.support-bot.autoFix", "yes", "tuneline.profiles.support-bot.autoFix", "true or false"),
         ("profiles.support-bot.teacherModel", "x", "tuneline.profiles.support-bot.teacherModel", "DISTILLATION"),
@@ -85,6 +85,82 @@ def test_bad_setting_names_key_and_rule(path: str, value: Any, key: str, says: s
         load_config(_with(path, value))
     assert raised.value.key == key
     assert says in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "meant"),
+    [
+        ("alertEmail", ["ml@example.com"], "tuneline.alertEmail", "alertEmails"),
+        ("network", "Create", "tuneline.network", "create"),
+        ("profiles.support-bot.hyperParameter", {}, "tuneline.profiles.support-bot.hyperParameter", "hyperParameters"),
+        ("profiles.support-bot.budgetUSD", 5, "tuneline.profiles.support-bot.budgetUSD", "budgetUsd"),
+        (
+            "profiles.support-bot.hyperParameters",
+            {"epochcount": 2},
+            "tuneline.profiles.support-bot.hyperParameters.epochcount",
+            "epochCount",
+        ),
+        (
+            "profiles.support-bot.baseModel",
+            "amazon.nova-mikro-v1:0:128k",
+            "tuneline.profiles.support-bot.baseModel",
+            "amazon.nova-micro-v1:0:128k",
+        ),
+        (
+            "profiles.support-bot.customizationType",
+            "fine_tuning",
+            "tuneline.profiles.support-bot.customizationType",
+            "FINE_TUNING",
+        ),
+        (
+            "profiles.support-bot.serving",
+            {"mode": "ondemand"},
+            "tuneline.profiles.support-bot.serving.mode",
+            "on-demand",
+        ),
+        (
+            "profiles.support-bot.serving",
+            {"mode": "provisioned", "ttlHour": 4},
+            "tuneline.profiles.support-bot.serving.ttlHour",
+            "ttlHours",
+        ),
+        (
+            "profiles.support-bot.serving",
+            {"mode": "provisioned", "commitment": "onemonth"},
+            "tuneline.profiles.support-bot.serving.commitment",
+            "OneMonth",
+        ),
+    ],
+)
+def test_a_typo_suggests_the_setting_or_value_meant(path: str, value: Any, key: str, meant: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(_with(path, value))
+    assert raised.value.key == key
+    assert f"did you mean {meant!r}?" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fix"),
+    [
+        ("profiles.support-bot.budgetUsd", -5, "use a number from 0.01 to 1000000"),
+        ("profiles.support-bot.budgetUsd", "50", "(without quotes)"),
+        ("profiles.support-bot.teacherModel", "amazon.nova-pro-v1:0", "remove it or set customizationType"),
+        (
+            "profiles.support-bot.serving",
+            {"mode": "provisioned", "commitment": "OneMonth", "acknowledgeCommitment": "true"},
+            "must be true or false (without quotes), got 'true'",
+        ),
+        (
+            "profiles.support-bot.serving",
+            {"mode": "on-demand", "commitment": "OneMonth"},
+            "set mode to 'provisioned' or remove commitment",
+        ),
+    ],
+)
+def test_a_bad_value_says_how_to_fix_it(path: str, value: Any, fix: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(_with(path, value))
+    assert fix in str(raised.value)
 
 
 def test_missing_context_says_where_to_put_it() -> None:
