@@ -6,6 +6,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,13 @@ def test_dash_reads_standard_input(
 
 def test_dash_without_an_output_name_asks_for_one(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "reading from standard input needs an output file name; give -o FILE" in usage_error(capsys, ["fix", "-"])
+
+
+def test_output_piped_into_a_closed_reader_stops_quietly(workdir: Path) -> None:
+    command = [sys.executable, "-m", "tuneline.cli", "estimate", "--tokens", "10", "--model", NOVA]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `| head -0`: the reader is gone before the first line is written
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert stderr == ""

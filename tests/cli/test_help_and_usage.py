@@ -85,3 +85,55 @@ def test_max_findings_below_one_is_an_option_error(capsys: pytest.CaptureFixture
         main(["validate", str(DATA / "converse_train.jsonl"), "--model", NOVA, "--max-findings", "-3"])
     assert raised.value.code == 2
     assert "expected a whole number of 1 or more, got '-3'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--question-column", "qestion"],
+            "--question-column 'qestion' is not a column of the CSV header; did you mean",
+        ),
+        (["--system-column", "persna"], "did you mean 'persona'?"),
+    ],
+)
+def test_convert_names_the_column_option_and_suggests_the_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], expected: str
+) -> None:
+    output = tmp_path / "out.jsonl"
+    assert main(["convert", str(DATA / "faq.csv"), "--from", "csv", "--model", NOVA, "-o", str(output), *argv]) == 2
+    assert expected in capsys.readouterr().err
+    assert not output.exists()
+
+
+def test_convert_from_an_empty_csv_says_it_is_empty(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    source = tmp_path / "empty.csv"
+    source.write_text("")
+    assert main(["convert", str(source), "--from", "csv", "--model", NOVA]) == 2
+    assert "the CSV file is empty" in capsys.readouterr().err
+
+
+def test_convert_with_the_wrong_source_shape_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    output = tmp_path / "out.jsonl"
+    argv = ["convert", str(DATA / "converse_train.jsonl"), "--from", "alpaca", "--model", NOVA, "-o", str(output)]
+    assert main(argv) == 2
+    assert "has what --from alpaca reads (e.g. line 1); check --from" in capsys.readouterr().err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--epochs", "3", "--hyperparameter", "epochCount=2"],
+            "--epochs 3 and --hyperparameter epochCount=2 disagree",
+        ),
+        (["--epochs", "0"], "--epochs: epochCount must be a whole number from 1 to 5, got '0'"),
+        (["--hyperparameter", "epochcount=2"], "no hyperparameter 'epochcount'; did you mean 'epochCount'?"),
+        (["--price-per-1k-tokens", "-1"], "--price-per-1k-tokens must be 0 or more (USD), got -1.0"),
+    ],
+)
+def test_estimate_option_errors(capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
+    assert main(["estimate", "--tokens", "1000", "--model", NOVA, *argv]) == 2
+    captured = capsys.readouterr()
+    assert expected in captured.err and captured.out == ""

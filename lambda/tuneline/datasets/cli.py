@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from tuneline.datasets.models import CUSTOMIZATION_TYPES, ModelRules, UnknownMod
 from tuneline.datasets.render import progress_bar, render_report
 from tuneline.datasets.split import SplitError, split_stream
 from tuneline.datasets.validator import training_tokens, validate_dataset
+from tuneline.suggest import did_you_mean
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -271,6 +273,8 @@ def _guard(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
         except (UsageError, UnknownModelError, SplitError, ConvertError) as error:
             print(f"tuneline {args.command}: error: {error}", file=sys.stderr)
             return EXIT_USAGE
+        except BrokenPipeError:
+            raise  # output piped into `head`: main() stops quietly
         except OSError as error:
             # Checked up front where possible; this catches what changes underneath (disk full, removed file).
             where = f"{error.filename}: " if error.filename else ""
@@ -460,6 +464,12 @@ def _convert(args: argparse.Namespace) -> int:
             system_prompt=args.system_prompt,
             redact_pii=args.redact_pii,
         )
+        if summary.records_in and not summary.records_out:
+            raise UsageError(
+                f"none of the {summary.records_in} records of {_input_name(args.file)} has what --from "
+                f"{args.source} reads (e.g. line {summary.skipped_lines[0]}); check --from ({', '.join(SOURCES)}) "
+                "and the column options; nothing was written"
+            )
     if args.format == "json":
         print(json.dumps({"output": str(output), **summary.to_dict()}))
     else:
@@ -478,17 +488,31 @@ def _estimate(args: argparse.Namespace) -> int:
     hyperparameters = _hyperparameters(args.hyperparameter)
     if args.epochs is not None:
         if not rules.epochs_hyperparameter:
-            raise UsageError(f"{rules.display_name} has no epoch hyperparameter (it trains by steps)")
+            raise UsageError(f"{rules.display_name} has no epoch hyperparameter (it trains by steps); drop --epochs")
+        given = hyperparameters.get(rules.epochs_hyperparameter)
+        if given is not None and given != str(args.epochs):
+            raise UsageError(
+                f"--epochs {args.epochs} and --hyperparameter {rules.epochs_hyperparameter}={given} disagree; "
+                "give the epoch count once"
+            )
         hyperparameters[rules.epochs_hyperparameter] = str(args.epochs)
     for name, value in hyperparameters.items():
         spec = rules.hyperparameters.get(name)
         if spec is None:
             raise UsageError(
-                f"{rules.display_name} has no hyperparameter {name!r}; allowed: {', '.join(rules.hyperparameters)}"
+                f"{rules.display_name} has no hyperparameter {name!r}; {did_you_mean(name, rules.hyperparameters)}"
+                f"allowed: {', '.join(rules.hyperparameters)}"
             )
         problem = spec.check(value)
         if problem:
-            raise UsageError(problem)
+            given_as = (
+                "--epochs" if args.epochs is not None and name == rules.epochs_hyperparameter else "--hyperparameter"
+            )
+            raise UsageError(f"{given_as}: {problem}")
+    if args.price_per_1k_tokens is not None and not (
+        math.isfinite(args.price_per_1k_tokens) and args.price_per_1k_tokens >= 0
+    ):
+        raise UsageError(f"--price-per-1k-tokens must be 0 or more (USD), got {args.price_per_1k_tokens}")
     valid: bool | None = None
     if args.tokens is not None:
         if args.tokens < 0:

@@ -27,6 +27,7 @@ from tuneline.datasets.models import (
     FORMAT_PROMPT_COMPLETION,
     ModelRules,
 )
+from tuneline.suggest import did_you_mean
 
 SOURCES = ("csv", "alpaca", "chat")
 MAX_SKIPPED_LINES_LISTED = 20
@@ -156,12 +157,15 @@ def read_csv(
     text = io.TextIOWrapper(_as_buffered(src), encoding="utf-8-sig", newline="")
     reader = csv.DictReader(text)
     columns = reader.fieldnames or []
-    missing = [c for c in (question, answer, system) if c and c not in columns]
-    if missing:
-        raise ConvertError(
-            f"column(s) {', '.join(map(repr, missing))} not in the CSV header; columns are: "
-            f"{', '.join(map(repr, columns)) or 'none'} (choose them with --question-column/--answer-column)"
-        )
+    if not columns:
+        raise ConvertError("the CSV file is empty; its first row must name the columns, e.g. question,answer")
+    options = (("--question-column", question), ("--answer-column", answer), ("--system-column", system))
+    for option, column in options:
+        if column and column not in columns:
+            raise ConvertError(
+                f"{option} {column!r} is not a column of the CSV header; {did_you_mean(column, columns)}columns "
+                f"are: {', '.join(map(repr, columns))}"
+            )
     for row in reader:
         line = reader.line_num
         system_text = (row.get(system) or "").strip() if system else None
