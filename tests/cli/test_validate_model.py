@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,23 @@ def test_the_tuneline_command_lists_validate_model(capsys: pytest.CaptureFixture
 
     assert raised.value.code == 0
     assert "validate-model" in capsys.readouterr().out
+
+
+def test_a_subfolder_that_cannot_be_listed_is_a_usage_error_not_an_empty_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # chmod 000 does not stop root (CI containers), so fail the listing the way os.walk reports it.
+    write_model_folder(tmp_path)
+    (tmp_path / "original").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == "original":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert main(["validate-model", str(tmp_path), "--format", "json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert [finding["rule"] for finding in report["errors"]] == ["folder-unreadable"]
+    assert "original: permission denied; make it readable (chmod -R u+rX" in report["errors"][0]["message"]

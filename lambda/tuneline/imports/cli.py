@@ -40,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "examples:\n"
             "  tuneline validate-model ./Llama-3.1-8B-Instruct\n"
             "  tuneline validate-model s3://my-bucket/imports/support-bot/ --format json\n\n"
-            "exit codes: 0 importable, 1 not importable, 2 usage error (no such folder, bad S3 URI, folder\n"
-            "cannot be listed), 130 interrupted. On a usage error stdout stays empty, also with --format json."
+            "exit codes: 0 importable, 1 not importable, 2 usage error, 130 interrupted. For no such folder\n"
+            "or a bad S3 URI stdout stays empty, also with --format json; a folder that cannot be listed\n"
+            "exits 2 with the report, whose one error has the rule folder-unreadable."
         ),
     )
     parser.add_argument("folder", metavar="DIR", help="local model folder, or s3://bucket/prefix/")

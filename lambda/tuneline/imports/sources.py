@@ -97,12 +97,23 @@ class LocalFolder:
         if not self.path.is_dir():
             raise SourceReadError(".", f"{self.path} is not a directory")
         files: dict[str, int] = {}
+
+        def unlistable(error: OSError) -> None:
+            # Path.rglob skips folders it cannot open; a folder we cannot list must not look empty.
+            raise error
+
         try:
-            for file_path in self.path.rglob("*"):
-                if file_path.is_file():
-                    files[file_path.relative_to(self.path).as_posix()] = file_path.stat().st_size
+            for folder, _, names in os.walk(self.path, onerror=unlistable):
+                for name in names:
+                    file_path = Path(folder, name)
+                    if file_path.is_file():
+                        files[file_path.relative_to(self.path).as_posix()] = file_path.stat().st_size
         except OSError as error:
-            raise SourceReadError(".", error.strerror or str(error)) from error
+            where = self._relative(error.filename)
+            reason = (error.strerror or str(error)).lower()
+            if isinstance(error, PermissionError):
+                reason += f"; make it readable (chmod -R u+rX {self.path})"
+            raise SourceReadError(where, reason if where == "." else f"{where}: {reason}") from error
         return files
 
     def broken_links(self) -> dict[str, str]:
@@ -118,6 +129,14 @@ class LocalFolder:
         except OSError as error:
             raise SourceReadError(".", error.strerror or str(error)) from error
         return links
+
+    def _relative(self, filename: object) -> str:
+        if not filename:
+            return "."
+        try:
+            return Path(str(filename)).relative_to(self.path).as_posix() or "."
+        except ValueError:
+            return str(filename)
 
     def read_bytes(self, name: str, start: int, end: int) -> bytes:
         if end <= start:
