@@ -27,6 +27,7 @@ from tuneline.jobs.naming import (
     slug,
 )
 from tuneline.jobs.tags import MAX_MANIFEST_TAGS, MAX_TAG_VALUE_LENGTH, tag_key_problem, tag_value_problem
+from tuneline.suggest import did_you_mean
 
 IMPORTS_PREFIX = "imports/"
 MARKER_NAME = "_READY"
@@ -130,7 +131,12 @@ def parse_manifest(body: bytes, *, key: str) -> ImportManifest:
     document = _load_object(body, key)
     for name in document:
         if name not in MANIFEST_KEYS:
-            raise _invalid(key, name, "is not an import option", f"allowed keys are {', '.join(MANIFEST_KEYS)}")
+            raise _invalid(
+                key,
+                name,
+                "is not an import option",
+                f"{did_you_mean(name, MANIFEST_KEYS)}allowed keys are {', '.join(MANIFEST_KEYS)}",
+            )
     return ImportManifest(
         imported_model_name=_imported_model_name(document.get(IMPORTED_MODEL_NAME_KEY), key),
         description=_text(document.get(DESCRIPTION_KEY), key, DESCRIPTION_KEY, MAX_DESCRIPTION_LENGTH),

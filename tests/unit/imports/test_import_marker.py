@@ -206,3 +206,14 @@ def test_each_marker_version_gets_its_own_names(bucket: str, model: str, first: 
     assert one.job_name != other.job_name
     assert one.imported_model_name != other.imported_model_name
     assert one.client_request_token != other.client_request_token
+
+
+@pytest.mark.parametrize(
+    ("option", "meant"),
+    [("importModelName", "importedModelName"), ("smoke_prompt", "smokePrompt"), ("Tags", "tags")],
+)
+def test_a_mistyped_option_suggests_the_one_meant(option: str, meant: str) -> None:
+    with pytest.raises(ManifestInvalid) as raised:
+        parse_manifest(json.dumps({option: "x"}).encode(), key=KEY)
+    assert f"{option} is not an import option" in str(raised.value)
+    assert f"did you mean {meant!r}?" in str(raised.value)
