@@ -88,10 +88,16 @@ def test_a_missing_directory_is_a_usage_error(tmp_path: Path, capsys: pytest.Cap
     assert captured.out == ""
 
 
-def test_a_file_instead_of_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_file_instead_of_a_directory_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "config.json").write_text("{}")
 
     assert run(["validate-model", str(tmp_path / "config.json")]) == 2
+    assert f"give the folder that holds it: {tmp_path}" in capsys.readouterr().err
+
+
+def test_a_bad_s3_uri_shows_one_that_works(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["validate-model", "s3://"]) == 2
+    assert "e.g. s3://my-bucket/imports/my-model/" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["validate-model"], ["validate-model", ".", "--format", "yaml"]])

@@ -53,10 +53,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     source = _source_for(args.folder)
     if source is None:
-        print(
-            f"tuneline {COMMAND}: error: {args.folder} is not a directory or an s3://bucket/prefix/ URI",
-            file=sys.stderr,
-        )
+        print(f"tuneline {COMMAND}: error: {_not_a_folder(args.folder)}", file=sys.stderr)
         return EXIT_USAGE
     report = check_model_folder(source, progress=_progress_printer(sys.stderr))
     if args.format == "json":
@@ -118,6 +115,15 @@ def _source_for(folder: str) -> FolderSource | None:
     if not Path(folder).is_dir():
         return None
     return LocalFolder(folder)
+
+
+def _not_a_folder(folder: str) -> str:
+    if folder.startswith(S3_SCHEME):
+        return f"{folder} is not an s3://bucket/prefix/ URI; e.g. s3://my-bucket/imports/my-model/"
+    path = Path(folder)
+    if path.exists():
+        return f"{folder} is not a directory; give the folder that holds it: {path.parent}"
+    return f"{folder} is not a directory (nothing is there); give the model folder or an s3://bucket/prefix/ URI"
 
 
 def _progress_printer(stream: TextIO) -> ProgressCallback | None:
