@@ -87,16 +87,14 @@ def test_an_os_error_while_reading_is_a_usage_error(
     [
         (["fix", "train.jsonl", "-o", "missing/out.jsonl"], "folder missing does not exist; create it"),
         (["fix", "train.jsonl", "-o", "folder"], "folder is a directory; give a file name for -o"),
-        (["fix", "train.jsonl", "-o", "faq.csv"], "faq.csv already exists; pass --force to replace it"),
         (["fix", "train.jsonl", "-o", "-"], "-o - (standard output) is not supported"),
         (["split", "train.jsonl", "--model", NOVA, "--train-out", "missing/t.jsonl"], "folder missing does not"),
-        (["split", "train.jsonl", "--model", NOVA, "--validation-out", "faq.csv"], "faq.csv already exists"),
         (
             ["split", "train.jsonl", "--model", NOVA, "--train-out", "s.jsonl", "--validation-out", "./s.jsonl"],
             "--train-out and --validation-out are both s.jsonl; give two different files",
         ),
         (["convert", "faq.csv", "--from", "csv", "--model", NOVA, "-o", "missing/c.jsonl"], "does not exist"),
-        (["convert", "faq.csv", "--from", "csv", "--model", NOVA, "-o", "train.jsonl"], "train.jsonl already"),
+        (["convert", "faq.csv", "--from", "csv", "--model", NOVA, "-o", "./faq.csv"], "faq.csv is the input file"),
     ],
 )
 def test_bad_output_paths_are_refused_before_anything_is_written(
@@ -108,10 +106,18 @@ def test_bad_output_paths_are_refused_before_anything_is_written(
     assert after == before
 
 
-def test_force_replaces_an_existing_output(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_output_named_on_the_command_line_is_replaced(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (workdir / "out.jsonl").write_text("old\n")
-    assert main(["fix", "train.jsonl", "-o", "out.jsonl", "--force"]) == 0
+    assert main(["fix", "train.jsonl", "-o", "out.jsonl"]) == 0
     assert (workdir / "out.jsonl").read_bytes() == (workdir / "train.jsonl").read_bytes()
+
+
+def test_force_replaces_an_existing_output_at_its_default_name(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "train.fixed.jsonl").write_text("old\n")
+    assert main(["fix", "train.jsonl", "--force"]) == 0
+    assert (workdir / "train.fixed.jsonl").read_bytes() == (workdir / "train.jsonl").read_bytes()
 
 
 def test_running_fix_twice_asks_for_force(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

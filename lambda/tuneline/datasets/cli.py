@@ -170,12 +170,16 @@ def _register_fix(subparsers: Any) -> None:
         description="Write a normalized copy of a JSONL file: removes a UTF-8 BOM and blank lines, turns CRLF "
         "into LF and escapes raw control characters. The input is never modified.",
         epilog="examples:\n  tuneline fix train.jsonl                  # writes train.fixed.jsonl\n"
-        "  tuneline fix train.jsonl -o clean/train.jsonl --force\n\n" + _EXIT_CODES,
+        "  tuneline fix train.jsonl -o clean/train.jsonl\n\n" + _EXIT_CODES,
     )
     parser.add_argument("file", metavar="FILE", help="JSONL file, or - for standard input (then give -o)")
     parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: FILE stem + .fixed.jsonl)")
     _format_option(parser)
-    parser.add_argument("--force", action="store_true", help="replace output files that already exist")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output file at its default name (a file named with an option is always replaced)",
+    )
     parser.set_defaults(handler=_guard(_fix))
 
 
@@ -199,7 +203,11 @@ def _register_split(subparsers: Any) -> None:
         "--validation-out", metavar="FILE", help="validation output (default: FILE stem + .validation.jsonl)"
     )
     _format_option(parser)
-    parser.add_argument("--force", action="store_true", help="replace output files that already exist")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output file at its default name (a file named with an option is always replaced)",
+    )
     parser.set_defaults(handler=_guard(_split))
 
 
@@ -230,7 +238,11 @@ def _register_convert(subparsers: Any) -> None:
         help="replace e-mail addresses, phone and card numbers and AWS keys with placeholders",
     )
     _format_option(parser)
-    parser.add_argument("--force", action="store_true", help="replace output files that already exist")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output file at its default name (a file named with an option is always replaced)",
+    )
     parser.set_defaults(handler=_guard(_convert))
 
 
@@ -338,8 +350,10 @@ def _output_file(requested: str | None, source: str, suffix: str, *, force: bool
         )
     if source != STDIN and output.exists() and os.path.samefile(source, output):
         raise UsageError(f"{output} is the input file; choose another output (the input is never modified)")
-    if output.exists() and not force:
-        raise UsageError(f"{output} already exists; pass --force to replace it, or choose another {option}")
+    # A file named on the command line is replaced, as shell redirection would; a default name is not, so a
+    # second run never silently overwrites an earlier result kept under that name.
+    if requested is None and output.exists() and not force:
+        raise UsageError(f"{output} already exists; pass --force to replace it, or name the output with {option} FILE")
     if not os.access(parent, os.W_OK):
         raise UsageError(f"cannot write {output}: permission denied on folder {parent}; choose another {option}")
     return output
