@@ -149,10 +149,11 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
     hyperparameters = _parse_hyperparameters(body.get("hyperParameters", {}), rules, f"{key}.hyperParameters")
 
     validation_split = _number(body.get("validationSplit", 0.0), f"{key}.validationSplit", 0.0, MAX_VALIDATION_SPLIT)
-    if validation_split and not rules.validation_allowed:
+    if validation_split and not rules.validation_allowed_for(customization_type):
         raise ConfigError(
             f"{key}.validationSplit",
-            f"{rules.display_name} accepts no validation set; remove validationSplit or set it to 0",
+            f"{rules.display_name} accepts no validation set for {customization_type}; remove validationSplit "
+            "or set it to 0",
         )
 
     return Profile(
