@@ -191,28 +191,32 @@ class Pipeline:
                 return str(self.emulator.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"])
         raise AssertionError("no function starts the customize workflow")
 
-    def intake_event_pattern(self) -> dict[str, Any]:
-        """The deployed EventBridge pattern that routes S3 events to the intake queue."""
+    def intake_event_patterns(self) -> list[dict[str, Any]]:
+        """The deployed EventBridge patterns that route S3 events to the intake queue (training files, and
+        uploads in another format that the intake explains)."""
         sqs, events = self.emulator.client("sqs"), self.emulator.client("events")
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.intake_queue_url(), AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        (rule_name,) = events.list_rule_names_by_target(TargetArn=queue_arn)["RuleNames"]
-        return dict(json.loads(events.describe_rule(Name=rule_name)["EventPattern"]))
+        rule_names = events.list_rule_names_by_target(TargetArn=queue_arn)["RuleNames"]
+        assert rule_names, "no rule sends events to the intake queue"
+        return [dict(json.loads(events.describe_rule(Name=name)["EventPattern"])) for name in rule_names]
 
     def start_intake_probe(self) -> None:
-        """A second rule with the intake rule's own pattern, into a queue the test reads: every event the
-        pipeline's intake is sent, and nothing else, lands there too."""
+        """Rules with the intake rules' own patterns, into a queue the test reads: every event the pipeline's
+        intake is sent, and nothing else, lands there too."""
         sqs, events = self.emulator.client("sqs"), self.emulator.client("events")
         self._probe_url = sqs.create_queue(QueueName=PROBE_QUEUE_NAME)["QueueUrl"]
         probe_arn = sqs.get_queue_attributes(QueueUrl=self._probe_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        events.put_rule(Name=PROBE_QUEUE_NAME, EventPattern=json.dumps(self.intake_event_pattern()))
-        events.put_targets(Rule=PROBE_QUEUE_NAME, Targets=[{"Id": "probe", "Arn": probe_arn}])
+        for number, pattern in enumerate(self.intake_event_patterns()):
+            name = f"{PROBE_QUEUE_NAME}-{number}"
+            events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+            events.put_targets(Rule=name, Targets=[{"Id": "probe", "Arn": probe_arn}])
 
     def probed_events(self) -> list[dict[str, Any]]:
-        """The events the intake rule matched since `start_intake_probe`, as EventBridge delivered them."""
+        """The events the intake rules matched since `start_intake_probe`, as EventBridge delivered them."""
         assert self._probe_url is not None, "start_intake_probe() first"
         sqs = self.emulator.client("sqs")
         bodies: list[dict[str, Any]] = []
