@@ -28,6 +28,7 @@ from tuneline.datasets.models import (
 S3_URI = re.compile(r"^s3://([a-z0-9][-.a-z0-9]{1,61}[a-z0-9])/([A-Za-z0-9_\-/.]+)$")
 USER = "user"
 ASSISTANT = "assistant"
+MESSAGE_FIELDS = frozenset({"role", "content"})
 
 
 def _preview(value: Any, limit: int = 40) -> str:
@@ -89,6 +90,17 @@ class RecordChecker:
                     f"field(s) {', '.join(map(repr, extra))} are not part of the {self.format_name} format and "
                     f"are ignored at best; expected only {', '.join(sorted(self.fields))}",
                 )
+
+    def check_message_fields(self, message: dict[str, Any], index: int) -> None:
+        """A message is {"role", "content"} and nothing else: a mistyped key ("Content", "text") or an extra one
+        ("name", "id") is ignored or refused by the service."""
+        if len(message) > 2 or not MESSAGE_FIELDS.issuperset(message):
+            extra = sorted(set(message) - MESSAGE_FIELDS)
+            self.warn(
+                "record.unknown-field",
+                f"message {index} has field(s) {', '.join(map(repr, extra))}, which are not part of the "
+                f"{self.format_name} format; a message holds only 'role' and 'content': remove or rename them",
+            )
 
     def required_text(self, record: dict[str, Any], name: str, *, allow_empty: bool = False) -> int:
         value = record.get(name)
@@ -246,6 +258,8 @@ class ClaudeMessagesChecker(RecordChecker):
                 self.fail("message.invalid", f"message {index} must be an object with 'role' and 'content'")
                 previous = None
                 continue
+            if len(message) != 2 or not MESSAGE_FIELDS.issuperset(message):
+                self.check_message_fields(message, index)
             role = message.get("role")
             content = message.get("content")
             if role != USER and role != ASSISTANT:
@@ -274,8 +288,7 @@ class ClaudeMessagesChecker(RecordChecker):
             self.fail("message.first-role", "the first message must have role 'user'")
         if last != ASSISTANT:
             self.fail("message.last-role", "the last message must have role 'assistant' (the answer to learn)")
-        if len(record) > 2:
-            self.check_unknown_fields(record)
+        self.check_unknown_fields(record)
         return chars
 
 
@@ -324,7 +337,7 @@ class ConverseChecker(RecordChecker):
                 fields = 2
             expected = USER
             for message in messages:
-                if message["role"] != expected:
+                if message["role"] != expected or len(message) != 2:
                     return self._check_all_rules(record)
                 content = message["content"]
                 if type(content) is not list or len(content) != 1:
@@ -375,6 +388,7 @@ class ConverseChecker(RecordChecker):
                 self.fail("message.invalid", f"message {index} must be an object with 'role' and 'content'")
                 previous = None
                 continue
+            self.check_message_fields(message, index)
             role = message.get("role")
             if role == previous or (role != USER and role != ASSISTANT):
                 self._check_role(role, previous, index)
@@ -384,9 +398,7 @@ class ConverseChecker(RecordChecker):
         first = messages[0]
         if self.distillation or previous != ASSISTANT or type(first) is not dict or first.get("role") != USER:
             self._check_turns(messages)
-        size = len(record)
-        if size > 3 or (size == 3 and "system" not in record):
-            self.check_unknown_fields(record)
+        self.check_unknown_fields(record)
         if self.images or self.videos:
             self._check_media_counts()
         return chars

@@ -92,6 +92,40 @@ CASES: list[tuple[str, str, dict[str, Any], list[Any], list[Any], int]] = [
         1,
     ),
     ("record.unknown-field", NOVA, {}, [OK], [{**OK, "metadata": {}}], 1),
+    # A mistyped key next to 'messages' alone (the record is no larger than the format's field set).
+    ("record.unknown-field", NOVA, {}, [OK], [OK, {"messages": OK["messages"], "System": [{"text": "Be brief."}]}], 2),
+    ("record.unknown-field", NOVA, {}, [OK], [{"messages": OK["messages"], "id": 7}], 1),
+    (
+        "record.unknown-field",
+        NOVA,
+        {},
+        [OK],
+        [
+            {
+                "messages": [
+                    {"role": "user", "content": [{"text": "Hi"}], "name": "alice"},
+                    {"role": "assistant", "content": [{"text": "Hello."}]},
+                ]
+            }
+        ],
+        1,
+    ),
+    (
+        "record.unknown-field",
+        HAIKU,
+        {},
+        [haiku("q", "a")],
+        [{"schemaVersion": "bedrock-conversation-2024", **haiku("q", "a")}],
+        1,
+    ),
+    (
+        "record.unknown-field",
+        HAIKU,
+        {},
+        [haiku("q", "a", system="Be brief.")],
+        [{"messages": [{"role": "user", "content": "q", "id": 1}, {"role": "assistant", "content": "a"}]}],
+        1,
+    ),
     ("record.duplicate", NOVA, {}, [OK, converse("Other question?", "Other answer.")], [OK, converse("x", "y"), OK], 3),
     ("messages.invalid", NOVA, {}, [OK], [{"schemaVersion": "bedrock-conversation-2024"}], 1),
     ("messages.invalid", NOVA, {}, [OK], [{"messages": []}], 1),
