@@ -28,6 +28,18 @@ from tuneline.datasets.stats import SizeStats
 
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# UTF-16 without a BOM: the first record's "{" with a NUL byte before or after it.
+UTF16_STARTS = (b"{\x00", b"\x00{")
+# Magic numbers of the archive formats people upload instead of the plain file.
+COMPRESSED_MAGIC = (
+    (b"\x1f\x8b", "gzip", "gunzip"),
+    (b"PK\x03\x04", "zip", "unzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstd -d"),
+    (b"\xfd7zXZ\x00", "xz", "unxz"),
+    (b"BZh", "bzip2", "bunzip2"),
+)
+# A first line that is only the opening of a JSON value: the file is pretty-printed JSON, not JSON Lines.
+_MULTI_LINE_OPENINGS = frozenset({"{", "[", "[{"})
 # Duplicates are tracked by a 64-bit hash of the line; this many distinct lines are remembered (~100 bytes
 # each), far above every Bedrock record quota, so memory stays bounded on any input.
 MAX_TRACKED_LINES = 200_000
@@ -235,31 +247,35 @@ class _UnusualLines:
             return parsed, text[:-2] + "\n", 0
         name = self.scan.name
         sink = self.sink
+        if line_no == 1 and self._unreadable_file(text[:8].encode("utf-8", "surrogateescape")):
+            self.stop = True
+            return None, "", 0
         if not text.endswith("\n") and len(text) >= _LINE_LIMIT:
             return None, "", self._oversized(text, line_no)
         content = text[:-1] if text.endswith("\n") else text
         raw = content.encode("utf-8", "surrogateescape")
         if len(raw) > MAX_LINE_BYTES:
             return None, "", self._oversized(text, line_no)
-        if line_no == 1:
-            if raw[:2] in UTF16_BOMS:
-                sink.error(
-                    "encoding.utf16",
-                    "the file is UTF-16 encoded; Bedrock reads UTF-8 only: re-save it as UTF-8 (without BOM)",
-                    1,
-                    name,
-                )
-                self.stop = True
-                return None, "", 0
-            if raw.startswith(UTF8_BOM):
-                _report_bom(sink, line_no, name)
-                raw = raw[len(UTF8_BOM) :]
-                content = content[1:]
-                parsed, end = None, -1
-        if raw.endswith(b"\r"):
+        if line_no == 1 and raw.startswith(UTF8_BOM):
+            _report_bom(sink, line_no, name)
+            raw = raw[len(UTF8_BOM) :]
+            content = content[1:]
+            parsed, end = None, -1
+        crlf = raw.endswith(b"\r")
+        if crlf:
             raw = raw[:-1]
             content = content[:-1]
-            self._count_crlf(line_no)
+        if line_no == 1 and content.strip() in _MULTI_LINE_OPENINGS:
+            sink.error(
+                "jsonl.multi-line-json",
+                "the file is pretty-printed JSON: each record spreads over several lines, and Bedrock reads one "
+                "JSON object per line; write each record on one line (for a JSON array: jq -c '.[]' in.json > "
+                "out.jsonl)",
+                line_no,
+                name,
+            )
+            self.stop = True
+            return None, "", 0
         if not (clean and end == len(content) and parsed is not None):
             try:
                 parsed = _STRICT_JSON.decode(raw.decode())
@@ -267,6 +283,19 @@ class _UnusualLines:
                 parsed = _line_fault(raw, error, line_no, name, sink)
                 if parsed is None:
                     return None, "", 0
+        if crlf:
+            # Counted only on a readable line: a lone CR at the end of a CR-only file is reported as such.
+            self._count_crlf(line_no)
+        if type(parsed) is list and parsed and all(type(item) is dict for item in parsed):
+            sink.error(
+                "jsonl.not-object",
+                f"the line is a JSON array of {len(parsed)} objects; JSONL needs each record as one object on its "
+                "own line, without the surrounding [ ]: write one object per line (e.g. jq -c '.[]' in.json > "
+                "out.jsonl)",
+                line_no,
+                name,
+            )
+            return None, "", 0
         if type(parsed) is not dict:
             sink.error(
                 "jsonl.not-object",
@@ -277,6 +306,28 @@ class _UnusualLines:
             )
             return None, "", 0
         return parsed, content + "\n", 0
+
+    def _unreadable_file(self, head: bytes) -> bool:
+        """Report a first line that shows the whole file is not UTF-8 text (UTF-16, an archive)."""
+        if head[:2] in UTF16_BOMS or head[:2] in UTF16_STARTS:
+            self.sink.error(
+                "encoding.utf16",
+                "the file is UTF-16 encoded; Bedrock reads UTF-8 only: re-save it as UTF-8 (without BOM)",
+                1,
+                self.scan.name,
+            )
+            return True
+        for magic, kind, command in COMPRESSED_MAGIC:
+            if head.startswith(magic):
+                self.sink.error(
+                    "encoding.compressed",
+                    f"the file is {kind}-compressed; Bedrock reads plain .jsonl text only: decompress it "
+                    f"({command}) and upload the .jsonl file",
+                    1,
+                    self.scan.name,
+                )
+                return True
+        return False
 
     def _count_crlf(self, line_no: int) -> None:
         self.scan.crlf_lines += 1
@@ -345,6 +396,16 @@ def _line_fault(
     if not isinstance(error, json.JSONDecodeError):
         sink.error("jsonl.invalid-json", f"not valid JSON ({message})", line_no, name)
         return None
+    if message == "Extra data" and _cr_before(raw, error.pos):
+        sink.error(
+            "encoding.cr-line-endings",
+            "records are separated by a lone carriage return (CR, old Mac line endings), so the file reads as "
+            "one line; JSONL needs a line feed (LF, \\n) after each record: convert the line endings to LF "
+            "(e.g. tr '\\r' '\\n' < in.jsonl > out.jsonl)",
+            line_no,
+            name,
+        )
+        return None
     if message.startswith("Invalid control character"):
         sink.error(
             "jsonl.control-character",
@@ -361,6 +422,13 @@ def _line_fault(
         name,
     )
     return None
+
+
+def _cr_before(raw: bytes, position: int) -> bool:
+    """Whether the whitespace just before character `position` of the line holds a CR."""
+    before = raw.decode()[:position]
+    gap = before[len(before.rstrip(" \t\r\n")) :]
+    return "\r" in gap
 
 
 def _report_bom(sink: FindingCollector, line_no: int, name: str) -> None:

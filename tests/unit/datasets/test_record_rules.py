@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
@@ -45,6 +46,28 @@ CASES: list[tuple[str, str, dict[str, Any], list[Any], list[Any], int]] = [
     ("encoding.bom", NOVA, {}, [OK], [b"\xef\xbb\xbf" + json.dumps(OK).encode()], 1),
     ("encoding.utf16", NOVA, {}, [OK], ["\ufeff{}".encode("utf-16-le")[:0] + b"\xff\xfe{\x00}\x00"], 1),
     ("encoding.invalid-utf8", NOVA, {}, [OK], [OK, b'{"prompt": "caf\xe9"}'], 2),
+    ("encoding.utf16", NOVA, {}, [OK], [json.dumps(OK).encode("utf-16-le")], 1),
+    ("encoding.utf16", NOVA, {}, [OK], [json.dumps(OK).encode("utf-16-be")], 1),
+    ("encoding.compressed", NOVA, {}, [OK], [gzip.compress(json.dumps(OK).encode() + b"\n")], 1),
+    ("encoding.compressed", NOVA, {}, [OK], [b"PK\x03\x04\x14\x00\x00\x00"], 1),
+    (
+        "encoding.cr-line-endings",
+        NOVA,
+        {},
+        [OK, OK],
+        [json.dumps(OK).encode() + b"\r" + json.dumps(OK).encode() + b"\r"],
+        1,
+    ),
+    (
+        "encoding.cr-line-endings",
+        NOVA,
+        {},
+        [OK, OK],
+        [OK, json.dumps(OK).encode() + b"\r" + json.dumps(OK).encode()],
+        2,
+    ),
+    ("jsonl.multi-line-json", NOVA, {}, [OK], json.dumps([OK, OK], indent=2).encode().split(b"\n"), 1),
+    ("jsonl.multi-line-json", NOVA, {}, [OK], json.dumps(OK, indent=1).encode().split(b"\n"), 1),
     ("encoding.crlf", NOVA, {}, [OK], [json.dumps(OK).encode() + b"\r"], 1),
     ("jsonl.blank-line", NOVA, {}, [OK, OK], [OK, b"", OK], 2),
     ("jsonl.blank-line", NOVA, {}, [OK], [OK, b"   \t"], 2),
@@ -460,3 +483,27 @@ def test_a_line_can_break_several_rules() -> None:
 def test_reserved_keywords_in_answers_are_allowed_for_nova() -> None:
     report = run([converse("What does the log say?", "It says 'User: admin logged in'.")])
     assert "text.reserved-keyword" not in {r for r, _ in found(report)}
+
+
+def test_a_file_that_cannot_be_read_as_jsonl_gets_one_finding_not_one_per_line() -> None:
+    for data in (
+        gzip.compress(b"".join(json.dumps(OK).encode() + b"\n" for _ in range(50))),
+        json.dumps([OK] * 50, indent=2).encode(),
+        "".join(json.dumps(OK) + "\n" for _ in range(50)).encode("utf-16-le"),
+    ):
+        report = run([data], NOVA)
+        line_rules = [f.rule for f in report.errors if f.line is not None]
+        assert len(line_rules) == 1, line_rules
+
+
+def test_a_crlf_file_is_not_reported_as_cr_only() -> None:
+    report = run([json.dumps(OK).encode() + b"\r"] * 8, NOVA)
+    assert {r for r, _ in found(report)} == {"encoding.crlf", "record.duplicate"}
+
+
+def test_a_compact_json_array_is_told_how_to_become_jsonl() -> None:
+    report = run([json.dumps([OK, OK]).encode()], NOVA)
+    finding = next(f for f in report.errors if f.rule == "jsonl.not-object")
+    assert finding.line == 1
+    assert "2 objects" in finding.message
+    assert "one object per line" in finding.message
