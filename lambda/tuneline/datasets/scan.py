@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ NEAR_LIMIT_FRACTION = 0.9
 # readline() limit in characters: a line that fills it without a newline is longer than MAX_LINE_BYTES.
 _LINE_LIMIT = MAX_LINE_BYTES + 1
 _OVERSIZED_HEAD_CHARS = 200
+
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff); only lines with a backslash are searched (memchr).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 PII_RULES = {kind: f"pii.{kind}" for kind in pii.KIND_LABELS}
 
@@ -125,6 +129,7 @@ def scan_file(
 
     scan_json = _SCAN_JSON
     check = checker.check
+    surrogate_escape = _SURROGATE_ESCAPE.search
     ceil = math.ceil
     marks = gate.marks
     seen_get = seen.get
@@ -164,6 +169,8 @@ def scan_file(
                 gate.marked_before(position)
                 continue
 
+        if "\\" in key_text and surrogate_escape(key_text) is not None:
+            _check_surrogates(record, sink, line_no, name)
         checker.line = line_no
         chars = check(record)
         tokens = ceil(chars / chars_per_token)
@@ -216,6 +223,25 @@ def scan_file(
         token_counts=Counter(token_counts),
     )
     return scan
+
+
+def _check_surrogates(record: Any, sink: FindingCollector, line_no: int, name: str) -> None:
+    """Report an escaped UTF-16 surrogate without its other half ("\\ud800" alone): valid JSON syntax, but
+    not a character, so the text cannot be written as UTF-8 or tokenized."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode()
+    except UnicodeEncodeError as error:
+        code = ord(error.object[error.start])
+        sink.error(
+            "encoding.lone-surrogate",
+            f"the escape \\u{code:04x} is half of a UTF-16 surrogate pair without its other half, which is not a "
+            "character; Bedrock cannot read it as text: write the character itself, or both halves of its pair "
+            "(an emoji such as \\ud83d\\ude00), or remove the escape",
+            line_no,
+            name,
+        )
+    except (ValueError, RecursionError):
+        pass
 
 
 def _utf8_size(text: str) -> tuple[int, bool]:

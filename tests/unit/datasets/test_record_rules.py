@@ -69,6 +69,15 @@ CASES: list[tuple[str, str, dict[str, Any], list[Any], list[Any], int]] = [
     ("jsonl.multi-line-json", NOVA, {}, [OK], json.dumps([OK, OK], indent=2).encode().split(b"\n"), 1),
     ("jsonl.multi-line-json", NOVA, {}, [OK], json.dumps(OK, indent=1).encode().split(b"\n"), 1),
     ("encoding.crlf", NOVA, {}, [OK], [json.dumps(OK).encode() + b"\r"], 1),
+    (
+        "encoding.lone-surrogate",
+        NOVA,
+        {},
+        # A surrogate pair (an emoji) and a literal backslash before "ud" are both fine.
+        [json.dumps(converse("Smile \U0001f600", "Path C:\\udata")).encode()],
+        [OK, json.dumps(converse("Broken \ud83d emoji", "Sure.")).encode()],
+        2,
+    ),
     ("jsonl.blank-line", NOVA, {}, [OK, OK], [OK, b"", OK], 2),
     ("jsonl.blank-line", NOVA, {}, [OK], [OK, b"   \t"], 2),
     ("jsonl.invalid-json", NOVA, {}, [OK], [OK, OK, b'{"messages": [}'], 3),
