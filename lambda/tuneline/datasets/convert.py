@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from tuneline.datasets import pii
-from tuneline.datasets.lines import Readable, iter_lines
+from tuneline.datasets.lines import MAX_LINE_BYTES, Readable, iter_lines
 from tuneline.datasets.models import (
     DISTILLATION,
     FINE_TUNING,
@@ -112,7 +112,13 @@ def convert_stream(
             summary.skip(example.line)
             continue
         _scan_and_redact(example, summary, redact_pii)
-        dst.write(json.dumps(write(example), ensure_ascii=False).encode() + b"\n")
+        try:
+            line = json.dumps(write(example), ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            # Half of a surrogate pair ("\ud83d" alone in the source): not a character, no valid record.
+            summary.skip(example.line)
+            continue
+        dst.write(line + b"\n")
         summary.records_out += 1
     return summary
 
@@ -155,8 +161,11 @@ def read_csv(
 ) -> Iterator[Example]:
     # utf-8-sig drops the BOM spreadsheet programs like to write; newline="" lets csv handle quoted newlines.
     text = io.TextIOWrapper(_as_buffered(src), encoding="utf-8-sig", newline="")
+    # csv's default cap (128 KB per field) is below a long answer; no record gets near this one.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
     reader = csv.DictReader(text)
-    columns = reader.fieldnames or []
+    rows = _csv_rows(reader)
+    columns = next(rows)
     if not columns:
         raise ConvertError("the CSV file is empty; its first row must name the columns, e.g. question,answer")
     options = (("--question-column", question), ("--answer-column", answer), ("--system-column", system))
@@ -166,7 +175,7 @@ def read_csv(
                 f"{option} {column!r} is not a column of the CSV header; {did_you_mean(column, columns)}columns "
                 f"are: {', '.join(map(repr, columns))}"
             )
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         system_text = (row.get(system) or "").strip() if system else None
         yield Example(
@@ -174,6 +183,21 @@ def read_csv(
             system=system_text or None,
             turns=[("user", (row.get(question) or "").strip()), ("assistant", (row.get(answer) or "").strip())],
         )
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> Iterator[Any]:
+    """The header's column names, then the rows of `reader`; a file that is not UTF-8 or not CSV stops with a
+    ConvertError (the text is decoded in blocks, so a bad byte is not tied to a line)."""
+    try:
+        yield reader.fieldnames or []
+        yield from reader
+    except UnicodeDecodeError as error:
+        raise ConvertError(
+            f"the CSV is not UTF-8 (it has the byte {error.object[error.start : error.start + 1]!r}); re-save it as "
+            'UTF-8 ("CSV UTF-8" in spreadsheet programs)'
+        ) from error
+    except csv.Error as error:
+        raise ConvertError(f"the CSV cannot be read at line {reader.line_num}: {error}") from error
 
 
 def read_alpaca(src: BinaryIO | Readable, summary: ConvertSummary) -> Iterator[Example]:
@@ -241,7 +265,15 @@ def _json_items(src: BinaryIO | Readable, summary: ConvertSummary) -> Iterator[t
     buffered = _as_buffered(src)
     head = buffered.peek(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"["):
-        items = json.loads(buffered.read().decode("utf-8-sig"))
+        try:
+            items = json.loads(buffered.read().decode("utf-8-sig"))
+        except (ValueError, RecursionError) as error:
+            raise ConvertError(
+                f"the file starts with '[' but is not one valid JSON array ({_reason(error)}); fix the JSON, or "
+                "write one JSON object per line"
+            ) from error
+        if not isinstance(items, list):
+            raise ConvertError("the file starts with '[' but is not a JSON array; write one JSON object per line")
         for index, item in enumerate(items, 1):
             yield index, item
         return
@@ -257,6 +289,14 @@ def _json_items(src: BinaryIO | Readable, summary: ConvertSummary) -> Iterator[t
             summary.skip(line_no)
             continue
         yield line_no, item
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if isinstance(error, UnicodeDecodeError):
+        return f"byte {error.start + 1} is not UTF-8"
+    return str(error)
 
 
 def _as_buffered(src: BinaryIO | Readable) -> io.BufferedReader:

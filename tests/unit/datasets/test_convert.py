@@ -105,3 +105,36 @@ def test_converted_records_pass_the_record_rules(model: str, name: str, source: 
     out.seek(0)
     report = validate_dataset(out, model_id=model)
     assert {f.rule for f in report.errors} <= {"dataset.training-records"}
+
+
+def convert_bytes(data: bytes, source: str, model: str = "amazon.nova-micro-v1:0") -> tuple[bytes, ConvertSummary]:
+    out = io.BytesIO()
+    summary = convert_stream(io.BytesIO(data), out, source=source, rules=resolve_model(model))
+    return out.getvalue(), summary
+
+
+@pytest.mark.parametrize(
+    ("data", "source", "words"),
+    [
+        (b'question,answer\n"caf\xe9",a\n', "csv", "not UTF-8"),
+        (b'[{"instruction": "a", "output": "b"},]', "alpaca", "not one valid JSON array"),
+        (b'[{"instruction": "caf\xe9", "output": "b"}]', "alpaca", "not UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "alpaca", "nested too deeply"),
+    ],
+)
+def test_unreadable_sources_stop_with_a_convert_error(data: bytes, source: str, words: str) -> None:
+    with pytest.raises(ConvertError, match=words):
+        convert_bytes(data, source)
+
+
+def test_a_csv_answer_longer_than_the_csv_default_field_limit_is_converted() -> None:
+    out, summary = convert_bytes(b"question,answer\nq," + b"x" * 200_000 + b"\n", "csv")
+    assert summary.records_out == 1
+    assert len(json.loads(out)["messages"][1]["content"][0]["text"]) == 200_000
+
+
+def test_an_unpaired_surrogate_skips_the_record_instead_of_failing() -> None:
+    data = b'{"instruction": "hi \\ud83d", "output": "ok"}\n{"instruction": "hi", "output": "ok"}\n'
+    out, summary = convert_bytes(data, "alpaca")
+    assert summary.records_out == 1 and summary.skipped_lines == [1]
+    assert len(out.splitlines()) == 1
