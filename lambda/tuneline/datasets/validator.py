@@ -27,6 +27,7 @@ from tuneline.datasets.scan import FileScan, scan_file
 from tuneline.datasets.stats import SizeStats
 from tuneline.findings import Report
 
+_NO_TOKEN_LIMIT = 1 << 62
 # Bedrock's S3 key charset: other characters (spaces, '=', '+', '%') make the job request invalid.
 S3_KEY_NAME = re.compile(r"^[-!_*'().a-zA-Z0-9/]+$")
 
@@ -86,7 +87,9 @@ def validate_dataset(
         "checker": checker,
         "sink": sink,
         "chars_per_token": rules.chars_per_token,
-        "max_tokens": max_tokens,
+        # A caption's limit is exact, in characters (caption.length): a rough token estimate would only repeat
+        # it, and warn about valid captions near the top of the range.
+        "max_tokens": max_tokens if rules.caption_chars is None else _NO_TOKEN_LIMIT,
         "tokens_per_image": rules.tokens_per_image,
         "progress": report_progress,
     }

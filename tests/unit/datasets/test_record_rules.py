@@ -516,3 +516,10 @@ def test_a_compact_json_array_is_told_how_to_become_jsonl() -> None:
     assert finding.line == 1
     assert "2 objects" in finding.message
     assert "one object per line" in finding.message
+
+
+@pytest.mark.parametrize(("caption", "rules"), [("a" * 1_024, set()), ("a" * 1_025, {"caption.length"})])
+def test_captions_are_held_to_their_character_limit_only(caption: str, rules: set[str]) -> None:
+    records = [{"image-ref": f"s3://bk1/{i}.png", "caption": "a red car"} for i in range(5)]
+    report = run([{"image-ref": "s3://bk1/x.png", "caption": caption}, *records], TITAN_IMAGE)
+    assert {r for r, _ in found(report)} == rules
