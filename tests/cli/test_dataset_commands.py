@@ -79,6 +79,16 @@ def test_validate_distillation_with_teacher(capsys: pytest.CaptureFixture[str]) 
         ["validate", "FILE", "--model", "no.such-model-v1:0"],
         ["validate", "missing.jsonl", "--model", NOVA],
         ["validate", "FILE", "--model", NOVA, "--validation", "missing.jsonl"],
+        ["validate", "FOLDER", "--model", NOVA],
+        [
+            "estimate",
+            "--model",
+            "amazon.titan-text-express-v1:0:8k",
+            "--tokens",
+            "10",
+            "--hyperparameter",
+            "epochCount=1_0",
+        ],
         ["split", "FILE", "--model", "amazon.titan-image-generator-v2:0"],
         ["estimate", "--model", NOVA],
         ["estimate", "--model", NOVA, "--tokens", "10", "--hyperparameter", "epochCount=9"],
@@ -88,7 +98,16 @@ def test_validate_distillation_with_teacher(capsys: pytest.CaptureFixture[str]) 
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     source = tmp_path / "faq.csv"
     shutil.copy(DATA / "faq.csv", source)
-    argv = [str(source) if a == "FILE" else str(tmp_path / a) if a.endswith(".jsonl") else a for a in argv]
+    argv = [
+        str(source)
+        if a == "FILE"
+        else str(tmp_path)
+        if a == "FOLDER"
+        else str(tmp_path / a)
+        if a.endswith(".jsonl")
+        else a
+        for a in argv
+    ]
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(f"tuneline {argv[0]}: error:")

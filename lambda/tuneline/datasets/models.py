@@ -68,7 +68,8 @@ class HyperParameterRange:
         if text.lower() in {w.lower() for w in self.words}:
             return None
         try:
-            number = float(text)
+            # Python reads "1_000" as a number; the service's parsers do not.
+            number = float(text) if "_" not in text else math.nan
         except ValueError:
             return f"{self.name} must be {self.describe()}, got {value!r}"
         if not math.isfinite(number) or (self.integer and not number.is_integer()):

@@ -145,7 +145,16 @@ def test_titan_express_token_limit_shrinks_with_batch_size() -> None:
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("1", True), ("5", True), ("0", False), ("6", False), ("2.5", False), ("two", False), ("nan", False)],
+    [
+        ("1", True),
+        ("5", True),
+        ("0", False),
+        ("6", False),
+        ("2.5", False),
+        ("two", False),
+        ("nan", False),
+        ("1_0", False),
+    ],
 )
 def test_integer_hyperparameter_range(value: str, ok: bool) -> None:
     spec = resolve_model("amazon.nova-micro-v1:0").hyperparameters["epochCount"]
