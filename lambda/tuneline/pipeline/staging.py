@@ -80,6 +80,10 @@ def _validate(plan: Mapping[str, Any], train: ObjectVersion, validation: ObjectV
         training_name=train.key.rsplit("/", 1)[-1],
         validation_name=validation.key.rsplit("/", 1)[-1] if validation else "validation.jsonl",
         teacher_model_id=plan.get("teacherModelIdentifier"),
+        # The job's batch size tightens the per-record token limit (Titan Text); images and videos must sit in
+        # the bucket the dataset is staged in, the one the job's service role reads.
+        hyperparameters=plan.get("hyperParameters") or None,
+        dataset_bucket=plan["source"]["bucket"],
     )
 
 
