@@ -71,6 +71,8 @@ class RecordChecker:
         # The characters one of which every reserved keyword contains (see `reserved_hit`).
         self.reserved_anchor_chars = tuple(anchor for anchor, _ in self.reserved_anchors)
         self._unknown_field_warned = False
+        # (bucket, file, line) of the first media URI, when the dataset's bucket is not known.
+        self.first_media_bucket: tuple[str, str | None, int] | None = None
 
     def fail(self, rule: str, message: str) -> None:
         self.sink.error(rule, message, self.line, self.file)
@@ -158,11 +160,22 @@ class RecordChecker:
             )
             return None
         bucket = match.group(1)
-        if self.dataset_bucket and bucket != self.dataset_bucket:
+        if self.dataset_bucket:
+            if bucket != self.dataset_bucket:
+                self.fail(
+                    "media.other-bucket",
+                    f"{where} is in bucket {bucket!r}; media must be in the dataset's bucket "
+                    f"{self.dataset_bucket!r} so the job's service role can read it",
+                )
+        elif self.first_media_bucket is None:
+            self.first_media_bucket = (bucket, self.file, self.line)
+        elif bucket != self.first_media_bucket[0]:
+            # Without the dataset's bucket, two buckets in one dataset still mean one of them is wrong.
+            first, first_file, first_line = self.first_media_bucket
             self.fail(
                 "media.other-bucket",
-                f"{where} is in bucket {bucket!r}; media must be in the dataset's bucket "
-                f"{self.dataset_bucket!r} so the job's service role can read it",
+                f"{where} is in bucket {bucket!r}, but {first_file} line {first_line} uses bucket {first!r}; all "
+                "media must be in the one bucket that holds the dataset, so the job's service role can read it",
             )
         return bucket
 

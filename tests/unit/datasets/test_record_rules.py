@@ -311,6 +311,23 @@ CASES: list[tuple[str, str, dict[str, Any], list[Any], list[Any], int]] = [
         [with_content([image("s3://other-bucket/cat.png")])],
         1,
     ),
+    # Without --dataset-bucket: a second bucket in the same dataset.
+    (
+        "media.other-bucket",
+        NOVA_LITE,
+        {},
+        [with_content([image()]), with_content([image("s3://data-bucket/images/dog.png")])],
+        [with_content([image()]), with_content([image("s3://other-bucket/dog.png")])],
+        2,
+    ),
+    (
+        "media.other-bucket",
+        TITAN_IMAGE,
+        {},
+        [{"image-ref": "s3://bk1/x.png", "caption": "a red car"}, {"image-ref": "s3://bk1/y.png", "caption": "a cat"}],
+        [{"image-ref": "s3://bk1/x.png", "caption": "a red car"}, {"image-ref": "s3://bk2/y.png", "caption": "a cat"}],
+        2,
+    ),
     ("media.too-many-images", NOVA_LITE, {}, [with_content([image()] * 10)], [with_content([image()] * 11)], 1),
     ("media.too-many-videos", NOVA_LITE, {}, [with_content([video()])], [with_content([video(), video()])], 1),
     (
