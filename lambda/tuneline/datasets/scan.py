@@ -443,11 +443,36 @@ def _line_fault(
         return None
     sink.error(
         "jsonl.invalid-json",
-        f"not valid JSON ({message} at column {column}); each line must be one complete JSON object",
+        f"not valid JSON ({message.removesuffix(' at')} at column {column}); {_json_hint(raw, message, error.pos)}",
         line_no,
         name,
     )
     return None
+
+
+def _json_hint(raw: bytes, message: str, position: int) -> str:
+    """How to fix the commonest ways a hand-written or exported line breaks JSON."""
+    if b"\x00" in raw:
+        return (
+            "the line has NUL bytes (\\x00), which no JSON text has: is the file UTF-16 or binary? re-save it as UTF-8"
+        )
+    text = raw.decode()
+    at = text[position : position + 5]
+    before = text[:position].rstrip()
+    if at.startswith("'"):
+        return 'JSON keys and strings take double quotes ("..."), not single quotes'
+    if before.endswith(",") and at[:1] in ("}", "]"):
+        return f"remove the trailing comma before {at[:1]!r}"
+    if at.startswith(("None", "True", "False")):
+        return "write null, true and false in lower case (JSON, not Python)"
+    if message == "Extra data":
+        return "a line holds exactly one JSON object: put each record on its own line"
+    if message.startswith("Unterminated string") or (message.startswith("Expecting") and position >= len(text)):
+        return (
+            "the line ends inside the record: each record must be complete on one line (a line break in a text "
+            "must be written as \\n)"
+        )
+    return "each line must be one complete JSON object"
 
 
 def _cr_before(raw: bytes, position: int) -> bool:

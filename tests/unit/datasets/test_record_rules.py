@@ -540,3 +540,22 @@ def test_captions_are_held_to_their_character_limit_only(caption: str, rules: se
     records = [{"image-ref": f"s3://bk1/{i}.png", "caption": "a red car"} for i in range(5)]
     report = run([{"image-ref": "s3://bk1/x.png", "caption": caption}, *records], TITAN_IMAGE)
     assert {r for r, _ in found(report)} == rules
+
+
+@pytest.mark.parametrize(
+    ("line", "hint"),
+    [
+        (b"{'messages': []}", "double quotes"),
+        (b'{"messages": [1, 2,]}', "trailing comma"),
+        (b'{"schemaVersion": None}', "lower case"),
+        (b'{"a": 1} {"b": 2}', "its own line"),
+        (b'{"messages": "abc', "complete on one line"),
+        (b'{"a": 1}\x00\x00', "UTF-16 or binary"),
+    ],
+)
+def test_invalid_json_says_how_to_fix_the_common_mistakes(line: bytes, hint: str) -> None:
+    report = run([OK, line], NOVA)
+    finding = next(f for f in report.errors if f.rule == "jsonl.invalid-json")
+    assert finding.line == 2
+    assert hint in finding.message
+    assert " at at " not in finding.message
