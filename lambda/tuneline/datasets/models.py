@@ -556,6 +556,8 @@ class Teacher:
     students: tuple[str, ...]
     # Anthropic and Llama teachers accept only single-turn prompts (one user message); Nova takes multi-turn.
     single_turn: bool
+    # Served only through cross-Region inference profiles ("us.<model id>"), never by the bare model id.
+    profile_only: bool = False
 
 
 TEACHERS: Mapping[str, Teacher] = MappingProxyType(
@@ -568,6 +570,7 @@ TEACHERS: Mapping[str, Teacher] = MappingProxyType(
                 "Amazon Nova Premier",
                 ("nova-lite", "nova-micro", "nova-pro"),
                 single_turn=False,
+                profile_only=True,
             ),
             Teacher(
                 "anthropic.claude-3-5-sonnet-20240620-v1:0",
@@ -598,6 +601,7 @@ TEACHERS: Mapping[str, Teacher] = MappingProxyType(
                 "Meta Llama 3.3 70B Instruct",
                 ("llama3-1-8b", "llama3-2-1b", "llama3-2-3b"),
                 single_turn=True,
+                profile_only=True,
             ),
         )
     }
@@ -668,7 +672,20 @@ def check_teacher(teacher_model_id: str, student: ModelRules) -> str | None:
         return f"{teacher_model_id!r} is not a distillation teacher model; teachers for {student.display_name}: {names}"
     if student.family not in teacher.students:
         return f"{teacher.display_name} cannot teach {student.display_name}; teachers for it: {names}"
+    if teacher.profile_only and not is_inference_profile(teacher_model_id):
+        return (
+            f"{teacher.display_name} is a distillation teacher only through a cross-Region inference profile: "
+            f"use us.{teacher.model_id} (or the inference profile's ARN) instead of {teacher_model_id!r}"
+        )
     return None
+
+
+def is_inference_profile(model_id: str) -> bool:
+    """Whether `model_id` names a cross-Region inference profile ("us.<model id>" or its ARN)."""
+    text = model_id.strip().lower()
+    if text.startswith("arn:"):
+        return ":inference-profile/" in text
+    return not text.startswith(_PROVIDERS) and text.partition(".")[2].startswith(_PROVIDERS)
 
 
 def _plain(value: float) -> str:

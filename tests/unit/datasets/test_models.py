@@ -194,7 +194,11 @@ def test_validation_and_serving_flags() -> None:
         ("amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0", False),
         ("anthropic.claude-3-5-sonnet-20241022-v2:0", "anthropic.claude-3-haiku-20240307-v1:0", True),
         ("meta.llama3-1-405b-instruct-v1:0", "meta.llama3-3-70b-instruct-v1:0", True),
-        ("meta.llama3-3-70b-instruct-v1:0", "meta.llama3-2-3b-instruct-v1:0", True),
+        ("us.meta.llama3-3-70b-instruct-v1:0", "meta.llama3-2-3b-instruct-v1:0", True),
+        # Nova Premier and Llama 3.3 70B teach only through an inference profile.
+        ("meta.llama3-3-70b-instruct-v1:0", "meta.llama3-2-3b-instruct-v1:0", False),
+        ("amazon.nova-premier-v1:0", "amazon.nova-pro-v1:0", False),
+        ("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-premier-v1:0", "amazon.nova-pro-v1:0", False),
         ("meta.llama3-3-70b-instruct-v1:0", "meta.llama3-1-70b-instruct-v1:0", False),
         ("amazon.titan-text-express-v1", "amazon.nova-micro-v1:0", False),
     ],
