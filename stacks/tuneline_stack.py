@@ -192,6 +192,9 @@ class TunelineStack(Stack):
         allow(plan_fn, "ReadCompanionFiles", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
         allow(plan_fn, "ListCompanionFiles", ["s3:ListBucket"], [bucket.bucket_arn])
         allow(validate_fn, "ReadDatasets", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
+        # Images and videos a multimodal dataset names may be anywhere in this bucket (Bedrock's rule: the
+        # dataset's bucket); they are read only as the source of their copies under staged/.
+        allow(validate_fn, "CopyDatasetMedia", ["s3:GetObject"], [bucket.arn_for_objects("*")])
         allow(
             validate_fn,
             "WriteStagedCopiesAndReports",

@@ -118,3 +118,21 @@ def test_the_capacity_check_reads_only_the_customize_machines_executions(templat
     reading = statements["ReadQueuedExecutions"]
     assert reading["Action"] == "states:DescribeExecution"
     assert render(reading["Resource"]).endswith(f":execution:ATT_{machine_id}_Name:*")
+
+
+def test_dataset_media_are_read_only_to_copy_them_and_bedrock_still_reads_only_staged(
+    template_json: dict[str, Any],
+) -> None:
+    statements = {s.get("Sid"): s for s in _statements(template_json)}
+    media = statements["CopyDatasetMedia"]
+    assert media["Action"] == "s3:GetObject"
+    assert render(media["Resource"]).endswith("/*")
+    bedrock_reads = [
+        render(resource)
+        for s in _bedrock_role_statements(template_json)
+        if "s3:GetObject" in _as_list(s["Action"])
+        for resource in _as_list(s["Resource"])
+    ]
+    assert bedrock_reads and all("/staged/" in resource or "/output/" in resource for resource in bedrock_reads), (
+        bedrock_reads
+    )

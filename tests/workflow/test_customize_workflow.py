@@ -31,8 +31,10 @@ pytestmark = pytest.mark.workflow
 
 TIGHT_BUDGET = "tight-budget"
 # Any real dataset costs more than a cent at a dollar per 1,000 tokens.
+PICTURES = "pictures"
 EXTRA_PROFILES = {
-    TIGHT_BUDGET: {"baseModel": "amazon.nova-micro-v1:0:128k", "budgetUsd": 0.01, "pricePer1kTokensUsd": 1.0}
+    TIGHT_BUDGET: {"baseModel": "amazon.nova-micro-v1:0:128k", "budgetUsd": 0.01, "pricePer1kTokensUsd": 1.0},
+    PICTURES: {"baseModel": "amazon.nova-lite-v1:0:300k", "budgetUsd": 50},
 }
 CONTEXT = tuneline_context(EXTRA_PROFILES)
 PROFILES: dict[str, Profile] = profiles_of(CONTEXT)
@@ -271,6 +273,51 @@ def test_a_validation_companion_file_is_passed_as_validation_data_config(pipelin
 
 
 # --- nothing is started when it should not be -----------------------------------------------------------
+
+
+def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipeline) -> None:
+    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
+    for key in image_keys:
+        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+    records = [
+        {
+            "schemaVersion": "bedrock-conversation-2024",
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"text": "Which cat is this?"},
+                        {
+                            "image": {
+                                "format": "png",
+                                "source": {"s3Location": {"uri": f"s3://{pipeline.bucket}/{key}"}},
+                            }
+                        },
+                    ],
+                },
+                {"role": "assistant", "content": [{"text": f"Cat number {n}."}]},
+            ],
+        }
+        for n, key in enumerate(image_keys)
+    ]
+    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", b"".join(json.dumps(r).encode() + b"\n" for r in records))
+
+    [execution] = pipeline.finished_executions(1)
+
+    assert execution["status"] == "SUCCEEDED"
+    job = job_created_by(pipeline, execution)
+    staged_uri = job["trainingDataConfig"]["s3Uri"]
+    staged_key = staged_uri.removeprefix(f"s3://{pipeline.bucket}/")
+    staged_folder = staged_key.rsplit("/", 1)[0]
+    staged_uris = [
+        block["image"]["source"]["s3Location"]["uri"]
+        for line in pipeline.read(staged_key).splitlines()
+        for block in json.loads(line)["messages"][0]["content"]
+        if "image" in block
+    ]
+    assert staged_uris == [f"s3://{pipeline.bucket}/{staged_folder}/media/{key}" for key in image_keys]
+    for uri, key in zip(staged_uris, image_keys, strict=True):
+        assert pipeline.read(uri.removeprefix(f"s3://{pipeline.bucket}/")).endswith(key.encode())
 
 
 def test_a_rejected_dataset_starts_no_job_and_the_alert_names_the_line(pipeline: Pipeline) -> None:

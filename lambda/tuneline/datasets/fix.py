@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, BinaryIO
 
-from tuneline.datasets.lines import CHUNK_BYTES, Readable, Writable, iter_lines
+from tuneline.datasets.lines import LineStream, Readable, Writable, iter_lines
 from tuneline.datasets.scan import UTF8_BOM
 
 # Control characters other than the JSON whitespace that is legal between tokens (\t, \n, \r).
@@ -56,26 +56,11 @@ def normalize_stream(src: BinaryIO | Readable, dst: BinaryIO | Writable) -> FixS
     return summary
 
 
-class NormalizedReader:
+class NormalizedReader(LineStream):
     """The normalized copy as a `Readable`: the pipeline validates and stages it straight from S3, no disk."""
 
     def __init__(self, src: BinaryIO | Readable) -> None:
-        self._lines = normalized_lines(src, FixSummary())
-        self._pending = b""
-
-    def read(self, size: int = -1, /) -> bytes:
-        wanted = CHUNK_BYTES if size is None or size < 0 else size
-        parts = [self._pending]
-        held = len(self._pending)
-        while held < wanted:
-            line = next(self._lines, None)
-            if line is None:
-                break
-            parts.append(line)
-            held += len(line)
-        data = b"".join(parts)
-        self._pending = data[wanted:]
-        return data[:wanted]
+        super().__init__(normalized_lines(src, FixSummary()))
 
 
 def normalized_lines(src: BinaryIO | Readable, summary: FixSummary) -> Iterator[bytes]:

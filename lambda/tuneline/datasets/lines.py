@@ -84,6 +84,29 @@ def iter_lines(
         yield pending, False
 
 
+class LineStream:
+    """Lines (each with its b"\\n") read back as a `Readable` byte stream: a transformed copy of a file can be
+    validated, uploaded or split straight from the transformation, with no disk and one line in memory."""
+
+    def __init__(self, lines: Iterator[bytes]) -> None:
+        self._lines = lines
+        self._pending = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        wanted = CHUNK_BYTES if size is None or size < 0 else size
+        parts = [self._pending]
+        held = len(self._pending)
+        while held < wanted:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            parts.append(line)
+            held += len(line)
+        data = b"".join(parts)
+        self._pending = data[wanted:]
+        return data[:wanted]
+
+
 # Blocks of the text reader: big enough that per-block work is negligible, small enough to stay in the CPU
 # cache between the read, the decode and the byte-level scan.
 TEXT_BLOCK_BYTES = 64 * 1024

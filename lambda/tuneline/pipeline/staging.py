@@ -2,21 +2,26 @@
 
 The original under incoming/ is only read (by version id, so a re-upload during the job changes nothing). Nothing
 touches local disk: the validator reads the version straight from S3, an unchanged copy is staged server-side,
-and with `autoFix` (BOM, CRLF, blank lines, control characters) or a validation split the staged files are
-streamed back through multipart uploads, so any dataset size Bedrock accepts stages in bounded memory.
+and with `autoFix` (BOM, CRLF, blank lines, control characters), a validation split or media to point at their
+staged copies the staged files are streamed back through multipart uploads, so any dataset size Bedrock
+accepts stages in bounded memory.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from tuneline.datasets.lines import LineStream, Readable
+from tuneline.datasets.media import lines_with_media_replaced
 from tuneline.datasets.models import resolve_model
 from tuneline.datasets.split import split_stream
 from tuneline.datasets.validator import training_tokens, validate_dataset
 from tuneline.errors import DatasetRejected
 from tuneline.findings import Report
+from tuneline.pipeline.media_staging import MediaPlan, copy_media, plan_media
 from tuneline.pipeline.s3_streams import MultipartWriter, ObjectVersion, Rereadable
 
 REPORT_NAME = "validation.json"
@@ -33,6 +38,10 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
     validation = ObjectVersion(s3, plan["validationSource"]) if plan.get("validationSource") else None
 
     report = _validate(plan, train, validation, fix=fix)
+    media = None
+    if report.valid and _names_media(report):
+        # Before the report is written, so a missing image is in it like any other finding.
+        media = _stage_media(plan, train, validation, fix=fix, s3=s3, bucket=bucket, report=report)
     s3.put_object(
         Bucket=bucket,
         Key=report_key,
@@ -42,13 +51,14 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
     if not report.valid:
         raise DatasetRejected(_rejection_message(plan, report, f"s3://{bucket}/{report_key}"))
 
+    staged = Staging(bucket=bucket, fix=fix, rewrite=media.staged_uri(bucket) if media else None)
     split = None
     if plan.get("stagedValidationKey") and validation is None:
-        split = _split(plan, train, bucket, fix=fix)
+        split = _split(plan, train, staged)
     else:
-        _stage(train, bucket, plan["stagedTrainingKey"], fix=fix)
+        staged.write(train, plan["stagedTrainingKey"])
         if validation is not None and plan.get("stagedValidationKey"):
-            _stage(validation, bucket, plan["stagedValidationKey"], fix=fix)
+            staged.write(validation, plan["stagedValidationKey"])
 
     return {
         "valid": True,
@@ -58,17 +68,56 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         "trainingTokens": training_tokens(report),
         "warnings": len(report.warnings),
         "split": split,
+        "mediaStaged": len(media.copies) if media else 0,
     }
 
 
-def _stage(source: ObjectVersion, bucket: str, key: str, *, fix: bool) -> None:
-    if not fix:
-        source.copy_to(bucket, key)
-        return
-    stream = source.open(normalize=True)
-    with MultipartWriter(s3=source.s3, bucket=bucket, key=key) as out:
-        while chunk := stream.read(STREAM_READ_BYTES):
-            out.write(chunk)
+@dataclass(frozen=True)
+class Staging:
+    """How a dataset file becomes its staged copy: verbatim, normalized, and/or with media URIs rewritten."""
+
+    bucket: str
+    fix: bool
+    rewrite: Callable[[str], str] | None = None
+
+    def open(self, source: ObjectVersion) -> Readable:
+        stream = source.open(normalize=self.fix)
+        if self.rewrite is None:
+            return stream
+        return LineStream(lines_with_media_replaced(stream, self.rewrite))
+
+    def write(self, source: ObjectVersion, key: str) -> None:
+        if not self.fix and self.rewrite is None:
+            source.copy_to(self.bucket, key)
+            return
+        stream = self.open(source)
+        with MultipartWriter(s3=source.s3, bucket=self.bucket, key=key) as out:
+            while chunk := stream.read(STREAM_READ_BYTES):
+                out.write(chunk)
+
+
+def _names_media(report: Report) -> bool:
+    files = report.stats.get("files") or {}
+    return any((scan.get("images") or 0) + (scan.get("videos") or 0) for scan in files.values())
+
+
+def _stage_media(
+    plan: Mapping[str, Any],
+    train: ObjectVersion,
+    validation: ObjectVersion | None,
+    *,
+    fix: bool,
+    s3: Any,
+    bucket: str,
+    report: Report,
+) -> MediaPlan:
+    staged_prefix = plan["stagedTrainingKey"].rsplit("/", 1)[0] + "/"
+    files = [(train.key.rsplit("/", 1)[-1], train)]
+    if validation is not None:
+        files.append((validation.key.rsplit("/", 1)[-1], validation))
+    media = plan_media(staged_prefix, files, normalize=fix)
+    report.errors.extend(copy_media(media, s3=s3, bucket=bucket))
+    return media
 
 
 def _validate(plan: Mapping[str, Any], train: ObjectVersion, validation: ObjectVersion | None, *, fix: bool) -> Report:
@@ -87,13 +136,13 @@ def _validate(plan: Mapping[str, Any], train: ObjectVersion, validation: ObjectV
     )
 
 
-def _split(plan: Mapping[str, Any], train: ObjectVersion, bucket: str, *, fix: bool) -> dict[str, Any]:
+def _split(plan: Mapping[str, Any], train: ObjectVersion, staged: Staging) -> dict[str, Any]:
     """Cut the validation set from the training file: two passes over S3 (count, then write), no disk."""
     rules = resolve_model(plan["baseModelIdentifier"])
-    source = Rereadable(lambda: train.open(normalize=fix))
+    source = Rereadable(lambda: staged.open(train))
     with (
-        MultipartWriter(train.s3, bucket, plan["stagedTrainingKey"]) as train_out,
-        MultipartWriter(train.s3, bucket, plan["stagedValidationKey"]) as validation_out,
+        MultipartWriter(train.s3, staged.bucket, plan["stagedTrainingKey"]) as train_out,
+        MultipartWriter(train.s3, staged.bucket, plan["stagedValidationKey"]) as validation_out,
     ):
         summary = split_stream(source, train_out, validation_out, ratio=float(plan["validationSplit"]), rules=rules)
     return _plain(summary)
