@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.events.models import EventPattern
 
+from tests.infra.events import matches, object_created
 from tests.infra.synth import render, resources_of_type
 
 EVENTS = Path(__file__).resolve().parent.parent / "data" / "events"
@@ -28,10 +28,6 @@ def _rules(template_json: dict[str, Any], source: str) -> list[dict[str, Any]]:
         for r in resources_of_type(template_json, "AWS::Events::Rule").values()
         if source in r["Properties"]["EventPattern"]["source"]
     ]
-
-
-def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
-    return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))
 
 
 def _concrete(pattern: Any, placeholders: dict[str, str]) -> Any:
@@ -53,38 +49,38 @@ def bedrock_pattern(template_json: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_bedrock_rule_matches_a_completed_tuneline_job(bedrock_pattern: dict[str, Any]) -> None:
-    assert _matches(bedrock_pattern, _load("bedrock_job_completed.json"))
+    assert matches(bedrock_pattern, _load("bedrock_job_completed.json"))
 
 
 @pytest.mark.parametrize("status", ["Failed", "Stopped"])
 def test_bedrock_rule_matches_other_terminal_statuses(bedrock_pattern: dict[str, Any], status: str) -> None:
     event = _load("bedrock_job_completed.json")
     event["detail"]["jobStatus"] = status
-    assert _matches(bedrock_pattern, event)
+    assert matches(bedrock_pattern, event)
 
 
 def test_bedrock_rule_ignores_status_in_the_wrong_field(bedrock_pattern: dict[str, Any]) -> None:
     event = _load("bedrock_job_completed.json")
     event["detail"]["status"] = event["detail"].pop("jobStatus")
-    assert not _matches(bedrock_pattern, event)
+    assert not matches(bedrock_pattern, event)
 
 
 def test_bedrock_rule_ignores_other_teams_jobs(bedrock_pattern: dict[str, Any]) -> None:
     event = _load("bedrock_job_completed.json")
     event["detail"]["jobName"] = "someone-elses-job"
-    assert not _matches(bedrock_pattern, event)
+    assert not matches(bedrock_pattern, event)
 
 
 def test_bedrock_rule_ignores_the_wrong_detail_type(bedrock_pattern: dict[str, Any]) -> None:
     event = _load("bedrock_job_completed.json")
     event["detail-type"] = "Bedrock Model Customization Job State Change"
-    assert not _matches(bedrock_pattern, event)
+    assert not matches(bedrock_pattern, event)
 
 
 def test_bedrock_rule_ignores_in_progress(bedrock_pattern: dict[str, Any]) -> None:
     event = _load("bedrock_job_completed.json")
     event["detail"]["jobStatus"] = "InProgress"
-    assert not _matches(bedrock_pattern, event)
+    assert not matches(bedrock_pattern, event)
 
 
 def test_execution_rule_matches_timeouts_of_our_machines_only(template_json: dict[str, Any]) -> None:
@@ -96,27 +92,13 @@ def test_execution_rule_matches_timeouts_of_our_machines_only(template_json: dic
     pattern = _concrete(rule["EventPattern"], placeholders)
     event = _load("execution_timed_out.json")
     event["detail"]["stateMachineArn"] = "arn:aws:states:us-east-1:123456789012:stateMachine:M0"
-    assert _matches(pattern, event)
+    assert matches(pattern, event)
     other = copy.deepcopy(event)
     other["detail"]["stateMachineArn"] = "arn:aws:states:us-east-1:123456789012:stateMachine:Other"
-    assert not _matches(pattern, other)
+    assert not matches(pattern, other)
     succeeded = copy.deepcopy(event)
     succeeded["detail"]["status"] = "SUCCEEDED"
-    assert not _matches(pattern, succeeded)
-
-
-def _object_created(bucket: str, key: str) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "1",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2026-11-20T18:41:12Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "version-id": "v1", "size": 10}},
-    }
+    assert not matches(pattern, succeeded)
 
 
 def _incoming_rules(template_json: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -147,7 +129,7 @@ def test_object_created_rule_matches_only_incoming_datasets(
     template_json: dict[str, Any], key: str, starts: bool
 ) -> None:
     trigger, _ = _incoming_rules(template_json)
-    assert _matches(trigger, _object_created(trigger["detail"]["bucket"]["name"][0], key)) is starts
+    assert matches(trigger, object_created(trigger["detail"]["bucket"]["name"][0], key)) is starts
 
 
 @pytest.mark.parametrize(
@@ -170,7 +152,7 @@ def test_uploads_that_are_not_datasets_reach_the_intake_to_be_explained(
     template_json: dict[str, Any], key: str, explained: bool
 ) -> None:
     _, mistaken = _incoming_rules(template_json)
-    assert _matches(mistaken, _object_created(mistaken["detail"]["bucket"]["name"][0], key)) is explained
+    assert matches(mistaken, object_created(mistaken["detail"]["bucket"]["name"][0], key)) is explained
 
 
 def _transform(target: dict[str, Any], event: dict[str, Any]) -> str:

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto.events.models import EventPattern
 
 from stacks.constructs.import_workflow import (
     IMPORT_MAX_POLLS,
     IMPORT_POLL_SECONDS,
     SMOKE_RETRY_ERRORS,
 )
+from tests.infra.events import matches, object_created
 from tests.infra.synth import render, resources_of_type, state_machine_definitions
 
 FAILURE_ALERT = "Notify import failure"
@@ -239,10 +239,6 @@ def test_the_smoke_test_may_invoke_only_imported_models(template_json: dict[str,
 # --- trigger, alerts, outputs ------------------------------------------------------------------------------
 
 
-def _matches(pattern: dict[str, Any], event: Any) -> bool:
-    return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))
-
-
 def _marker_rule(template_json: dict[str, Any]) -> dict[str, Any]:
     [rule] = [
         r["Properties"]
@@ -269,18 +265,8 @@ def test_only_a_ready_marker_under_imports_reaches_the_import_intake(
 ) -> None:
     pattern = _marker_rule(template_json)["EventPattern"]
     pattern["detail"]["bucket"]["name"] = ["data-bucket"]
-    event = {
-        "version": "0",
-        "id": "1",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2026-11-20T18:41:12Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {"bucket": {"name": "data-bucket"}, "object": {"key": key, "version-id": "v1", "size": 0}},
-    }
-    assert _matches(pattern, event) is starts
+    event = object_created("data-bucket", key, size=0)
+    assert matches(pattern, event) is starts
 
 
 def test_the_marker_rule_feeds_its_own_queue_with_a_dead_letter_queue(template_json: dict[str, Any]) -> None:
