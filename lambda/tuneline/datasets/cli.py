@@ -22,7 +22,7 @@ from tuneline.datasets.convert import SOURCES, ConvertError, convert_stream
 from tuneline.datasets.cost import estimate_cost
 from tuneline.datasets.fix import normalize_stream
 from tuneline.datasets.models import CUSTOMIZATION_TYPES, ModelRules, UnknownModelError, resolve_model
-from tuneline.datasets.render import progress_bar, render_report
+from tuneline.datasets.render import CountingReader, progress_bar, render_report
 from tuneline.datasets.split import SplitError, split_stream
 from tuneline.datasets.validator import training_tokens, validate_dataset
 from tuneline.suggest import did_you_mean
@@ -326,6 +326,17 @@ def _open_input(path: str | None, option: str = "FILE") -> Iterator[BinaryIO]:
         yield stream
 
 
+@contextlib.contextmanager
+def _input_with_progress(
+    path: str, args: argparse.Namespace, *, passes: int = 1
+) -> Iterator[BinaryIO | CountingReader]:
+    """The input of fix, split or convert, drawing a progress bar on a terminal for big files (text output)."""
+    with _open_input(path) as stream:
+        size = _input_file(path).stat().st_size if path != STDIN else 0
+        progress = progress_bar(size * passes, sys.stderr) if args.format == "text" and size else None
+        yield CountingReader(stream, progress) if progress else stream
+
+
 def _input_name(path: str) -> str:
     return STDIN_NAME if path == STDIN else path
 
@@ -418,7 +429,7 @@ def _fix(args: argparse.Namespace) -> int:
     if args.file != STDIN:
         _input_file(args.file)
     output = _output_file(args.output, args.file, ".fixed.jsonl", force=args.force)
-    with _open_input(args.file) as src, _atomic_output(output) as dst:
+    with _input_with_progress(args.file, args) as src, _atomic_output(output) as dst:
         summary = normalize_stream(src, dst)
     if args.format == "json":
         print(json.dumps({"output": str(output), **summary.to_dict()}))
@@ -442,7 +453,12 @@ def _split(args: argparse.Namespace) -> int:
     )
     if train_out.resolve() == validation_out.resolve():
         raise UsageError(f"--train-out and --validation-out are both {train_out}; give two different files")
-    with _open_input(args.file) as src, _atomic_output(train_out) as train, _atomic_output(validation_out) as held:
+    # Two passes over the input: one to count the records, one to write them.
+    with (
+        _input_with_progress(args.file, args, passes=2) as src,
+        _atomic_output(train_out) as train,
+        _atomic_output(validation_out) as held,
+    ):
         summary = split_stream(
             src, train, held, ratio=args.ratio, rules=rules, customization_type=args.customization_type
         )
@@ -465,7 +481,7 @@ def _convert(args: argparse.Namespace) -> int:
     rules = _rules(args)
     target = rules.format_for(args.customization_type) or "out"
     output = _output_file(args.output, args.file, f".{target}.jsonl", force=args.force)
-    with _open_input(args.file) as src, _atomic_output(output) as dst:
+    with _input_with_progress(args.file, args) as src, _atomic_output(output) as dst:
         summary = convert_stream(
             src,
             dst,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from tuneline.findings import Finding, Report
 
@@ -74,8 +74,8 @@ def progress_bar(total_bytes: int, stream: TextIO) -> Callable[[int], None] | No
 
     def update(done: int) -> None:
         now = time.monotonic()
-        if now - last[0] < 0.2 and done < total_bytes:
-            return
+        if last[0] < 0 or (now - last[0] < 0.2 and done < total_bytes):
+            return  # finished (the bar is drawn complete once), or drawn a moment ago
         last[0] = now
         fraction = min(1.0, done / total_bytes)
         width = 30
@@ -84,9 +84,35 @@ def progress_bar(total_bytes: int, stream: TextIO) -> Callable[[int], None] | No
         stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:6.1%} {speed:6.1f} MB/s")
         if done >= total_bytes:
             stream.write("\n")
+            last[0] = -1.0
         stream.flush()
 
     return update
+
+
+class CountingReader:
+    """A binary input that reports the bytes read so far (all passes together) to a progress callback."""
+
+    def __init__(self, stream: BinaryIO, progress: Callable[[int], None]) -> None:
+        self._stream = stream
+        self._progress = progress
+        self._done = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(size)
+        if data:
+            self._done += len(data)
+            self._progress(self._done)
+        return data
+
+    def seekable(self) -> bool:
+        return self._stream.seekable()
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        return self._stream.seek(offset, whence)
 
 
 def _is_terminal(stream: Any) -> bool:
