@@ -16,4 +16,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         keys.resource_arn(state),
         keys.resource_status(state),
         bedrock=client("bedrock"),
+        error=keys.part(state, keys.ERROR).get("Error"),
     )

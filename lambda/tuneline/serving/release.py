@@ -2,8 +2,10 @@
 
 - Commitment throughput is never deleted: Bedrock refuses before the term ends, and it is paid for anyway.
 - A resource Bedrock itself reports as Failed is deleted (it serves nothing and holds quota).
-- Otherwise (smoke test failed, never became ready, the check itself failed) it is deleted unless the profile
-  sets keepOnSmokeFailure; kept serving still expires through the janitor at its `tuneline:expires-at`.
+- After a failed smoke test it is deleted unless the profile sets keepOnSmokeFailure (kept serving still expires
+  through the janitor at its `tuneline:expires-at`).
+- After any other failure (never became ready, a status check or the smoke step itself failed) it is deleted:
+  there is no answer to inspect, and a resource stuck in Creating would otherwise wait for the janitor.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ DELETED = "deleted"
 KEPT = "kept"
 ALREADY_GONE = "already gone"
 FAILED_STATUS = "Failed"
+# The error the workflow records when the served model answered wrongly (stacks/constructs/serving.py).
+SMOKE_TEST_FAILED = "SmokeTestFailed"
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,14 @@ class ReleaseDecision:
     reason: str
 
 
-def decide_release(request: Mapping[str, Any], status: str | None) -> ReleaseDecision:
+def decide_release(request: Mapping[str, Any], status: str | None, error: str | None = None) -> ReleaseDecision:
+    """`error` is the workflow's error name (`SmokeTestFailed`, `ServingNotReady`, a Lambda or Bedrock error)."""
     if request.get("hasCommitment"):
         return ReleaseDecision(False, f"commitment {request.get('commitment')} cannot be deleted before its term ends")
     if status == FAILED_STATUS:
         return ReleaseDecision(True, "Bedrock reports it as Failed")
+    if error != SMOKE_TEST_FAILED:
+        return ReleaseDecision(True, f"serving did not get as far as a smoke-test answer ({error or 'unknown error'})")
     if request.get("keepOnSmokeFailure"):
         expiry = request.get("expiresAt")
         until = f" until {expiry}, when the janitor deletes it" if expiry else ""
@@ -39,12 +46,17 @@ def decide_release(request: Mapping[str, Any], status: str | None) -> ReleaseDec
 
 
 def release_serving(
-    request: Mapping[str, Any], resource_arn: str | None, status: str | None, *, bedrock: Any
+    request: Mapping[str, Any],
+    resource_arn: str | None,
+    status: str | None,
+    *,
+    bedrock: Any,
+    error: str | None = None,
 ) -> dict[str, Any]:
     """Delete (or keep) the resource this execution bought; the result feeds the failure alert."""
     if not resource_arn:
         return {"action": "nothing bought", "reason": "no resource was created", "arn": None}
-    decision = decide_release(request, status)
+    decision = decide_release(request, status, error)
     if not decision.delete:
         return {"action": KEPT, "reason": decision.reason, "arn": resource_arn}
     try:

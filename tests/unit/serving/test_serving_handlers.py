@@ -61,6 +61,23 @@ def test_release_reads_the_bought_arn_and_status_from_the_state(monkeypatch: pyt
     assert arn not in bedrock.throughputs
 
 
+def test_release_keeps_only_after_a_smoke_failure_when_the_profile_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    bedrock = FakeBedrock()
+    arn = bedrock.add_throughput("aaaaaaaaaaaa")
+    monkeypatch.setattr(serve_release, "client", lambda service: bedrock)
+    state = {
+        "servingRequest": make_request(make_plan(keepOnSmokeFailure=True)),
+        "servingResource": {"arn": arn},
+        "servingStatus": {"Status": "InService"},
+        "servingError": {"Error": "SmokeTestFailed", "Cause": "1 of 3 Converse calls failed"},
+    }
+    assert serve_release.handler({"state": state})["action"] == "kept"
+    state["servingStatus"] = {"Status": "Creating"}
+    state["servingError"] = {"Error": "ServingNotReady", "Cause": "Not ready after 24 checks"}
+    assert serve_release.handler({"state": state})["action"] == "deleted"
+    assert arn not in bedrock.throughputs
+
+
 def test_notify_publishes_the_serving_alert(alerts: Any) -> None:
     state = {"plan": make_plan(), "servingRequest": make_request(), "servingError": {"Error": "x", "Cause": "y"}}
     result = serve_notify.handler({"kind": "quota", "state": state})

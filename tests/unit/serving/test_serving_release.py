@@ -11,27 +11,40 @@ from tests.unit.serving.conftest import make_plan, make_request
 from tests.unit.serving.fakes import FakeBedrock
 from tuneline.serving.release import decide_release, release_serving
 
+SMOKE = "SmokeTestFailed"
+
 
 @pytest.mark.parametrize(
-    ("serving", "status", "delete"),
+    ("serving", "status", "error", "delete"),
     [
-        ({}, "InService", True),
-        ({}, "Failed", True),
-        ({}, None, True),
-        ({"keepOnSmokeFailure": True}, "InService", False),
-        ({"keepOnSmokeFailure": True}, "Failed", True),
-        ({"commitment": "OneMonth"}, "InService", False),
-        ({"commitment": "OneMonth"}, "Failed", False),
-        ({"mode": "on-demand"}, "Active", True),
-        ({"mode": "on-demand", "keepOnSmokeFailure": True}, "Active", False),
+        ({}, "InService", SMOKE, True),
+        ({}, "Failed", "ServingFailed", True),
+        ({}, None, "States.TaskFailed", True),
+        ({"keepOnSmokeFailure": True}, "InService", SMOKE, False),
+        ({"keepOnSmokeFailure": True}, "Failed", "ServingFailed", True),
+        # Keeping is for inspecting wrong answers: a resource that never answered is not kept.
+        ({"keepOnSmokeFailure": True}, "Creating", "ServingNotReady", True),
+        ({"keepOnSmokeFailure": True}, "InService", "Lambda.Unknown", True),
+        ({"keepOnSmokeFailure": True}, None, None, True),
+        ({"commitment": "OneMonth"}, "InService", SMOKE, False),
+        ({"commitment": "OneMonth"}, "Failed", "ServingFailed", False),
+        ({"commitment": "OneMonth"}, "Creating", "ServingNotReady", False),
+        ({"mode": "on-demand"}, "Active", SMOKE, True),
+        ({"mode": "on-demand", "keepOnSmokeFailure": True}, "Active", SMOKE, False),
+        ({"mode": "on-demand", "keepOnSmokeFailure": True}, "Creating", "ServingNotReady", True),
     ],
 )
-def test_release_rules(serving: dict[str, Any], status: str | None, delete: bool) -> None:
-    assert decide_release(make_request(make_plan(**serving)), status).delete is delete
+def test_release_rules(serving: dict[str, Any], status: str | None, error: str | None, delete: bool) -> None:
+    assert decide_release(make_request(make_plan(**serving)), status, error).delete is delete
+
+
+def test_release_after_a_stuck_creation_says_why_it_deleted() -> None:
+    decision = decide_release(make_request(make_plan(keepOnSmokeFailure=True)), "Creating", "ServingNotReady")
+    assert "ServingNotReady" in decision.reason and "smoke test did not pass" not in decision.reason
 
 
 def test_kept_serving_names_its_expiry() -> None:
-    decision = decide_release(make_request(make_plan(keepOnSmokeFailure=True)), "InService")
+    decision = decide_release(make_request(make_plan(keepOnSmokeFailure=True)), "InService", SMOKE)
     assert "2026-11-20T20:00:00Z" in decision.reason and "janitor" in decision.reason
 
 
