@@ -4,20 +4,27 @@ Runs on a schedule. It lists Provisioned Throughput and custom-model deployments
 only on resources tagged `tuneline:managed=true`:
 - no-commitment throughput and deployments past `tuneline:expires-at` are deleted;
 - within the warning window before expiry, one warning per expiry (remembered in a tag);
-- commitment throughput is never deleted; when its term has ended, one alert says so.
+- commitment throughput is never deleted; when its term has ended, one alert says so;
+- an expiry tag nobody can read (a person typed a bad value) deletes nothing: one alert per bad value says the
+  resource keeps billing until the tag is fixed.
 Untagged resources, and managed ones without an expiry tag (a person removed it to keep them), are left alone.
+
+A run is safe to repeat and to stop half-way: deleting what is gone counts as done, and the marker tag that
+stops an alert from repeating is written only after the alert went out (`run_janitor(report=...)`), so a
+failed publish means the alert is sent again by the next run rather than never.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from tuneline.serving.tags import (
+    BAD_EXPIRY_ALERTED_TAG,
     EXPIRES_AT_TAG,
     MANAGED_TAG,
     MANAGED_VALUE,
@@ -35,6 +42,11 @@ DEPLOYMENT = "deployment"
 DELETE = "delete"
 WARN = "warn"
 TERM_ENDED = "term-ended"
+BAD_EXPIRY = "bad-expiry"
+# A resource whose tags could not be read: nothing was decided about it this run.
+UNREADABLE = "unreadable"
+# The alert-only actions and the tag each one writes once its alert has gone out.
+MARKER_TAGS = {WARN: WARNED_TAG, TERM_ENDED: TERM_END_ALERTED_TAG, BAD_EXPIRY: BAD_EXPIRY_ALERTED_TAG}
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,16 @@ class JanitorAction:
     resource: ServedResource
     due: dt.datetime
 
+    @property
+    def marker(self) -> tuple[str, str] | None:
+        """The tag (key, value) that records this alert as sent, for alert-only actions."""
+        key = MARKER_TAGS.get(self.action)
+        if key is None:
+            return None
+        if self.action == BAD_EXPIRY:
+            return key, self.resource.tags.get(EXPIRES_AT_TAG, "")
+        return key, iso_utc(self.due)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -78,6 +100,7 @@ class Outcome:
             "done": self.done,
             "detail": self.detail,
             "execution": resource.tags.get("tuneline:execution"),
+            "expiresAtTag": resource.tags.get(EXPIRES_AT_TAG),
         }
 
 
@@ -93,8 +116,12 @@ def plan_actions(
             if end is not None and now >= end and resource.tags.get(TERM_END_ALERTED_TAG) != iso_utc(end):
                 actions.append(JanitorAction(TERM_ENDED, resource, end))
             continue
-        expires_at = parse_time(resource.tags.get(EXPIRES_AT_TAG))
+        tag = resource.tags.get(EXPIRES_AT_TAG)
+        expires_at = parse_time(tag)
         if expires_at is None:
+            # Removed on purpose: kept. Unreadable: kept too (a person edited it), but said so once per value.
+            if tag is not None and resource.tags.get(BAD_EXPIRY_ALERTED_TAG) != tag:
+                actions.append(JanitorAction(BAD_EXPIRY, resource, now))
             continue
         if now >= expires_at:
             actions.append(JanitorAction(DELETE, resource, expires_at))
@@ -103,17 +130,31 @@ def plan_actions(
     return actions
 
 
-def list_served_resources(bedrock: Any) -> list[ServedResource]:
+def list_served_resources(bedrock: Any, *, unreadable: list[Outcome] | None = None) -> list[ServedResource]:
+    """Every throughput and deployment with its tags. One whose tags cannot be read is skipped this run and, if
+    `unreadable` is given, added to it as a not-done outcome (one bad resource must not stop the run)."""
     resources: list[ServedResource] = []
+
+    def tags_of(kind: str, arn: str, name: str, status: str | None) -> dict[str, str] | None:
+        try:
+            return _tags(bedrock, arn)
+        except ClientError as error:
+            if unreadable is not None:
+                resource = ServedResource(kind=kind, arn=arn, name=name, status=status)
+                action = JanitorAction(UNREADABLE, resource, dt.datetime.now(dt.UTC))
+                unreadable.append(Outcome(action, False, f"reading its tags failed: {_error_text(error)}"))
+            return None
+
     for summary in _pages(bedrock.list_provisioned_model_throughputs, "provisionedModelSummaries"):
-        tags = _tags(bedrock, summary["provisionedModelArn"])
+        arn, name = summary["provisionedModelArn"], summary.get("provisionedModelName", "")
+        tags = tags_of(PROVISIONED, arn, name, summary.get("status"))
         if tags is None:
             continue
         resources.append(
             ServedResource(
                 kind=PROVISIONED,
-                arn=summary["provisionedModelArn"],
-                name=summary.get("provisionedModelName", ""),
+                arn=arn,
+                name=name,
                 status=summary.get("status"),
                 tags=tags,
                 model_arn=summary.get("modelArn"),
@@ -123,14 +164,15 @@ def list_served_resources(bedrock: Any) -> list[ServedResource]:
             )
         )
     for summary in _pages(bedrock.list_custom_model_deployments, "modelDeploymentSummaries"):
-        tags = _tags(bedrock, summary["customModelDeploymentArn"])
+        arn, name = summary["customModelDeploymentArn"], summary.get("customModelDeploymentName", "")
+        tags = tags_of(DEPLOYMENT, arn, name, summary.get("status"))
         if tags is None:
             continue
         resources.append(
             ServedResource(
                 kind=DEPLOYMENT,
-                arn=summary["customModelDeploymentArn"],
-                name=summary.get("customModelDeploymentName", ""),
+                arn=arn,
+                name=name,
                 status=summary.get("status"),
                 tags=tags,
                 model_arn=summary.get("modelArn"),
@@ -140,28 +182,50 @@ def list_served_resources(bedrock: Any) -> list[ServedResource]:
 
 
 def apply_action(action: JanitorAction, *, bedrock: Any) -> Outcome:
-    """Carry out one action. Errors become a not-done outcome, so one stuck resource does not stop the rest."""
+    """Carry out one delete. Errors become a not-done outcome, so one stuck resource does not stop the rest.
+
+    Alert-only actions are done once the report is out; `mark_alerted` then records them."""
     resource = action.resource
-    try:
-        if action.action == DELETE:
-            if resource.kind == DEPLOYMENT:
-                bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=resource.arn)
-            else:
-                bedrock.delete_provisioned_model_throughput(provisionedModelId=resource.arn)
-            return Outcome(action, True, "deleted")
-        marker = WARNED_TAG if action.action == WARN else TERM_END_ALERTED_TAG
-        bedrock.tag_resource(resourceARN=resource.arn, tags=[{"key": marker, "value": iso_utc(action.due)}])
+    if action.action != DELETE:
         return Outcome(action, True, "alerted")
+    try:
+        if resource.kind == DEPLOYMENT:
+            bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=resource.arn)
+        else:
+            bedrock.delete_provisioned_model_throughput(provisionedModelId=resource.arn)
+        return Outcome(action, True, "deleted")
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if action.action == DELETE and code == "ResourceNotFoundException":
+        if _error_code(error) == "ResourceNotFoundException":
             return Outcome(action, True, "already deleted")
-        return Outcome(action, False, f"{code}: {error.response.get('Error', {}).get('Message', '')}")
+        return Outcome(action, False, _error_text(error))
 
 
-def run_janitor(*, bedrock: Any, now: dt.datetime) -> list[Outcome]:
-    actions = plan_actions(list_served_resources(bedrock), now)
-    return [apply_action(action, bedrock=bedrock) for action in actions]
+def mark_alerted(outcome: Outcome, *, bedrock: Any) -> Outcome:
+    """After the alert went out: tag the resource so the same alert is not sent again."""
+    marker = outcome.action.marker
+    if marker is None or not outcome.done:
+        return outcome
+    try:
+        bedrock.tag_resource(resourceARN=outcome.action.resource.arn, tags=[{"key": marker[0], "value": marker[1]}])
+    except ClientError as error:
+        return Outcome(outcome.action, True, f"alerted; the next run alerts again ({_error_text(error)})")
+    return outcome
+
+
+def run_janitor(
+    *,
+    bedrock: Any,
+    now: dt.datetime,
+    report: Callable[[Sequence[Outcome]], object] = lambda outcomes: None,
+) -> list[Outcome]:
+    """Delete what expired, then `report` every outcome, then mark the alerts sent. If `report` raises, no
+    marker is written and the next run alerts again."""
+    unreadable: list[Outcome] = []
+    actions = plan_actions(list_served_resources(bedrock, unreadable=unreadable), now)
+    outcomes = [apply_action(action, bedrock=bedrock) for action in actions] + unreadable
+    if outcomes:
+        report(outcomes)
+    return [mark_alerted(outcome, bedrock=bedrock) for outcome in outcomes]
 
 
 def _pages(operation: Any, items_key: str) -> Iterator[Mapping[str, Any]]:
@@ -172,6 +236,14 @@ def _pages(operation: Any, items_key: str) -> Iterator[Mapping[str, Any]]:
         token = response.get("nextToken")
         if not token:
             return
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _error_text(error: ClientError) -> str:
+    return f"{_error_code(error)}: {error.response.get('Error', {}).get('Message', '')}"
 
 
 def _tags(bedrock: Any, arn: str) -> dict[str, str] | None:

@@ -119,11 +119,13 @@ def janitor_report(outcomes: Sequence[Mapping[str, Any]]) -> Alert | None:
     deleted = [o for o in outcomes if o["action"] == "delete" and o["done"]]
     warned = [o for o in outcomes if o["action"] == "warn"]
     ended = [o for o in outcomes if o["action"] == "term-ended"]
+    unreadable = [o for o in outcomes if o["action"] == "bad-expiry"]
     failed = [o for o in outcomes if not o["done"]]
     parts = [
         f"{len(deleted)} deleted" if deleted else None,
         f"{len(warned)} expiring" if warned else None,
         f"{len(ended)} term(s) ended" if ended else None,
+        f"{len(unreadable)} unreadable expiry" if unreadable else None,
         f"{len(failed)} failed" if failed else None,
     ]
     return make_alert(
@@ -133,8 +135,13 @@ def janitor_report(outcomes: Sequence[Mapping[str, Any]]) -> Alert | None:
             _resource_section("Deleted (expired, billing stopped):", deleted),
             _resource_section("Expiring within the hour (deleted at the time shown):", warned),
             _resource_section("Commitment term ended (Tuneline never deletes these):", ended),
+            _resource_section(
+                "Expiry tag unreadable (NOT deleted, still billing until the tag is fixed or it is deleted):",
+                unreadable,
+                show_tag=True,
+            ),
             _resource_section("Could not be handled (tried again next run):", failed),
-            _janitor_advice(warned, ended),
+            _janitor_advice(warned, ended, unreadable),
         ],
     )
 
@@ -223,13 +230,14 @@ def _quota_advice(request: Mapping[str, Any]) -> str:
     )
 
 
-def _resource_section(title: str, outcomes: Sequence[Mapping[str, Any]]) -> list[str] | None:
+def _resource_section(title: str, outcomes: Sequence[Mapping[str, Any]], *, show_tag: bool = False) -> list[str] | None:
     if not outcomes:
         return None
     lines = [title]
     for outcome in outcomes[:MAX_LISTED_RESOURCES]:
         kind = KIND_NAMES.get(str(outcome.get("kind")), "serving")
-        lines.extend(bullets([f"{outcome.get('name')} ({kind}), due {outcome.get('due')}"]))
+        when = f"tag value {outcome.get('expiresAtTag')!r}" if show_tag else f"due {outcome.get('due')}"
+        lines.extend(bullets([f"{outcome.get('name')} ({kind}), {when}"]))
         lines.append(f"  {outcome.get('arn')}")
         if not outcome.get("done"):
             lines.extend(wrap(str(outcome.get("detail")), indent="  "))
@@ -238,8 +246,17 @@ def _resource_section(title: str, outcomes: Sequence[Mapping[str, Any]]) -> list
     return lines
 
 
-def _janitor_advice(warned: Sequence[Mapping[str, Any]], ended: Sequence[Mapping[str, Any]]) -> list[str] | None:
+def _janitor_advice(
+    warned: Sequence[Mapping[str, Any]],
+    ended: Sequence[Mapping[str, Any]],
+    unreadable: Sequence[Mapping[str, Any]] = (),
+) -> list[str] | None:
     advice = []
+    if unreadable:
+        advice.append(
+            "Set tuneline:expires-at to a time like 2026-11-20T14:05:00Z (ISO 8601; UTC unless an offset such as "
+            "+01:00 is given), or remove the tag to keep the serving until you delete it yourself."
+        )
     if warned:
         advice.append(
             "To keep serving longer, set its tuneline:expires-at tag to a later time (ISO 8601, UTC), "

@@ -21,6 +21,8 @@ EXPIRES_AT_TAG = "tuneline:expires-at"
 WARNED_TAG = "tuneline:expiry-warned"
 # The commitment end an alert was sent for.
 TERM_END_ALERTED_TAG = "tuneline:term-end-alerted"
+# The unreadable expiry value an alert was sent for: each bad value is reported once, a fixed one never.
+BAD_EXPIRY_ALERTED_TAG = "tuneline:expiry-unreadable"
 
 # Bedrock allows 50 tags per resource in total (existing plus new).
 MAX_TAGS = 50
@@ -32,12 +34,22 @@ def iso_utc(moment: dt.datetime) -> str:
 
 
 def parse_time(value: object) -> dt.datetime | None:
-    """A timestamp from a tag or an API field (datetime or ISO-8601 text), timezone-aware; None if unreadable."""
+    """A timestamp from a tag or an API field, timezone-aware (UTC unless it says otherwise); None if unreadable.
+
+    Tags are edited by people, so besides ISO 8601 (`2026-11-20T14:05:00Z`, `...+01:00`, `2026-11-20 14:05`)
+    this reads a lowercase `t`/`z`, a trailing ` UTC`/` GMT`, and Unix epoch seconds or milliseconds.
+    """
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if not isinstance(value, str) or not value.strip():
         return None
-    text = value.strip()
+    text = value.strip().upper()
+    if text.isdigit() and len(text) in (10, 13):
+        return dt.datetime.fromtimestamp(int(text) / (1000 if len(text) == 13 else 1), dt.UTC)
+    for suffix in (" UTC", " GMT", "UTC", "GMT"):
+        if text.endswith(suffix) and len(text) > len(suffix) + 7:
+            text = text[: -len(suffix)].rstrip() + "+00:00"
+            break
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     try:

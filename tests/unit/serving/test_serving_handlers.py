@@ -97,6 +97,26 @@ def test_janitor_alerts_once_per_run_with_work(alerts: Any, monkeypatch: pytest.
     assert idle["outcomes"] == [] and idle["messageId"] is None and alerts() == []
 
 
+def test_janitor_marks_a_warning_sent_only_after_it_was_published(alerts: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    bedrock = FakeBedrock()
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expiring = bedrock.add_throughput("aaaaaaaaaaaa", {MANAGED_TAG: "true", EXPIRES_AT_TAG: soon})
+    monkeypatch.setattr(janitor, "client", lambda service: bedrock if service == "bedrock" else clients.client(service))
+
+    def broken_publish(*args: Any) -> str:
+        raise RuntimeError("SNS unavailable")
+
+    publish = janitor.publish
+    monkeypatch.setattr(janitor, "publish", broken_publish)
+    with pytest.raises(RuntimeError):
+        janitor.handler({})
+    assert "tuneline:expiry-warned" not in bedrock.tags[expiring]
+    monkeypatch.setattr(janitor, "publish", publish)
+    retried = janitor.handler({})
+    assert [o["action"] for o in retried["outcomes"]] == ["warn"] and "1 expiring" in alerts()[0]["Subject"]
+    assert bedrock.tags[expiring]["tuneline:expiry-warned"] == soon
+
+
 def test_janitor_time_is_the_schedule_time_but_never_in_the_past() -> None:
     future = janitor.run_time({"scheduledTime": "2099-01-01T00:00:00Z"})
     assert future == dt.datetime(2099, 1, 1, tzinfo=dt.UTC)

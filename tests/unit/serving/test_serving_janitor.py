@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from tests.unit.serving.fakes import FakeBedrock
+from tests.unit.serving.fakes import FakeBedrock, client_error
 from tuneline.serving.janitor import (
+    BAD_EXPIRY,
     DELETE,
     TERM_ENDED,
     WARN,
@@ -16,7 +17,14 @@ from tuneline.serving.janitor import (
     plan_actions,
     run_janitor,
 )
-from tuneline.serving.tags import EXPIRES_AT_TAG, MANAGED_TAG, TERM_END_ALERTED_TAG, WARNED_TAG
+from tuneline.serving.tags import (
+    BAD_EXPIRY_ALERTED_TAG,
+    EXPIRES_AT_TAG,
+    MANAGED_TAG,
+    TERM_END_ALERTED_TAG,
+    WARNED_TAG,
+    parse_time,
+)
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 EXPIRY = "2026-11-20T12:30:00Z"
@@ -43,7 +51,16 @@ def _managed(**extra: str) -> dict[str, str]:
         ({EXPIRES_AT_TAG: EXPIRY}, NOW + dt.timedelta(days=3), []),  # not Tuneline's
         ({MANAGED_TAG: "false", EXPIRES_AT_TAG: EXPIRY}, NOW + dt.timedelta(days=3), []),
         (_managed(), NOW + dt.timedelta(days=3), []),  # expiry tag removed: kept on purpose
-        (_managed(**{EXPIRES_AT_TAG: "next tuesday"}), NOW + dt.timedelta(days=3), []),
+        # Unreadable: never deleted (a person edited it), but reported once per bad value.
+        (_managed(**{EXPIRES_AT_TAG: "next tuesday"}), NOW + dt.timedelta(days=3), [BAD_EXPIRY]),
+        (_managed(**{EXPIRES_AT_TAG: "next tuesday", BAD_EXPIRY_ALERTED_TAG: "next tuesday"}), NOW, []),
+        (_managed(**{EXPIRES_AT_TAG: "next friday", BAD_EXPIRY_ALERTED_TAG: "next tuesday"}), NOW, [BAD_EXPIRY]),
+        ({EXPIRES_AT_TAG: "next tuesday"}, NOW, []),  # not Tuneline's: not even reported
+        # Other ways people write the same moment (12:30 UTC).
+        (_managed(**{EXPIRES_AT_TAG: "2026-11-20T14:30:00+02:00"}), NOW + dt.timedelta(minutes=30), [DELETE]),
+        (_managed(**{EXPIRES_AT_TAG: "2026-11-20T14:30:00+02:00"}), NOW + dt.timedelta(minutes=29), [WARN]),
+        (_managed(**{EXPIRES_AT_TAG: "2026-11-20 12:30 UTC"}), NOW + dt.timedelta(minutes=30), [DELETE]),
+        (_managed(**{EXPIRES_AT_TAG: "2026-11-20t12:30:00z"}), NOW + dt.timedelta(minutes=30), [DELETE]),
         ({}, NOW + dt.timedelta(days=3), []),
     ],
 )
@@ -107,3 +124,87 @@ def test_a_resource_that_cannot_be_deleted_does_not_stop_the_others() -> None:
     outcomes = {o.action.resource.arn: o for o in run_janitor(bedrock=bedrock, now=NOW)}
     assert outcomes[stuck].done is False and outcomes[stuck].detail.startswith("ConflictException")
     assert outcomes[other].done is True and other not in bedrock.throughputs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-20T12:30:00Z",
+        "2026-11-20T12:30:00.000Z",
+        "2026-11-20t12:30:00z",
+        "2026-11-20T12:30:00",
+        "2026-11-20 12:30",
+        "2026-11-20T13:30:00+01:00",
+        "2026-11-20T07:30:00-0500",
+        "2026-11-20T12:30:00 UTC",
+        "2026-11-20 12:30:00 GMT",
+        "1795177800",
+        "1795177800000",
+    ],
+)
+def test_expiry_tags_as_people_write_them(text: str) -> None:
+    assert parse_time(text) == dt.datetime(2026, 11, 20, 12, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("text", ["next tuesday", "20/11/2026 12:30", "2026-11-20T12:30:00+02:00 UTC", "UTC", ""])
+def test_unreadable_expiry_tags(text: str) -> None:
+    assert parse_time(text) is None
+
+
+def test_an_unreadable_expiry_is_reported_once_and_never_deleted() -> None:
+    bedrock = FakeBedrock()
+    edited = bedrock.add_throughput("aaaaaaaaaaaa", _managed(**{EXPIRES_AT_TAG: "tomorrow 5pm"}))
+    first = run_janitor(bedrock=bedrock, now=NOW)
+    assert [(o.action.action, o.done) for o in first] == [(BAD_EXPIRY, True)]
+    assert edited in bedrock.throughputs and bedrock.tags[edited][BAD_EXPIRY_ALERTED_TAG] == "tomorrow 5pm"
+    assert run_janitor(bedrock=bedrock, now=NOW + dt.timedelta(days=1)) == []
+    bedrock.tags[edited][EXPIRES_AT_TAG] = "2026-11-20T11:00:00Z"  # fixed: the janitor deletes it again
+    assert [o.action.action for o in run_janitor(bedrock=bedrock, now=NOW)] == [DELETE]
+    assert edited not in bedrock.throughputs
+
+
+def test_a_failed_report_leaves_no_marker_so_the_next_run_alerts_again() -> None:
+    bedrock = FakeBedrock()
+    expiring = bedrock.add_throughput("aaaaaaaaaaaa", _managed(**{EXPIRES_AT_TAG: EXPIRY}))
+    expired = bedrock.add_throughput("bbbbbbbbbbbb", _managed(**{EXPIRES_AT_TAG: "2026-11-20T11:00:00Z"}))
+
+    def failing_report(outcomes: object) -> None:
+        raise RuntimeError("SNS is down")
+
+    with pytest.raises(RuntimeError):
+        run_janitor(bedrock=bedrock, now=NOW, report=failing_report)
+    assert WARNED_TAG not in bedrock.tags[expiring] and expired not in bedrock.throughputs
+
+    reported: list[list[str]] = []
+    retry = run_janitor(bedrock=bedrock, now=NOW, report=lambda o: reported.append([x.action.action for x in o]))
+    assert reported == [[WARN]] and [o.action.action for o in retry] == [WARN]
+    assert bedrock.tags[expiring][WARNED_TAG] == EXPIRY
+    assert run_janitor(bedrock=bedrock, now=NOW, report=lambda o: reported.append([])) == [] and len(reported) == 1
+
+
+def test_a_resource_whose_tags_cannot_be_read_does_not_stop_the_run() -> None:
+    bedrock = FakeBedrock()
+    hidden = bedrock.add_throughput("aaaaaaaaaaaa", _managed(**{EXPIRES_AT_TAG: "2026-11-20T11:00:00Z"}))
+    expired = bedrock.add_deployment("bbbbbbbbbbbb", _managed(**{EXPIRES_AT_TAG: "2026-11-20T11:00:00Z"}))
+    read_tags = bedrock.list_tags_for_resource
+
+    def list_tags(resourceARN: str) -> dict[str, object]:
+        if resourceARN == hidden:
+            raise client_error("AccessDeniedException", "not allowed")
+        return read_tags(resourceARN)
+
+    bedrock.list_tags_for_resource = list_tags  # type: ignore[method-assign]
+    outcomes = {o.action.resource.arn: o for o in run_janitor(bedrock=bedrock, now=NOW)}
+    assert outcomes[expired].done and expired not in bedrock.deployments
+    assert not outcomes[hidden].done and "AccessDeniedException" in outcomes[hidden].detail
+    assert hidden in bedrock.throughputs
+
+
+def test_a_run_repeated_after_it_stopped_half_way_finishes_the_work_once() -> None:
+    bedrock = FakeBedrock()
+    first = bedrock.add_throughput("aaaaaaaaaaaa", _managed(**{EXPIRES_AT_TAG: "2026-11-20T11:00:00Z"}))
+    second = bedrock.add_throughput("bbbbbbbbbbbb", _managed(**{EXPIRES_AT_TAG: "2026-11-20T11:00:00Z"}))
+    bedrock.delete_provisioned_model_throughput(provisionedModelId=first)  # the first run got this far
+    again = run_janitor(bedrock=bedrock, now=NOW)
+    assert [(o.action.resource.arn, o.done) for o in again] == [(second, True)]
+    assert not bedrock.throughputs

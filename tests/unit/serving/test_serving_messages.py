@@ -109,6 +109,26 @@ def test_janitor_report_lists_each_group_and_is_silent_when_idle() -> None:
     assert "ConflictException: busy" in _flat(alert.body) and "tuneline:expires-at" in _flat(alert.body)
 
 
+def test_janitor_report_names_an_unreadable_expiry_and_how_to_write_one() -> None:
+    alert = janitor_report(
+        [
+            {
+                "kind": "deployment",
+                "arn": ARN,
+                "name": "od",
+                "due": "2026-11-20T12:00:00Z",
+                "detail": "alerted",
+                "action": "bad-expiry",
+                "done": True,
+                "expiresAtTag": "tomorrow 5pm",
+            }
+        ]
+    )
+    assert alert is not None and alert.subject == "Tuneline: serving janitor - 1 unreadable expiry"
+    body = _flat(alert.body)
+    assert "'tomorrow 5pm'" in body and "NOT deleted" in body and "2026-11-20T14:05:00Z" in body
+
+
 def test_alert_kind_is_chosen_from_the_workflow_state() -> None:
     state = {"plan": make_plan(), "servingRequest": make_request(), "smoke": SMOKE}
     assert "model served" in build_serving_alert("served", state).subject
