@@ -10,6 +10,7 @@ from tuneline.alerts.messages import dataset_rejected, job_completed, job_starte
 from tuneline.alerts.text import Alert
 from tuneline.pipeline.staging import REPORT_NAME
 from tuneline.pipeline.summary import split_s3_uri
+from tuneline.serving.messages import serving_left_running
 
 # The workflow adds one key per finished step; the first missing one names the step that failed.
 _STEPS = (
@@ -53,9 +54,14 @@ def _failure_alert(state: Mapping[str, Any], *, s3: Any) -> Alert:
         report, uri = _read_report(plan, s3=s3)
         if report is not None:
             return dataset_rejected(plan, report, uri)
-    return pipeline_failed(
+    alert = pipeline_failed(
         plan=plan, source=source, error=name, cause=bedrock_failure_message(cause), state=failed_step(state)
     )
+    # A step after a serving purchase failed (release, or an alert): say what is still up and may bill.
+    left_running = serving_left_running(state)
+    if left_running:
+        alert = Alert(subject=alert.subject, body=f"{alert.body}\n" + "\n".join(left_running) + "\n")
+    return alert
 
 
 def bedrock_failure_message(cause: str) -> str:

@@ -7,13 +7,16 @@ shorter message, never a failed alert.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tuneline.alerts.explain import parse_cause
 from tuneline.alerts.text import Alert, bullets, fields, lookup, make_alert, wrap
+from tuneline.serving import workflow_state as keys
 from tuneline.serving.quotas import SERVICE_QUOTAS_CODE
+from tuneline.serving.tags import EXPIRES_AT_TAG, iso_utc, parse_time
 
 SUBJECT_PREFIX = "Tuneline"
 KIND_NAMES = {"provisioned": "Provisioned Throughput", "deployment": "on-demand deployment"}
@@ -168,10 +171,35 @@ def _calls_lines(calls: Any) -> list[str] | None:
     return lines
 
 
+def serving_left_running(state: Mapping[str, Any]) -> list[str] | None:
+    """For the generic failure alert: serving this execution bought and did not delete (it may still bill)."""
+    arn = keys.resource_arn(state)
+    release = keys.part(state, keys.RELEASE)
+    if not arn or release.get("action") in ("deleted", "already gone"):
+        return None
+    request = keys.part(state, keys.REQUEST)
+    what = KIND_NAMES.get(str(request.get("kind")), "serving")
+    lines = ["Serving bought by this run:", f"  {arn}"]
+    lines += wrap(f"The {what} was not deleted by this run and may still bill.")
+    return lines + _cost_lines(request, arn)
+
+
+def _delete_command(request: Mapping[str, Any], arn: Any) -> str:
+    if request.get("kind") == "deployment":
+        return f"aws bedrock delete-custom-model-deployment --custom-model-deployment-identifier {arn}"
+    return f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arn}"
+
+
+def _later(expiry: Any, hours: int = 24) -> str:
+    """A concrete later expiry for the copy-paste command (a placeholder like <time> breaks in a shell)."""
+    moment = parse_time(expiry) or dt.datetime.now(dt.UTC)
+    return iso_utc(moment + dt.timedelta(hours=hours))
+
+
 def _cost_lines(request: Mapping[str, Any], arn: Any) -> list[str]:
+    delete = _delete_command(request, arn)
     if request.get("kind") == "deployment":
         lines = wrap("On-demand deployments bill per token used.")
-        delete = f"aws bedrock delete-custom-model-deployment --custom-model-deployment-identifier {arn}"
     elif request.get("hasCommitment"):
         return wrap(
             f"This throughput has a {request.get('commitment')} commitment: it bills every hour of the term and "
@@ -179,14 +207,13 @@ def _cost_lines(request: Mapping[str, Any], arn: Any) -> list[str]:
         )
     else:
         lines = wrap("No-commitment throughput bills every hour until it is deleted.")
-        delete = f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arn}"
     expiry = request.get("expiresAt")
     if expiry:
         lines += [
-            *wrap(f"The janitor deletes it at {expiry} (tag tuneline:expires-at) and warns an hour before."),
+            *wrap(f"The janitor deletes it at {expiry} (tag {EXPIRES_AT_TAG}) and warns an hour before."),
             *_command(
-                "Keep it longer (new time in the tag):",
-                f"aws bedrock tag-resource --resource-arn {arn} --tags key=tuneline:expires-at,value=<ISO time>",
+                "Keep it a day longer (or put another UTC time in the tag):",
+                f"aws bedrock tag-resource --resource-arn {arn} --tags key={EXPIRES_AT_TAG},value={_later(expiry)}",
             ),
         ]
     return lines + _command("Delete it now:", delete)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 from typing import Any
 
 import pytest
 
+from tuneline.datasets.models import known_model_ids, resolve_model
 from tuneline.serving.invocation import (
     converse_output,
     converse_request,
@@ -72,3 +75,17 @@ def test_example_calls_are_one_copyable_line() -> None:
     invoke = example_call(ARN, converse=False, family="titan-image-generator-v2")
     assert "invoke-model" in invoke and "raw-in-base64-out" in invoke and "TEXT_IMAGE" in invoke
     assert "\n" not in converse + invoke
+
+
+@pytest.mark.parametrize("model_id", sorted(known_model_ids()))
+def test_every_model_gets_a_shell_valid_example_call_in_its_own_api(model_id: str) -> None:
+    rules = resolve_model(model_id)
+    argv = shlex.split(example_call(ARN, converse=rules.converse_supported, family=rules.family))
+    assert argv[:2] == ["aws", "bedrock-runtime"] and argv[argv.index("--model-id") + 1] == ARN
+    if rules.converse_supported:
+        assert argv[2] == "converse"
+        assert json.loads(argv[argv.index("--messages") + 1])[0]["role"] == "user"
+    else:
+        assert argv[2] == "invoke-model" and argv[-1] == "answer.json"
+        assert argv[argv.index("--cli-binary-format") + 1] == "raw-in-base64-out"
+        assert json.loads(argv[argv.index("--body") + 1]) == invoke_body(rules.family, Prompt(text="Hello"))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from tests.unit.serving.conftest import CUSTOM_MODEL_ARN, make_plan, make_request
 from tests.unit.serving.fakes import deployment_arn, throughput_arn
+from tuneline.pipeline.notify import build_alert
 from tuneline.serving.messages import janitor_report, model_served, serving_failed, serving_quota
 from tuneline.serving.notify import build_serving_alert
 
@@ -91,6 +93,38 @@ def test_failed_status_is_explained_with_bedrocks_message() -> None:
     )
     assert "Status Failed: Insufficient capacity" in _flat(alert.body)
     assert CUSTOM_MODEL_ARN in alert.body
+
+
+def _command_after(body: str, title_start: str) -> list[str]:
+    lines = body.splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith(title_start))
+    return shlex.split(lines[index + 1])
+
+
+def test_the_keep_longer_command_can_be_pasted_as_it_is() -> None:
+    alert = model_served(make_plan(), make_request(), SMOKE)
+    argv = _command_after(alert.body, "Keep it")
+    assert argv[:5] == ["aws", "bedrock", "tag-resource", "--resource-arn", ARN]
+    # A day after the expiry (2026-11-20T20:00:00Z), in the tag's own format; no `<placeholder>` for the shell.
+    assert argv[5:] == ["--tags", "key=tuneline:expires-at,value=2026-11-21T20:00:00Z"]
+    delete = _command_after(alert.body, "Delete it now")
+    assert delete == ["aws", "bedrock", "delete-provisioned-model-throughput", "--provisioned-model-id", ARN]
+
+
+def test_a_failure_after_the_purchase_names_the_serving_still_billing() -> None:
+    state = {
+        "plan": make_plan(),
+        "servingRequest": make_request(),
+        "servingResource": {"arn": ARN},
+        "error": {"Error": "Bedrock.AccessDeniedException", "Cause": "not allowed to delete"},
+    }
+    body = _flat(build_alert({"kind": "failed", "state": state}, s3=None).body)
+    assert "Serving bought by this run" in body and ARN in body and "may still bill" in body
+    assert "2026-11-20T20:00:00Z" in body and "delete-provisioned-model-throughput" in body
+    released = {**state, "servingRelease": {"action": "deleted", "arn": ARN}}
+    assert "Serving bought by this run" not in build_alert({"kind": "failed", "state": released}, s3=None).body
+    before_purchase = {k: v for k, v in state.items() if k != "servingResource"}
+    assert "Serving bought" not in build_alert({"kind": "failed", "state": before_purchase}, s3=None).body
 
 
 def test_janitor_report_lists_each_group_and_is_silent_when_idle() -> None:
