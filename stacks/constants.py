@@ -31,3 +31,7 @@ INTAKE_BATCH_SIZE = 10
 QUOTA_RETRY_FIRST_SECONDS = 300
 QUOTA_RETRY_MAX_DELAY_SECONDS = 3600
 QUOTA_RETRY_BACKOFF = 1.5
+
+# Serving Tuneline bought carries tuneline:managed=true (lambda/tuneline/serving/tags.py). Deleting and tagging
+# serving is allowed on nothing else, so a bug cannot touch throughput or deployments someone bought by hand.
+MANAGED_CONDITION = {"StringEquals": {"aws:ResourceTag/tuneline:managed": "true"}}

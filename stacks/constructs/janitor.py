@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -11,9 +13,13 @@ from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from stacks.constants import MANAGED_CONDITION
 from stacks.constructs.bedrock_role import bedrock_arn
 from stacks.constructs.functions import Functions
 from stacks.nag import acknowledge_wildcards
+
+# The tags the janitor writes to remember an alert was sent.
+JANITOR_MARKER_TAGS = ["tuneline:expiry-warned", "tuneline:term-end-alerted", "tuneline:expiry-unreadable"]
 
 JANITOR_TIMEOUT_MINUTES = 5
 # A missed run is made up by the next one; retrying a stale one only repeats work.
@@ -72,23 +78,30 @@ class Janitor(Construct):
 
     def _grant(self, key: kms.IKey, topic: sns.ITopic) -> None:
         served = [bedrock_arn("provisioned-model/*"), bedrock_arn("custom-model-deployment/*")]
-        statements = {
+        marker_keys = {"ForAllValues:StringEquals": {"aws:TagKeys": JANITOR_MARKER_TAGS}}
+        statements: dict[str, tuple[list[str], list[str], dict[str, Any] | None]] = {
             # The List APIs have no resource-level permissions.
             "ListServing": (
                 ["bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"],
                 ["*"],
+                None,
             ),
-            "ReadAndMarkServing": (["bedrock:ListTagsForResource", "bedrock:TagResource"], served),
+            # Reading tags is how the janitor tells Tuneline's serving from the rest, so it covers all serving.
+            "ReadServingTags": (["bedrock:ListTagsForResource"], served, None),
+            "MarkServingAlerted": (["bedrock:TagResource"], served, {**MANAGED_CONDITION, **marker_keys}),
             "DeleteExpiredServing": (
                 ["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
                 served,
+                MANAGED_CONDITION,
             ),
-            "PublishAlerts": (["sns:Publish"], [topic.topic_arn]),
-            "UseDataKey": (["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn]),
+            "PublishAlerts": (["sns:Publish"], [topic.topic_arn], None),
+            "UseDataKey": (["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn], None),
         }
         fn: lambda_.IFunction = self.function
-        for sid, (actions, resources) in statements.items():
-            fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        for sid, (actions, resources, conditions) in statements.items():
+            fn.add_to_role_policy(
+                iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
+            )
             acknowledge_wildcards(
                 fn,
                 resources,

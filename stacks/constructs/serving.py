@@ -412,8 +412,16 @@ class Serving(Construct):
         fns = self.functions
         served = [bedrock_arn(THROUGHPUT_RESOURCES), bedrock_arn(DEPLOYMENT_RESOURCES)]
 
-        def allow(fn: lambda_.IFunction, sid: str, actions: list[str], resources: list[str]) -> None:
-            fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        def allow(
+            fn: lambda_.IFunction,
+            sid: str,
+            actions: list[str],
+            resources: list[str],
+            conditions: dict[str, Any] | None = None,
+        ) -> None:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
+            )
             acknowledge_wildcards(
                 fn,
                 resources,
@@ -430,6 +438,7 @@ class Serving(Construct):
             "DeleteFailedServing",
             ["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
             served,
+            constants.MANAGED_CONDITION,
         )
         allow(fns.notify, "PublishAlerts", ["sns:Publish"], [topic.topic_arn])
         for fn in (fns.smoke, fns.notify):

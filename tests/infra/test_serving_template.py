@@ -250,3 +250,32 @@ def test_on_demand_on_an_unsupported_model_fails_synth_listing_supported_ones(tm
 def test_bad_serving_settings_fail_synth_naming_the_key(tmp_path: Path, serving: Any, key: str) -> None:
     with pytest.raises(SystemExit, match=key.replace(".", r"\.")):
         tuneline_app.build_app(context=_context_with_serving(serving), outdir=str(tmp_path))
+
+
+def test_deleting_and_marking_serving_needs_the_tuneline_tag(template_json: dict[str, Any]) -> None:
+    """Release and janitor may delete or tag only serving tagged tuneline:managed=true; reading tags is open."""
+    guarded = {"bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment", "bedrock:TagResource"}
+    lambda_statements = [
+        s for s in _statements(template_json) if set(_actions(s)) & guarded and "provisioned-model/*" in _resources(s)
+    ]
+    deleting = [s for s in lambda_statements if set(_actions(s)) & (guarded - {"bedrock:TagResource"})]
+    assert len(deleting) >= 2  # the release function and the janitor
+    for statement in deleting:
+        assert statement["Condition"]["StringEquals"] == {"aws:ResourceTag/tuneline:managed": "true"}
+    marking = [s for s in lambda_statements if s.get("Sid") == "MarkServingAlerted"]
+    assert len(marking) == 1
+    assert marking[0]["Condition"]["StringEquals"] == {"aws:ResourceTag/tuneline:managed": "true"}
+    assert set(marking[0]["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]) == {
+        "tuneline:expiry-warned",
+        "tuneline:term-end-alerted",
+        "tuneline:expiry-unreadable",
+    }
+    reading = [s for s in _statements(template_json) if "bedrock:ListTagsForResource" in _actions(s)]
+    assert reading and all("Condition" not in s for s in reading)
+
+
+def test_the_janitor_may_write_exactly_the_marker_tags_its_code_writes() -> None:
+    from stacks.constructs.janitor import JANITOR_MARKER_TAGS
+    from tuneline.serving.janitor import MARKER_TAGS
+
+    assert sorted(JANITOR_MARKER_TAGS) == sorted(MARKER_TAGS.values())
