@@ -44,11 +44,13 @@ class SmokeTestFailed(TunelineError):
     """The served model did not answer the smoke-test prompts."""
 
 
-# Error names the state machines retry as transient (Lambda service faults and AWS throttling).
+# Error names the state machines retry as transient on every Lambda task: Lambda service faults and Lambda
+# throttling (the account's concurrency is shared). Lambda.Unknown is left out on purpose: it is what a function
+# killed for running out of memory reports, and running it again only repeats the crash.
 TRANSIENT_LAMBDA_ERRORS = (
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
-    "Lambda.Unknown",
 )

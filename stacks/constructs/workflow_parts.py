@@ -12,6 +12,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import constants
+from tuneline.errors import TRANSIENT_LAMBDA_ERRORS
 
 # Transient AWS errors as Step Functions reports them for optimized and SDK integrations (BEDROCK.md §8, §10).
 BEDROCK_TRANSIENT_ERRORS = (
@@ -68,10 +69,10 @@ def lambda_step(
 ) -> tasks.LambdaInvoke:
     """A Lambda task whose result is the function's return value (payload_response_only: no Invoke envelope).
 
-    retry_on_service_exceptions (on by default) retries Lambda.ServiceException, AWSLambdaException,
-    SdkClientException and TooManyRequestsException with backoff.
+    It retries Lambda service faults and Lambda throttling with backoff (TRANSIENT_LAMBDA_ERRORS). CDK's own
+    retry_on_service_exceptions is off because it leaves out Lambda.TooManyRequestsException.
     """
-    return tasks.LambdaInvoke(
+    task = tasks.LambdaInvoke(
         scope,  # type: ignore[arg-type]
         name,
         lambda_function=function,
@@ -80,8 +81,10 @@ def lambda_step(
         payload=sfn.TaskInput.from_object(payload) if payload else None,
         payload_response_only=True,
         result_path=result_path,
-        retry_on_service_exceptions=True,
+        retry_on_service_exceptions=False,
     )
+    add_transient_retry(task, TRANSIENT_LAMBDA_ERRORS)
+    return task
 
 
 class FailureBranch:
