@@ -23,6 +23,7 @@ class Explanation:
     meaning: str  # one sentence: what happened
     action: str  # what to do about it
     charged: bool | None = None  # False when the failure is known to come before anything was billed
+    command: tuple[str, str] | None = None  # (what it is for, a command to copy whole)
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,25 @@ class Cause:
     message: str
     error_type: str | None = None
     request_id: str | None = None
+    job_status: str | None = None  # set when the cause is a Bedrock job description (a `.sync` task)
 
 
 _NOTHING_STARTED = "Nothing was started and nothing was charged."
-_UPLOAD_AGAIN = "then upload the training file again (every upload is a new version and a new job)"
+_UPLOAD = "upload the training file again (every upload is a new version and a new job)"
+_UPLOAD_AGAIN = f"then {_UPLOAD}"
+_VALIDATE = ("Check the file before uploading:", "tuneline validate <file>")
+
+_PERMISSIONS = Explanation(
+    "missing permission",
+    "The workflow was not allowed to call a service: a permission is missing from the deployment.",
+    "This is a deployment problem: redeploy the stack, and report it with the details if it repeats.",
+)
+_OUT_OF_MEMORY = Explanation(
+    "function ran out of memory",
+    "A pipeline function was stopped by Lambda, usually because it ran out of memory on a large dataset.",
+    f"Split the dataset into smaller files (`tuneline split`), or ask the platform team to raise the "
+    f"function's memory; then {_UPLOAD}. The function's CloudWatch logs show the memory used.",
+)
 
 ERRORS: dict[str, Explanation] = {
     "UnknownProfile": Explanation(
@@ -58,9 +74,9 @@ ERRORS: dict[str, Explanation] = {
     "DatasetRejected": Explanation(
         "dataset rejected",
         "The dataset breaks Bedrock's data rules.",
-        f"The report lists every problem with its line. Fix them, {_UPLOAD_AGAIN}. Check before uploading with "
-        f"`tuneline validate <file>`. {_NOTHING_STARTED}",
+        f"The report lists every problem with its line. Fix them, {_UPLOAD_AGAIN}. {_NOTHING_STARTED}",
         charged=False,
+        command=_VALIDATE,
     ),
     "ModelFolderRejected": Explanation(
         "model folder rejected",
@@ -184,13 +200,9 @@ ERRORS: dict[str, Explanation] = {
     "States.TaskFailed": Explanation(
         "a step failed",
         "A workflow step failed.",
-        f"Read the details below; once the cause is fixed, {_UPLOAD_AGAIN}.",
+        f"Read the details above; once the cause is fixed, {_UPLOAD}.",
     ),
-    "States.Permissions": Explanation(
-        "missing permission",
-        "The workflow was not allowed to call a service.",
-        "This is a deployment problem: redeploy the stack, and report it with the details if it repeats.",
-    ),
+    "States.Permissions": _PERMISSIONS,
     "States.Runtime": Explanation(
         "workflow error",
         "The workflow hit an internal error (a value it expected was missing).",
@@ -198,29 +210,50 @@ ERRORS: dict[str, Explanation] = {
     ),
     "Sandbox.Timedout": Explanation(
         "function timed out",
-        "A pipeline function ran out of time.",
-        f"Large datasets can take longer than the function's timeout; {_UPLOAD_AGAIN} once the timeout is "
-        "raised, or split the dataset.",
+        "A pipeline function ran out of time (15 minutes at most), usually on a very large dataset.",
+        f"Split the dataset into smaller files (`tuneline split`), or ask the platform team to raise the "
+        f"function's timeout; then {_UPLOAD}.",
     ),
+    # A Python function killed by the Lambda runtime; on a large input this is nearly always memory.
+    "Runtime.OutOfMemory": _OUT_OF_MEMORY,
+    "Runtime.ExitError": _OUT_OF_MEMORY,
 }
 
-_GENERIC_ERRORS = frozenset({"States.TaskFailed", "States.ALL"})
+_GENERIC_ERRORS = frozenset({"States.TaskFailed", "States.ALL", "Unknown"})
+_NOT_AUTHORIZED = re.compile(r"is not authorized to perform|AccessDenied", re.IGNORECASE)
 
 _LAMBDA_SERVICE_ERROR = Explanation(
     "pipeline function failed",
-    "The Lambda service could not run a pipeline function.",
-    f"This is usually temporary: {_UPLOAD_AGAIN}. If it repeats, check the function's CloudWatch logs.",
+    "The Lambda service could not run a pipeline function, even after retries.",
+    f"This is usually temporary: wait a few minutes, {_UPLOAD_AGAIN}. If it repeats, check the function's "
+    "CloudWatch logs.",
+)
+_RUNTIME_ERROR = Explanation(
+    "pipeline function cannot start",
+    "A pipeline function could not start: its deployed code or settings are broken.",
+    f"This is a deployment problem: redeploy the stack and report it with the details; then {_UPLOAD}.",
 )
 _OTHER_BEDROCK_ERROR = Explanation(
     "Bedrock error",
     "Bedrock returned an error.",
-    f"Read the details; once the cause is fixed, {_UPLOAD_AGAIN}.",
+    f"Read the details; once the cause is fixed, {_UPLOAD}.",
 )
 _UNKNOWN_ERROR = Explanation(
     "unexpected error",
     "The pipeline failed with an unexpected error.",
     "Check the execution in the Step Functions console and the function's CloudWatch logs, and report it "
-    f"with the details if the cause is not clear; {_UPLOAD_AGAIN} once fixed.",
+    f"with the details if the cause is not clear. Once it is fixed, {_UPLOAD}.",
+)
+_JOB_FAILED = Explanation(
+    "training job failed",
+    "Bedrock could not finish the training job. No custom model was created.",
+    f"Read Bedrock's message in the details, fix the data or the profile, {_UPLOAD_AGAIN}.",
+)
+_JOB_STOPPED = Explanation(
+    "training job stopped",
+    "The training job was stopped before it finished (from the console, the CLI or the API). No custom model "
+    "was created.",
+    f"If the stop was a mistake, {_UPLOAD}.",
 )
 
 # Bedrock job failure messages (Bedrock troubleshooting guide), checked in order.
@@ -247,7 +280,8 @@ JOB_FAILURES: tuple[tuple[re.Pattern[str], Explanation], ...] = (
         Explanation(
             "data is not valid JSONL",
             "Bedrock could not parse a data file as JSON Lines.",
-            f"Run `tuneline validate <file>` to find the line, fix it, {_UPLOAD_AGAIN}.",
+            f"Find the line with the command below, fix it, {_UPLOAD_AGAIN}.",
+            command=_VALIDATE,
         ),
     ),
     (
@@ -271,7 +305,7 @@ JOB_FAILURES: tuple[tuple[re.Pattern[str], Explanation], ...] = (
         Explanation(
             "Bedrock internal error",
             "Bedrock had an internal error while training.",
-            f"This is usually temporary: {_UPLOAD_AGAIN}.",
+            f"This is usually temporary: {_UPLOAD}.",
         ),
     ),
 )
@@ -290,16 +324,27 @@ def explain(error: str, cause: Cause) -> Explanation:
     if by_type is not None and (explanation is None or name in _GENERIC_ERRORS):
         explanation = by_type
     if explanation is None:
-        if name.startswith("Lambda."):
+        if _NOT_AUTHORIZED.search(cause.message):
+            explanation = _PERMISSIONS
+        elif name.startswith("Lambda."):
             explanation = _LAMBDA_SERVICE_ERROR
+        elif name.startswith("Runtime."):
+            explanation = _RUNTIME_ERROR
         elif name.startswith("Bedrock."):
             explanation = _OTHER_BEDROCK_ERROR
         else:
             explanation = _UNKNOWN_ERROR
     if explanation.charged is False:
         return explanation
-    job_failure = explain_job_failure(cause.message)
-    return job_failure or explanation
+    if cause.job_status == "Stopped":
+        return _JOB_STOPPED
+    if cause.job_status == "Failed":
+        return explain_job_failure(cause.message) or _JOB_FAILED
+    # Bedrock's job failure messages come only with a failed `.sync` task; a function's or an API call's
+    # message that happens to mention PutObject or a limit is not one.
+    if cause.error_type is None and (not name or name in _GENERIC_ERRORS):
+        return explain_job_failure(cause.message) or explanation
+    return explanation
 
 
 def explain_job_failure(failure_message: str | None) -> Explanation | None:
@@ -316,9 +361,16 @@ def parse_cause(cause: str | None) -> Cause:
     """The readable message inside a Step Functions cause, with the error type and request id if present."""
     text = (cause or "").strip()
     document = _json_object(text)
+    job_status = None
     if document is not None:
-        message = _first_text(document, ("failureMessage", "errorMessage", "message", "Message", "Cause"))
+        message = _first_text(
+            document, ("failureMessage", "FailureMessage", "errorMessage", "message", "Message", "Cause")
+        )
         error_type = _first_text(document, ("errorType", "Error"))
+        job_status = _job_status(document)
+        if job_status is not None and message is None:
+            job = _first_text(document, ("jobName", "JobName", "jobArn", "JobArn"))
+            message = f"Bedrock job {job} ended as {job_status}, without a failure message."
         nested_message = _json_object(message or "")
         if nested_message is not None:
             message = _first_text(nested_message, ("failureMessage", "errorMessage", "message")) or message
@@ -331,7 +383,15 @@ def parse_cause(cause: str | None) -> Cause:
         message=_shorten(message),
         error_type=error_type,
         request_id=request_id.group(1) if request_id else None,
+        job_status=job_status,
     )
+
+
+def _job_status(document: dict[str, Any]) -> str | None:
+    """The status of a Bedrock job description (what a failed `.sync` task reports as its cause), else None."""
+    if not any(document.get(name) for name in ("jobArn", "JobArn", "jobName", "JobName")):
+        return None
+    return _first_text(document, ("status", "Status"))
 
 
 def _json_object(text: str) -> dict[str, Any] | None:

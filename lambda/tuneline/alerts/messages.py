@@ -160,9 +160,16 @@ def pipeline_failed(
             ),
             ["Details:", *wrap(parsed.message, indent="  ")] if parsed.message else None,
             field("Request ID", parsed.request_id),
-            ["What to do:", *wrap(explanation.action)],
+            ["What to do:", *wrap(explanation.action), *_explained_command(explanation.command, plan or {})],
         ],
     )
+
+
+def _explained_command(command: tuple[str, str] | None, plan: Mapping[str, Any]) -> list[str]:
+    if command is None:
+        return []
+    title, text = command
+    return _command(title, _validate_command(plan) if text.startswith("tuneline validate") else text)
 
 
 def format_bedrock_event(event: Mapping[str, Any]) -> Alert:

@@ -54,27 +54,13 @@ def _failure_alert(state: Mapping[str, Any], *, s3: Any) -> Alert:
         report, uri = _read_report(plan, s3=s3)
         if report is not None:
             return dataset_rejected(plan, report, uri)
-    alert = pipeline_failed(
-        plan=plan, source=source, error=name, cause=bedrock_failure_message(cause), state=failed_step(state)
-    )
+    # A failed `.sync` job's cause is the job description: parse_cause reads its status and failureMessage.
+    alert = pipeline_failed(plan=plan, source=source, error=name, cause=cause, state=failed_step(state))
     # A step after a serving purchase failed (release, or an alert): say what is still up and may bill.
     left_running = serving_left_running(state)
     if left_running:
         alert = Alert(subject=alert.subject, body=f"{alert.body}\n" + "\n".join(left_running) + "\n")
     return alert
-
-
-def bedrock_failure_message(cause: str) -> str:
-    """A `.sync` job failure arrives as the job description in JSON; its failureMessage is the part to read."""
-    try:
-        described = json.loads(cause)
-    except ValueError:
-        return cause
-    if isinstance(described, dict):
-        for field in ("failureMessage", "FailureMessage"):
-            if described.get(field):
-                return str(described[field])
-    return cause
 
 
 def _read_report(plan: Mapping[str, Any], *, s3: Any) -> tuple[dict[str, Any] | None, str | None]:

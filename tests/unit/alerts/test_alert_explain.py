@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tuneline.alerts.explain import ERRORS, Cause, explain, explain_job_failure, parse_cause
+from tuneline.alerts.explain import ERRORS, JOB_FAILURES, Cause, explain, explain_job_failure, parse_cause
 from tuneline.errors import TunelineError
 
 
@@ -94,3 +94,28 @@ def test_known_bedrock_job_failures(failure_message: str, title: str) -> None:
 @pytest.mark.parametrize("failure_message", [None, "", "Something nobody has seen before"])
 def test_unknown_job_failures_have_no_specific_advice(failure_message: str | None) -> None:
     assert explain_job_failure(failure_message) is None
+
+
+def test_a_job_description_cause_gives_its_status_and_failure_message() -> None:
+    cause = json.dumps({"JobArn": "arn:aws:bedrock:x", "Status": "Failed", "FailureMessage": "Unable to parse"})
+
+    assert parse_cause(cause) == Cause(message="Unable to parse", job_status="Failed")
+
+
+def test_a_stopped_job_without_a_message_is_said_in_words() -> None:
+    parsed = parse_cause(json.dumps({"jobName": "tuneline-a.b-1", "jobArn": "arn:x", "status": "Stopped"}))
+
+    assert parsed.message == "Bedrock job tuneline-a.b-1 ended as Stopped, without a failure message."
+    assert explain("States.TaskFailed", parsed).title == "training job stopped"
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        ("ClientError", Cause(message="AccessDenied when calling the PutObject operation", error_type="ClientError")),
+        ("Bedrock.ValidationException", Cause(message="Maximum input token count exceeds limit of 4096")),
+        ("Bedrock.ThrottlingException", Cause(message="internal server error, please try again")),
+    ],
+)
+def test_bedrock_job_failure_advice_is_only_for_failed_jobs(error: str, cause: Cause) -> None:
+    assert explain(error, cause) not in {explanation for _, explanation in JOB_FAILURES}

@@ -268,6 +268,21 @@ def _lambda_cause(error_type: str, message: str) -> str:
     )
 
 
+def _job_cause(status: str, failure_message: str | None = None) -> str:
+    """What a failed `.sync` CreateModelCustomizationJob task reports as its cause: the job description."""
+    job = {
+        "jobArn": JOB_ARN,
+        "jobName": "tuneline-support.chat-tickets-3f9c2a1b7d4e",
+        "status": status,
+        "baseModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+        "creationTime": "2026-11-20T17:40:00Z",
+        "endTime": "2026-11-20T18:41:10Z",
+    }
+    if failure_message:
+        job["failureMessage"] = failure_message
+    return json.dumps(job)
+
+
 FAILURES = [
     # (error, cause, words in the subject, words in the body)
     (
@@ -348,7 +363,7 @@ FAILURES = [
             }
         ),
         "data is not valid JSONL",
-        ["Unable to parse Amazon S3 file", "tuneline validate"],
+        ["Unable to parse Amazon S3 file", "- Check the file before uploading: tuneline validate <file> --model"],
     ),
     (
         "States.TaskFailed",
@@ -386,7 +401,78 @@ FAILURES = [
         "unexpected error",
         ["not json {"],
     ),
+    # A failed `.sync` task: the cause is Bedrock's job description.
+    (
+        "States.TaskFailed",
+        _job_cause("Failed", "The training job failed because of an unknown reason."),
+        "training job failed",
+        ["Bedrock could not finish the training job", "unknown reason", "upload the training file again"],
+    ),
+    (
+        "States.TaskFailed",
+        _job_cause("Stopped"),
+        "training job stopped",
+        ["stopped before it finished", "ended as Stopped", "If the stop was a mistake"],
+    ),
+    (
+        "States.TaskFailed",
+        _job_cause("Failed", "Encountered an unexpected error when processing the request, please try again"),
+        "Bedrock internal error",
+        ["internal error while training", "usually temporary"],
+    ),
+    # A function's own AWS error is not a Bedrock job failure, even when it names PutObject.
+    (
+        "ClientError",
+        _lambda_cause("ClientError", "An error occurred (AccessDenied) when calling the PutObject operation"),
+        "missing permission",
+        ["permission is missing from the deployment", "redeploy the stack"],
+    ),
+    (
+        "Lambda.AWSLambdaException",
+        "User: arn:aws:sts::123456789012:assumed-role/Machine/x is not authorized to perform: "
+        "lambda:InvokeFunction on resource: Validate (Service: AWSLambda; Status Code: 403; Error Code: "
+        "AccessDeniedException; Request ID: 5f1e; Proxy: null)",
+        "missing permission",
+        ["redeploy the stack", "Request ID: 5f1e"],
+    ),
+    (
+        "Lambda.TooManyRequestsException",
+        "Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; "
+        "Request ID: 77aa; Proxy: null)",
+        "pipeline function failed",
+        ["even after retries", "wait a few minutes, then upload"],
+    ),
+    (
+        "Runtime.OutOfMemory",
+        _lambda_cause("Runtime.OutOfMemory", "RequestId: abc Error: Runtime exited with error: signal: killed"),
+        "function ran out of memory",
+        ["ran out of memory", "tuneline split", "signal: killed"],
+    ),
+    (
+        "Runtime.ExitError",
+        _lambda_cause("Runtime.ExitError", "RequestId: abc Error: Runtime exited with error: signal: killed"),
+        "function ran out of memory",
+        ["ran out of memory"],
+    ),
+    (
+        "Runtime.ImportModuleError",
+        _lambda_cause("Runtime.ImportModuleError", "Unable to import module 'tuneline.handlers.plan'"),
+        "pipeline function cannot start",
+        ["deployment problem", "Unable to import module"],
+    ),
+    (
+        "Bedrock.InternalServerException",
+        "Internal server error (Service: Bedrock, Status Code: 500, Request ID: 9c8b)",
+        "Bedrock internal error",
+        ["the retries ran out", "Request ID: 9c8b"],
+    ),
 ]
+
+_PHRASES_THAT_READ_BADLY = (
+    "fixed, then",
+    "temporary: then",
+    "; then upload the training file again (every upload is a new version and a new job) once",
+)
 
 
 @pytest.mark.parametrize(("error", "cause", "subject_words", "body_words"), FAILURES)
@@ -406,6 +492,8 @@ def test_pipeline_failed_explains_known_and_unknown_errors(
     assert f"Error: {error}" in alert.body
     assert "stackTrace" not in alert.body and "File x" not in alert.body
     assert _position(body, "What to do:") > _position(body, "Error:")
+    assert not any(phrase in body for phrase in _PHRASES_THAT_READ_BADLY), body
+    assert '"jobArn"' not in body
 
 
 def test_pipeline_failed_before_a_plan_names_the_dataset() -> None:
@@ -555,3 +643,13 @@ def test_upload_ignored_names_the_file_says_nothing_started_and_how_to_fix_it(ke
     assert ".jsonl" in body.split("What to do:")[1]
     if command:
         assert command in alert.body
+
+
+def test_a_command_in_the_advice_stands_whole_on_its_own_line() -> None:
+    cause = _lambda_cause("DatasetRejected", "3 errors; the report lists them")
+
+    alert = pipeline_failed(plan=PLAN, source=None, error="DatasetRejected", cause=cause, state="Validate dataset")
+
+    _assert_readable(alert)
+    assert "  tuneline validate <file> --model amazon.nova-micro-v1:0:128k --type FINE_TUNING\n" in alert.body
+    assert "`tuneline validate" not in alert.body
