@@ -46,7 +46,7 @@ _PERMISSIONS = Explanation(
 )
 _OUT_OF_MEMORY = Explanation(
     "function ran out of memory",
-    "A pipeline function was stopped by Lambda, usually because it ran out of memory on a large dataset.",
+    "A pipeline function was stopped by Lambda, usually because it ran out of memory on a large input.",
     f"Split the dataset into smaller files (`tuneline split`), or ask the platform team to raise the "
     f"function's memory; then {_UPLOAD}. The function's CloudWatch logs show the memory used.",
 )
@@ -210,7 +210,7 @@ ERRORS: dict[str, Explanation] = {
     ),
     "Sandbox.Timedout": Explanation(
         "function timed out",
-        "A pipeline function ran out of time (15 minutes at most), usually on a very large dataset.",
+        "A pipeline function ran out of time (15 minutes at most), usually on a very large input.",
         f"Split the dataset into smaller files (`tuneline split`), or ask the platform team to raise the "
         f"function's timeout; then {_UPLOAD}.",
     ),

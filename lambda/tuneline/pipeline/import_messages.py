@@ -37,9 +37,9 @@ IMPORT_ERRORS: dict[str, Explanation] = {
     "ModelFolderRejected": Explanation(
         "model folder rejected",
         "The model folder breaks a rule of Bedrock Custom Model Import.",
-        f"Fix the files listed (check a local copy with `tuneline validate-model <folder>`), upload them, "
-        f"{_WRITE_MARKER_AGAIN}. {_NOTHING_IMPORTED}",
+        f"Fix the files listed, upload them, {_WRITE_MARKER_AGAIN}. {_NOTHING_IMPORTED}",
         charged=False,
+        command=("Check a local copy first:", "tuneline validate-model <folder>"),
     ),
     "ManifestInvalid": Explanation(
         "import marker invalid",
@@ -215,7 +215,12 @@ def import_failed(state: Mapping[str, Any], report: Mapping[str, Any] | None, re
             if findings
             else (["Details:", *wrap(parsed.message, indent="  ")] if parsed.message else None),
             fields(("Full report", report_uri), ("Request ID", parsed.request_id)),
-            ["What to do:", *wrap(explanation.action), *_follow_up(name, check, model_arn)],
+            [
+                "What to do:",
+                *wrap(explanation.action),
+                *(_command(*explanation.command) if explanation.command else []),
+                *_follow_up(name, check, model_arn),
+            ],
         ],
     )
 

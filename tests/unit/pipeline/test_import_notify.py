@@ -118,6 +118,7 @@ def test_a_rejected_folder_lists_file_and_rule_from_the_report(account: Account)
     assert "2. model.safetensors: [dtype-unsupported]" in body
     assert f"s3://{account.bucket}/{report_key}" in body
     assert "Failed in: Check model folder" in body and "tuneline validate-model" in body
+    assert "\n  tuneline validate-model <folder>\n" in alert["Message"]  # whole, on its own line
 
 
 def test_a_failed_import_job_quotes_bedrocks_failure_message(account: Account) -> None:
