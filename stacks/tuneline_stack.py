@@ -93,14 +93,6 @@ class TunelineStack(Stack):
             "BedrockEvents", handler_module="bedrock_event", description="Alert on Bedrock job state changes"
         )
         alerts.alert_on_bedrock_job_changes(bedrock_event_fn)
-        bedrock_event_fn.add_to_role_policy(
-            iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn])
-        )
-        bedrock_event_fn.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="UseTopicKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[storage.key.key_arn]
-            )
-        )
         serving = Serving(
             self, "Serving", functions=functions, bucket=storage.data_bucket, key=storage.key, topic=alerts.topic
         )
@@ -137,7 +129,21 @@ class TunelineStack(Stack):
             alert_topic=alerts.topic,
             job_network=job_network,
         )
-        alerts.alert_on_uncaught_execution_end([workflow.state_machine, imports.state_machine])
+        execution_event_fn = functions.create(
+            "ExecutionEvents",
+            handler_module="execution_event",
+            description="Alert on workflow executions that time out or are aborted",
+        )
+        alerts.alert_on_uncaught_execution_end([workflow.state_machine, imports.state_machine], execution_event_fn)
+        for event_fn in (bedrock_event_fn, execution_event_fn):
+            event_fn.add_to_role_policy(
+                iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn])
+            )
+            event_fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="UseTopicKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[storage.key.key_arn]
+                )
+            )
 
         Intake(
             self,

@@ -46,24 +46,21 @@ class Alerts(Construct):
         )
         rule.add_target(targets.LambdaFunction(formatter, retry_attempts=4, max_event_age=Duration.hours(6)))
 
-    def alert_on_uncaught_execution_end(self, state_machines: Sequence[sfn.IStateMachine]) -> None:
+    def alert_on_uncaught_execution_end(
+        self, state_machines: Sequence[sfn.IStateMachine], formatter: lambda_.IFunction
+    ) -> None:
+        """Executions that time out or are aborted -> a Lambda that writes the alert (subject, upload, what to do).
+
+        A formatter rather than an input transformer straight to SNS: SNS would send it without a subject, and
+        what to check differs between a training and an import execution.
+        """
         rule = events.Rule(
             self,
             "ExecutionStatusRule",
-            description="Tuneline: workflow executions that time out or are aborted -> alert topic",
+            description="Tuneline: workflow executions that time out or are aborted -> alert",
             event_pattern=execution_event_pattern([m.state_machine_arn for m in state_machines]),
         )
-        detail = events.EventField.from_path
-        rule.add_target(
-            targets.SnsTopic(
-                self.topic,
-                message=events.RuleTargetInput.from_text(
-                    f"Tuneline: workflow execution {detail('$.detail.name')} ended as {detail('$.detail.status')}. "
-                    "Nothing more happens for this upload; upload the file again to start over. "
-                    f"Execution ARN: {detail('$.detail.executionArn')}"
-                ),
-            )
-        )
+        rule.add_target(targets.LambdaFunction(formatter, retry_attempts=4, max_event_age=Duration.hours(6)))
 
 
 def bedrock_job_event_pattern() -> events.EventPattern:

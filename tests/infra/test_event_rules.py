@@ -155,18 +155,6 @@ def test_uploads_that_are_not_datasets_reach_the_intake_to_be_explained(
     assert matches(mistaken, object_created(mistaken["detail"]["bucket"]["name"][0], key)) is explained
 
 
-def _transform(target: dict[str, Any], event: dict[str, Any]) -> str:
-    """Apply an InputTransformer the way EventBridge does for simple `$.a.b` paths."""
-    transformer = target["InputTransformer"]
-    text = transformer["InputTemplate"]
-    for name, path in transformer["InputPathsMap"].items():
-        value: Any = event
-        for part in path.removeprefix("$.").split("."):
-            value = value.get(part, "") if isinstance(value, dict) else ""
-        text = text.replace(f"<{name}>", str(value))
-    return json.loads(text)
-
-
 def test_bedrock_events_go_to_the_alert_formatter_with_retries(template_json: dict[str, Any]) -> None:
     [rule] = _rules(template_json, "aws.bedrock")
     [target] = rule["Targets"]
@@ -176,8 +164,25 @@ def test_bedrock_events_go_to_the_alert_formatter_with_retries(template_json: di
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
 
 
-def test_timeout_alert_says_what_to_do(template_json: dict[str, Any]) -> None:
+def test_timeouts_and_aborts_go_to_the_alert_formatter_with_retries(template_json: dict[str, Any]) -> None:
     [rule] = _rules(template_json, "aws.states")
-    text = _transform(rule["Targets"][0], _load("execution_timed_out.json"))
-    assert "support-bot-train-0a1b2c ended as TIMED_OUT" in text
-    assert "upload the file again" in text
+    [target] = rule["Targets"]
+    function_id = target["Arn"]["Fn::GetAtt"][0]
+    function = template_json["Resources"][function_id]["Properties"]
+    assert function["Handler"] == "tuneline.handlers.execution_event.handler"
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert "InputTransformer" not in target  # the formatter reads the whole event
+
+
+@pytest.mark.parametrize(("status", "alerted"), [("TIMED_OUT", True), ("ABORTED", True), ("FAILED", False)])
+def test_only_ends_that_bypass_catch_alert_from_the_rule(
+    template_json: dict[str, Any], status: str, alerted: bool
+) -> None:
+    # A FAILED execution already sent its own failure alert from the Catch; the rule would repeat it.
+    [rule] = _rules(template_json, "aws.states")
+    arns = rule["EventPattern"]["detail"]["stateMachineArn"]
+    pattern = _concrete(rule["EventPattern"], {render(arns[0]): "arn:aws:states:us-east-1:123456789012:stateMachine:M"})
+    event = _load("execution_timed_out.json")
+    event["detail"]["stateMachineArn"] = "arn:aws:states:us-east-1:123456789012:stateMachine:M"
+    event["detail"]["status"] = status
+    assert matches(pattern, event) is alerted

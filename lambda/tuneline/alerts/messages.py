@@ -7,6 +7,8 @@ handlers pass state through unchanged. Missing fields make a shorter message, ne
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -214,6 +216,78 @@ def format_bedrock_event(event: Mapping[str, Any]) -> Alert:
             what_to_do,
         ],
     )
+
+
+def format_execution_end(event: Mapping[str, Any]) -> Alert:
+    """Alert for a `Step Functions Execution Status Change` event of an execution that timed out or was aborted.
+
+    These ends bypass every Catch, so the workflow's own failure alert never went out; the execution input
+    (the upload that started it) says what was being done.
+    """
+    detail: Mapping[str, Any] = event.get("detail") or {}
+    status = str(detail.get("status") or "UNKNOWN")
+    execution_arn = detail.get("executionArn")
+    started = _from_epoch_ms(detail.get("startDate"))
+    took = duration_between(started, _from_epoch_ms(detail.get("stopDate")))
+    execution_input = _json_mapping(detail.get("input"))
+    is_import = "folder" in execution_input or str(execution_input.get("key", "")).endswith("/_READY")
+    upload = s3_uri(execution_input.get("bucket"), execution_input.get("key"))
+    what = execution_input.get("modelName") if is_import else _file_name(upload)
+    verb = {"TIMED_OUT": "timed out", "ABORTED": "was aborted (stopped by hand)"}.get(status, f"ended as {status}")
+    subject_status = {"TIMED_OUT": "TIMED OUT", "ABORTED": "ABORTED"}.get(status, status)
+    workflow = "import" if is_import else "training"
+    if is_import:
+        steps = [
+            "The Bedrock import job may still be running and can still finish: check it with the command below.",
+            "To start over, write the _READY marker again.",
+        ]
+        check = _command("Running imports:", "aws bedrock list-model-import-jobs --status-equals InProgress")
+    else:
+        steps = [
+            "A training job or serving it started may still be running and billing: check with the commands "
+            "below and stop what you do not want.",
+            "To start over, upload the training file again (every upload is a new version and a new job).",
+        ]
+        if status == "TIMED_OUT":
+            steps.insert(0, "Long jobs need a longer workflowTimeoutHours in cdk.json (the platform team sets it).")
+        check = _command(
+            "Running training jobs:",
+            "aws bedrock list-model-customization-jobs --status-equals InProgress --name-contains tuneline-",
+        ) + _command("Throughput bought:", "aws bedrock list-provisioned-model-throughputs --status-equals InService")
+    return make_alert(
+        f"{SUBJECT_PREFIX}: {workflow} workflow {subject_status} - {what or detail.get('name') or 'execution'}",
+        [
+            f"The {workflow} workflow {verb}" + (f" after {took}" if took else "") + ". It stopped where it was "
+            "and sent no other alert about it.",
+            fields(
+                ("Marker" if is_import else "Dataset", upload),
+                ("Profile", execution_input.get("profile")),
+                ("Execution", detail.get("name")),
+                ("Status", status),
+            ),
+            _bulleted("What to do:", steps)
+            + check
+            + (
+                _command("What it did:", f"aws stepfunctions describe-execution --execution-arn {execution_arn}")
+                if execution_arn
+                else []
+            ),
+        ],
+    )
+
+
+def _from_epoch_ms(value: Any) -> dt.datetime | None:
+    if not isinstance(value, int | float):
+        return None
+    return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
+
+
+def _json_mapping(text: Any) -> Mapping[str, Any]:
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return {}
+    return value if isinstance(value, Mapping) else {}
 
 
 def _bulleted(title: str, items: Sequence[str]) -> list[str]:

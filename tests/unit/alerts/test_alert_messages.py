@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from tuneline.alerts.messages import (
     MAX_LISTED_ERRORS,
     dataset_rejected,
     format_bedrock_event,
+    format_execution_end,
     job_completed,
     job_started,
     pipeline_failed,
@@ -22,6 +24,7 @@ from tuneline.jobs.manifest import parse_manifest
 from tuneline.jobs.planning import ObjectRef, plan_job
 from tuneline.profiles import parse_profile
 
+EVENTS = Path(__file__).resolve().parents[2] / "data" / "events"
 BUCKET = "tuneline-data-123456789012"
 JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-micro-v1:0:128k/a1b2c3d4e5f6"
 MODEL_ARN = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-micro-v1:0:128k/z9y8x7w6v5u4"
@@ -653,3 +656,52 @@ def test_a_command_in_the_advice_stands_whole_on_its_own_line() -> None:
     _assert_readable(alert)
     assert "  tuneline validate <file> --model amazon.nova-micro-v1:0:128k --type FINE_TUNING\n" in alert.body
     assert "`tuneline validate" not in alert.body
+
+
+def _execution_end(status: str, execution_input: dict[str, Any]) -> dict[str, Any]:
+    event = json.loads((EVENTS / "execution_timed_out.json").read_text())
+    event["detail"]["status"] = status
+    event["detail"]["input"] = json.dumps(execution_input)
+    return event
+
+
+TRAINING_INPUT = {"bucket": BUCKET, "key": "incoming/support/chat.jsonl", "versionId": "v1", "profile": "support"}
+IMPORT_INPUT = {
+    "bucket": BUCKET,
+    "key": "imports/llama-support/_READY",
+    "versionId": "v1",
+    "modelName": "llama-support",
+    "folder": "imports/llama-support/",
+}
+
+
+@pytest.mark.parametrize(("status", "said"), [("TIMED_OUT", "timed out"), ("ABORTED", "was aborted")])
+def test_a_training_execution_that_bypassed_catch_says_what_may_still_be_billing(status: str, said: str) -> None:
+    alert = format_execution_end(_execution_end(status, TRAINING_INPUT))
+
+    _assert_readable(alert)
+    assert alert.subject == f"Tuneline: training workflow {status.replace('_', ' ')} - chat.jsonl"
+    assert " ".join(alert.body.split()).startswith(f"The training workflow {said}")
+    assert "after 3d 0h 13m." in " ".join(alert.body.split())
+    assert f"Dataset:\n  s3://{BUCKET}/incoming/support/chat.jsonl\n" in alert.body
+    assert "\n  aws bedrock list-model-customization-jobs --status-equals InProgress" in alert.body
+    assert "\n  aws stepfunctions describe-execution --execution-arn arn:aws:states:" in alert.body
+    assert "upload the training file again" in " ".join(alert.body.split())
+    assert ("workflowTimeoutHours" in alert.body) is (status == "TIMED_OUT")
+
+
+def test_an_import_execution_that_timed_out_says_to_write_the_marker_again() -> None:
+    alert = format_execution_end(_execution_end("TIMED_OUT", IMPORT_INPUT))
+
+    _assert_readable(alert)
+    assert alert.subject == "Tuneline: import workflow TIMED OUT - llama-support"
+    assert "\n  aws bedrock list-model-import-jobs --status-equals InProgress\n" in alert.body
+    assert "write the _READY marker again" in alert.body
+    assert "training file" not in alert.body
+
+
+def test_an_execution_event_without_details_still_makes_an_alert() -> None:
+    alert = format_execution_end({})
+
+    _assert_readable(alert)
+    assert alert.subject.startswith("Tuneline: training workflow UNKNOWN - ")

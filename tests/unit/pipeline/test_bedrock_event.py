@@ -1,4 +1,4 @@
-"""Bedrock's job state-change event becomes a readable alert with a subject."""
+"""Bedrock job state changes and workflow executions that time out become readable alerts with a subject."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.unit.pipeline.conftest import Account
-from tuneline.handlers import bedrock_event
+from tuneline.handlers import bedrock_event, execution_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "data" / "events"
 
@@ -30,3 +30,12 @@ def test_failed_event_alert_carries_bedrocks_message(account: Account) -> None:
     [alert] = account.read_alerts()
     assert "Unable to parse Amazon S3 file" in " ".join(alert["Message"].split())
     assert "custom-model/" not in alert["Message"]
+
+
+def test_a_timed_out_execution_is_published_with_a_subject(account: Account) -> None:
+    event = json.loads((EVENTS / "execution_timed_out.json").read_text())
+    event["detail"]["input"] = json.dumps({"bucket": account.bucket, "key": "incoming/support-bot/train.jsonl"})
+    result = execution_event.handler(event)
+    [alert] = account.read_alerts()
+    assert alert["Subject"] == result["subject"] == "Tuneline: training workflow TIMED OUT - train.jsonl"
+    assert event["detail"]["executionArn"] in alert["Message"]
