@@ -190,7 +190,8 @@ def format_bedrock_event(event: Mapping[str, Any]) -> Alert:
     }.get(status, f"The training job is now {status}.")
     what_to_do: list[str] | None = None
     if advice is not None:
-        what_to_do = ["What to do:", *wrap(advice.action)]
+        base_model = {"baseModelIdentifier": _last_segment(detail.get("baseModelArn"))}
+        what_to_do = ["What to do:", *wrap(advice.action), *_explained_command(advice.command, base_model)]
     elif status == "Failed":
         what_to_do = ["What to do:", *wrap("Read the failure message, fix the data or the profile, then upload again.")]
     elif status == "Stopped":

@@ -705,3 +705,15 @@ def test_an_execution_event_without_details_still_makes_an_alert() -> None:
 
     _assert_readable(alert)
     assert alert.subject.startswith("Tuneline: training workflow UNKNOWN - ")
+
+
+def test_a_failed_job_with_unparsable_data_gives_the_check_command_whole() -> None:
+    event = _event(
+        "Failed", failureMessage="Unable to parse Amazon S3 file: train.jsonl. Data files must conform to JSONL format."
+    )
+
+    alert = format_bedrock_event(event)
+
+    _assert_readable(alert)
+    assert "command below" in alert.body
+    assert "\n  tuneline validate <file> --model amazon.nova-micro-v1:0:128k\n" in alert.body
