@@ -15,7 +15,7 @@ from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWo
 from stacks.constructs.functions import FunctionDefaults, Functions
 from stacks.constructs.import_workflow import ImportWorkflow
 from stacks.constructs.intake import Intake
-from stacks.constructs.janitor import Janitor
+from stacks.constructs.janitor import Janitor, allow_serving_cleanup
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
 from stacks.constructs.serving import Serving
@@ -135,6 +135,8 @@ class TunelineStack(Stack):
             description="Alert on workflow executions that time out or are aborted",
         )
         alerts.alert_on_uncaught_execution_end([workflow.state_machine, imports.state_machine], execution_event_fn)
+        # An execution that timed out or was aborted never reached its release step: its serving is deleted here.
+        allow_serving_cleanup(execution_event_fn)
         for event_fn in (bedrock_event_fn, execution_event_fn):
             event_fn.add_to_role_policy(
                 iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn])

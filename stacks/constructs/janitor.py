@@ -77,34 +77,51 @@ class Janitor(Construct):
         )
 
     def _grant(self, key: kms.IKey, topic: sns.ITopic) -> None:
-        served = [bedrock_arn("provisioned-model/*"), bedrock_arn("custom-model-deployment/*")]
         marker_keys = {"ForAllValues:StringEquals": {"aws:TagKeys": JANITOR_MARKER_TAGS}}
-        statements: dict[str, tuple[list[str], list[str], dict[str, Any] | None]] = {
+        allow_serving_cleanup(self.function)
+        _allow(
+            self.function,
+            {
+                "MarkServingAlerted": (["bedrock:TagResource"], SERVED, {**MANAGED_CONDITION, **marker_keys}),
+                "PublishAlerts": (["sns:Publish"], [topic.topic_arn], None),
+                "UseDataKey": (["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn], None),
+            },
+        )
+
+
+SERVED = [bedrock_arn("provisioned-model/*"), bedrock_arn("custom-model-deployment/*")]
+Statements = dict[str, tuple[list[str], list[str], dict[str, Any] | None]]
+
+
+def allow_serving_cleanup(fn: lambda_.IFunction) -> None:
+    """Find Tuneline's serving by its tags and delete it: the janitor, and the handler of executions that
+    timed out or were aborted. Deletes are limited to serving tagged tuneline:managed=true."""
+    _allow(
+        fn,
+        {
             # The List APIs have no resource-level permissions.
             "ListServing": (
                 ["bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"],
                 ["*"],
                 None,
             ),
-            # Reading tags is how the janitor tells Tuneline's serving from the rest, so it covers all serving.
-            "ReadServingTags": (["bedrock:ListTagsForResource"], served, None),
-            "MarkServingAlerted": (["bedrock:TagResource"], served, {**MANAGED_CONDITION, **marker_keys}),
+            # Reading tags is how Tuneline's serving is told from the rest, so it covers all serving.
+            "ReadServingTags": (["bedrock:ListTagsForResource"], SERVED, None),
             "DeleteExpiredServing": (
                 ["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
-                served,
+                SERVED,
                 MANAGED_CONDITION,
             ),
-            "PublishAlerts": (["sns:Publish"], [topic.topic_arn], None),
-            "UseDataKey": (["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn], None),
-        }
-        fn: lambda_.IFunction = self.function
-        for sid, (actions, resources, conditions) in statements.items():
-            fn.add_to_role_policy(
-                iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
-            )
-            acknowledge_wildcards(
-                fn,
-                resources,
-                f"{sid}: Bedrock List APIs take no resource ARNs; throughput and deployment IDs are assigned at "
-                "run time, and the code acts only on resources tagged tuneline:managed=true.",
-            )
+        },
+    )
+
+
+def _allow(fn: lambda_.IFunction, statements: Statements) -> None:
+    for sid, (actions, resources, conditions) in statements.items():
+        fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions))
+        acknowledge_wildcards(
+            fn,
+            resources,
+            f"{sid}: Bedrock List APIs take no resource ARNs; throughput and deployment IDs are assigned at "
+            "run time, and the code acts only on resources tagged tuneline:managed=true.",
+        )

@@ -253,13 +253,14 @@ def test_bad_serving_settings_fail_synth_naming_the_key(tmp_path: Path, serving:
 
 
 def test_deleting_and_marking_serving_needs_the_tuneline_tag(template_json: dict[str, Any]) -> None:
-    """Release and janitor may delete or tag only serving tagged tuneline:managed=true; reading tags is open."""
+    """Release, janitor and the ended-execution handler may delete or tag only serving tagged
+    tuneline:managed=true; reading tags is open."""
     guarded = {"bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment", "bedrock:TagResource"}
     lambda_statements = [
         s for s in _statements(template_json) if set(_actions(s)) & guarded and "provisioned-model/*" in _resources(s)
     ]
     deleting = [s for s in lambda_statements if set(_actions(s)) & (guarded - {"bedrock:TagResource"})]
-    assert len(deleting) >= 2  # the release function and the janitor
+    assert len(deleting) >= 3  # the release function, the janitor and the handler of ended executions
     for statement in deleting:
         assert statement["Condition"]["StringEquals"] == {"aws:ResourceTag/tuneline:managed": "true"}
     marking = [s for s in lambda_statements if s.get("Sid") == "MarkServingAlerted"]

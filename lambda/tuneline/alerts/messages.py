@@ -30,6 +30,7 @@ from tuneline.alerts.text import (
 )
 from tuneline.jobs.ignored_uploads import IgnoredUpload
 from tuneline.jobs.tags import DESCRIPTION_TAG
+from tuneline.serving.messages import delete_serving_command
 
 SUBJECT_PREFIX = "Tuneline"
 MAX_LISTED_ERRORS = 10
@@ -219,11 +220,12 @@ def format_bedrock_event(event: Mapping[str, Any]) -> Alert:
     )
 
 
-def format_execution_end(event: Mapping[str, Any]) -> Alert:
+def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[str, Any]] = ()) -> Alert:
     """Alert for a `Step Functions Execution Status Change` event of an execution that timed out or was aborted.
 
     These ends bypass every Catch, so the workflow's own failure alert never went out; the execution input
-    (the upload that started it) says what was being done.
+    (the upload that started it) says what was being done. `released` are the outcomes of deleting the
+    serving the execution bought (`Outcome.to_dict()` of the janitor).
     """
     detail: Mapping[str, Any] = event.get("detail") or {}
     status = str(detail.get("status") or "UNKNOWN")
@@ -266,6 +268,7 @@ def format_execution_end(event: Mapping[str, Any]) -> Alert:
                 ("Execution", detail.get("name")),
                 ("Status", status),
             ),
+            _released_lines(released),
             _bulleted("What to do:", steps)
             + check
             + (
@@ -275,6 +278,21 @@ def format_execution_end(event: Mapping[str, Any]) -> Alert:
             ),
         ],
     )
+
+
+def _released_lines(released: Sequence[Mapping[str, Any]]) -> list[str] | None:
+    """What happened to the serving an ended execution bought: deleted, or the command to delete it."""
+    if not released:
+        return None
+    lines = wrap("Serving this execution bought (no commitment), deleted so it stops billing:")
+    for outcome in released:
+        what = "throughput" if outcome.get("kind") == "provisioned" else "deployment"
+        if outcome.get("done"):
+            lines += bullets([f"{what} {outcome.get('name')}: {outcome.get('detail') or 'deleted'}"])
+        else:
+            lines += bullets([f"{what} {outcome.get('name')} could NOT be deleted ({outcome.get('detail')}):"])
+            lines.append(f"  {delete_serving_command(str(outcome.get('kind')), outcome.get('arn'))}")
+    return lines
 
 
 def _from_epoch_ms(value: Any) -> dt.datetime | None:

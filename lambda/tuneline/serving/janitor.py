@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from tuneline.serving.tags import (
     BAD_EXPIRY_ALERTED_TAG,
+    EXECUTION_TAG,
     EXPIRES_AT_TAG,
     MANAGED_TAG,
     MANAGED_VALUE,
@@ -99,7 +100,7 @@ class Outcome:
             "due": iso_utc(self.action.due),
             "done": self.done,
             "detail": self.detail,
-            "execution": resource.tags.get("tuneline:execution"),
+            "execution": resource.tags.get(EXECUTION_TAG),
             "expiresAtTag": resource.tags.get(EXPIRES_AT_TAG),
         }
 
@@ -179,6 +180,28 @@ def list_served_resources(bedrock: Any, *, unreadable: list[Outcome] | None = No
             )
         )
     return resources
+
+
+def bought_by_execution(resources: Iterable[ServedResource], execution_name: str) -> list[ServedResource]:
+    """The no-commitment serving an execution bought: managed, tagged with its name, and not a commitment
+    (a commitment was acknowledged in the profile and is never deleted by Tuneline)."""
+    return [
+        resource
+        for resource in resources
+        if resource.managed and not resource.commitment and resource.tags.get(EXECUTION_TAG) == execution_name
+    ]
+
+
+def release_for_ended_execution(*, bedrock: Any, execution_name: str, now: dt.datetime) -> list[Outcome]:
+    """Delete the no-commitment serving of an execution that timed out or was aborted.
+
+    Such an execution never reached its own release step, so without this the serving would bill until the
+    janitor deletes it at its expiry (up to `ttlHours` later).
+    """
+    if not execution_name:
+        return []
+    targets = bought_by_execution(list_served_resources(bedrock), execution_name)
+    return [apply_action(JanitorAction(DELETE, resource, now), bedrock=bedrock) for resource in targets]
 
 
 def apply_action(action: JanitorAction, *, bedrock: Any) -> Outcome:

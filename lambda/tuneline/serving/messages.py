@@ -185,7 +185,12 @@ def serving_left_running(state: Mapping[str, Any]) -> list[str] | None:
 
 
 def _delete_command(request: Mapping[str, Any], arn: Any) -> str:
-    if request.get("kind") == "deployment":
+    return delete_serving_command(str(request.get("kind")), arn)
+
+
+def delete_serving_command(kind: str, arn: Any) -> str:
+    """The AWS CLI command that deletes a deployment (`kind` "deployment") or a Provisioned Throughput."""
+    if kind == "deployment":
         return f"aws bedrock delete-custom-model-deployment --custom-model-deployment-identifier {arn}"
     return f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arn}"
 

@@ -700,6 +700,34 @@ def test_an_import_execution_that_timed_out_says_to_write_the_marker_again() -> 
     assert "training file" not in alert.body
 
 
+def test_an_ended_execution_alert_lists_the_serving_it_deleted_and_the_command_for_the_rest() -> None:
+    arn = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefabcdef"
+    released = [
+        {
+            "kind": "deployment",
+            "name": "tuneline-support-chat-od-1a2b3c",
+            "arn": "arn:d",
+            "done": True,
+            "detail": "deleted",
+        },
+        {
+            "kind": "provisioned",
+            "name": "tuneline-support-chat-pt-1a2b3c",
+            "arn": arn,
+            "done": False,
+            "detail": "ConflictException: busy",
+        },
+    ]
+
+    alert = format_execution_end(_execution_end("ABORTED", TRAINING_INPUT), released)
+
+    _assert_readable(alert)
+    text = " ".join(alert.body.split())
+    assert "deleted so it stops billing: - deployment tuneline-support-chat-od-1a2b3c: deleted" in text
+    assert "- throughput tuneline-support-chat-pt-1a2b3c could NOT be deleted (ConflictException: busy):" in text
+    assert f"\n  aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arn}\n" in alert.body
+
+
 def test_an_execution_event_without_details_still_makes_an_alert() -> None:
     alert = format_execution_end({})
 

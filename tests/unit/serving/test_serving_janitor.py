@@ -15,10 +15,12 @@ from tuneline.serving.janitor import (
     ServedResource,
     list_served_resources,
     plan_actions,
+    release_for_ended_execution,
     run_janitor,
 )
 from tuneline.serving.tags import (
     BAD_EXPIRY_ALERTED_TAG,
+    EXECUTION_TAG,
     EXPIRES_AT_TAG,
     MANAGED_TAG,
     TERM_END_ALERTED_TAG,
@@ -208,3 +210,32 @@ def test_a_run_repeated_after_it_stopped_half_way_finishes_the_work_once() -> No
     again = run_janitor(bedrock=bedrock, now=NOW)
     assert [(o.action.resource.arn, o.done) for o in again] == [(second, True)]
     assert not bedrock.throughputs
+
+
+def test_an_ended_execution_releases_only_its_own_no_commitment_serving() -> None:
+    bedrock = FakeBedrock()
+    later = {EXPIRES_AT_TAG: "2026-11-27T12:00:00Z"}
+    own_throughput = bedrock.add_throughput("aaaaaaaaaaaa", _managed(**{EXECUTION_TAG: "exec-1"}, **later))
+    own_deployment = bedrock.add_deployment("bbbbbbbbbbbb", _managed(**{EXECUTION_TAG: "exec-1"}))
+    committed = bedrock.add_throughput(
+        "cccccccccccc", _managed(**{EXECUTION_TAG: "exec-1"}), commitment="OneMonth", commitment_end=NOW
+    )
+    other_run = bedrock.add_throughput("dddddddddddd", _managed(**{EXECUTION_TAG: "exec-2"}, **later))
+    unmanaged = bedrock.add_throughput("eeeeeeeeeeee", {EXECUTION_TAG: "exec-1"})
+
+    outcomes = release_for_ended_execution(bedrock=bedrock, execution_name="exec-1", now=NOW)
+
+    assert sorted((o.action.resource.arn, o.done, o.detail) for o in outcomes) == sorted(
+        [(own_throughput, True, "deleted"), (own_deployment, True, "deleted")]
+    )
+    assert own_throughput not in bedrock.throughputs and own_deployment not in bedrock.deployments
+    assert {committed, other_run, unmanaged} <= set(bedrock.throughputs)
+
+
+def test_releasing_an_ended_execution_reports_what_could_not_be_deleted() -> None:
+    bedrock = FakeBedrock()
+    stuck = bedrock.add_throughput("aaaaaaaaaaaa", _managed(**{EXECUTION_TAG: "exec-1"}))
+    bedrock.delete_errors[stuck] = "ConflictException"
+    [outcome] = release_for_ended_execution(bedrock=bedrock, execution_name="exec-1", now=NOW)
+    assert outcome.done is False and outcome.detail.startswith("ConflictException")
+    assert release_for_ended_execution(bedrock=bedrock, execution_name="", now=NOW) == []
