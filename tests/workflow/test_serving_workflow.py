@@ -284,10 +284,17 @@ def test_an_execution_aborted_after_its_purchase_has_its_throughput_deleted_at_o
         time.sleep(0.05)
     with emulator.clock.busy():
         [running] = emulator.executions(machine)
-        assert running["status"] == "RUNNING"
+        # Stopped while it waits between status checks, as a person would find it.
+        while "Wait for serving" not in emulator.states_entered(running["executionArn"]):
+            assert time.monotonic() < deadline, emulator.states_entered(running["executionArn"])
+            time.sleep(0.05)
+        assert (
+            emulator.client("stepfunctions").describe_execution(executionArn=running["executionArn"])["status"]
+            == "RUNNING"
+        )
         emulator.client("stepfunctions").stop_execution(executionArn=running["executionArn"], cause="not needed")
 
-        message = flat(alert(emulator, "Tuneline: training workflow ABORTED")["message"])
+        message = flat(alert(emulator, "Tuneline: training workflow ABORTED", timeout=60)["message"])
 
     assert "deleted so it stops billing" in message and ": deleted" in message
     assert throughputs(emulator) == []

@@ -85,7 +85,11 @@ def serving_failed(
             ["Details:", *wrap(detail, indent="  ")] if detail else None,
             _calls_lines((smoke or {}).get("calls")),
             _release_lines(release, request),
-            ["What to do:", *wrap(_failure_advice(request, action))],
+            [
+                "What to do:",
+                *wrap(_failure_advice(request, action)),
+                *_command("Serve the custom model by hand (no retraining):", serve_by_hand_command(request)),
+            ],
         ],
     )
 
@@ -110,7 +114,11 @@ def serving_quota(plan: Mapping[str, Any], request: Mapping[str, Any], error: Ma
                 f"aws service-quotas list-service-quotas --service-code {SERVICE_QUOTAS_CODE} "
                 f"--query \"Quotas[?QuotaName=='{quota}']\"",
             ),
-            ["What to do:", *wrap(_quota_advice(request))],
+            [
+                "What to do:",
+                *wrap(_quota_advice(request)),
+                *_command("Then serve the custom model by hand:", serve_by_hand_command(request)),
+            ],
         ],
     )
 
@@ -239,11 +247,31 @@ def _release_lines(release: Mapping[str, Any] | None, request: Mapping[str, Any]
 
 
 def _failure_advice(request: Mapping[str, Any], action: Any) -> str:
-    base = "Read the details and the smoke report. Try the custom model by hand (create serving in the console) "
-    base += "and upload the dataset again once the cause is fixed."
+    base = "Read the details and the smoke report. The custom model is trained: once the cause is fixed, serve it "
+    base += "by hand with the command below rather than uploading the dataset again (that would train, and bill, anew)."
     if action == "kept":
         base += " Delete the kept serving when you are done with it."
     return base
+
+
+def serve_by_hand_command(request: Mapping[str, Any]) -> str:
+    """The AWS CLI command that serves the trained custom model the way the profile asked; empty when the
+    custom model is not known. A no-commitment throughput bought by hand is not tagged, so the janitor
+    leaves it alone: the person who runs it deletes it."""
+    model = request.get("modelArn")
+    if not model:
+        return ""
+    name = f"{request.get('name') or 'tuneline-serving'}-manual"
+    if request.get("kind") == "deployment":
+        return f"aws bedrock create-custom-model-deployment --model-deployment-name {name} --model-arn {model}"
+    command = (
+        f"aws bedrock create-provisioned-model-throughput --provisioned-model-name {name} "
+        f"--model-id {model} --model-units {request.get('modelUnits') or 1}"
+    )
+    commitment = request.get("commitment")
+    if commitment and commitment != "none":
+        command += f" --commitment-duration {commitment}"
+    return command
 
 
 def _asked_for(request: Mapping[str, Any]) -> str | None:
@@ -257,8 +285,8 @@ def _asked_for(request: Mapping[str, Any]) -> str | None:
 def _quota_advice(request: Mapping[str, Any]) -> str:
     return (
         "Request a higher value for the quota named above in the Service Quotas console (Amazon Bedrock), or "
-        "delete serving you no longer use. Then serve the custom model by hand, or upload the dataset again "
-        f"to train and serve a new one. Nothing of {request.get('name') or 'this serving'} was created."
+        "delete serving you no longer use. Then serve the custom model by hand (below); there is no need to train "
+        f"it again. Nothing of {request.get('name') or 'this serving'} was created."
     )
 
 

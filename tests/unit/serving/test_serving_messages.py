@@ -111,6 +111,33 @@ def test_the_keep_longer_command_can_be_pasted_as_it_is() -> None:
     assert delete == ["aws", "bedrock", "delete-provisioned-model-throughput", "--provisioned-model-id", ARN]
 
 
+def test_failed_and_quota_alerts_give_a_by_hand_serving_command_instead_of_retraining() -> None:
+    failed = serving_failed(
+        make_plan(),
+        make_request(),
+        error={"Error": "ServingNotReady", "Cause": "still Creating"},
+        smoke=None,
+        release={"action": "deleted", "reason": "it never became ready", "arn": ARN},
+    )
+    argv = _command_after(failed.body, "Serve the custom model by hand")
+    assert argv[:3] == ["aws", "bedrock", "create-provisioned-model-throughput"]
+    assert argv[argv.index("--model-id") + 1] == CUSTOM_MODEL_ARN
+    assert argv[argv.index("--model-units") + 1] == "1" and "--commitment-duration" not in argv
+    assert "rather than uploading the dataset again" in _flat(failed.body)
+
+    committed = make_request(make_plan(commitment="OneMonth"))
+    quota = serving_quota(make_plan(), committed, {"Error": "Bedrock.ServiceQuotaExceededException", "Cause": "x"})
+    argv = _command_after(quota.body, "Then serve the custom model by hand")
+    assert argv[argv.index("--commitment-duration") + 1] == "OneMonth"
+    assert "upload the dataset again" not in _flat(quota.body)
+
+    deployment = make_request(make_plan(mode="on-demand"))
+    on_demand = serving_quota(make_plan(), deployment, {"Error": "Bedrock.ServiceQuotaExceededException", "Cause": "x"})
+    argv = _command_after(on_demand.body, "Then serve the custom model by hand")
+    assert argv[:3] == ["aws", "bedrock", "create-custom-model-deployment"]
+    assert argv[argv.index("--model-arn") + 1] == CUSTOM_MODEL_ARN
+
+
 def test_a_failure_after_the_purchase_names_the_serving_still_billing() -> None:
     state = {
         "plan": make_plan(),
