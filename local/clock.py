@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -94,13 +94,24 @@ class SimulatedClock:
     def sleep(self, simulated_seconds: float) -> None:
         self.wait(simulated_seconds, threading.Event())
 
-    def wait(self, simulated_seconds: float, interrupted: threading.Event) -> bool:
-        """Waits until `simulated_seconds` of simulated time have passed; False if interrupted first."""
+    def wait(
+        self,
+        simulated_seconds: float,
+        interrupted: threading.Event,
+        stopped: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Waits until `simulated_seconds` of simulated time have passed; False if interrupted first.
+
+        `stopped` is checked between slices: moto signals a stopped execution with a momentary pulse of its
+        event (set, then cleared at once), which a waiter between two slices never sees.
+        """
         target = self.now() + timedelta(seconds=max(0.0, simulated_seconds))
         while True:
             remaining = (target - self.now()).total_seconds()
             if remaining <= 0:
                 return True
+            if stopped is not None and stopped():
+                return False
             if interrupted.wait(min(MAX_SLEEP_SLICE, self.real_seconds(remaining))):
                 return False
 

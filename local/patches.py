@@ -135,7 +135,7 @@ class MotoPatches:
                 while env.is_running():
                     remaining = (target - clock.now()).total_seconds()
                     # Woken early by an unrelated state change while still running: keep waiting, as moto does.
-                    if remaining <= 0 or clock.wait(remaining, env.program_state_event):
+                    if remaining <= 0 or clock.wait(remaining, env.program_state_event, lambda: not env.is_running()):
                         return
 
         original_retry = retrier_decl.RetrierDecl._eval_body

@@ -267,6 +267,41 @@ def test_a_quota_refusal_buys_nothing_names_the_quota_and_finishes_the_run(
     assert "aws service-quotas list-service-quotas --service-code bedrock" in message
 
 
+def test_an_execution_aborted_after_its_purchase_has_its_throughput_deleted_at_once(
+    emulator: Emulator, stack: dict[str, str]
+) -> None:
+    machine = stack["CustomizeStateMachineArn"]
+    # The throughput never gets ready before the status loop's bound (seconds of real time at the simulated
+    # rate), and from the purchase on simulated time runs at the real rate: the run is still waiting on its
+    # throughput when it is stopped by hand.
+    emulator.bedrock.settings.throughput_duration_seconds = 30 * 24 * 3600
+    emulator.client("s3").put_object(
+        Bucket=stack["DataBucketName"], Key="incoming/serve-pt/train.jsonl", Body=DATASET.read_bytes()
+    )
+    deadline = time.monotonic() + 90
+    while not throughputs(emulator):
+        assert time.monotonic() < deadline, "no throughput was bought"
+        time.sleep(0.05)
+    with emulator.clock.busy():
+        [running] = emulator.executions(machine)
+        # Stopped while it waits between status checks, as a person would find it.
+        while "Wait for serving" not in emulator.states_entered(running["executionArn"]):
+            assert time.monotonic() < deadline, emulator.states_entered(running["executionArn"])
+            time.sleep(0.05)
+        assert (
+            emulator.client("stepfunctions").describe_execution(executionArn=running["executionArn"])["status"]
+            == "RUNNING"
+        )
+        emulator.client("stepfunctions").stop_execution(executionArn=running["executionArn"], cause="not needed")
+
+        message = flat(alert(emulator, "Tuneline: training workflow ABORTED", timeout=30)["message"])
+
+    assert "deleted so it stops billing" in message and ": deleted" in message
+    assert throughputs(emulator) == []
+    [execution] = emulator.wait_for_executions(machine, 1)
+    assert execution["status"] == "ABORTED"
+
+
 def test_a_failed_smoke_test_deletes_the_throughput_and_fails_the_run(
     emulator: Emulator, stack: dict[str, str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -42,6 +43,16 @@ def test_advance_jumps_simulated_time() -> None:
     before = clock.now()
     clock.advance(3600)
     assert clock.now() - before >= timedelta(hours=1)
+
+
+def test_a_wait_ends_when_its_execution_stops_even_if_the_stop_pulse_was_missed() -> None:
+    clock = SimulatedClock(speedup=1)  # an hour at the real rate: only the stop can end this wait
+    pulse = threading.Event()  # moto sets and clears it at once: a waiter between slices never sees it
+    stopped = threading.Event()
+    threading.Timer(0.2, stopped.set).start()
+
+    # False: ended by the stop, not by an hour of (real-rate) simulated time passing.
+    assert clock.wait(3600, pulse, stopped.is_set) is False
 
 
 EVENTS: list[dict[str, Any]] = [
