@@ -241,7 +241,8 @@ def _check_surrogates(record: Any, sink: FindingCollector, line_no: int, name: s
             name,
         )
     except (ValueError, RecursionError):
-        pass
+        # Not serializable or too deeply nested: other rules report such a record; there is no surrogate to name.
+        return
 
 
 def _utf8_size(text: str) -> tuple[int, bool]:
