@@ -8,7 +8,6 @@ the first line that names it, and the dataset is rejected before anything starts
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,13 +18,13 @@ from botocore.exceptions import ClientError
 from tuneline.datasets.media import media_in_lines
 from tuneline.findings import Finding
 from tuneline.pipeline.s3_streams import ObjectVersion
+from tuneline.pipeline.summary import split_s3_uri
 
 MEDIA_FOLDER = "media/"
 # Copies run in parallel: each is one small server-side request, so the time is all round trips.
 COPY_WORKERS = 16
 # A report lists this many missing objects by line, then says how many more there are.
 MAX_LISTED_MISSING = 20
-_S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
 
 
 @dataclass
@@ -37,10 +36,8 @@ class MediaPlan:
     first_named: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
 
     def add(self, uri: str, file: str, line: int) -> None:
-        match = _S3_URI.match(uri)
-        if match is None:  # the validator already reported it
-            return
-        source = (match.group(1), match.group(2))
+        # Only a dataset the validator passed gets here, so every media URI is a well-formed s3:// URI.
+        source = split_s3_uri(uri)
         if source not in self.copies:
             self.copies[source] = f"{self.staged_prefix}{MEDIA_FOLDER}{source[1]}"
             self.first_named[source] = (file, line)
@@ -49,8 +46,7 @@ class MediaPlan:
         """URI rewriter for the staged dataset: each known source -> its copy in `bucket`."""
 
         def rewrite(uri: str) -> str:
-            match = _S3_URI.match(uri)
-            copy = self.copies.get((match.group(1), match.group(2))) if match else None
+            copy = self.copies.get(split_s3_uri(uri))
             return f"s3://{bucket}/{copy}" if copy else uri
 
         return rewrite
