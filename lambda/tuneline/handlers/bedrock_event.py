@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tuneline.alerts.messages import format_bedrock_event
+from tuneline.pipeline.alert_topic import publish
 from tuneline.pipeline.clients import client
-from tuneline.pipeline.notify import publish
 from tuneline.pipeline.settings import Settings
 
 

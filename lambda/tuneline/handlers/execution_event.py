@@ -10,8 +10,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tuneline.alerts.messages import format_execution_end
+from tuneline.pipeline.alert_topic import publish
 from tuneline.pipeline.clients import client
-from tuneline.pipeline.notify import publish
 from tuneline.pipeline.settings import Settings
 from tuneline.serving.janitor import release_for_ended_execution
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneline.pipeline.alert_topic import publish
 from tuneline.pipeline.clients import client
 from tuneline.pipeline.import_notify import build_import_alert
-from tuneline.pipeline.notify import publish
 from tuneline.pipeline.settings import Settings
 
 

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from tuneline.pipeline.alert_topic import publish
 from tuneline.pipeline.clients import client
-from tuneline.pipeline.notify import publish
 from tuneline.pipeline.settings import Settings
 from tuneline.serving.janitor import Outcome, run_janitor
 from tuneline.serving.messages import janitor_report

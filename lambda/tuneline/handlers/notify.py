@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneline.pipeline.alert_topic import publish
 from tuneline.pipeline.clients import client
-from tuneline.pipeline.notify import build_alert, publish
+from tuneline.pipeline.notify import build_alert
 from tuneline.pipeline.settings import Settings
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneline.pipeline.alert_topic import publish
 from tuneline.pipeline.clients import client
-from tuneline.pipeline.notify import publish
 from tuneline.pipeline.settings import Settings
 from tuneline.serving.notify import build_serving_alert
 

@@ -14,7 +14,7 @@ from tuneline.alerts.messages import upload_ignored
 from tuneline.jobs.ignored_uploads import explain_ignored_upload
 from tuneline.jobs.keys import classify_key
 from tuneline.jobs.naming import execution_name
-from tuneline.pipeline.notify import publish
+from tuneline.pipeline.alert_topic import publish
 
 logger = logging.getLogger(__name__)
 

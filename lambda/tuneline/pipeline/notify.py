@@ -71,8 +71,3 @@ def _read_report(plan: Mapping[str, Any], *, s3: Any) -> tuple[dict[str, Any] | 
         return json.loads(body), f"s3://{bucket}/{key}"
     except Exception:  # the alert must still go out, with the error message instead of the report
         return None, None
-
-
-def publish(sns: Any, topic_arn: str, alert: Alert) -> str:
-    response = sns.publish(TopicArn=topic_arn, Subject=alert.subject, Message=alert.body)
-    return str(response["MessageId"])
