@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-# S3 layout of the data bucket. Only INCOMING_PREFIX (and IMPORTS_PREFIX) start workflows; the pipeline writes
-# only under the other prefixes, so nothing it writes can start another execution.
-INCOMING_PREFIX = "incoming/"
-IMPORTS_PREFIX = "imports/"
-STAGED_PREFIX = "staged/"
-OUTPUT_PREFIX = "output/"
-REPORTS_PREFIX = "reports/"
-DATASET_SUFFIX = ".jsonl"
-# Event patterns match suffixes case-sensitively; the pipeline accepts a dataset's extension in any case.
-DATASET_SUFFIX_SPELLINGS = (".jsonl", ".JSONL", ".Jsonl")
-
-# Bedrock job names made by Tuneline start with this; the alert rule matches only these jobs.
-JOB_NAME_PREFIX = "tuneline-"
+# The S3 layout, name prefixes and tag keys live in the runtime package (lambda/tuneline/layout.py), so the
+# resources and policies made here and the keys the functions read and write can never disagree.
+from tuneline.layout import (  # noqa: F401  (re-exported for the constructs)
+    DATASET_SUFFIX,
+    DATASET_SUFFIX_SPELLINGS,
+    IMPORT_MARKER_NAME,
+    IMPORT_REPORTS_PREFIX,
+    IMPORTS_PREFIX,
+    INCOMING_PREFIX,
+    JANITOR_MARKER_TAGS,
+    JOB_NAME_PREFIX,
+    MANAGED_TAG,
+    MANAGED_VALUE,
+    OUTPUT_PREFIX,
+    REPORTS_PREFIX,
+    STAGED_PREFIX,
+)
 
 LAMBDA_CODE_DIR = "lambda"
 LAMBDA_MEMORY_MB = 1024
@@ -32,6 +36,6 @@ QUOTA_RETRY_FIRST_SECONDS = 300
 QUOTA_RETRY_MAX_DELAY_SECONDS = 3600
 QUOTA_RETRY_BACKOFF = 1.5
 
-# Serving Tuneline bought carries tuneline:managed=true (lambda/tuneline/serving/tags.py). Deleting and tagging
-# serving is allowed on nothing else, so a bug cannot touch throughput or deployments someone bought by hand.
-MANAGED_CONDITION = {"StringEquals": {"aws:ResourceTag/tuneline:managed": "true"}}
+# Serving Tuneline bought carries MANAGED_TAG=MANAGED_VALUE. Deleting and tagging serving is allowed on nothing
+# else, so a bug cannot touch throughput or deployments someone bought by hand.
+MANAGED_CONDITION = {"StringEquals": {f"aws:ResourceTag/{MANAGED_TAG}": MANAGED_VALUE}}

@@ -28,9 +28,7 @@ from stacks.constructs.functions import Functions
 from stacks.constructs.intake import Intake
 from stacks.constructs.workflow_parts import BEDROCK_TRANSIENT_ERRORS, FailureBranch, add_transient_retry, lambda_step
 from stacks.nag import acknowledge_wildcards
-from tuneline.imports.marker import MARKER_NAME
 from tuneline.pipeline.import_errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
-from tuneline.pipeline.model_import import REPORTS_PREFIX as IMPORT_REPORTS_PREFIX
 
 # Imports of small models take minutes, of large ones up to a few hours: poll once a minute, for at most
 # four hours, then alert that the job is still running.
@@ -120,7 +118,7 @@ class ImportWorkflow(Construct):
             "MarkerIntake",
             bucket=bucket,
             prefix=constants.IMPORTS_PREFIX,
-            suffixes=[f"/{MARKER_NAME}"],
+            suffixes=[f"/{constants.IMPORT_MARKER_NAME}"],
             function=self.intake_function,
             alert_topic=alert_topic,
         )
@@ -329,7 +327,7 @@ class ImportWorkflow(Construct):
         """Least privilege, written out: explicit actions only."""
         bucket = self._bucket
         folders = bucket.arn_for_objects(f"{constants.IMPORTS_PREFIX}*")
-        reports = bucket.arn_for_objects(f"{IMPORT_REPORTS_PREFIX}*")
+        reports = bucket.arn_for_objects(f"{constants.IMPORT_REPORTS_PREFIX}*")
         key_arn = self._key.key_arn
 
         self._allow(

@@ -13,13 +13,12 @@ from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.constants import MANAGED_CONDITION
+from stacks.constants import JANITOR_MARKER_TAGS, MANAGED_CONDITION
 from stacks.constructs.bedrock_role import bedrock_arn
 from stacks.constructs.functions import Functions
 from stacks.nag import acknowledge_wildcards
 
 # The tags the janitor writes to remember an alert was sent.
-JANITOR_MARKER_TAGS = ["tuneline:expiry-warned", "tuneline:term-end-alerted", "tuneline:expiry-unreadable"]
 
 JANITOR_TIMEOUT_MINUTES = 5
 # A missed run is made up by the next one; retrying a stale one only repeats work.
@@ -77,7 +76,7 @@ class Janitor(Construct):
         )
 
     def _grant(self, key: kms.IKey, topic: sns.ITopic) -> None:
-        marker_keys = {"ForAllValues:StringEquals": {"aws:TagKeys": JANITOR_MARKER_TAGS}}
+        marker_keys = {"ForAllValues:StringEquals": {"aws:TagKeys": list(JANITOR_MARKER_TAGS)}}
         allow_serving_cleanup(self.function)
         _allow(
             self.function,

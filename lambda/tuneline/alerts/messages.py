@@ -29,7 +29,7 @@ from tuneline.alerts.text import (
     wrap,
 )
 from tuneline.jobs.ignored_uploads import IgnoredUpload
-from tuneline.jobs.tags import DESCRIPTION_TAG
+from tuneline.layout import DESCRIPTION_TAG
 from tuneline.serving.messages import delete_serving_command
 
 SUBJECT_PREFIX = "Tuneline"

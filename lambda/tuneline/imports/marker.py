@@ -20,17 +20,12 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from tuneline.errors import ManifestInvalid
-from tuneline.jobs.naming import (
-    CUSTOM_MODEL_NAME_PATTERN,
-    JOB_NAME_PREFIX,
-    object_version_digest,
-    slug,
-)
+from tuneline.jobs.naming import CUSTOM_MODEL_NAME_PATTERN, object_version_digest, slug
 from tuneline.jobs.tags import MAX_MANIFEST_TAGS, MAX_TAG_VALUE_LENGTH, tag_key_problem, tag_value_problem
+from tuneline.layout import IMPORT_JOB_NAME_PREFIX, IMPORT_MARKER_NAME, IMPORTS_PREFIX, JOB_NAME_PREFIX
 from tuneline.suggest import did_you_mean
 
-IMPORTS_PREFIX = "imports/"
-MARKER_NAME = "_READY"
+MARKER_NAME = IMPORT_MARKER_NAME
 MAX_MARKER_BYTES = 64 * 1024
 
 IMPORTED_MODEL_NAME_KEY = "importedModelName"
@@ -46,7 +41,6 @@ MAX_SMOKE_MAX_TOKENS = 4096
 
 # CreateModelImportJob limits (botocore service model): names up to 63 characters.
 MAX_IMPORT_NAME_LENGTH = 63
-IMPORT_JOB_NAME_PREFIX = f"{JOB_NAME_PREFIX}import-"
 IMPORTED_MODEL_NAME_PATTERN = CUSTOM_MODEL_NAME_PATTERN
 # modelDataSource.s3DataSource.s3Uri pattern: keys may use only these characters.
 S3_URI_PATTERN = re.compile(r"^s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-zA-Z0-9]+)*/?$")

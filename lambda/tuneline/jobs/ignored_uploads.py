@@ -11,7 +11,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from tuneline.jobs.keys import INCOMING_PREFIX, TRAINING_SUFFIX, classify_key
+from tuneline.jobs.keys import TRAINING_SUFFIX, classify_key
+from tuneline.layout import INCOMING_PREFIX
 
 # Extensions people upload in place of .jsonl. The stack's rule for ignored uploads matches exactly these,
 # so any other object under incoming/ costs no invocation at all.

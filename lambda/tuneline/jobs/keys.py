@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote_plus
 
-INCOMING_PREFIX = "incoming/"
-TRAINING_SUFFIX = ".jsonl"
-VALIDATION_SUFFIX = ".validation.jsonl"
-MANIFEST_SUFFIX = ".job.json"
+from tuneline.layout import DATASET_SUFFIX, INCOMING_PREFIX, MANIFEST_SUFFIX, VALIDATION_SUFFIX
+
+TRAINING_SUFFIX = DATASET_SUFFIX
 
 ObjectKind = Literal["training", "validation", "manifest"]
 

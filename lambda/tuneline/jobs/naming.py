@@ -14,10 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 
 from tuneline.jobs.keys import classify_key
+from tuneline.layout import JOB_NAME_PREFIX
 from tuneline.profiles import PROFILE_NAME_PATTERN
 
-# EventBridge rules for Bedrock job state changes filter on this prefix, so only our jobs raise alerts.
-JOB_NAME_PREFIX = "tuneline-"
 # Between the profile and the rest of a job name. Profile names never contain a dot, so the profile can be
 # read back exactly even though profiles and dataset names both contain hyphens.
 PROFILE_SEPARATOR = "."

@@ -12,15 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuneline.errors import PlanInvalid
-from tuneline.jobs.keys import INCOMING_PREFIX, classify_key
+from tuneline.jobs.keys import classify_key
 from tuneline.jobs.manifest import JobManifest, apply_manifest
 from tuneline.jobs.naming import job_names
-from tuneline.jobs.tags import DESCRIPTION_TAG, PROFILE_TAG, SOURCE_TAG, fit_tag_value
+from tuneline.jobs.tags import fit_tag_value
+from tuneline.layout import (
+    DESCRIPTION_TAG,
+    INCOMING_PREFIX,
+    OUTPUT_PREFIX,
+    PROFILE_TAG,
+    REPORTS_PREFIX,
+    SOURCE_TAG,
+    STAGED_PREFIX,
+)
 from tuneline.profiles import Profile
 
-STAGED_PREFIX = "staged/"
-OUTPUT_PREFIX = "output/"
-REPORTS_PREFIX = "reports/"
 STAGED_TRAINING_FILE = "train.jsonl"
 STAGED_VALIDATION_FILE = "validation.jsonl"
 DISTILLATION = "DISTILLATION"

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import re
 
+from tuneline.layout import RESERVED_TAG_PREFIXES
+
 TAG_CHARSET_PATTERN = re.compile(r"^[a-zA-Z0-9\s._:/=+@-]*$")
 TAG_ALLOWED_CHARACTERS = "letters, digits, spaces and . _ : / = + @ -"
 MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
 # Bedrock allows 50 tags per resource in total; manifests get 40 so the pipeline's own markers always fit.
 MAX_MANIFEST_TAGS = 40
-# Prefixes nobody may set by hand: AWS reserves aws:, the pipeline writes its own markers under tuneline:.
-RESERVED_TAG_PREFIXES = ("aws:", "tuneline:")
-
-PROFILE_TAG = "tuneline:profile"
-SOURCE_TAG = "tuneline:source"
-DESCRIPTION_TAG = "tuneline:description"
 
 _DISALLOWED_CHARACTER = re.compile(r"[^a-zA-Z0-9\s._:/=+@-]")
 _ELLIPSIS = "..."

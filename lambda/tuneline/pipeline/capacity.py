@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tuneline.jobs.guard import QueuedExecution, check_budget, check_concurrency, started_before
-from tuneline.jobs.naming import JOB_NAME_PREFIX, job_names
+from tuneline.jobs.naming import job_names
+from tuneline.layout import JOB_NAME_PREFIX
 
 
 def running_job_names(bedrock: Any) -> list[str]:

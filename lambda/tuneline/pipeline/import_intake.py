@@ -13,11 +13,12 @@ from typing import Any
 
 from tuneline.imports.marker import parse_marker_key
 from tuneline.jobs.naming import MAX_EXECUTION_NAME_LENGTH, object_version_digest, slug
+from tuneline.layout import IMPORT_EXECUTION_PREFIX
 from tuneline.pipeline.intake import StartRequest, handle_events
 
 logger = logging.getLogger(__name__)
 
-EXECUTION_PREFIX = "import-"
+EXECUTION_PREFIX = IMPORT_EXECUTION_PREFIX
 _EXECUTION_HASH_LENGTH = 20
 _FALLBACK_MODEL = "model"
 

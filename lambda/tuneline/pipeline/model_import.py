@@ -28,12 +28,13 @@ from tuneline.imports.marker import (
     parse_marker_key,
 )
 from tuneline.imports.sources import S3Folder
-from tuneline.jobs.tags import DESCRIPTION_TAG, SOURCE_TAG, fit_tag_value
+from tuneline.jobs.tags import fit_tag_value
+from tuneline.layout import DESCRIPTION_TAG, IMPORT_REPORTS_PREFIX, SOURCE_TAG
 from tuneline.pipeline.import_errors import ImportNameTaken
 from tuneline.pipeline.import_identity import folder_identity, list_folder
 from tuneline.pipeline.import_lookup import ExistingImport, find_import_job, imported_model_exists, still_stands
 
-REPORTS_PREFIX = "reports/imports/"
+REPORTS_PREFIX = IMPORT_REPORTS_PREFIX
 REPORT_NAME = "check.json"
 FINDINGS_IN_ERROR = 5
 FOLDER_NAME_RULE = "folder-name-invalid"

@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tuneline.serving.tags import (
+from tuneline.layout import (
     BAD_EXPIRY_ALERTED_TAG,
     EXECUTION_TAG,
     EXPIRES_AT_TAG,
@@ -31,10 +31,8 @@ from tuneline.serving.tags import (
     MANAGED_VALUE,
     TERM_END_ALERTED_TAG,
     WARNED_TAG,
-    iso_utc,
-    parse_time,
-    tags_to_dict,
 )
+from tuneline.serving.tags import iso_utc, parse_time, tags_to_dict
 
 WARN_BEFORE = dt.timedelta(hours=1)
 PROVISIONED = "provisioned"

@@ -14,9 +14,10 @@ from typing import Any
 
 from tuneline.alerts.explain import parse_cause
 from tuneline.alerts.text import Alert, bullets, fields, lookup, make_alert, wrap
+from tuneline.layout import EXPIRES_AT_TAG
 from tuneline.serving import workflow_state as keys
 from tuneline.serving.quotas import SERVICE_QUOTAS_CODE
-from tuneline.serving.tags import EXPIRES_AT_TAG, iso_utc, parse_time
+from tuneline.serving.tags import iso_utc, parse_time
 
 SUBJECT_PREFIX = "Tuneline"
 KIND_NAMES = {"provisioned": "Provisioned Throughput", "deployment": "on-demand deployment"}

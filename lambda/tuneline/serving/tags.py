@@ -11,18 +11,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from tuneline.jobs.tags import fit_tag_value
-
-MANAGED_TAG = "tuneline:managed"
-MANAGED_VALUE = "true"
-EXECUTION_TAG = "tuneline:execution"
-JOB_TAG = "tuneline:job"
-EXPIRES_AT_TAG = "tuneline:expires-at"
-# The expiry a warning was sent for: a moved expiry gets a new warning, the same one never twice.
-WARNED_TAG = "tuneline:expiry-warned"
-# The commitment end an alert was sent for.
-TERM_END_ALERTED_TAG = "tuneline:term-end-alerted"
-# The unreadable expiry value an alert was sent for: each bad value is reported once, a fixed one never.
-BAD_EXPIRY_ALERTED_TAG = "tuneline:expiry-unreadable"
+from tuneline.layout import (
+    EXECUTION_TAG,
+    EXPIRES_AT_TAG,
+    JOB_TAG,
+    MANAGED_TAG,
+    MANAGED_VALUE,
+)
 
 # Bedrock allows 50 tags per resource in total (existing plus new).
 MAX_TAGS = 50

@@ -11,12 +11,12 @@ from tuneline.jobs.naming import (
     CUSTOM_MODEL_NAME_PATTERN,
     EXECUTION_NAME_PATTERN,
     JOB_NAME_PATTERN,
-    JOB_NAME_PREFIX,
     execution_name,
     job_names,
     profile_of_job_name,
     slug,
 )
+from tuneline.layout import JOB_NAME_PREFIX
 from tuneline.profiles import PROFILE_NAME_PATTERN
 
 # Anything a user can type into a file name or a profile key, including unicode, punctuation and length.

@@ -10,7 +10,7 @@ import pytest
 from tests.unit.pipeline.conftest import Account
 from tests.unit.serving.fakes import FakeBedrock, client_error
 from tuneline.handlers import bedrock_event, execution_event
-from tuneline.serving.tags import EXECUTION_TAG, MANAGED_TAG
+from tuneline.layout import EXECUTION_TAG, MANAGED_TAG
 
 EVENTS = Path(__file__).resolve().parents[2] / "data" / "events"
 

@@ -14,8 +14,8 @@ from moto import mock_aws
 from tests.unit.serving.conftest import CUSTOM_MODEL_ARN, make_plan, make_request
 from tests.unit.serving.fakes import FakeBedrock, throughput_arn
 from tuneline.handlers import janitor, serve_notify, serve_prepare, serve_release
+from tuneline.layout import EXPIRES_AT_TAG, MANAGED_TAG
 from tuneline.pipeline import clients
-from tuneline.serving.tags import EXPIRES_AT_TAG, MANAGED_TAG
 
 
 @pytest.fixture

@@ -7,6 +7,14 @@ import datetime as dt
 import pytest
 
 from tests.unit.serving.fakes import FakeBedrock, client_error
+from tuneline.layout import (
+    BAD_EXPIRY_ALERTED_TAG,
+    EXECUTION_TAG,
+    EXPIRES_AT_TAG,
+    MANAGED_TAG,
+    TERM_END_ALERTED_TAG,
+    WARNED_TAG,
+)
 from tuneline.serving.janitor import (
     BAD_EXPIRY,
     DELETE,
@@ -18,15 +26,7 @@ from tuneline.serving.janitor import (
     release_for_ended_execution,
     run_janitor,
 )
-from tuneline.serving.tags import (
-    BAD_EXPIRY_ALERTED_TAG,
-    EXECUTION_TAG,
-    EXPIRES_AT_TAG,
-    MANAGED_TAG,
-    TERM_END_ALERTED_TAG,
-    WARNED_TAG,
-    parse_time,
-)
+from tuneline.serving.tags import parse_time
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 EXPIRY = "2026-11-20T12:30:00Z"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.unit.serving.conftest import CUSTOM_MODEL_ARN, NOW, make_plan, make_request
+from tuneline.layout import EXECUTION_TAG, EXPIRES_AT_TAG, MANAGED_TAG
 from tuneline.serving.errors import ServingNotPossible
 from tuneline.serving.names import (
     CLIENT_REQUEST_TOKEN_PATTERN,
@@ -17,7 +18,7 @@ from tuneline.serving.names import (
     serving_token,
 )
 from tuneline.serving.request import prepare_request
-from tuneline.serving.tags import EXECUTION_TAG, EXPIRES_AT_TAG, MANAGED_TAG, MAX_TAGS, tags_to_dict
+from tuneline.serving.tags import MAX_TAGS, tags_to_dict
 
 TOKEN = "tuneline-" + "f" * 64
 
