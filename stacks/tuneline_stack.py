@@ -21,6 +21,7 @@ from stacks.constructs.network import Network
 from stacks.constructs.serving import Serving
 from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
+from tuneline.datasets.models import inference_profile_parts
 from tuneline.jobs.ignored_uploads import MISTAKEN_EXTENSIONS
 from tuneline.profiles import profiles_to_json
 
@@ -235,20 +236,16 @@ class TunelineStack(Stack):
             allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
 
 
-_INFERENCE_PROFILE_PREFIXES = {"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"}
-
-
 def _teacher_arn(teacher: str) -> str:
     """The teacher as a resource: an ARN as given, an inference profile id, or a foundation model id."""
     if teacher.startswith("arn:"):
         return teacher
-    if teacher.split(".", 1)[0] in _INFERENCE_PROFILE_PREFIXES:
+    geography, _ = inference_profile_parts(teacher)
+    if geography is not None:
         return f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}:{Aws.ACCOUNT_ID}:inference-profile/{teacher}"
     return f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/{teacher}"
 
 
 def _model_id_of(teacher: str) -> str:
     """`us.meta.llama3-1-405b...` (inference profile id or ARN) -> the foundation model id it routes to."""
-    model = teacher.rsplit("/", 1)[-1]
-    prefix, _, rest = model.partition(".")
-    return rest if prefix in _INFERENCE_PROFILE_PREFIXES else model
+    return inference_profile_parts(teacher)[1]

@@ -11,17 +11,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
-# 128 + SIGINT, what shells report for a command stopped with Ctrl-C.
-EXIT_INTERRUPTED = 130
+from tuneline.datasets import cli as datasets_cli
+from tuneline.exit_codes import EXIT_INTERRUPTED, EXIT_OK
+from tuneline.imports import cli as imports_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tuneline.datasets import cli as datasets_cli
-    from tuneline.imports import cli as imports_cli
-
     parser = argparse.ArgumentParser(
         prog="tuneline",
         description=(

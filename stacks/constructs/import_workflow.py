@@ -28,7 +28,7 @@ from stacks.constructs.functions import Functions
 from stacks.constructs.intake import Intake
 from stacks.constructs.workflow_parts import BEDROCK_TRANSIENT_ERRORS, FailureBranch, add_transient_retry, lambda_step
 from stacks.nag import acknowledge_wildcards
-from tuneline.pipeline.import_errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
+from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
 
 # Imports of small models take minutes, of large ones up to a few hours: poll once a minute, for at most
 # four hours, then alert that the job is still running.

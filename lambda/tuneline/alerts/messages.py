@@ -14,9 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tuneline.alerts.explain import explain, explain_job_failure, parse_cause
+from tuneline.alerts.serving import delete_serving_command
 from tuneline.alerts.text import (
+    SUBJECT_PREFIX,
     Alert,
     bullets,
+    command_lines,
     duration_between,
     field,
     fields,
@@ -28,11 +31,10 @@ from tuneline.alerts.text import (
     truncate,
     wrap,
 )
+from tuneline.findings import Report
 from tuneline.jobs.ignored_uploads import IgnoredUpload
-from tuneline.layout import DESCRIPTION_TAG
-from tuneline.serving.messages import delete_serving_command
+from tuneline.layout import DESCRIPTION_TAG, IMPORT_MARKER_NAME, JOB_NAME_PREFIX
 
-SUBJECT_PREFIX = "Tuneline"
 MAX_LISTED_ERRORS = 10
 MAX_LISTED_RULES = 8
 _MAX_FINDING_MESSAGE = 240
@@ -43,6 +45,9 @@ _BEDROCK_JOB_STATES = {
     "Stopping": "stopping",
     "InProgress": "in progress",
 }
+
+# Findings named in a rejection error; the full list is in the report it points to.
+FINDINGS_IN_ERROR = 5
 
 
 def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
@@ -66,7 +71,7 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
                 ("Job ARN", job_arn),
             ),
             _bulleted("What next:", ["Training usually takes one to several hours; Bedrock bills the tokens trained."])
-            + _command("To stop it:", f"aws bedrock stop-model-customization-job --job-identifier {job_name}"),
+            + command_lines("To stop it:", f"aws bedrock stop-model-customization-job --job-identifier {job_name}"),
         ],
     )
 
@@ -121,7 +126,7 @@ def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], 
                 "What to do:",
                 ["Fix the lines listed, then upload the training file again (each upload is a new version)."],
             )
-            + _command("Check it before uploading:", _validate_command(plan)),
+            + command_lines("Check it before uploading:", _validate_command(plan)),
         ],
     )
 
@@ -134,7 +139,7 @@ def upload_ignored(ignored: IgnoredUpload, bucket: str) -> Alert:
         [
             f"{ignored.reason} No job was started and the file was left as it is.",
             fields(("File", s3_uri(bucket, ignored.key)), ("Profile", ignored.profile)),
-            _bulleted("What to do:", steps) + (_command("For example:", ignored.command) if ignored.command else []),
+            _bulleted("What to do:", steps) + command_lines("For example:", ignored.command),
         ],
     )
 
@@ -172,7 +177,7 @@ def _explained_command(command: tuple[str, str] | None, plan: Mapping[str, Any])
     if command is None:
         return []
     title, text = command
-    return _command(title, _validate_command(plan) if text.startswith("tuneline validate") else text)
+    return command_lines(title, _validate_command(plan) if text.startswith("tuneline validate") else text)
 
 
 def format_bedrock_event(event: Mapping[str, Any]) -> Alert:
@@ -233,7 +238,7 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
     started = _from_epoch_ms(detail.get("startDate"))
     took = duration_between(started, _from_epoch_ms(detail.get("stopDate")))
     execution_input = _json_mapping(detail.get("input"))
-    is_import = "folder" in execution_input or str(execution_input.get("key", "")).endswith("/_READY")
+    is_import = "folder" in execution_input or str(execution_input.get("key", "")).endswith(f"/{IMPORT_MARKER_NAME}")
     upload = s3_uri(execution_input.get("bucket"), execution_input.get("key"))
     what = execution_input.get("modelName") if is_import else _file_name(upload)
     verb = {"TIMED_OUT": "timed out", "ABORTED": "was aborted (stopped by hand)"}.get(status, f"ended as {status}")
@@ -244,7 +249,7 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
             "The Bedrock import job may still be running and can still finish: check it with the command below.",
             "To start over, write the _READY marker again.",
         ]
-        check = _command("Running imports:", "aws bedrock list-model-import-jobs --status-equals InProgress")
+        check = command_lines("Running imports:", "aws bedrock list-model-import-jobs --status-equals InProgress")
     else:
         steps = [
             "A training job or serving it started may still be running and billing: check with the commands "
@@ -253,10 +258,12 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
         ]
         if status == "TIMED_OUT":
             steps.insert(0, "Long jobs need a longer workflowTimeoutHours in cdk.json (the platform team sets it).")
-        check = _command(
+        check = command_lines(
             "Running training jobs:",
-            "aws bedrock list-model-customization-jobs --status-equals InProgress --name-contains tuneline-",
-        ) + _command("Throughput bought:", "aws bedrock list-provisioned-model-throughputs --status-equals InService")
+            f"aws bedrock list-model-customization-jobs --status-equals InProgress --name-contains {JOB_NAME_PREFIX}",
+        ) + command_lines(
+            "Throughput bought:", "aws bedrock list-provisioned-model-throughputs --status-equals InService"
+        )
     return make_alert(
         f"{SUBJECT_PREFIX}: {workflow} workflow {subject_status} - {what or detail.get('name') or 'execution'}",
         [
@@ -272,7 +279,7 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
             _bulleted("What to do:", steps)
             + check
             + (
-                _command("What it did:", f"aws stepfunctions describe-execution --execution-arn {execution_arn}")
+                command_lines("What it did:", f"aws stepfunctions describe-execution --execution-arn {execution_arn}")
                 if execution_arn
                 else []
             ),
@@ -311,11 +318,6 @@ def _json_mapping(text: Any) -> Mapping[str, Any]:
 
 def _bulleted(title: str, items: Sequence[str]) -> list[str]:
     return [title, *bullets(items)]
-
-
-def _command(title: str, command: str) -> list[str]:
-    # Commands stay on one line so they can be copied from a phone as they are.
-    return [f"- {title}", f"  {command}"]
 
 
 def _overfitting_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -484,3 +486,16 @@ def _loss(value: Any) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def dataset_rejection_cause(plan: Mapping[str, Any], report: Report, report_uri: str) -> str:
+    """The error a rejected dataset fails the Validate step with: what, how many errors, the first ones, and
+    the fix. It is the `Cause` in the execution history; the alert itself is `dataset_rejected`."""
+    shown = "; ".join(finding.describe() for finding in report.errors[:FINDINGS_IN_ERROR])
+    total = sum(report.stats.get("error_counts", {}).values()) or len(report.errors)
+    return (
+        f"Dataset s3://{plan['source']['bucket']}/{plan['source']['key']} was rejected for "
+        f"{plan['baseModelIdentifier']}: {total} error(s). {shown}. Nothing was started. "
+        f"Fix the file (run `tuneline validate` locally to see every finding) and upload it again. "
+        f"Full report: {report_uri}"
+    )

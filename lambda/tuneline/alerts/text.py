@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# Every subject starts "Tuneline: ..." so mail filters and chat rules can pick the alerts out.
+SUBJECT_PREFIX = "Tuneline"
 MAX_SUBJECT_LENGTH = 99
 BODY_WIDTH = 64
 INDENT = "  "
@@ -88,6 +90,14 @@ def fields(*pairs: tuple[str, Any]) -> list[str]:
     for label, value in pairs:
         lines.extend(field(label, value))
     return lines
+
+
+def command_lines(title: str, command: str | None, *, bullet: bool = True) -> list[str]:
+    """A title line, then the command alone on an indented line, never wrapped: it is copied as it is, often
+    from a phone. Nothing when there is no command."""
+    if not command:
+        return []
+    return [f"- {title}" if bullet else title, f"{INDENT}{command}"]
 
 
 def numbered(items: Iterable[str]) -> list[str]:

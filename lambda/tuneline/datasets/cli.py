@@ -25,11 +25,9 @@ from tuneline.datasets.models import CUSTOMIZATION_TYPES, ModelRules, UnknownMod
 from tuneline.datasets.render import CountingReader, progress_bar, render_report
 from tuneline.datasets.split import SplitError, split_stream
 from tuneline.datasets.validator import training_tokens, validate_dataset
+from tuneline.exit_codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from tuneline.suggest import did_you_mean
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
 # A FILE of "-" reads standard input; findings then name the file "<stdin>".
 STDIN = "-"
 STDIN_NAME = "<stdin>"

@@ -685,7 +685,24 @@ def is_inference_profile(model_id: str) -> bool:
     text = model_id.strip().lower()
     if text.startswith("arn:"):
         return ":inference-profile/" in text
-    return not text.startswith(_PROVIDERS) and text.partition(".")[2].startswith(_PROVIDERS)
+    return inference_profile_parts(text)[0] is not None
+
+
+def inference_profile_parts(model_id: str) -> tuple[str | None, str]:
+    """The geography and the model id of a cross-Region inference profile id or ARN, or (None, the id) for a
+    foundation model: "us.meta.llama3-1-405b-instruct-v1:0" -> ("us", "meta.llama3-1-405b-instruct-v1:0").
+
+    The one rule for "is this an inference profile" used by the validator, the profiles and the stack (which
+    grants a teacher's inference profile and its foundation model): a geography is whatever precedes a known
+    provider, so a new geography needs no code change. Case is kept; only the comparison ignores it.
+    """
+    text = model_id.strip()
+    if text.lower().startswith("arn:") and "/" in text:
+        text = text.rsplit("/", 1)[-1]
+    geography, _, rest = text.partition(".")
+    if not text.lower().startswith(_PROVIDERS) and rest.lower().startswith(_PROVIDERS):
+        return geography, rest
+    return None, text
 
 
 def _plain(value: float) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tuneline.alerts.text import lookup
+from tuneline.imports.smoke import smoke_test
 from tuneline.pipeline.clients import client
-from tuneline.pipeline.import_smoke import smoke_test
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

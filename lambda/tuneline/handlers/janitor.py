@@ -7,11 +7,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from tuneline.alerts.serving import janitor_report
 from tuneline.pipeline.alert_topic import publish
 from tuneline.pipeline.clients import client
 from tuneline.pipeline.settings import Settings
 from tuneline.serving.janitor import Outcome, run_janitor
-from tuneline.serving.messages import janitor_report
 from tuneline.serving.tags import parse_time
 
 logger = logging.getLogger(__name__)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneline.alerts.serving import build_serving_alert
 from tuneline.pipeline.alert_topic import publish
 from tuneline.pipeline.clients import client
 from tuneline.pipeline.settings import Settings
-from tuneline.serving.notify import build_serving_alert
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

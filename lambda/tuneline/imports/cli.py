@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from tuneline.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from tuneline.exit_codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from tuneline.findings import Finding, Report
 from tuneline.imports.architectures import GIGABYTE
 from tuneline.imports.checker import check_model_folder

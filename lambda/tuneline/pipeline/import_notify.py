@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tuneline.alerts.imports import import_already_exists, import_completed, import_failed
 from tuneline.alerts.text import Alert
-from tuneline.pipeline.import_messages import import_already_exists, import_completed, import_failed
-from tuneline.pipeline.summary import split_s3_uri
+from tuneline.aws_values import split_s3_uri
 
 # The check step's rejection names its report last ("... Full report: s3://bucket/key").
 _REPORT_URI = re.compile(r"Full report: (s3://\S+)")

@@ -15,10 +15,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tuneline.aws_values import split_s3_uri
 from tuneline.datasets.media import media_in_lines
 from tuneline.findings import Finding
 from tuneline.pipeline.s3_streams import ObjectVersion
-from tuneline.pipeline.summary import split_s3_uri
 
 MEDIA_FOLDER = "media/"
 # Copies run in parallel: each is one small server-side request, so the time is all round trips.

@@ -14,9 +14,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tuneline.alerts.imports import folder_rejection_cause, import_name_taken_cause
 from tuneline.errors import ManifestInvalid, ModelFolderRejected
 from tuneline.findings import Finding, Report
 from tuneline.imports.checker import FOLDER, check_model_folder
+from tuneline.imports.errors import ImportNameTaken
 from tuneline.imports.marker import (
     MAX_MARKER_BYTES,
     ImportManifest,
@@ -30,13 +32,11 @@ from tuneline.imports.marker import (
 from tuneline.imports.sources import S3Folder
 from tuneline.jobs.tags import fit_tag_value
 from tuneline.layout import DESCRIPTION_TAG, IMPORT_REPORTS_PREFIX, SOURCE_TAG
-from tuneline.pipeline.import_errors import ImportNameTaken
 from tuneline.pipeline.import_identity import folder_identity, list_folder
 from tuneline.pipeline.import_lookup import ExistingImport, find_import_job, imported_model_exists, still_stands
 
 REPORTS_PREFIX = IMPORT_REPORTS_PREFIX
 REPORT_NAME = "check.json"
-FINDINGS_IN_ERROR = 5
 FOLDER_NAME_RULE = "folder-name-invalid"
 DEFAULT_SMOKE_PROMPT = "Reply with one short sentence: what can you help me with?"
 DEFAULT_SMOKE_MAX_TOKENS = 64
@@ -83,14 +83,9 @@ def check_import(execution_input: Mapping[str, Any], *, s3: Any, bedrock: Any) -
     )
     state["reportUri"] = f"s3://{bucket}/{report_key}"
     if not report.valid:
-        raise ModelFolderRejected(_rejection_message(state["modelDataUri"], report, state["reportUri"]))
+        raise ModelFolderRejected(folder_rejection_cause(state["modelDataUri"], report, state["reportUri"]))
     if imported_model_exists(bedrock, names.imported_model_name):
-        raise ImportNameTaken(
-            f"An imported model named {names.imported_model_name} already exists, made from other files or "
-            f"options. Choose another importedModelName in the marker, or delete the model with `aws bedrock "
-            f"delete-imported-model --model-identifier {names.imported_model_name}`, then write the marker "
-            "again. Nothing was imported."
-        )
+        raise ImportNameTaken(import_name_taken_cause(names.imported_model_name))
     state.update(_summary(report))
     return state
 
@@ -164,14 +159,3 @@ def _summary(report: Report) -> dict[str, Any]:
         "contextLength": stats.get("context_length"),
         "warnings": [finding.describe() for finding in report.warnings],
     }
-
-
-def _rejection_message(location: str, report: Report, report_uri: str) -> str:
-    shown = "; ".join(finding.describe() for finding in report.errors[:FINDINGS_IN_ERROR])
-    more = len(report.errors) - FINDINGS_IN_ERROR
-    listed = f"{shown}; and {more} more" if more > 0 else shown
-    return (
-        f"Model folder {location} cannot be imported: {len(report.errors)} error(s). {listed}. Nothing was "
-        "imported. Fix the folder (run `tuneline validate-model <folder>` to see every finding), then write "
-        f"the _READY marker again. Full report: {report_uri}"
-    )

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from tuneline.alerts.messages import dataset_rejected, job_completed, job_started, pipeline_failed
+from tuneline.alerts.serving import serving_left_running
 from tuneline.alerts.text import Alert
+from tuneline.aws_values import split_s3_uri
 from tuneline.pipeline.staging import REPORT_NAME
-from tuneline.pipeline.summary import split_s3_uri
-from tuneline.serving.messages import serving_left_running
 
 # The workflow adds one key per finished step; the first missing one names the step that failed.
 _STEPS = (

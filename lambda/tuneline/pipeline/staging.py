@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tuneline.alerts.messages import dataset_rejection_cause
 from tuneline.datasets.lines import LineStream, Readable
 from tuneline.datasets.media import lines_with_media_replaced
 from tuneline.datasets.models import resolve_model
@@ -25,7 +26,6 @@ from tuneline.pipeline.media_staging import MediaPlan, copy_media, plan_media
 from tuneline.pipeline.s3_streams import MultipartWriter, ObjectVersion, Rereadable
 
 REPORT_NAME = "validation.json"
-FINDINGS_IN_ERROR = 5
 # Reads while streaming a normalized copy: big enough that per-call overhead vanishes.
 STREAM_READ_BYTES = 4 * 1024 * 1024
 
@@ -49,7 +49,7 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         ContentType="application/json",
     )
     if not report.valid:
-        raise DatasetRejected(_rejection_message(plan, report, f"s3://{bucket}/{report_key}"))
+        raise DatasetRejected(dataset_rejection_cause(plan, report, f"s3://{bucket}/{report_key}"))
 
     staged = Staging(bucket=bucket, fix=fix, rewrite=media.staged_uri(bucket) if media else None)
     split = None
@@ -152,14 +152,3 @@ def _plain(summary: Any) -> dict[str, Any]:
     from dataclasses import asdict, is_dataclass
 
     return asdict(summary) if is_dataclass(summary) and not isinstance(summary, type) else dict(vars(summary))
-
-
-def _rejection_message(plan: Mapping[str, Any], report: Report, report_uri: str) -> str:
-    shown = "; ".join(finding.describe() for finding in report.errors[:FINDINGS_IN_ERROR])
-    total = sum(report.stats.get("error_counts", {}).values()) or len(report.errors)
-    return (
-        f"Dataset s3://{plan['source']['bucket']}/{plan['source']['key']} was rejected for "
-        f"{plan['baseModelIdentifier']}: {total} error(s). {shown}. Nothing was started. "
-        f"Fix the file (run `tuneline validate` locally to see every finding) and upload it again. "
-        f"Full report: {report_uri}"
-    )

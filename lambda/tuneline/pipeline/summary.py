@@ -6,20 +6,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tuneline.aws_values import job_field, split_s3_uri
 from tuneline.jobs.metrics import find_metric_files, parse_training_metrics, parse_validation_metrics, summarize
 
 SUMMARY_NAME = "summary.json"
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    without_scheme = uri.removeprefix("s3://")
-    bucket, _, prefix = without_scheme.partition("/")
-    return bucket, prefix
-
-
-def job_field(job: Mapping[str, Any], name: str) -> Any:
-    """A field of the `.sync` result, which may arrive in the API's camelCase or in PascalCase."""
-    return job.get(name, job.get(name[:1].upper() + name[1:]))
 
 
 def summarize_job(plan: Mapping[str, Any], job: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from tuneline.layout import JOB_NAME_PREFIX
+
 # Both APIs: 1-63 characters of letters and digits, each optionally followed by one `_` or `-`.
 SERVING_NAME_PATTERN = re.compile(r"^([0-9a-zA-Z][_-]?){1,63}$")
 MAX_SERVING_NAME_LENGTH = 63
@@ -37,7 +39,7 @@ def serving_token(client_request_token: str, kind: str) -> str:
     """The plan's job token plus the kind: distinct from the job's own token, same on every retry."""
     token = f"{client_request_token}-{KIND_SUFFIX[kind]}"
     if len(token) > MAX_CLIENT_REQUEST_TOKEN_LENGTH or not CLIENT_REQUEST_TOKEN_PATTERN.fullmatch(token):
-        token = f"tuneline-{KIND_SUFFIX[kind]}-{hashlib.sha256(client_request_token.encode()).hexdigest()}"
+        token = f"{JOB_NAME_PREFIX}{KIND_SUFFIX[kind]}-{hashlib.sha256(client_request_token.encode()).hexdigest()}"
     return token
 
 

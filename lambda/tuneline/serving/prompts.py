@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tuneline.pipeline.summary import split_s3_uri
+from tuneline.aws_values import split_s3_uri
 
 DEFAULT_PROMPT_COUNT = 3
 # Long continued-pre-training documents make slow, costly prompts; the start of one is enough to get an answer.

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from tuneline.pipeline.summary import job_field
+from tuneline.aws_values import job_field
 from tuneline.serving.errors import ServingNotPossible
 from tuneline.serving.names import serving_name, serving_token
 from tuneline.serving.quotas import quota_to_raise

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tuneline.pipeline.summary import split_s3_uri
+from tuneline.aws_values import split_s3_uri
 from tuneline.serving.errors import ServedModelNotReady
 from tuneline.serving.invocation import (
     converse_output,

@@ -10,6 +10,8 @@ from tuneline.datasets.models import (
     HyperParameterRange,
     UnknownModelError,
     check_teacher,
+    inference_profile_parts,
+    is_inference_profile,
     known_model_ids,
     resolve_model,
 )
@@ -213,3 +215,32 @@ def test_check_teacher(teacher: str, student: str, ok: bool) -> None:
 def test_single_turn_teachers_are_anthropic_and_llama() -> None:
     for teacher in TEACHERS.values():
         assert teacher.single_turn == (not teacher.model_id.startswith("amazon."))
+
+
+@pytest.mark.parametrize(
+    ("model_id", "geography", "foundation_model"),
+    [
+        ("us.meta.llama3-1-405b-instruct-v1:0", "us", "meta.llama3-1-405b-instruct-v1:0"),
+        ("us-gov.anthropic.claude-3-haiku-20240307-v1:0", "us-gov", "anthropic.claude-3-haiku-20240307-v1:0"),
+        ("APAC.Amazon.nova-pro-v1:0", "APAC", "Amazon.nova-pro-v1:0"),
+        (
+            "arn:aws:bedrock:us-east-1:111122223333:inference-profile/eu.amazon.nova-pro-v1:0",
+            "eu",
+            "amazon.nova-pro-v1:0",
+        ),
+        ("amazon.nova-pro-v1:0", None, "amazon.nova-pro-v1:0"),
+        (
+            "arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-1-8b-instruct-v1:0",
+            None,
+            "meta.llama3-1-8b-instruct-v1:0",
+        ),
+        # A geography Tuneline has never seen is still a geography: whatever precedes a known provider.
+        ("mars.amazon.nova-pro-v1:0", "mars", "amazon.nova-pro-v1:0"),
+    ],
+)
+def test_an_inference_profile_is_split_into_its_geography_and_model_by_one_rule(
+    model_id: str, geography: str | None, foundation_model: str
+) -> None:
+    assert inference_profile_parts(model_id) == (geography, foundation_model)
+    if not model_id.startswith("arn:"):
+        assert is_inference_profile(model_id) is (geography is not None)

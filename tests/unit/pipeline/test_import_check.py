@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError
 from tests.unit.imports.model_folder_builder import LLAMA_CONFIG, SMALL_TENSORS, write_model_folder
 from tests.unit.pipeline.conftest import Account
 from tuneline.errors import ManifestInvalid, ModelFolderRejected
+from tuneline.imports.errors import ImportNameTaken
 from tuneline.jobs.naming import CLIENT_REQUEST_TOKEN_PATTERN, CUSTOM_MODEL_NAME_PATTERN, JOB_NAME_PATTERN
-from tuneline.pipeline.import_errors import ImportNameTaken
 from tuneline.pipeline.model_import import check_import
 
 FOLDER = "imports/llama-support/"

@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError
 
 from tuneline.errors import SmokeTestFailed
 from tuneline.handlers import import_smoke as smoke_handler
-from tuneline.pipeline.import_errors import ImportedModelBusy, ImportedModelNotReady
-from tuneline.pipeline.import_smoke import answer_text, invoke_command, smoke_request, smoke_test
+from tuneline.imports.errors import ImportedModelBusy, ImportedModelNotReady
+from tuneline.imports.smoke import answer_text, invoke_command, smoke_request, smoke_test
 
 MODEL_ARN = "arn:aws:bedrock:us-east-1:123456789012:imported-model/abcdef123456"
 CHECK = {"family": "Llama", "smokePrompt": "Say hello.", "smokeMaxTokens": 16}

@@ -1,5 +1,7 @@
 """Alerts about serving: model served (ARN and an example call), serving failed, quota reached, janitor work.
 
+`build_serving_alert` picks the alert a serving step of the workflow asks for, from the workflow state.
+
 Inputs are the plain dicts the workflow carries: the plan, the prepared request (`request.prepare_request`),
 the smoke result (`smoke.run_smoke_test`), the release result and janitor outcomes. Missing fields make a
 shorter message, never a failed alert.
@@ -13,13 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tuneline.alerts.explain import parse_cause
-from tuneline.alerts.text import Alert, bullets, fields, lookup, make_alert, wrap
+from tuneline.alerts.text import SUBJECT_PREFIX, Alert, bullets, command_lines, fields, lookup, make_alert, wrap
 from tuneline.layout import EXPIRES_AT_TAG
 from tuneline.serving import workflow_state as keys
 from tuneline.serving.quotas import SERVICE_QUOTAS_CODE
 from tuneline.serving.tags import iso_utc, parse_time
 
-SUBJECT_PREFIX = "Tuneline"
 KIND_NAMES = {"provisioned": "Provisioned Throughput", "deployment": "on-demand deployment"}
 MAX_LISTED_CALLS = 3
 MAX_LISTED_RESOURCES = 20
@@ -44,7 +45,7 @@ def model_served(plan: Mapping[str, Any], request: Mapping[str, Any], smoke: Map
                 ("Report", smoke.get("reportUri")),
             ),
             _calls_lines(smoke.get("calls")),
-            _command("Call it:", str(smoke.get("exampleCall") or "")),
+            _serving_command("Call it:", str(smoke.get("exampleCall") or "")),
             _cost_lines(request, arn),
         ],
     )
@@ -89,7 +90,7 @@ def serving_failed(
             [
                 "What to do:",
                 *wrap(_failure_advice(request, action)),
-                *_command("Serve the custom model by hand (no retraining):", serve_by_hand_command(request)),
+                *_serving_command("Serve the custom model by hand (no retraining):", serve_by_hand_command(request)),
             ],
         ],
     )
@@ -110,7 +111,7 @@ def serving_quota(plan: Mapping[str, Any], request: Mapping[str, Any], error: Ma
                 ("Asked for", _asked_for(request)),
             ),
             ["Bedrock says:", *wrap(message, indent="  ")] if message else None,
-            _command(
+            _serving_command(
                 "Find the quota:",
                 f"aws service-quotas list-service-quotas --service-code {SERVICE_QUOTAS_CODE} "
                 f"--query \"Quotas[?QuotaName=='{quota}']\"",
@@ -118,7 +119,7 @@ def serving_quota(plan: Mapping[str, Any], request: Mapping[str, Any], error: Ma
             [
                 "What to do:",
                 *wrap(_quota_advice(request)),
-                *_command("Then serve the custom model by hand:", serve_by_hand_command(request)),
+                *_serving_command("Then serve the custom model by hand:", serve_by_hand_command(request)),
             ],
         ],
     )
@@ -156,11 +157,6 @@ def janitor_report(outcomes: Sequence[Mapping[str, Any]]) -> Alert | None:
             _janitor_advice(warned, ended, unreadable),
         ],
     )
-
-
-def _command(title: str, command: str) -> list[str]:
-    # Commands stay on one line so they can be copied as they are.
-    return [title, f"  {command}"] if command else []
 
 
 def _latency_text(latency: Mapping[str, Any] | None) -> str | None:
@@ -225,12 +221,12 @@ def _cost_lines(request: Mapping[str, Any], arn: Any) -> list[str]:
     if expiry:
         lines += [
             *wrap(f"The janitor deletes it at {expiry} (tag {EXPIRES_AT_TAG}) and warns an hour before."),
-            *_command(
+            *_serving_command(
                 "Keep it a day longer (or put another UTC time in the tag):",
                 f"aws bedrock tag-resource --resource-arn {arn} --tags key={EXPIRES_AT_TAG},value={_later(expiry)}",
             ),
         ]
-    return lines + _command("Delete it now:", delete)
+    return lines + _serving_command("Delete it now:", delete)
 
 
 def _release_lines(release: Mapping[str, Any] | None, request: Mapping[str, Any]) -> list[str] | None:
@@ -342,3 +338,33 @@ def _failure_detail(cause: str) -> str:
         status = lookup(described, "status")
         return f"Status {status}: {failure}" if failure else f"Status {status}"
     return parse_cause(cause).message
+
+
+# The kinds of alert the workflow's serving notify step asks for (the state machine passes one of these).
+SERVED = "served"
+FAILED = "failed"
+QUOTA = "quota"
+
+
+def build_serving_alert(kind: str, state: Mapping[str, Any]) -> Alert:
+    plan = keys.part(state, "plan")
+    request = keys.part(state, keys.REQUEST)
+    if kind == SERVED:
+        return model_served(plan, request, keys.part(state, keys.SMOKE))
+    if kind == QUOTA:
+        return serving_quota(plan, request, keys.part(state, keys.ERROR))
+    if kind == FAILED:
+        return serving_failed(
+            plan,
+            request,
+            error=keys.part(state, keys.ERROR),
+            smoke=keys.part(state, keys.SMOKE) or None,
+            release=keys.part(state, keys.RELEASE) or None,
+            metrics=keys.part(state, "metrics"),
+        )
+    raise ValueError(f"unknown serving alert kind {kind!r}; expected {SERVED}, {FAILED} or {QUOTA}")
+
+
+def _serving_command(title: str, text: str) -> list[str]:
+    # Serving alerts put the title on its own line without a bullet.
+    return command_lines(title, text, bullet=False)

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tuneline.errors import SmokeTestFailed
-from tuneline.pipeline.import_errors import ImportedModelBusy, ImportedModelNotReady
+from tuneline.imports.errors import ImportedModelBusy, ImportedModelNotReady
 
 BEDROCK_COMPLETION = "BedrockCompletion"
 OPENAI_CHAT_COMPLETION = "OpenAIChatCompletion"

@@ -12,8 +12,10 @@ from typing import Any
 
 from tuneline.alerts.explain import Explanation, explain, parse_cause
 from tuneline.alerts.text import (
+    SUBJECT_PREFIX,
     Alert,
     bullets,
+    command_lines,
     duration_between,
     fields,
     lookup,
@@ -22,11 +24,13 @@ from tuneline.alerts.text import (
     truncate,
     wrap,
 )
-from tuneline.pipeline.import_errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
-from tuneline.pipeline.import_smoke import invoke_command, smoke_request
+from tuneline.findings import Report
+from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
+from tuneline.imports.smoke import invoke_command, smoke_request
 
-SUBJECT_PREFIX = "Tuneline"
 MAX_LISTED_FINDINGS = 10
+# Findings named in a rejection error; the full list is in the report it points to.
+FINDINGS_IN_ERROR = 5
 EXAMPLE_MAX_TOKENS = 32
 _MAX_FINDING_MESSAGE = 240
 _WRITE_MARKER_AGAIN = "then write the _READY marker again"
@@ -144,11 +148,13 @@ def import_completed(check: Mapping[str, Any], job: Mapping[str, Any], smoke: Ma
             ),
             fields(("Smoke prompt", smoke.get("prompt")), ("Answer", smoke.get("answer"))),
             _warnings(check.get("warnings")),
-            _command("Call it:", smoke.get("invokeCommand")),
+            command_lines("Call it:", smoke.get("invokeCommand")),
             [
                 "What next:",
                 *bullets(_NEXT_STEPS_AFTER_IMPORT),
-                *_command("To delete the model:", f"aws bedrock delete-imported-model --model-identifier {model_arn}"),
+                *command_lines(
+                    "To delete the model:", f"aws bedrock delete-imported-model --model-identifier {model_arn}"
+                ),
             ],
         ],
     )
@@ -218,7 +224,7 @@ def import_failed(state: Mapping[str, Any], report: Mapping[str, Any] | None, re
             [
                 "What to do:",
                 *wrap(explanation.action),
-                *(_command(*explanation.command) if explanation.command else []),
+                *(command_lines(*explanation.command) if explanation.command else []),
                 *_follow_up(name, check, model_arn),
             ],
         ],
@@ -238,10 +244,10 @@ def _explain(name: str, parsed: Any) -> Explanation:
 
 def _follow_up(name: str, check: Mapping[str, Any], model_arn: str | None) -> list[str]:
     if name == IMPORT_TIMED_OUT and check.get("jobName"):
-        return _command("Check the job:", f"aws bedrock get-model-import-job --job-identifier {check['jobName']}")
+        return command_lines("Check the job:", f"aws bedrock get-model-import-job --job-identifier {check['jobName']}")
     if name in {"SmokeTestFailed", "ImportedModelNotReady", "ImportedModelBusy"} and model_arn:
         example = smoke_request(check.get("family"), "Hello", EXAMPLE_MAX_TOKENS)
-        return _command("Try it:", invoke_command(model_arn, example)) + _command(
+        return command_lines("Try it:", invoke_command(model_arn, example)) + command_lines(
             "To delete it:", f"aws bedrock delete-imported-model --model-identifier {model_arn}"
         )
     return []
@@ -303,6 +309,23 @@ def _marker_uri(state: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _command(title: str, command: str | None) -> list[str]:
-    # Commands stay on one line so they can be copied as they are.
-    return [f"- {title}", f"  {command}"] if command else []
+def folder_rejection_cause(location: str, report: Report, report_uri: str) -> str:
+    """The error a rejected model folder fails the check step with (the `Cause` in the execution history)."""
+    shown = "; ".join(finding.describe() for finding in report.errors[:FINDINGS_IN_ERROR])
+    more = len(report.errors) - FINDINGS_IN_ERROR
+    listed = f"{shown}; and {more} more" if more > 0 else shown
+    return (
+        f"Model folder {location} cannot be imported: {len(report.errors)} error(s). {listed}. Nothing was "
+        "imported. Fix the folder (run `tuneline validate-model <folder>` to see every finding), then write "
+        f"the _READY marker again. Full report: {report_uri}"
+    )
+
+
+def import_name_taken_cause(name: str) -> str:
+    """The error when the imported model name the marker asks for belongs to another model."""
+    return (
+        f"An imported model named {name} already exists, made from other files or "
+        f"options. Choose another importedModelName in the marker, or delete the model with `aws bedrock "
+        f"delete-imported-model --model-identifier {name}`, then write the marker "
+        "again. Nothing was imported."
+    )

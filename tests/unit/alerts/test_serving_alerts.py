@@ -8,9 +8,8 @@ from typing import Any
 
 from tests.unit.serving.conftest import CUSTOM_MODEL_ARN, make_plan, make_request
 from tests.unit.serving.fakes import deployment_arn, throughput_arn
+from tuneline.alerts.serving import build_serving_alert, janitor_report, model_served, serving_failed, serving_quota
 from tuneline.pipeline.notify import build_alert
-from tuneline.serving.messages import janitor_report, model_served, serving_failed, serving_quota
-from tuneline.serving.notify import build_serving_alert
 
 ARN = throughput_arn("abcdefabcdef")
 
