@@ -44,7 +44,7 @@ IMPORT_MARKER_NAME = "_READY"
 # Bedrock job state changes matches only these names.
 JOB_NAME_PREFIX = "tuneline-"
 IMPORT_JOB_NAME_PREFIX = f"{JOB_NAME_PREFIX}import-"
-# Executions of the import state machine; customize executions are named from a hash alone.
+# Executions of the import state machine; customize executions are `<profile>-<dataset>-<hash>`.
 IMPORT_EXECUTION_PREFIX = "import-"
 
 # --- Tags Tuneline writes -------------------------------------------------------------------------------
