@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks import constants
@@ -29,6 +30,7 @@ from tuneline.profiles import profiles_to_json
 class TunelineStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: TunelineConfig, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        # The template lists resources in the order their constructs are created here: keep it when moving code.
         storage = Storage(self, "Storage", retain_data=config.retain_data)
         alerts = Alerts(self, "Alerts", key=storage.key, emails=config.alert_emails)
         # EventBridge publishes to the encrypted topic and CloudWatch alarms notify it.
@@ -39,57 +41,16 @@ class TunelineStack(Stack):
         job_network = (
             JobNetwork(subnets=network.vpc.isolated_subnets, security_group=network.security_group) if network else None
         )
+        bedrock_role = self._bedrock_job_role(config, storage=storage, network=network)
 
-        bedrock_role = BedrockJobRole(
-            self,
-            "BedrockJobRole",
-            bucket=storage.data_bucket,
-            key=storage.key,
-            vpc_subnets=list(network.vpc.isolated_subnets) if network else None,
-            security_group=network.security_group if network else None,
-        )
-        teachers = sorted({p.teacher_model for p in config.profiles.values() if p.teacher_model})
-        if teachers:
-            # A cross-Region inference profile invokes the model in each of its Regions (BEDROCK.md §9).
-            teacher_resources = [_teacher_arn(t) for t in teachers] + [
-                f"arn:{Aws.PARTITION}:bedrock:*::foundation-model/{_model_id_of(t)}" for t in teachers
-            ]
-            bedrock_role.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="InvokeDistillationTeachers", actions=["bedrock:InvokeModel"], resources=teacher_resources
-                )
-            )
-            acknowledge_wildcards(
-                bedrock_role.role,
-                teacher_resources,
-                "The teacher's inference profile routes to the same model in several Regions; the model is named.",
-            )
-
-        functions = Functions(
-            self,
-            "Functions",
-            defaults=FunctionDefaults(
-                environment={
-                    "DATA_BUCKET": storage.data_bucket.bucket_name,
-                    "ALERT_TOPIC_ARN": alerts.topic.topic_arn,
-                    "PROFILES": profiles_to_json(config.profiles),
-                },
-                vpc=network.vpc if network else None,
-                subnets=network.subnets if network else None,
-                security_group=network.security_group if network else None,
-            ),
-        )
+        functions = self._functions(config, storage=storage, alerts=alerts, network=network)
         intake_fn = functions.create(
             "Intake",
             handler_module="intake",
             description="Start one workflow per upload",
             timeout=Duration.minutes(1),
         )
-        plan_fn = functions.create("Plan", handler_module="plan", description="Plan a customization job")
-        validate_fn = functions.create("Validate", handler_module="validate", description="Validate and stage data")
-        guard_fn = functions.create("Guard", handler_module="guard", description="Budget and capacity check")
-        summarize_fn = functions.create("Summarize", handler_module="summarize", description="Summarize metrics")
-        notify_fn = functions.create("Notify", handler_module="notify", description="Send workflow alerts")
+        customize_fns = _customize_functions(functions)
         bedrock_event_fn = functions.create(
             "BedrockEvents", handler_module="bedrock_event", description="Alert on Bedrock job state changes"
         )
@@ -101,9 +62,7 @@ class TunelineStack(Stack):
         workflow = CustomizeWorkflow(
             self,
             "Customize",
-            functions=CustomizeFunctions(
-                plan=plan_fn, validate=validate_fn, guard=guard_fn, summarize=summarize_fn, notify=notify_fn
-            ),
+            functions=customize_fns,
             bedrock_role=bedrock_role.role,
             key=storage.key,
             base_model_ids=sorted({p.base_model for p in config.profiles.values()}),
@@ -130,24 +89,68 @@ class TunelineStack(Stack):
             alert_topic=alerts.topic,
             job_network=job_network,
         )
-        execution_event_fn = functions.create(
-            "ExecutionEvents",
-            handler_module="execution_event",
-            description="Alert on workflow executions that time out or are aborted",
+        execution_event_fn = _alert_on_execution_ends(
+            functions, alerts=alerts, state_machines=[workflow.state_machine, imports.state_machine]
         )
-        alerts.alert_on_uncaught_execution_end([workflow.state_machine, imports.state_machine], execution_event_fn)
-        # An execution that timed out or was aborted never reached its release step: its serving is deleted here.
-        allow_serving_cleanup(execution_event_fn)
-        for event_fn in (bedrock_event_fn, execution_event_fn):
-            event_fn.add_to_role_policy(
-                iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn])
-            )
-            event_fn.add_to_role_policy(
+        _allow_event_alerts([bedrock_event_fn, execution_event_fn], alerts=alerts, storage=storage)
+
+        self._dataset_intake(intake_fn, storage=storage, alerts=alerts, workflow=workflow)
+
+        self._grant(storage, alerts, workflow, intake_fn, customize_fns)
+        Monitoring(self, "Monitoring", functions=functions.all, topic=alerts.topic)
+        self._outputs(storage=storage, alerts=alerts, workflow=workflow, imports=imports, bedrock_role=bedrock_role)
+
+    def _bedrock_job_role(self, config: TunelineConfig, *, storage: Storage, network: Network | None) -> BedrockJobRole:
+        """The role Bedrock's customization jobs run as; it may also invoke the profiles' distillation teachers."""
+        bedrock_role = BedrockJobRole(
+            self,
+            "BedrockJobRole",
+            bucket=storage.data_bucket,
+            key=storage.key,
+            vpc_subnets=list(network.vpc.isolated_subnets) if network else None,
+            security_group=network.security_group if network else None,
+        )
+        teachers = sorted({p.teacher_model for p in config.profiles.values() if p.teacher_model})
+        if teachers:
+            # A cross-Region inference profile invokes the model in each of its Regions (BEDROCK.md §9).
+            teacher_resources = [_teacher_arn(t) for t in teachers] + [
+                f"arn:{Aws.PARTITION}:bedrock:*::foundation-model/{_model_id_of(t)}" for t in teachers
+            ]
+            bedrock_role.role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    sid="UseTopicKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[storage.key.key_arn]
+                    sid="InvokeDistillationTeachers", actions=["bedrock:InvokeModel"], resources=teacher_resources
                 )
             )
+            acknowledge_wildcards(
+                bedrock_role.role,
+                teacher_resources,
+                "The teacher's inference profile routes to the same model in several Regions; the model is named.",
+            )
+        return bedrock_role
 
+    def _functions(
+        self, config: TunelineConfig, *, storage: Storage, alerts: Alerts, network: Network | None
+    ) -> Functions:
+        """The factory every Lambda comes from: shared environment, and the VPC when there is one."""
+        return Functions(
+            self,
+            "Functions",
+            defaults=FunctionDefaults(
+                environment={
+                    "DATA_BUCKET": storage.data_bucket.bucket_name,
+                    "ALERT_TOPIC_ARN": alerts.topic.topic_arn,
+                    "PROFILES": profiles_to_json(config.profiles),
+                },
+                vpc=network.vpc if network else None,
+                subnets=network.subnets if network else None,
+                security_group=network.security_group if network else None,
+            ),
+        )
+
+    def _dataset_intake(
+        self, intake_fn: lambda_.Function, *, storage: Storage, alerts: Alerts, workflow: CustomizeWorkflow
+    ) -> None:
+        """Datasets uploaded under incoming/ start one customize workflow each."""
         Intake(
             self,
             "DatasetIntake",
@@ -160,9 +163,15 @@ class TunelineStack(Stack):
         )
         intake_fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
 
-        self._grant(storage, alerts, workflow, intake_fn, plan_fn, validate_fn, guard_fn, summarize_fn, notify_fn)
-        Monitoring(self, "Monitoring", functions=functions.all, topic=alerts.topic)
-
+    def _outputs(
+        self,
+        *,
+        storage: Storage,
+        alerts: Alerts,
+        workflow: CustomizeWorkflow,
+        imports: ImportWorkflow,
+        bedrock_role: BedrockJobRole,
+    ) -> None:
         CfnOutput(self, "DataBucketName", value=storage.data_bucket.bucket_name)
         CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn)
         CfnOutput(self, "CustomizeStateMachineArn", value=workflow.state_machine.state_machine_arn)
@@ -174,19 +183,17 @@ class TunelineStack(Stack):
         storage: Storage,
         alerts: Alerts,
         workflow: CustomizeWorkflow,
-        intake_fn: lambda_.Function,
-        plan_fn: lambda_.Function,
-        validate_fn: lambda_.Function,
-        guard_fn: lambda_.Function,
-        summarize_fn: lambda_.Function,
-        notify_fn: lambda_.Function,
+        intake_fn: lambda_.IFunction,
+        customize: CustomizeFunctions,
     ) -> None:
         """Least privilege, written out: explicit actions only (no `s3:GetObject*`-style wildcards)."""
+        plan_fn, validate_fn, guard_fn = customize.plan, customize.validate, customize.guard
+        summarize_fn, notify_fn = customize.summarize, customize.notify
         bucket = storage.data_bucket
         key_arn = storage.key.key_arn
         incoming = bucket.arn_for_objects(f"{constants.INCOMING_PREFIX}*")
 
-        def allow(fn: lambda_.Function, sid: str, actions: list[str], resources: list[str]) -> None:
+        def allow(fn: lambda_.IFunction, sid: str, actions: list[str], resources: list[str]) -> None:
             fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
             acknowledge_wildcards(
                 fn,
@@ -234,6 +241,45 @@ class TunelineStack(Stack):
         allow(notify_fn, "DescribeCustomModels", ["bedrock:GetCustomModel"], [bedrock_arn("custom-model/*")])
         for fn in (intake_fn, plan_fn, validate_fn, summarize_fn, notify_fn):
             allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
+
+
+def _customize_functions(functions: Functions) -> CustomizeFunctions:
+    """The customize workflow's Lambda steps, created in this order."""
+    return CustomizeFunctions(
+        plan=functions.create("Plan", handler_module="plan", description="Plan a customization job"),
+        validate=functions.create("Validate", handler_module="validate", description="Validate and stage data"),
+        guard=functions.create("Guard", handler_module="guard", description="Budget and capacity check"),
+        summarize=functions.create("Summarize", handler_module="summarize", description="Summarize metrics"),
+        notify=functions.create("Notify", handler_module="notify", description="Send workflow alerts"),
+    )
+
+
+def _alert_on_execution_ends(
+    functions: Functions, *, alerts: Alerts, state_machines: list[sfn.IStateMachine]
+) -> lambda_.Function:
+    """The function that alerts on executions that time out or are aborted, and releases their serving."""
+    execution_event_fn = functions.create(
+        "ExecutionEvents",
+        handler_module="execution_event",
+        description="Alert on workflow executions that time out or are aborted",
+    )
+    alerts.alert_on_uncaught_execution_end(state_machines, execution_event_fn)
+    # An execution that timed out or was aborted never reached its release step: its serving is deleted here.
+    allow_serving_cleanup(execution_event_fn)
+    return execution_event_fn
+
+
+def _allow_event_alerts(event_fns: list[lambda_.Function], *, alerts: Alerts, storage: Storage) -> None:
+    """The event functions publish their alerts to the encrypted topic."""
+    for event_fn in event_fns:
+        event_fn.add_to_role_policy(
+            iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[alerts.topic.topic_arn])
+        )
+        event_fn.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="UseTopicKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[storage.key.key_arn]
+            )
+        )
 
 
 def _teacher_arn(teacher: str) -> str:

@@ -69,110 +69,21 @@ class CustomizeWorkflow(Construct):
         # The failure branch, for sub-chains built by `serve` to catch into.
         self.notify_failure = failure.notify
         self.failure = failure
-        caught = failure.caught
 
-        plan = caught(
-            lambda_step(
-                self,
-                "Plan job",
-                functions.plan,
-                result_path="$.plan",
-                comment="Profile + optional manifest -> names, hyperparameters and S3 paths",
-            )
-        )
-        validate = caught(
-            lambda_step(
-                self,
-                "Validate dataset",
-                functions.validate,
-                payload={"plan.$": "$.plan"},
-                result_path="$.validation",
-                comment="Check every record against the model's rules; stage an immutable copy",
-            )
-        )
-        guard = caught(
-            lambda_step(
-                self,
-                "Check budget and capacity",
-                functions.guard,
-                payload={
-                    "plan.$": "$.plan",
-                    "validation.$": "$.validation",
-                    # Where this execution stands in the profile's queue (see tuneline.pipeline.capacity).
-                    "execution": {"id.$": "$$.Execution.Id", "stateMachine.$": "$$.StateMachine.Id"},
-                },
-                result_path="$.guard",
-                comment="Estimated cost within budget; the profile has a free job slot",
-            )
-        )
-        # A full profile waits here: ConcurrencyLimitReached is retried with long, bounded backoff.
-        add_queue_retry(guard, ["ConcurrencyLimitReached"], quota_wait_hours)
-        announce = caught(
-            lambda_step(
-                self,
-                "Notify job starting",
-                functions.notify,
-                payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
-                result_path=sfn.JsonPath.DISCARD,
-                comment="Alert: dataset accepted, job starting, estimated cost",
-            )
-        )
-
-        request = self._job_request(bedrock_role, key, job_network)
-        create_states = {
-            "distillation": self._create_job_state(
-                "Create distillation job",
-                {**request, "CustomizationConfig": _distillation_config()},
-            ),
-            "with_validation": self._create_job_state(
-                "Create customization job with validation data",
-                {**request, "ValidationDataConfig": {"Validators": [{"S3Uri.$": "$.plan.validationDataUri"}]}},
-            ),
-            "training_only": self._create_job_state("Create customization job", request),
-        }
-        for state in create_states.values():
-            caught(state)
-
-        summarize = caught(
-            lambda_step(
-                self,
-                "Summarize metrics",
-                functions.summarize,
-                payload={"plan.$": "$.plan", "job.$": "$.job"},
-                result_path="$.metrics",
-                comment="Parse the training and validation metrics Bedrock wrote; write reports/<job>/summary.json",
-            )
-        )
-        notify_done = caught(
-            lambda_step(
-                self,
-                "Notify job completed",
-                functions.notify,
-                payload={"kind": "completed", "state.$": "$"},
-                result_path=sfn.JsonPath.DISCARD,
-                comment="Alert with the loss summary and the custom model ARN",
-            )
-        )
-        done = sfn.Succeed(self, "Done")
-
-        after_summary: sfn.IChainable = notify_done
+        # Built in this order and wired afterwards, as in Serving.build_chain: the order of Notify failure's
+        # incoming transitions and the order construct types first appear in (the serving's Wait before any
+        # Choice) are part of the template.
+        validation = self._validation_chain(failure)
+        create_states = self._create_job_states(failure, request=self._job_request(bedrock_role, key, job_network))
+        summarize = self._summarize_metrics(failure)
+        completed = self._completion_chain(failure)
+        after_summary: sfn.IChainable = completed
         if serve is not None:
             serve_start, serve_end = serve(self)
-            serve_end.next(notify_done)
+            serve_end.next(completed)
             after_summary = serve_start
 
-        choose = (
-            sfn.Choice(self, "Choose job request")
-            .when(sfn.Condition.boolean_equals("$.plan.isDistillation", True), create_states["distillation"])
-            .when(sfn.Condition.boolean_equals("$.plan.hasValidation", True), create_states["with_validation"])
-            .otherwise(create_states["training_only"])
-        )
-        for state in create_states.values():
-            state.next(summarize)
-        summarize.next(after_summary)
-        notify_done.next(done)
-
-        definition = plan.next(validate).next(guard).next(announce).next(choose)
+        definition = validation.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -197,6 +108,113 @@ class CustomizeWorkflow(Construct):
             "X-Ray and log delivery support no resource-level permissions; Bedrock job and model names are "
             "chosen per execution; invoking a function's versions needs `<function ARN>:*`.",
         )
+
+    # --- the definition, one piece per step of the module docstring ----------------------------------------
+
+    def _validation_chain(self, failure: FailureBranch) -> sfn.Chain:
+        """Plan job -> Validate dataset -> Check budget and capacity -> Notify job starting."""
+        functions = self._functions
+        plan = failure.caught(
+            lambda_step(
+                self,
+                "Plan job",
+                functions.plan,
+                result_path="$.plan",
+                comment="Profile + optional manifest -> names, hyperparameters and S3 paths",
+            )
+        )
+        validate = failure.caught(
+            lambda_step(
+                self,
+                "Validate dataset",
+                functions.validate,
+                payload={"plan.$": "$.plan"},
+                result_path="$.validation",
+                comment="Check every record against the model's rules; stage an immutable copy",
+            )
+        )
+        guard = failure.caught(
+            lambda_step(
+                self,
+                "Check budget and capacity",
+                functions.guard,
+                payload={
+                    "plan.$": "$.plan",
+                    "validation.$": "$.validation",
+                    # Where this execution stands in the profile's queue (see tuneline.pipeline.capacity).
+                    "execution": {"id.$": "$$.Execution.Id", "stateMachine.$": "$$.StateMachine.Id"},
+                },
+                result_path="$.guard",
+                comment="Estimated cost within budget; the profile has a free job slot",
+            )
+        )
+        # A full profile waits here: ConcurrencyLimitReached is retried with long, bounded backoff.
+        add_queue_retry(guard, ["ConcurrencyLimitReached"], self._quota_wait_hours)
+        announce = failure.caught(
+            lambda_step(
+                self,
+                "Notify job starting",
+                functions.notify,
+                payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
+                result_path=sfn.JsonPath.DISCARD,
+                comment="Alert: dataset accepted, job starting, estimated cost",
+            )
+        )
+        return plan.next(validate).next(guard).next(announce)
+
+    def _create_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
+        """The three ways to start the job (.sync): distillation, with validation data, training data only."""
+        create_states = {
+            "distillation": self._create_job_state(
+                "Create distillation job",
+                {**request, "CustomizationConfig": _distillation_config()},
+            ),
+            "with_validation": self._create_job_state(
+                "Create customization job with validation data",
+                {**request, "ValidationDataConfig": {"Validators": [{"S3Uri.$": "$.plan.validationDataUri"}]}},
+            ),
+            "training_only": self._create_job_state("Create customization job", request),
+        }
+        for state in create_states.values():
+            failure.caught(state)
+        return create_states
+
+    def _choose_job_request(self, create_states: Mapping[str, sfn.CustomState]) -> sfn.Chain:
+        """Choose job request -> one of the create-job states; the chain ends in all three."""
+        choose = (
+            sfn.Choice(self, "Choose job request")
+            .when(sfn.Condition.boolean_equals("$.plan.isDistillation", True), create_states["distillation"])
+            .when(sfn.Condition.boolean_equals("$.plan.hasValidation", True), create_states["with_validation"])
+            .otherwise(create_states["training_only"])
+        )
+        return sfn.Chain.custom(choose, list(create_states.values()), choose)
+
+    def _summarize_metrics(self, failure: FailureBranch) -> sfn.TaskStateBase:
+        """Summarize metrics: the losses Bedrock wrote, as reports/<job>/summary.json."""
+        return failure.caught(
+            lambda_step(
+                self,
+                "Summarize metrics",
+                self._functions.summarize,
+                payload={"plan.$": "$.plan", "job.$": "$.job"},
+                result_path="$.metrics",
+                comment="Parse the training and validation metrics Bedrock wrote; write reports/<job>/summary.json",
+            )
+        )
+
+    def _completion_chain(self, failure: FailureBranch) -> sfn.Chain:
+        """Notify job completed -> Done."""
+        notify_done = failure.caught(
+            lambda_step(
+                self,
+                "Notify job completed",
+                self._functions.notify,
+                payload={"kind": "completed", "state.$": "$"},
+                result_path=sfn.JsonPath.DISCARD,
+                comment="Alert with the loss summary and the custom model ARN",
+            )
+        )
+        return notify_done.next(sfn.Succeed(self, "Done"))
 
     def _let_guard_see_the_queue(self, guard: lambda_.IFunction) -> None:
         """The capacity check lists this machine's running executions and reads their inputs.

@@ -127,13 +127,32 @@ class ImportWorkflow(Construct):
     # --- definition -------------------------------------------------------------------------------------
 
     def _definition(self, job_network: JobNetwork | None) -> sfn.IChainable:
+        """Check model folder -> Already imported? -> yes: Notify import already exists -> Nothing new to import;
+        no: Create import job -> poll until it ends -> Smoke test -> Notify import completed -> Model imported.
+
+        Any error, a failed job or one that takes too long ends in Notify import failure -> Import failed.
+        """
         failure = FailureBranch(
             self, notify=self.notify_function, notify_name="Notify import failure", fail_name="Import failed"
         )
-        notify_failure = failure.notify
-        caught = failure.caught
+        # Built in this order and wired afterwards, as in Serving.build_chain: the order of Notify import
+        # failure's incoming transitions decides the order of the states in the rendered definition.
+        check = self._check_model_folder(failure)
+        nothing_new = self._nothing_new_chain(failure)
+        create = failure.caught(self._create_import_job(job_network))
+        get_job = failure.caught(self._get_import_job())
+        imported = self._smoke_test_chain(failure)
 
-        check = caught(
+        import_model = create.next(self._poll_until_finished(failure, get_job=get_job, completed=imported))
+        return check.next(
+            sfn.Choice(self, "Already imported?")
+            .when(sfn.Condition.boolean_equals("$.check.duplicate", True), nothing_new)
+            .otherwise(import_model)
+        )
+
+    def _check_model_folder(self, failure: FailureBranch) -> sfn.TaskStateBase:
+        """Check model folder: marker options, the folder against Bedrock's rules, earlier imports."""
+        return failure.caught(
             lambda_step(
                 self,
                 "Check model folder",
@@ -144,7 +163,10 @@ class ImportWorkflow(Construct):
                 comment="Marker options, folder identity and names, earlier imports, Bedrock's folder rules",
             )
         )
-        notify_duplicate = caught(
+
+    def _nothing_new_chain(self, failure: FailureBranch) -> sfn.Chain:
+        """Notify import already exists -> Nothing new to import (Succeed)."""
+        notify_duplicate = failure.caught(
             lambda_step(
                 self,
                 "Notify import already exists",
@@ -154,7 +176,16 @@ class ImportWorkflow(Construct):
                 comment="Alert: the same files and options are already imported; nothing new started",
             )
         )
-        create = caught(self._create_import_job(job_network))
+        return notify_duplicate.next(sfn.Succeed(self, "Nothing new to import"))
+
+    def _poll_until_finished(
+        self, failure: FailureBranch, *, get_job: sfn.IChainable, completed: sfn.IChainable
+    ) -> sfn.Pass:
+        """Start polling -> Wait for import -> Get import job -> Count poll -> Import finished? -> `completed`.
+
+        A job Bedrock reports as Failed, or one still running after IMPORT_MAX_POLLS polls, goes to the
+        failure alert. Returns the first state.
+        """
         start_polling = sfn.Pass(
             self, "Start polling", result=sfn.Result.from_object({"count": 0}), result_path="$.poll"
         )
@@ -164,7 +195,6 @@ class ImportWorkflow(Construct):
             time=sfn.WaitTime.duration(Duration.seconds(IMPORT_POLL_SECONDS)),
             comment="Model imports send no events: poll the job",
         )
-        get_job = caught(self._get_import_job())
         count_poll = sfn.Pass(
             self,
             "Count poll",
@@ -192,7 +222,23 @@ class ImportWorkflow(Construct):
             ),
             result_path="$.error",
         )
-        smoke = caught(
+
+        job_status = "$.job.Status"
+        finished = (
+            sfn.Choice(self, "Import finished?")
+            .when(sfn.Condition.string_equals(job_status, "Completed"), completed)
+            .when(sfn.Condition.string_equals(job_status, "Failed"), job_failed)
+            .when(sfn.Condition.number_greater_than_equals("$.poll.count", IMPORT_MAX_POLLS), timed_out)
+            .otherwise(wait)
+        )
+        job_failed.next(failure.notify)
+        timed_out.next(failure.notify)
+        start_polling.next(wait).next(get_job).next(count_poll).next(finished)
+        return start_polling
+
+    def _smoke_test_chain(self, failure: FailureBranch) -> sfn.Chain:
+        """Smoke test imported model (cold starts retried) -> Notify import completed -> Model imported."""
+        smoke = failure.caught(
             lambda_step(
                 self,
                 "Smoke test imported model",
@@ -210,7 +256,7 @@ class ImportWorkflow(Construct):
             max_attempts=SMOKE_RETRY_ATTEMPTS,
             jitter_strategy=sfn.JitterType.FULL,
         )
-        notify_done = caught(
+        notify_done = failure.caught(
             lambda_step(
                 self,
                 "Notify import completed",
@@ -220,28 +266,7 @@ class ImportWorkflow(Construct):
                 comment="Alert with the imported model ARN and a call to copy",
             )
         )
-
-        job_status = "$.job.Status"
-        finished = (
-            sfn.Choice(self, "Import finished?")
-            .when(sfn.Condition.string_equals(job_status, "Completed"), smoke)
-            .when(sfn.Condition.string_equals(job_status, "Failed"), job_failed)
-            .when(sfn.Condition.number_greater_than_equals("$.poll.count", IMPORT_MAX_POLLS), timed_out)
-            .otherwise(wait)
-        )
-        job_failed.next(notify_failure)
-        timed_out.next(notify_failure)
-        smoke.next(notify_done)
-        notify_done.next(sfn.Succeed(self, "Model imported"))
-        notify_duplicate.next(sfn.Succeed(self, "Nothing new to import"))
-        create.next(start_polling).next(wait).next(get_job).next(count_poll).next(finished)
-
-        already_imported = (
-            sfn.Choice(self, "Already imported?")
-            .when(sfn.Condition.boolean_equals("$.check.duplicate", True), notify_duplicate)
-            .otherwise(create)
-        )
-        return check.next(already_imported)
+        return smoke.next(notify_done).next(sfn.Succeed(self, "Model imported"))
 
     def _create_import_job(self, job_network: JobNetwork | None) -> tasks.CallAwsService:
         parameters: dict[str, Any] = {

@@ -36,6 +36,7 @@ from stacks.constructs.workflow_parts import (
     BEDROCK_QUOTA_ERROR,
     BEDROCK_TRANSIENT_ERRORS,
     ERRORS_ALL,
+    CatchableT,
     FailureBranch,
     add_transient_retry,
     lambda_step,
@@ -74,6 +75,17 @@ class ServingFunctions:
     notify: lambda_.IFunction
 
 
+@dataclass(frozen=True)
+class _ServingChecks:
+    """The status loop's states; Wait -> Get status -> Count is wired, the decision after Count is not yet."""
+
+    start: sfn.Pass
+    wait: sfn.Wait
+    count: sfn.Pass
+    creation_failed: sfn.IChainable
+    not_ready: sfn.IChainable
+
+
 class Serving(Construct):
     """The serving Lambdas with their permissions, and the serving sub-chain for the customize workflow."""
 
@@ -105,10 +117,15 @@ class Serving(Construct):
     # --- the workflow part ----------------------------------------------------------------------------------
 
     def build_chain(self, workflow: Construct) -> tuple[sfn.IChainable, sfn.INextable]:
-        """Build the serving states inside `workflow` (a CustomizeWorkflow); returns (first, last) state."""
+        """Build the serving states inside `workflow` (a CustomizeWorkflow); returns (first, last) state.
+
+        The pieces are the rows of the diagram in the module docstring. They are built in this order and wired
+        afterwards because the template depends on the order: CDK visits a state's incoming transitions in the
+        order they were made, which orders the states in the definition (Serving finished, Release serving and
+        the workflow's Notify failure each have several), and the stack's CDK metadata lists construct types in
+        the order they first appear (the checks' Wait comes before any Choice).
+        """
         failure: FailureBranch = workflow.failure  # type: ignore[attr-defined]
-        fns = self.functions
-        caught = failure.caught
 
         finished = sfn.Pass(workflow, "Serving finished", comment="$.serving holds the outcome")
         not_requested = sfn.Pass(
@@ -117,12 +134,30 @@ class Serving(Construct):
             result=sfn.Result.from_object({"mode": "none", "status": "NotRequested"}),
             result_path=RESULT,
         ).next(finished)
+        prepare = self._prepare_request(workflow, failure=failure)
+        # Failure branch for everything after a purchase: give back what was bought, alert, fail.
+        release = self._release_chain(workflow, failure=failure)
+        checks = self._serving_checks(workflow, release=release)
+        purchase = self._serving_purchase_chain(workflow, failure=failure, skipped=finished)
+        smoke_test = self._smoke_test_chain(workflow, failure=failure, release=release)
 
-        prepare = caught(
+        smoke_test.next(finished)
+        serve = prepare.next(purchase).next(self._wait_until_ready(workflow, checks=checks, ready=smoke_test))
+        start = (
+            sfn.Choice(workflow, "Serve the model?")
+            .when(sfn.Condition.string_equals("$.plan.serving.mode", "provisioned"), serve)
+            .when(sfn.Condition.string_equals("$.plan.serving.mode", "on-demand"), serve)
+            .otherwise(not_requested)
+        )
+        return start, finished
+
+    def _prepare_request(self, workflow: Construct, *, failure: FailureBranch) -> sfn.TaskStateBase:
+        """Prepare serving request: what the purchase will be called, its token, tags and expiry."""
+        return failure.caught(
             lambda_step(
                 workflow,
                 "Prepare serving request",
-                fns.prepare,
+                self.functions.prepare,
                 payload={
                     "plan.$": "$.plan",
                     "metrics.$": "$.metrics",
@@ -135,48 +170,54 @@ class Serving(Construct):
             )
         )
 
-        # Failure branch for everything after a purchase: give back what was bought, alert, fail.
+    def _release_chain(self, workflow: Construct, *, failure: FailureBranch) -> sfn.TaskStateBase:
+        """Release serving -> Notify serving failed -> Serving failed (Fail): the diagram's last row."""
         serving_failed = sfn.Fail(
             workflow, "Serving failed", error="ServingFailed", cause="The serving failure alert has been sent"
         )
-        notify_serving_failed = caught(
+        notify_serving_failed = failure.caught(
             lambda_step(
                 workflow,
                 "Notify serving failed",
-                fns.notify,
+                self.functions.notify,
                 payload={"kind": "failed", "state.$": "$"},
                 result_path=sfn.JsonPath.DISCARD,
                 comment="Alert: what failed, the smoke answers, what was deleted or kept",
             )
         )
-        release = caught(
+        release = failure.caught(
             lambda_step(
                 workflow,
                 "Release serving",
-                fns.release,
+                self.functions.release,
                 payload={"state.$": "$"},
                 result_path=RELEASE,
                 comment="Delete the no-commitment throughput or deployment this execution bought, unless kept",
             )
         )
         release.next(notify_serving_failed).next(serving_failed)
+        return release
 
-        def release_on_error(task: Any) -> Any:
-            task.add_catch(release, errors=ERRORS_ALL, result_path=SERVING_ERROR)
-            return task
+    def _serving_purchase_chain(
+        self, workflow: Construct, *, failure: FailureBranch, skipped: sfn.IChainable
+    ) -> sfn.Chain:
+        """Choose serving purchase -> Buy committed / no-commitment throughput, or Create on-demand deployment.
 
+        The chain ends in the three purchases. Its side exit is the quota row of the diagram: Notify serving
+        quota reached -> Record serving skipped -> `skipped`.
+        """
         # Quota: nothing was bought; say which quota to raise and finish the execution normally.
         record_skipped = sfn.Pass(
             workflow,
             "Record serving skipped",
             parameters={"status": "QuotaExceeded", "quotaName.$": f"{REQUEST}.quotaName"},
             result_path=RESULT,
-        ).next(finished)
-        notify_quota = caught(
+        ).next(skipped)
+        notify_quota = failure.caught(
             lambda_step(
                 workflow,
                 "Notify serving quota reached",
-                fns.notify,
+                self.functions.notify,
                 payload={"kind": "quota", "state.$": "$"},
                 result_path=sfn.JsonPath.DISCARD,
                 comment="Alert naming the Service Quota to raise; nothing was bought",
@@ -217,8 +258,20 @@ class Serving(Construct):
         }
         for purchase in purchases.values():
             purchase.add_catch(notify_quota, errors=[BEDROCK_QUOTA_ERROR], result_path=SERVING_ERROR)
-            caught(purchase)
+            failure.caught(purchase)
 
+        choose = (
+            sfn.Choice(workflow, "Choose serving purchase")
+            .when(sfn.Condition.string_equals(f"{REQUEST}.kind", "deployment"), purchases["deployment"])
+            .when(sfn.Condition.boolean_equals(f"{REQUEST}.hasCommitment", True), purchases["committed"])
+            .otherwise(purchases["no_commitment"])
+        )
+        return sfn.Chain.custom(choose, list(purchases.values()), choose)
+
+    def _serving_checks(self, workflow: Construct, *, release: sfn.IChainable) -> _ServingChecks:
+        """The states of the status loop: Start serving checks, Wait -> Get status -> Count, and the two ways
+        the wait ends badly (-> `release`). `_wait_until_ready` closes the loop once the smoke test exists.
+        """
         # The status loop: bounded by a counter, so a resource stuck in Creating cannot keep the execution alive.
         start_checks = sfn.Pass(
             workflow, "Start serving checks", result=sfn.Result.from_object({"count": 0}), result_path=POLL
@@ -228,24 +281,7 @@ class Serving(Construct):
             "Wait for serving",
             time=sfn.WaitTime.duration(Duration.seconds(SERVING_CHECK_INTERVAL_SECONDS)),
         )
-        get_throughput = release_on_error(
-            self._status_task(
-                workflow,
-                "Get throughput status",
-                "getProvisionedModelThroughput",
-                {"ProvisionedModelId.$": f"{RESOURCE}.arn"},
-                THROUGHPUT_RESOURCES,
-            )
-        )
-        get_deployment = release_on_error(
-            self._status_task(
-                workflow,
-                "Get deployment status",
-                "getCustomModelDeployment",
-                {"CustomModelDeploymentIdentifier.$": f"{RESOURCE}.arn"},
-                DEPLOYMENT_RESOURCES,
-            )
-        )
+        get_status = self._get_serving_status(workflow, release=release)
         count = sfn.Pass(
             workflow,
             "Count serving checks",
@@ -267,16 +303,55 @@ class Serving(Construct):
             },
             result_path=SERVING_ERROR,
         ).next(release)
+        wait.next(get_status).next(count)
+        return _ServingChecks(
+            start=start_checks, wait=wait, count=count, creation_failed=creation_failed, not_ready=not_ready
+        )
 
-        smoke = release_on_error(
+    def _get_serving_status(self, workflow: Construct, *, release: sfn.IChainable) -> sfn.Chain:
+        """Which serving to check? -> Get throughput status / Get deployment status (the "Get status" box)."""
+        get_throughput = _release_on_error(
+            self._status_task(
+                workflow,
+                "Get throughput status",
+                "getProvisionedModelThroughput",
+                {"ProvisionedModelId.$": f"{RESOURCE}.arn"},
+                THROUGHPUT_RESOURCES,
+            ),
+            release,
+        )
+        get_deployment = _release_on_error(
+            self._status_task(
+                workflow,
+                "Get deployment status",
+                "getCustomModelDeployment",
+                {"CustomModelDeploymentIdentifier.$": f"{RESOURCE}.arn"},
+                DEPLOYMENT_RESOURCES,
+            ),
+            release,
+        )
+        which = (
+            sfn.Choice(workflow, "Which serving to check?")
+            .when(sfn.Condition.string_equals(f"{REQUEST}.kind", "deployment"), get_deployment)
+            .otherwise(get_throughput)
+        )
+        return sfn.Chain.custom(which, [get_throughput, get_deployment], which)
+
+    def _smoke_test_chain(self, workflow: Construct, *, failure: FailureBranch, release: sfn.IChainable) -> sfn.Chain:
+        """Smoke test served model -> Did the smoke test pass? -> Notify model served -> Record serving result.
+
+        The chain ends in Record serving result; a failed smoke test or any error goes to `release`.
+        """
+        smoke = _release_on_error(
             lambda_step(
                 workflow,
                 "Smoke test served model",
-                fns.smoke,
+                self.functions.smoke,
                 payload={"state.$": "$"},
                 result_path=SMOKE,
                 comment="Call the model with prompts from its data; write reports/<job>/smoke.json",
-            )
+            ),
+            release,
         )
         smoke.add_retry(
             errors=["ServedModelNotReady"],
@@ -290,12 +365,12 @@ class Serving(Construct):
             parameters={"Error": "SmokeTestFailed", "Cause.$": f"{SMOKE}.summary"},
             result_path=SERVING_ERROR,
         ).next(release)
-        record_served = sfn.Pass(workflow, "Record serving result", input_path=SMOKE, result_path=RESULT).next(finished)
-        notify_served = caught(
+        record_served = sfn.Pass(workflow, "Record serving result", input_path=SMOKE, result_path=RESULT)
+        notify_served = failure.caught(
             lambda_step(
                 workflow,
                 "Notify model served",
-                fns.notify,
+                self.functions.notify,
                 payload={"kind": "served", "state.$": "$"},
                 result_path=sfn.JsonPath.DISCARD,
                 comment="Alert with the ARN to call, an example call and the expiry",
@@ -307,43 +382,25 @@ class Serving(Construct):
             .when(sfn.Condition.boolean_equals(f"{SMOKE}.passed", True), notify_served)
             .otherwise(smoke_failed)
         )
-        count.next(
+        return sfn.Chain.custom(smoke, [record_served], record_served)
+
+    def _wait_until_ready(self, workflow: Construct, *, checks: _ServingChecks, ready: sfn.IChainable) -> sfn.Pass:
+        """Start serving checks -> Wait -> Get status -> Count -> Is the serving ready? -> `ready`."""
+        checks.count.next(
             sfn.Choice(workflow, "Is the serving ready?")
             .when(
                 sfn.Condition.or_(
                     sfn.Condition.string_equals(f"{STATUS}.Status", "InService"),
                     sfn.Condition.string_equals(f"{STATUS}.Status", "Active"),
                 ),
-                smoke,
+                ready,
             )
-            .when(sfn.Condition.string_equals(f"{STATUS}.Status", "Failed"), creation_failed)
-            .when(sfn.Condition.number_greater_than_equals(f"{POLL}.count", SERVING_MAX_CHECKS), not_ready)
-            .otherwise(wait)
+            .when(sfn.Condition.string_equals(f"{STATUS}.Status", "Failed"), checks.creation_failed)
+            .when(sfn.Condition.number_greater_than_equals(f"{POLL}.count", SERVING_MAX_CHECKS), checks.not_ready)
+            .otherwise(checks.wait)
         )
-        get_throughput.next(count)
-        get_deployment.next(count)
-        wait.next(
-            sfn.Choice(workflow, "Which serving to check?")
-            .when(sfn.Condition.string_equals(f"{REQUEST}.kind", "deployment"), get_deployment)
-            .otherwise(get_throughput)
-        )
-        start_checks.next(wait)
-        for purchase in purchases.values():
-            purchase.next(start_checks)
-
-        prepare.next(
-            sfn.Choice(workflow, "Choose serving purchase")
-            .when(sfn.Condition.string_equals(f"{REQUEST}.kind", "deployment"), purchases["deployment"])
-            .when(sfn.Condition.boolean_equals(f"{REQUEST}.hasCommitment", True), purchases["committed"])
-            .otherwise(purchases["no_commitment"])
-        )
-        start = (
-            sfn.Choice(workflow, "Serve the model?")
-            .when(sfn.Condition.string_equals("$.plan.serving.mode", "provisioned"), prepare)
-            .when(sfn.Condition.string_equals("$.plan.serving.mode", "on-demand"), prepare)
-            .otherwise(not_requested)
-        )
-        return start, finished
+        checks.start.next(checks.wait)
+        return checks.start
 
     def grant_state_machine(self, state_machine: sfn.StateMachine) -> None:
         """The SDK tasks add their own statements; tagging at create time needs TagResource too."""
@@ -443,6 +500,12 @@ class Serving(Construct):
         allow(fns.notify, "PublishAlerts", ["sns:Publish"], [topic.topic_arn])
         for fn in (fns.smoke, fns.notify):
             allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn])
+
+
+def _release_on_error(task: CatchableT, release: sfn.IChainable) -> CatchableT:
+    """Any error of a step after a purchase goes to Release serving, with the error at $.servingError."""
+    task.add_catch(release, errors=ERRORS_ALL, result_path=SERVING_ERROR)
+    return task
 
 
 def _throughput_parameters() -> dict[str, Any]:
