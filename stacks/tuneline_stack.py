@@ -112,7 +112,7 @@ class TunelineStack(Stack):
         )
         teachers = sorted({p.teacher_model for p in config.profiles.values() if p.teacher_model})
         if teachers:
-            # A cross-Region inference profile invokes the model in each of its Regions (BEDROCK.md §9).
+            # A cross-Region inference profile invokes the model in each of its Regions (docs/bedrock.md §9).
             teacher_resources = [_teacher_arn(t) for t in teachers] + [
                 f"arn:{Aws.PARTITION}:bedrock:*::foundation-model/{_model_id_of(t)}" for t in teachers
             ]

@@ -16,7 +16,7 @@ from constructs import Construct
 
 from stacks import constants
 
-# Terminal statuses of a customization job (BEDROCK.md §5: the field is detail.jobStatus, not detail.status).
+# Terminal statuses of a customization job (docs/bedrock.md §5: the field is detail.jobStatus, not detail.status).
 BEDROCK_JOB_STATUSES = ("Completed", "Failed", "Stopped")
 # FAILED is left out on purpose: every task in the workflows catches its errors and sends a detailed alert
 # before failing, so a FAILED rule would only repeat it. Timeouts and aborts bypass Catch, so they come from here.

@@ -37,7 +37,7 @@ class BedrockJobRole(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         job_arn_pattern = bedrock_arn(job_resource)
-        # Confused-deputy protection (BEDROCK.md §9): only Bedrock jobs of this account may assume the role.
+        # Confused-deputy protection (docs/bedrock.md §9): only Bedrock jobs of this account may assume the role.
         self.role = iam.Role(
             self,
             "Role",
@@ -94,7 +94,7 @@ class BedrockJobRole(Construct):
 def _vpc_statements(
     subnets: list[ec2.ISubnet], security_group: ec2.ISecurityGroup, job_arn_pattern: str, eni_tag: str
 ) -> list[iam.PolicyStatement]:
-    """The ENI statements Bedrock needs to place a job in our subnets (BEDROCK.md §9, VPC)."""
+    """The ENI statements Bedrock needs to place a job in our subnets (docs/bedrock.md §9, VPC)."""
     stack = Stack.of(security_group)
     subnet_arns = [stack.format_arn(service="ec2", resource="subnet", resource_name=s.subnet_id) for s in subnets]
     group_arn = stack.format_arn(

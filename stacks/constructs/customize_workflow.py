@@ -27,7 +27,8 @@ from stacks.constructs.workflow_parts import (
 from stacks.nag import acknowledge_wildcards
 
 # The optimized integration that waits for the job to finish. The L2 task renders it without `.sync`
-# (DESIGN.md, Toolchain facts), so the state is written out here and tests check the rendered Resource.
+# (docs/decisions/0001-sync-over-polling.md), so the state is written out here and tests check the rendered
+# Resource.
 CREATE_JOB_SYNC_RESOURCE = f"arn:{Aws.PARTITION}:states:::bedrock:createModelCustomizationJob.sync"
 
 
@@ -292,7 +293,7 @@ class CustomizeWorkflow(Construct):
     def _grant_bedrock(self, bedrock_role: iam.IRole, key: kms.IKey, base_model_ids: Sequence[str]) -> None:
         role = self.state_machine.role
         # The caller of CreateModelCustomizationJob with customModelKmsKeyId must be able to use the key
-        # through Bedrock (BEDROCK.md §9): Bedrock creates grants on it in the caller's name.
+        # through Bedrock (docs/bedrock.md §9): Bedrock creates grants on it in the caller's name.
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="EncryptCustomModels",

@@ -2,7 +2,7 @@
 
 Everything the import needs lives here: its intake (a second `Intake` on `imports/*/_READY`), the role
 Bedrock assumes to read the folder, the four functions with their grants and the state machine. There is
-no optimized Step Functions integration and no `.sync` for model imports (BEDROCK.md §8), so the job is
+no optimized Step Functions integration and no `.sync` for model imports (docs/bedrock.md §8), so the job is
 created with an AWS SDK task and polled with GetModelImportJob, a bounded number of times.
 """
 
@@ -306,7 +306,7 @@ class ImportWorkflow(Construct):
                     conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
                 ),
                 # The caller of an import with a customer managed key must be able to use the key through
-                # Bedrock (BEDROCK.md §9, KMS).
+                # Bedrock (docs/bedrock.md §9, KMS).
                 iam.PolicyStatement(
                     sid="EncryptImportedModel",
                     actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],

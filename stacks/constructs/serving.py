@@ -10,7 +10,7 @@ serves, smoke-test it, and alert; give back what a failed attempt bought.
       Failed / too many checks / smoke failed / any error after buying
         -> Release serving -> Notify serving failed -> Serving failed (Fail)
 
-The purchases are AWS SDK tasks (BEDROCK.md §8: PascalCase parameters, errors `Bedrock.<Name>`); a
+The purchases are AWS SDK tasks (docs/bedrock.md §8: PascalCase parameters, errors `Bedrock.<Name>`); a
 commitment is its own task because CommitmentDuration must be left out, not set to "none", for no commitment.
 """
 
@@ -43,7 +43,7 @@ from stacks.constructs.workflow_parts import (
 )
 from stacks.nag import acknowledge_wildcards
 
-# Throughput takes 20-30 minutes to reach InService, a deployment a few minutes (BEDROCK.md §6): check every
+# Throughput takes 20-30 minutes to reach InService, a deployment a few minutes (docs/bedrock.md §6): check every
 # five minutes (each check costs five state transitions), for at most two hours, then give up and release
 # what was bought.
 SERVING_CHECK_INTERVAL_SECONDS = 300

@@ -14,7 +14,7 @@ from constructs import Construct
 from stacks import constants
 from tuneline.errors import TRANSIENT_LAMBDA_ERRORS
 
-# Transient AWS errors as Step Functions reports them for optimized and SDK integrations (BEDROCK.md §8, §10).
+# Transient AWS errors as Step Functions reports them for optimized and SDK integrations (docs/bedrock.md §8, §10).
 BEDROCK_TRANSIENT_ERRORS = (
     "Bedrock.ThrottlingException",
     "Bedrock.InternalServerException",
