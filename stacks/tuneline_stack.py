@@ -133,10 +133,11 @@ class TunelineStack(Stack):
         execution_event_fn = functions.create(
             "ExecutionEvents",
             handler_module="execution_event",
-            description="Alert on workflow executions that time out or are aborted",
+            description="Alert on workflow executions that fail without an alert, time out or are aborted",
         )
         alerts.alert_on_uncaught_execution_end([workflow.state_machine, imports.state_machine], execution_event_fn)
-        # An execution that timed out or was aborted never reached its release step: its serving is deleted here.
+        # An execution that timed out, was aborted or failed past its Catch never reached its release step: its
+        # serving is deleted here.
         allow_serving_cleanup(execution_event_fn)
         for event_fn in (bedrock_event_fn, execution_event_fn):
             event_fn.add_to_role_policy(
