@@ -176,7 +176,9 @@ class MotoPatches:
             # "unsupported" in moto's interpreter.
             mock.patch.object(state_task_factory, "state_task_service_for", service_for),
             # Gap: aws-sdk tasks send PascalCase parameters unchanged and return raw boto3 output (camelCase
-            # keys, datetime objects that later break DescribeExecution); AWS normalizes both ways.
+            # keys, datetime objects that later break DescribeExecution); AWS normalizes both ways. moto's own
+            # normalizer also accepts any spelling of a field (`modelId`, `MODEL_ID`), which AWS refuses at run
+            # time with States.Runtime: the replacement refuses it too.
             mock.patch.object(
                 state_task_service_aws_sdk.StateTaskServiceAwsSdk,
                 "_normalise_parameters",
