@@ -20,19 +20,23 @@ from moto.bedrockruntime.responses import BedrockRuntimeResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
 from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+from moto.stepfunctions.parser.asl.component.state import state as state_module
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory, state_task_lambda
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service,
     state_task_service_aws_sdk,
     state_task_service_callback,
     state_task_service_factory,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
-from local import event_delivery, sfn_integrations
+from local import event_delivery, sfn_integrations, sfn_strictness
 from local.bedrock.api import SimulatedBedrockResponse, SimulatorRegistry, dispatch_to_simulation
 from local.bedrock.runtime_api import SimulatedRuntimeResponse, dispatch_to_runtime_simulation
 from local.clock import SimulatedClock
@@ -172,7 +176,9 @@ class MotoPatches:
             # "unsupported" in moto's interpreter.
             mock.patch.object(state_task_factory, "state_task_service_for", service_for),
             # Gap: aws-sdk tasks send PascalCase parameters unchanged and return raw boto3 output (camelCase
-            # keys, datetime objects that later break DescribeExecution); AWS normalizes both ways.
+            # keys, datetime objects that later break DescribeExecution); AWS normalizes both ways. moto's own
+            # normalizer also accepts any spelling of a field (`modelId`, `MODEL_ID`), which AWS refuses at run
+            # time with States.Runtime: the replacement refuses it too.
             mock.patch.object(
                 state_task_service_aws_sdk.StateTaskServiceAwsSdk,
                 "_normalise_parameters",
@@ -182,6 +188,27 @@ class MotoPatches:
                 state_task_service_aws_sdk.StateTaskServiceAwsSdk,
                 "_normalise_response",
                 sfn_integrations.normalise_sdk_response,
+            ),
+            # Gap: States.ALL catches and retries States.DataLimitExceeded and States.Runtime, and an explicit name
+            # catches States.Runtime; on AWS neither is caught by the wildcard and States.Runtime by nothing.
+            mock.patch.object(
+                ErrorEqualsDecl, "_eval_body", sfn_strictness.strict_error_equals(ErrorEqualsDecl._eval_body)
+            ),
+            # Gap: a payload of exactly 256 KiB is refused (AWS allows up to and including the quota), and the
+            # input a task builds from its Parameters is never measured (AWS fails it with DataLimitExceeded).
+            *(
+                mock.patch.object(module, "is_within_size_quota", sfn_strictness.is_within_size_quota)
+                for module in (state_module, state_task_lambda, state_task_service)
+            ),
+            mock.patch.object(
+                StateTask, "_eval_parameters", sfn_strictness.checked_parameters(StateTask._eval_parameters)
+            ),
+            mock.patch.object(
+                state_task_lambda.StateTaskLambda,
+                "_eval_parameters",
+                sfn_strictness.checked_parameters(
+                    state_task_lambda.StateTaskLambda._eval_parameters, payload_key="Payload"
+                ),
             ),
             # Gap: aws-sdk errors from Bedrock must be named `Bedrock.<Exception>` for Retry/Catch to match.
             mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, {"bedrock": "Bedrock"}),

@@ -255,16 +255,18 @@ def _customize_functions(functions: Functions) -> CustomizeFunctions:
 
 
 def _alert_on_execution_ends(
-    functions: Functions, *, alerts: Alerts, state_machines: list[sfn.IStateMachine]
+    functions: Functions, *, alerts: Alerts, state_machines: list[sfn.StateMachine]
 ) -> lambda_.Function:
-    """The function that alerts on executions that time out or are aborted, and releases their serving."""
+    """The function that alerts on executions that fail past every Catch, time out or are aborted, and releases
+    their serving."""
     execution_event_fn = functions.create(
         "ExecutionEvents",
         handler_module="execution_event",
-        description="Alert on workflow executions that time out or are aborted",
+        description="Alert on workflow executions that fail without an alert, time out or are aborted",
     )
     alerts.alert_on_uncaught_execution_end(state_machines, execution_event_fn)
-    # An execution that timed out or was aborted never reached its release step: its serving is deleted here.
+    # An execution that timed out, was aborted or failed past its Catch never reached its release step: its
+    # serving is deleted here.
     allow_serving_cleanup(execution_event_fn)
     return execution_event_fn
 

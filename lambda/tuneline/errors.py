@@ -54,3 +54,14 @@ TRANSIENT_LAMBDA_ERRORS = (
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
+
+
+# The errors of the workflows' Fail states. A workflow reaches the first three only after its own failure alert
+# went out; it reaches FAILURE_ALERT_NOT_SENT when even that alert failed. An execution that ends FAILED with any
+# error but the first three failed where no Catch applies (States.Runtime, States.DataLimitExceeded) or could not
+# alert: the execution-status handler sends the alert then, and releases what the execution bought.
+JOB_FAILED = "JobFailed"
+IMPORT_FAILED = "ImportFailed"
+SERVING_FAILED = "ServingFailed"
+FAILURE_ALERT_NOT_SENT = "FailureAlertNotSent"
+FAILURE_ALERT_SENT_ERRORS = frozenset({JOB_FAILED, IMPORT_FAILED, SERVING_FAILED})

@@ -25,6 +25,7 @@ from stacks.constructs.workflow_parts import (
     lambda_step,
 )
 from stacks.nag import acknowledge_wildcards
+from tuneline.errors import JOB_FAILED
 
 # The optimized integration that waits for the job to finish. The L2 task renders it without `.sync`
 # (docs/decisions/0001-sync-over-polling.md), so the state is written out here and tests check the rendered
@@ -66,7 +67,9 @@ class CustomizeWorkflow(Construct):
         self._functions = functions
         self._quota_wait_hours = quota_wait_hours
 
-        failure = FailureBranch(self, notify=functions.notify, notify_name="Notify failure", fail_name="Job failed")
+        failure = FailureBranch(
+            self, notify=functions.notify, notify_name="Notify failure", fail_name="Job failed", error=JOB_FAILED
+        )
         # The failure branch, for sub-chains built by `serve` to catch into.
         self.notify_failure = failure.notify
         self.failure = failure

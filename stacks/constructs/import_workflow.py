@@ -28,6 +28,7 @@ from stacks.constructs.functions import Functions
 from stacks.constructs.intake import Intake
 from stacks.constructs.workflow_parts import BEDROCK_TRANSIENT_ERRORS, FailureBranch, add_transient_retry, lambda_step
 from stacks.nag import acknowledge_wildcards
+from tuneline.errors import IMPORT_FAILED
 from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
 
 # Imports of small models take minutes, of large ones up to a few hours: poll once a minute, for at most
@@ -133,7 +134,11 @@ class ImportWorkflow(Construct):
         Any error, a failed job or one that takes too long ends in Notify import failure -> Import failed.
         """
         failure = FailureBranch(
-            self, notify=self.notify_function, notify_name="Notify import failure", fail_name="Import failed"
+            self,
+            notify=self.notify_function,
+            notify_name="Notify import failure",
+            fail_name="Import failed",
+            error=IMPORT_FAILED,
         )
         # Built in this order and wired afterwards, as in Serving.build_chain: the order of Notify import
         # failure's incoming transitions decides the order of the states in the rendered definition.

@@ -12,7 +12,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import constants
-from tuneline.errors import TRANSIENT_LAMBDA_ERRORS
+from tuneline.errors import FAILURE_ALERT_NOT_SENT, TRANSIENT_LAMBDA_ERRORS
 
 # Transient AWS errors as Step Functions reports them for optimized and SDK integrations (docs/bedrock.md §8, §10).
 BEDROCK_TRANSIENT_ERRORS = (
@@ -91,11 +91,15 @@ class FailureBranch:
     """The one place a workflow's errors go: an alert step, then a Fail state.
 
     `caught(task)` adds a catch-all into the alert step, with the error at `$.error` (the alert reads the
-    rest of the state to say which step failed). If even the alert cannot be sent, the execution fails
-    anyway; the Lambda-errors alarm reports the notifier.
+    rest of the state to say which step failed). After the alert the execution fails with `error`, which
+    tells the execution-status handler the alert went out. If even the alert cannot be sent, the execution
+    fails with FAILURE_ALERT_NOT_SENT instead, and that handler alerts in its place (the Lambda-errors alarm
+    reports the notifier too).
     """
 
-    def __init__(self, scope: Construct, *, notify: lambda_.IFunction, notify_name: str, fail_name: str) -> None:
+    def __init__(
+        self, scope: Construct, *, notify: lambda_.IFunction, notify_name: str, fail_name: str, error: str
+    ) -> None:
         self.notify = lambda_step(
             scope,
             notify_name,
@@ -104,8 +108,14 @@ class FailureBranch:
             result_path=sfn.JsonPath.DISCARD,
             comment="Alert with what failed, why, and what to do",
         )
-        failed = sfn.Fail(scope, fail_name, comment="The failure alert has been sent")
-        self.notify.add_catch(failed, errors=ERRORS_ALL, result_path="$.alertError")
+        failed = sfn.Fail(scope, fail_name, error=error, cause="The failure alert has been sent")
+        alert_not_sent = sfn.Fail(
+            scope,
+            "Failure alert not sent",
+            error=FAILURE_ALERT_NOT_SENT,
+            cause="The failure alert could not be sent; the execution-status alert reports this failure instead",
+        )
+        self.notify.add_catch(alert_not_sent, errors=ERRORS_ALL, result_path="$.alertError")
         self.notify.next(failed)
 
     def caught(self, task: CatchableT) -> CatchableT:

@@ -174,11 +174,14 @@ def test_timeouts_and_aborts_go_to_the_alert_formatter_with_retries(template_jso
     assert "InputTransformer" not in target  # the formatter reads the whole event
 
 
-@pytest.mark.parametrize(("status", "alerted"), [("TIMED_OUT", True), ("ABORTED", True), ("FAILED", False)])
-def test_only_ends_that_bypass_catch_alert_from_the_rule(
+@pytest.mark.parametrize(
+    ("status", "alerted"), [("TIMED_OUT", True), ("ABORTED", True), ("FAILED", True), ("SUCCEEDED", False)]
+)
+def test_every_end_that_may_lack_its_own_alert_reaches_the_formatter(
     template_json: dict[str, Any], status: str, alerted: bool
 ) -> None:
-    # A FAILED execution already sent its own failure alert from the Catch; the rule would repeat it.
+    # FAILED too: States.Runtime and States.DataLimitExceeded fail an execution past its States.ALL catch-all.
+    # The formatter skips the failures whose Fail state says the workflow alerted.
     [rule] = _rules(template_json, "aws.states")
     arns = rule["EventPattern"]["detail"]["stateMachineArn"]
     pattern = _concrete(rule["EventPattern"], {render(arns[0]): "arn:aws:states:us-east-1:123456789012:stateMachine:M"})

@@ -136,3 +136,27 @@ def test_dataset_media_are_read_only_to_copy_them_and_bedrock_still_reads_only_s
     assert bedrock_reads and all("/staged/" in resource or "/output/" in resource for resource in bedrock_reads), (
         bedrock_reads
     )
+
+
+def test_the_execution_end_alert_reads_only_the_two_workflows_executions(template_json: dict[str, Any]) -> None:
+    machines = set(state_machine_definitions(template_json))
+    reading = [s for s in _statements(template_json) if s.get("Sid") == "ReadExecutionErrors"]
+    [statement] = reading
+    assert statement["Action"] == "states:DescribeExecution"
+    assert sorted(render(r) for r in statement["Resource"]) == sorted(
+        f"arn:REF_AWS::Partition:states:REF_AWS::Region:REF_AWS::AccountId:execution:ATT_{machine}_Name:*"
+        for machine in machines
+    )
+    # Only the formatter of the execution-status rule holds it.
+    [function] = [
+        f
+        for f in resources_of_type(template_json, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "tuneline.handlers.execution_event.handler"
+    ]
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    holders = [
+        policy["Properties"]["Roles"]
+        for policy in resources_of_type(template_json, "AWS::IAM::Policy").values()
+        if any(s.get("Sid") == "ReadExecutionErrors" for s in policy["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    assert holders == [[{"Ref": role_id}]]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.infra.synth import state_machine_definitions
+from tuneline.errors import FAILURE_ALERT_NOT_SENT, FAILURE_ALERT_SENT_ERRORS
 
 LAMBDA_TRANSIENT = {
     "Lambda.ServiceException",
@@ -63,3 +64,33 @@ def test_every_task_catches_everything_last(all_tasks: list[tuple[str, dict[str,
         assert catches, f"{name} has no Catch"
         assert catches[-1]["ErrorEquals"] == ["States.ALL"], f"{name}: the last Catch is not States.ALL"
         assert all("States.ALL" not in c["ErrorEquals"] for c in catches[:-1]), name
+
+
+def test_a_fail_state_says_whether_the_failure_alert_went_out(template_json: dict[str, Any]) -> None:
+    """The execution-status handler skips a FAILED execution whose error is in FAILURE_ALERT_SENT_ERRORS: such a
+    Fail state must be reached only from a notify step that succeeded, and every other Fail state must not use
+    those errors, or an execution would end FAILED with nobody told."""
+    alerted_fail_states = 0
+    for definition in state_machine_definitions(template_json).values():
+        states = definition["States"]
+        for name, state in states.items():
+            if state["Type"] != "Fail":
+                continue
+            after_success = [s for s, st in states.items() if st.get("Next") == name]
+            after_catch = [s for s, st in states.items() for c in st.get("Catch", []) if c["Next"] == name]
+            if state.get("Error") in FAILURE_ALERT_SENT_ERRORS:
+                alerted_fail_states += 1
+                assert after_catch == [], name
+                assert after_success and all(s.startswith("Notify") for s in after_success), (name, after_success)
+            else:
+                assert state.get("Error"), f"{name}: an execution failed here must carry an error for the handler"
+    assert alerted_fail_states == 3  # Job failed, Serving failed, Import failed
+
+
+def test_a_failure_alert_that_cannot_be_sent_ends_in_its_own_fail_state(template_json: dict[str, Any]) -> None:
+    for definition in state_machine_definitions(template_json).values():
+        states = definition["States"]
+        for name in ("Notify failure", "Notify import failure"):
+            if name in states:
+                [catch] = states[name]["Catch"]
+                assert states[catch["Next"]]["Error"] == FAILURE_ALERT_NOT_SENT

@@ -567,3 +567,18 @@ def test_state_transitions_do_not_depend_on_how_long_the_job_trains(pipeline: Pi
 
     assert durations == [pytest.approx(MINUTE), pytest.approx(HOUR)]
     assert transitions[0] == transitions[1]
+
+
+def test_a_training_execution_stopped_by_hand_stops_its_job_and_alerts(pipeline: Pipeline) -> None:
+    pipeline.emulator.bedrock.job_duration_seconds = 30 * 24 * HOUR  # still training when the run is stopped
+    pipeline.upload(SUPPORT_KEY, SUPPORT_DATA)
+    [job] = pipeline.wait_for_jobs(1)
+    [running] = pipeline.wait_for_started_executions(1)
+
+    pipeline.emulator.client("stepfunctions").stop_execution(executionArn=running["executionArn"], cause="mistake")
+
+    assert pipeline.only_execution()["status"] == "ABORTED"
+    # The .sync task stops the job it was waiting for, as Step Functions does: it does not train on unbilled.
+    assert pipeline.emulator.bedrock.jobs.get(job["jobArn"]).status in ("Stopping", "Stopped")
+    alert = pipeline.alert("training workflow ABORTED")
+    assert "train.jsonl" in alert["subject"]

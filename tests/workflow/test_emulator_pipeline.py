@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import datetime
 
 import pytest
@@ -169,6 +170,43 @@ def test_the_same_object_version_starts_one_execution(emulator: Emulator, fixtur
     events.put_events(Entries=[{"Source": "aws.s3", "DetailType": "Object Created", "Detail": json.dumps(detail)}])
     emulator.wait_for_executions(fixture_stack["StateMachineArn"], 1, timeout=10)
     assert len(emulator.executions(fixture_stack["StateMachineArn"])) == 1
+
+
+def test_a_result_over_the_payload_quota_fails_the_execution_past_its_catch_all(
+    emulator: Emulator, fixture_stack: dict[str, str]
+) -> None:
+    upload(emulator, fixture_stack, "incoming/oversized.jsonl")
+    execution = only_execution(emulator, fixture_stack)
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "States.DataLimitExceeded"
+    # "Plan job" catches States.ALL into "Pipeline failed": AWS does not let the wildcard catch this error.
+    assert emulator.states_entered(execution["executionArn"]) == ["Plan job"]
+    (alert,) = emulator.read_alerts(expected=1)
+    assert json.loads(alert["message"]) == {
+        "execution": execution["name"],
+        "status": "FAILED",
+        "error": "States.DataLimitExceeded",
+    }
+
+
+def test_aborting_an_execution_stops_the_job_its_sync_task_waits_for(
+    emulator: Emulator, fixture_stack: dict[str, str]
+) -> None:
+    emulator.bedrock.job_duration_seconds = 30 * 24 * HOUR  # still training when the execution is stopped
+    upload(emulator, fixture_stack, "incoming/train.jsonl")
+    bedrock, sfn = emulator.client("bedrock"), emulator.client("stepfunctions")
+    deadline = time.monotonic() + 60
+    while not (jobs := bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]):
+        assert time.monotonic() < deadline, "no job was created"
+        time.sleep(0.05)
+    (running,) = emulator.executions(fixture_stack["StateMachineArn"])
+    sfn.stop_execution(executionArn=running["executionArn"], cause="not needed")
+
+    assert only_execution(emulator, fixture_stack)["status"] == "ABORTED"
+    while (status := bedrock.get_model_customization_job(jobIdentifier=jobs[0]["jobArn"])["status"]) != "Stopped":
+        assert status in ("InProgress", "Stopping") and time.monotonic() < deadline, status
+        time.sleep(0.05)
 
 
 def fail_state_input(emulator: Emulator, execution_arn: str) -> dict:

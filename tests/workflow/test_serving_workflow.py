@@ -134,6 +134,22 @@ def throughputs(emulator: Emulator) -> list[dict[str, Any]]:
     return list(emulator.client("bedrock").list_provisioned_model_throughputs()["provisionedModelSummaries"])
 
 
+def execution_end_handled(emulator: Emulator, timeout: float = 30.0) -> dict[str, Any]:
+    """What the execution-status formatter returned for the one execution that ended (waiting for it to run)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        results = [
+            json.loads(invocation.payload)
+            for name, invocation in list(emulator.runtime.invocations)
+            if "ExecutionEvents" in name
+        ]
+        if results or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    assert len(results) == 1, results
+    return dict(results[0])
+
+
 def deployments(emulator: Emulator) -> list[dict[str, Any]]:
     return list(emulator.client("bedrock").list_custom_model_deployments()["modelDeploymentSummaries"])
 
@@ -324,6 +340,9 @@ def test_a_failed_smoke_test_deletes_the_throughput_and_fails_the_run(
     message = flat(alert(emulator, "Tuneline: FAILED, serving - ")["message"])
     assert "did not pass its smoke test" in message and "The model produced no output." in message
     assert "was deleted" in message
+    # The workflow alerted on its own: the execution-status formatter sends nothing more.
+    assert execution_end_handled(emulator)["error"] == "ServingFailed"
+    assert [a["subject"] for a in emulator.read_alerts(timeout=0) if "workflow FAILED" in str(a["subject"])] == []
 
 
 def test_a_failed_smoke_test_keeps_the_throughput_when_the_profile_says_so(
@@ -339,3 +358,32 @@ def test_a_failed_smoke_test_keeps_the_throughput_when_the_profile_says_so(
     assert smoke_report(emulator, stack)["passed"] is False
     message = flat(alert(emulator, "Tuneline: FAILED, serving - ")["message"])
     assert "KEPT and still bills" in message and "keepOnSmokeFailure" in message
+    # The failed execution's status change does not undo the choice to keep it.
+    assert execution_end_handled(emulator)["skipped"]
+    assert [t["status"] for t in throughputs(emulator)] == ["InService"]
+
+
+def test_a_failure_past_every_catch_deletes_the_throughput_and_alerts_once(
+    emulator: Emulator, stack: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuneline.handlers import serve_smoke
+
+    passed_smoke_test = serve_smoke.run_smoke_test
+
+    def oversized_result(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        # A step result above Step Functions' 256 KiB quota: States.DataLimitExceeded, which the catch-all
+        # into "Release serving" does not catch.
+        return {**passed_smoke_test(*args, **kwargs), "summary": "x" * (300 * 1024)}
+
+    monkeypatch.setattr(serve_smoke, "run_smoke_test", oversized_result)
+    execution = run_profile(emulator, stack, "serve-pt")
+
+    assert ended(emulator, execution, "FAILED")
+    assert execution["error"] == "States.DataLimitExceeded"
+    assert emulator.states_entered(execution["executionArn"])[-1] == "Smoke test served model"
+    message = flat(alert(emulator, "Tuneline: training workflow FAILED - ", timeout=30)["message"])
+    assert "with an error no step could catch" in message and "Error: States.DataLimitExceeded" in message
+    assert "deleted so it stops billing" in message and ": deleted" in message
+    assert throughputs(emulator) == []
+    subjects = [str(a["subject"]) for a in emulator.read_alerts(timeout=0)]
+    assert not any(subject.startswith("Tuneline: FAILED") for subject in subjects), subjects

@@ -147,7 +147,7 @@ def import_completed(check: Mapping[str, Any], job: Mapping[str, Any], smoke: Ma
                 ("Took", duration_between(lookup(job, "creationTime"), lookup(job, "endTime"))),
             ),
             fields(("Smoke prompt", smoke.get("prompt")), ("Answer", smoke.get("answer"))),
-            _warnings(check.get("warnings")),
+            _warnings(check),
             command_lines("Call it:", smoke.get("invokeCommand")),
             [
                 "What next:",
@@ -274,10 +274,19 @@ def _finding(finding: Mapping[str, Any]) -> str:
     return f"{finding.get('file') or 'folder'}: [{finding.get('rule', '?')}] {message}"
 
 
-def _warnings(warnings: Any) -> list[str] | None:
+def _warnings(check: Mapping[str, Any]) -> list[str] | None:
+    """The first warnings the check put in the state, and how many more its report holds."""
+    warnings = check.get("warnings") or []
     if not warnings:
         return None
-    return ["Warnings from the folder check:", *bullets(str(w) for w in warnings[:MAX_LISTED_FINDINGS])]
+    listed = warnings[:MAX_LISTED_FINDINGS]
+    total = check.get("warningCount")
+    more = (total if isinstance(total, int) else len(warnings)) - len(listed)
+    lines = ["Warnings from the folder check:", *bullets(str(w) for w in listed)]
+    if more > 0:
+        report = check.get("reportUri")
+        lines += wrap(f"... and {more} more in the full report" + (f": {report}" if report else "."))
+    return lines
 
 
 def _architecture(check: Mapping[str, Any]) -> str | None:

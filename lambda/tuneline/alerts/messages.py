@@ -31,6 +31,7 @@ from tuneline.alerts.text import (
     truncate,
     wrap,
 )
+from tuneline.errors import FAILURE_ALERT_NOT_SENT
 from tuneline.findings import Report
 from tuneline.jobs.ignored_uploads import IgnoredUpload
 from tuneline.layout import DESCRIPTION_TAG, IMPORT_MARKER_NAME, JOB_NAME_PREFIX
@@ -48,6 +49,13 @@ _BEDROCK_JOB_STATES = {
 
 # Findings named in a rejection error; the full list is in the report it points to.
 FINDINGS_IN_ERROR = 5
+# Step Functions' error cause in an alert: enough to recognise it; the execution history has it whole.
+_MAX_CAUSE = 600
+# The errors that fail an execution past its States.ALL catch-all, in words.
+_UNCAUGHT_ERRORS = {
+    "States.DataLimitExceeded": "A step's input or output was larger than Step Functions' 256 KiB limit.",
+    "States.Runtime": "A step could not use its input: a field it reads was missing, or a parameter was refused.",
+}
 
 
 def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
@@ -226,14 +234,17 @@ def format_bedrock_event(event: Mapping[str, Any]) -> Alert:
 
 
 def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[str, Any]] = ()) -> Alert:
-    """Alert for a `Step Functions Execution Status Change` event of an execution that timed out or was aborted.
+    """Alert for a `Step Functions Execution Status Change` event of an execution that ended without its own alert:
+    it timed out, was aborted, or failed with an error no Catch handles (or its failure alert could not be sent).
 
-    These ends bypass every Catch, so the workflow's own failure alert never went out; the execution input
-    (the upload that started it) says what was being done. `released` are the outcomes of deleting the
-    serving the execution bought (`Outcome.to_dict()` of the janitor).
+    The workflow's own failure alert never went out; the execution input (the upload that started it) says what
+    was being done, and a FAILED event's `error` and `cause` say what failed it. `released` are the outcomes of
+    deleting the serving the execution bought (`Outcome.to_dict()` of the janitor).
     """
     detail: Mapping[str, Any] = event.get("detail") or {}
     status = str(detail.get("status") or "UNKNOWN")
+    error, cause = detail.get("error"), detail.get("cause")
+    alert_not_sent = status == "FAILED" and error == FAILURE_ALERT_NOT_SENT
     execution_arn = detail.get("executionArn")
     started = _from_epoch_ms(detail.get("startDate"))
     took = duration_between(started, _from_epoch_ms(detail.get("stopDate")))
@@ -241,9 +252,20 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
     is_import = "folder" in execution_input or str(execution_input.get("key", "")).endswith(f"/{IMPORT_MARKER_NAME}")
     upload = s3_uri(execution_input.get("bucket"), execution_input.get("key"))
     what = execution_input.get("modelName") if is_import else _file_name(upload)
-    verb = {"TIMED_OUT": "timed out", "ABORTED": "was aborted (stopped by hand)"}.get(status, f"ended as {status}")
+    verb = {
+        "TIMED_OUT": "timed out",
+        "ABORTED": "was aborted (stopped by hand)",
+        "FAILED": "failed",
+    }.get(status, f"ended as {status}")
     subject_status = {"TIMED_OUT": "TIMED OUT", "ABORTED": "ABORTED"}.get(status, status)
     workflow = "import" if is_import else "training"
+    opening = f"The {workflow} workflow {verb}" + (f" after {took}" if took else "")
+    if status == "FAILED" and not alert_not_sent:
+        opening += " with an error no step could catch"
+    if alert_not_sent:
+        opening += ", and its own failure alert could not be sent: this alert is sent in its place."
+    else:
+        opening += ". It stopped where it was and sent no other alert about it."
     if is_import:
         steps = [
             "The Bedrock import job may still be running and can still finish: check it with the command below.",
@@ -264,27 +286,54 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
         ) + command_lines(
             "Throughput bought:", "aws bedrock list-provisioned-model-throughputs --status-equals InService"
         )
+    if status == "FAILED":
+        steps[:0] = _uncaught_failure_steps(error, alert_not_sent)
     return make_alert(
         f"{SUBJECT_PREFIX}: {workflow} workflow {subject_status} - {what or detail.get('name') or 'execution'}",
         [
-            f"The {workflow} workflow {verb}" + (f" after {took}" if took else "") + ". It stopped where it was "
-            "and sent no other alert about it.",
+            opening,
             fields(
                 ("Marker" if is_import else "Dataset", upload),
                 ("Profile", execution_input.get("profile")),
                 ("Execution", detail.get("name")),
                 ("Status", status),
+                ("Error", error if status == "FAILED" else None),
+                ("Cause", truncate(" ".join(str(cause).split()), _MAX_CAUSE) if status == "FAILED" and cause else None),
             ),
             _released_lines(released),
             _bulleted("What to do:", steps)
             + check
             + (
                 command_lines("What it did:", f"aws stepfunctions describe-execution --execution-arn {execution_arn}")
+                + (
+                    command_lines(
+                        "Where it failed (its last steps):",
+                        f"aws stepfunctions get-execution-history --execution-arn {execution_arn} "
+                        "--reverse-order --max-items 10",
+                    )
+                    if status == "FAILED"
+                    else []
+                )
                 if execution_arn
                 else []
             ),
         ],
     )
+
+
+def _uncaught_failure_steps(error: Any, alert_not_sent: bool) -> list[str]:
+    """What a FAILED execution that sent no alert of its own means, first in its 'What to do'."""
+    if alert_not_sent:
+        return [
+            "Why it failed is in the execution history: the last command below lists its last steps.",
+            "The notifier function could not send the alert: its logs say why (the Lambda errors alarm fires too).",
+        ]
+    why = _UNCAUGHT_ERRORS.get(str(error), "")
+    return [
+        (why + " " if why else "")
+        + "Step Functions lets no catch-all handle this error, so it is a fault in the workflow, not in your data: "
+        "send the execution below to the platform team."
+    ]
 
 
 def _released_lines(released: Sequence[Mapping[str, Any]]) -> list[str] | None:

@@ -16,6 +16,7 @@ from tuneline.imports.weights import WEIGHTS_SUFFIX, ProgressCallback, check_wei
 
 FOLDER = "."
 BROKEN_LINK_RULE = "file-broken-link"
+MAX_NAMED_SUBFOLDERS = 5
 _MODEL_FILES = frozenset({CONFIG_FILE, TOKENIZER_CONFIG_FILE, INDEX_FILE, *TOKENIZER_VOCAB_FILES})
 
 
@@ -88,10 +89,14 @@ def _report_broken_links(links: dict[str, str], report: Report) -> bool:
 def _warn_about_subfolders(files: dict[str, int], report: Report) -> None:
     subfolders = sorted({name.split("/", 1)[0] for name in files if "/" in name})
     if subfolders:
+        # Named up to a few: the warning travels in the workflow state and the alert, whatever the folder holds.
+        named = ", ".join(subfolders[:MAX_NAMED_SUBFOLDERS])
+        if len(subfolders) > MAX_NAMED_SUBFOLDERS:
+            named += f" and {len(subfolders) - MAX_NAMED_SUBFOLDERS} more"
         report.warnings.append(
             Finding(
                 "folder-has-subfolders",
-                f"subfolder(s) {', '.join(subfolders)} are not part of a Hugging Face model folder; Bedrock "
+                f"subfolder(s) {named} are not part of a Hugging Face model folder; Bedrock "
                 "reads the files next to config.json: remove the subfolders to keep the import small",
                 file=subfolders[0] + "/",
             )

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tuneline.alerts.imports import folder_rejection_cause, import_name_taken_cause
+from tuneline.alerts.imports import MAX_LISTED_FINDINGS, folder_rejection_cause, import_name_taken_cause
 from tuneline.errors import ManifestInvalid, ModelFolderRejected
 from tuneline.findings import Finding, Report
 from tuneline.imports.checker import FOLDER, check_model_folder
@@ -157,5 +157,9 @@ def _summary(report: Report) -> dict[str, Any]:
         "weightBytes": stats.get("weight_bytes"),
         "parameterCount": stats.get("parameter_count"),
         "contextLength": stats.get("context_length"),
-        "warnings": [finding.describe() for finding in report.warnings],
+        # The first warnings the completion alert lists, and how many there are: the state carries no unbounded
+        # list (a folder of stray shards would push it past Step Functions' 256 KiB payload quota and fail the
+        # execution past its Catch). The report in S3 lists them all.
+        "warnings": [finding.describe() for finding in report.warnings[:MAX_LISTED_FINDINGS]],
+        "warningCount": len(report.warnings),
     }

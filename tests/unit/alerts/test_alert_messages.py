@@ -679,6 +679,8 @@ IMPORT_INPUT = {
 def test_a_training_execution_that_bypassed_catch_says_what_may_still_be_billing(status: str, said: str) -> None:
     alert = format_execution_end(_execution_end(status, TRAINING_INPUT))
 
+    assert "Error:" not in alert.body and "get-execution-history" not in alert.body
+
     _assert_readable(alert)
     assert alert.subject == f"Tuneline: training workflow {status.replace('_', ' ')} - chat.jsonl"
     assert " ".join(alert.body.split()).startswith(f"The training workflow {said}")
@@ -726,6 +728,54 @@ def test_an_ended_execution_alert_lists_the_serving_it_deleted_and_the_command_f
     assert "deleted so it stops billing: - deployment tuneline-support-chat-od-1a2b3c: deleted" in text
     assert "- throughput tuneline-support-chat-pt-1a2b3c could NOT be deleted (ConflictException: busy):" in text
     assert f"\n  aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arn}\n" in alert.body
+
+
+@pytest.mark.parametrize(
+    ("error", "why"),
+    [
+        ("States.DataLimitExceeded", "larger than Step Functions' 256 KiB limit"),
+        ("States.Runtime", "a field it reads was missing"),
+        ("Lambda.Unknown", ""),
+    ],
+)
+def test_a_training_execution_that_failed_past_every_catch_names_the_error_and_the_cause(error: str, why: str) -> None:
+    event = _execution_end("FAILED", TRAINING_INPUT)
+    event["detail"].update({"error": error, "cause": "The state/task 'Validate dataset' returned a result ..."})
+
+    alert = format_execution_end(event)
+
+    _assert_readable(alert)
+    text = " ".join(alert.body.split())
+    assert alert.subject == "Tuneline: training workflow FAILED - chat.jsonl"
+    assert text.startswith("The training workflow failed after 3d 0h 13m with an error no step could catch.")
+    assert f"Error: {error}" in text and "Cause: The state/task 'Validate dataset' returned a result" in text
+    assert why in text and "send the execution below to the platform team" in text
+    assert "--reverse-order --max-items 10" in text
+    assert "aws bedrock list-provisioned-model-throughputs" in text
+
+
+def test_a_failed_execution_whose_own_alert_could_not_be_sent_says_this_alert_replaces_it() -> None:
+    event = _execution_end("FAILED", IMPORT_INPUT)
+    event["detail"].update({"error": "FailureAlertNotSent", "cause": "The failure alert could not be sent"})
+
+    alert = format_execution_end(event)
+
+    _assert_readable(alert)
+    text = " ".join(alert.body.split())
+    assert alert.subject == "Tuneline: import workflow FAILED - llama-support"
+    assert "its own failure alert could not be sent: this alert is sent in its place" in text
+    assert "The notifier function could not send the alert" in text
+    assert "platform team" not in text
+
+
+def test_a_long_cause_is_cut_short_in_the_alert() -> None:
+    event = _execution_end("FAILED", TRAINING_INPUT)
+    event["detail"].update({"error": "States.Runtime", "cause": "x" * 5000})
+
+    alert = format_execution_end(event)
+
+    _assert_readable(alert)
+    assert "x" * 700 not in "".join(alert.body.split())
 
 
 def test_an_execution_event_without_details_still_makes_an_alert() -> None:

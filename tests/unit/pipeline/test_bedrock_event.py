@@ -1,9 +1,11 @@
-"""Bedrock job state changes and workflow executions that time out become readable alerts with a subject."""
+"""Bedrock job state changes, and workflow executions that end without their own alert, become readable alerts
+with a subject."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,15 +38,41 @@ def test_failed_event_alert_carries_bedrocks_message(account: Account) -> None:
     assert "custom-model/" not in alert["Message"]
 
 
+class FakeStepFunctions:
+    """DescribeExecution of one execution: its error and cause, or a refusal."""
+
+    def __init__(self) -> None:
+        self.described: dict[str, Any] = {}
+        self.refusal: str | None = None
+        self.calls = 0
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:
+        self.calls += 1
+        if self.refusal:
+            raise client_error(self.refusal)
+        return {"executionArn": executionArn, "status": "FAILED", **self.described}
+
+
 @pytest.fixture
-def serving(monkeypatch: pytest.MonkeyPatch) -> FakeBedrock:
-    """Bedrock's serving APIs for the handler (moto has no Provisioned Throughput); SNS stays moto's."""
+def stepfunctions() -> FakeStepFunctions:
+    return FakeStepFunctions()
+
+
+@pytest.fixture
+def serving(monkeypatch: pytest.MonkeyPatch, stepfunctions: FakeStepFunctions) -> FakeBedrock:
+    """Bedrock's serving APIs and DescribeExecution for the handler (moto has no Provisioned Throughput, and
+    its executions here never ran); SNS stays moto's."""
     bedrock = FakeBedrock()
     real_client = execution_event.client
-    monkeypatch.setattr(
-        execution_event, "client", lambda service: bedrock if service == "bedrock" else real_client(service)
-    )
+    fakes: dict[str, Any] = {"bedrock": bedrock, "stepfunctions": stepfunctions}
+    monkeypatch.setattr(execution_event, "client", lambda service: fakes.get(service) or real_client(service))
     return bedrock
+
+
+def failed_event(error: str | None, cause: str | None = None) -> dict[str, Any]:
+    event = json.loads((EVENTS / "execution_timed_out.json").read_text())
+    event["detail"].update({"status": "FAILED", "error": error, "cause": cause})
+    return dict(event)
 
 
 def test_a_timed_out_execution_is_published_with_a_subject(account: Account, serving: FakeBedrock) -> None:
@@ -90,3 +118,66 @@ def test_when_serving_cannot_be_listed_the_alert_still_goes_out(account: Account
     result = execution_event.handler(event)
     assert result["released"] == []
     assert len(account.read_alerts()) == 1
+
+
+def test_a_failure_past_every_catch_alerts_once_with_its_error_and_releases_the_serving(
+    account: Account, serving: FakeBedrock, stepfunctions: FakeStepFunctions
+) -> None:
+    event = failed_event("States.DataLimitExceeded", "The state/task 'Summarize metrics' returned a result ...")
+    bought = serving.add_throughput("aaaaaaaaaaaa", {MANAGED_TAG: "true", EXECUTION_TAG: event["detail"]["name"]})
+
+    result = execution_event.handler(event)
+
+    assert bought not in serving.throughputs
+    [alert] = account.read_alerts()
+    assert alert["Subject"] == result["subject"] == "Tuneline: training workflow FAILED - support-bot-train-0a1b2c"
+    text = " ".join(alert["Message"].split())
+    assert "with an error no step could catch" in text
+    assert "States.DataLimitExceeded" in text and "'Summarize metrics' returned a result" in text
+    assert "throughput pt-aaaaaaaaaaaa: deleted" in text
+    assert stepfunctions.calls == 0  # the event carried the error
+
+
+@pytest.mark.parametrize("error", ["JobFailed", "ImportFailed", "ServingFailed"])
+def test_a_failure_the_workflow_already_alerted_on_sends_nothing_and_keeps_the_serving(
+    account: Account, serving: FakeBedrock, error: str
+) -> None:
+    event = failed_event(error, "The failure alert has been sent")
+    kept = serving.add_throughput("aaaaaaaaaaaa", {MANAGED_TAG: "true", EXECUTION_TAG: event["detail"]["name"]})
+
+    result = execution_event.handler(event)
+
+    assert result["skipped"]
+    assert account.read_alerts() == []
+    assert kept in serving.throughputs  # kept on purpose (keepOnSmokeFailure) or released by the workflow
+
+
+def test_a_failure_whose_alert_could_not_be_sent_is_alerted_here(account: Account, serving: FakeBedrock) -> None:
+    execution_event.handler(failed_event("FailureAlertNotSent", "The failure alert could not be sent"))
+
+    [alert] = account.read_alerts()
+    text = " ".join(alert["Message"].split())
+    assert "its own failure alert could not be sent" in text
+    assert "get-execution-history" in text
+
+
+def test_without_the_error_in_the_event_the_execution_is_described(
+    account: Account, serving: FakeBedrock, stepfunctions: FakeStepFunctions
+) -> None:
+    stepfunctions.described = {"error": "JobFailed", "cause": "The failure alert has been sent"}
+
+    result = execution_event.handler(failed_event(None))
+
+    assert stepfunctions.calls == 1
+    assert result["skipped"] and account.read_alerts() == []
+
+
+def test_when_the_error_cannot_be_read_the_alert_goes_out_anyway(
+    account: Account, serving: FakeBedrock, stepfunctions: FakeStepFunctions
+) -> None:
+    stepfunctions.refusal = "AccessDeniedException"
+
+    result = execution_event.handler(failed_event(None))
+
+    [alert] = account.read_alerts()
+    assert alert["Subject"] == result["subject"]

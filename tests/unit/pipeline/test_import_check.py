@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.unit.imports.model_folder_builder import LLAMA_CONFIG, SMALL_TENSORS, write_model_folder
+from tests.unit.imports.model_folder_builder import LLAMA_CONFIG, SMALL_TENSORS, write_model_folder, write_safetensors
 from tests.unit.pipeline.conftest import Account
+from tuneline.alerts.imports import MAX_LISTED_FINDINGS
 from tuneline.errors import ManifestInvalid, ModelFolderRejected
 from tuneline.imports.errors import ImportNameTaken
 from tuneline.jobs.naming import CLIENT_REQUEST_TOKEN_PATTERN, CUSTOM_MODEL_NAME_PATTERN, JOB_NAME_PATTERN
@@ -252,3 +253,26 @@ def test_a_model_name_taken_by_another_model_is_refused(
     bedrock.models.add("support-bot-v3")
     with pytest.raises(ImportNameTaken, match=r"support-bot-v3 already exists.*delete-imported-model"):
         check_import(write_marker(account, b'{"importedModelName": "support-bot-v3"}'), s3=account.s3, bedrock=bedrock)
+
+
+def test_the_state_carries_the_first_warnings_and_their_count_and_the_report_all_of_them(
+    account: Account, bedrock: FakeBedrock, model_folder: Path, tmp_path: Path
+) -> None:
+    strays = 30  # each a warning of its own (safetensors-shard-unreferenced)
+    for number in range(strays):
+        stray = write_safetensors(
+            tmp_path / f"stray-{number:03d}.safetensors", {f"extra.{number}.weight": ("F32", [2])}
+        )
+        account.upload(f"{FOLDER}stray-{number:03d}.safetensors", stray.read_bytes())
+
+    state = check_import(write_marker(account), s3=account.s3, bedrock=bedrock)
+
+    assert state["warningCount"] == strays
+    assert len(state["warnings"]) == MAX_LISTED_FINDINGS < strays
+    assert all("[safetensors-shard-unreferenced]" in warning for warning in state["warnings"])
+    report = json.loads(
+        account.s3.get_object(Bucket=account.bucket, Key=f"reports/imports/{state['jobName']}/check.json")[
+            "Body"
+        ].read()
+    )
+    assert len(report["warnings"]) == strays

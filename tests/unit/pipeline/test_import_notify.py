@@ -75,6 +75,24 @@ def test_completed_alert_gives_the_arn_and_a_call_to_copy(account: Account) -> N
     assert f"aws bedrock delete-imported-model --model-identifier {MODEL_ARN}" in body
 
 
+def test_completed_alert_lists_the_first_warnings_and_counts_the_rest(account: Account) -> None:
+    check = {
+        **_check(account),
+        "warnings": [f"copy-{n:03d}.safetensors: [safetensors-shard-unreferenced] not named" for n in range(10)],
+        "warningCount": 30,
+        "reportUri": f"s3://{account.bucket}/reports/imports/{JOB_NAME}/check.json",
+    }
+    state = _state(
+        account,
+        check=check,
+        job={"Status": "Completed", "ImportedModelArn": MODEL_ARN},
+        smoke={"modelArn": MODEL_ARN, "prompt": "Say hello.", "answer": "Hello!"},
+    )
+    body = _flat(_publish(account, {"kind": "completed", "state": state})["Message"])
+    assert "copy-009.safetensors" in body
+    assert f"... and 20 more in the full report: s3://{account.bucket}/reports/imports/{JOB_NAME}/check.json" in body
+
+
 @pytest.mark.parametrize(
     ("status", "subject"), [("Completed", "already imported"), ("InProgress", "import already running")]
 )

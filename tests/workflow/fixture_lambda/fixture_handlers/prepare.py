@@ -1,4 +1,5 @@
-"""Turns the execution input into job parameters; fails on request so Catch paths can be tested."""
+"""Turns the execution input into job parameters; fails on request so Catch paths can be tested, and returns a
+result above Step Functions' 256 KiB payload quota on request."""
 
 from __future__ import annotations
 
@@ -21,5 +22,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "outputUri": f"s3://{event['bucket']}/output/{job}/",
         "serve": "serve" in event["key"],
         "function": os.environ["AWS_LAMBDA_FUNCTION_NAME"],
-        "greeting": os.environ["FIXTURE_GREETING"],
+        "greeting": os.environ["FIXTURE_GREETING"] * (300 * 1024 if "oversized" in event["key"] else 1),
     }
