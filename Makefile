@@ -58,4 +58,4 @@ destroy: $(VENV_STAMP) $(NODE_STAMP)
 	source $(VENV)/bin/activate && $(CDK) destroy --all
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .demo
+	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache .demo

@@ -11,7 +11,9 @@ the schedule's target and input read from the deployed template (see `local.sche
 
 Both modes share one code path: moto's backends, the patches and the simulations live in this process;
 server mode only adds an HTTP front door. Inside an already active `mock_aws`, the emulator reuses it.
-Time is simulated (see `local.clock`): `speedup` simulated seconds pass per real second.
+Time is simulated (see `local.clock`): `speedup` simulated seconds pass per real second. Lambda functions run
+in-process, in parallel, within their timeouts in real seconds times `lambda_timeout_scale` (see
+`local.lambda_runtime`).
 """
 
 from __future__ import annotations
@@ -61,12 +63,13 @@ class Emulator:
         speedup: float = DEFAULT_SPEEDUP,
         region: str = DEFAULT_REGION,
         bedrock_settings: SimulationSettings | None = None,
+        lambda_timeout_scale: float = 1.0,
     ) -> None:
         self.server = server
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = SimulatedClock(speedup)
-        self.runtime = InProcessLambdaRuntime()
+        self.runtime = InProcessLambdaRuntime(timeout_scale=lambda_timeout_scale)
         self.stacks: dict[str, deployment.DeployedStack] = {}
         self.endpoint_url: str | None = None
         self._bedrock_settings = bedrock_settings or SimulationSettings()
@@ -98,6 +101,7 @@ class Emulator:
             self._stop_running_executions()
             self._patches.executions.wait_until_idle(timeout=10)
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self.runtime.close()
         self._stack.close()
 
     def _start(self) -> None:

@@ -20,7 +20,6 @@ from tuneline.layout import (  # noqa: F401  (re-exported for the constructs)
     STAGED_PREFIX,
 )
 
-LAMBDA_CODE_DIR = "lambda"
 LAMBDA_MEMORY_MB = 1024
 LAMBDA_TIMEOUT_MINUTES = 15
 STAGED_EXPIRY_DAYS = 30

@@ -1,21 +1,20 @@
-"""One factory for every Tuneline Lambda: one code asset (the `tuneline` package), one set of defaults."""
+"""One factory for every Tuneline Lambda: one code asset (the `tuneline` package and the pinned AWS SDK, see
+stacks/lambda_asset.py), one set of defaults."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import AssetHashType, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks import constants
+from stacks.lambda_asset import build_lambda_asset
 from stacks.nag import acknowledge
-
-# Lambda packages only the runtime package; tests, caches and build leftovers stay out of the asset.
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.mypy_cache", "**/.pytest_cache"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,9 @@ class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, defaults: FunctionDefaults) -> None:
         super().__init__(scope, construct_id)
         self._defaults = defaults
-        self._code = lambda_.Code.from_asset(constants.LAMBDA_CODE_DIR, exclude=ASSET_EXCLUDES)
+        folder, asset_hash = build_lambda_asset()
+        # The build's own hash names its content (sources, SDK versions), so CDK need not hash the folder again.
+        self._code = lambda_.Code.from_asset(str(folder), asset_hash=asset_hash, asset_hash_type=AssetHashType.CUSTOM)
         self.all: list[lambda_.Function] = []
 
     def create(

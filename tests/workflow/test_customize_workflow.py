@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from local.emulator import Emulator
+from local.lambda_runtime import overlapping
 from tests.workflow.customize_helpers import (
     Pipeline,
     deployed_pipeline,
@@ -44,6 +45,7 @@ SUPPORT_KEY = f"incoming/{SUPPORT_BOT}/train.jsonl"
 SUPPORT_DATA = example("support-bot/train.jsonl")
 CREATE_STATES = ("Create customization job", "Create customization job with validation data", "Create distillation job")
 MINUTE, HOUR = 60.0, 3600.0
+GUARD_HANDLER = "tuneline.handlers.guard.handler"  # the Guard step's function (stacks/constructs/functions.py)
 
 
 @pytest.fixture(scope="module")
@@ -535,13 +537,27 @@ def test_datasets_uploaded_together_train_one_at_a_time_within_the_profiles_conc
     records = lines_of(SUPPORT_DATA)
     assert PROFILES[SUPPORT_BOT].concurrency == 1
     # Three files land at once (one intake batch): their executions validate side by side and reach the
-    # capacity check together, yet only one job may run at a time.
+    # capacity check together, yet only one job may run at a time. The emulator runs Lambda invocations in
+    # parallel, as Lambda does; holding the first three Guard invocations until all have started makes their
+    # checks run at the same moment on every machine, however the scheduler interleaves the executions.
     keys = [f"incoming/{SUPPORT_BOT}/team-{name}.jsonl" for name in ("a", "b", "c")]
-    for count, key in enumerate(keys):
-        pipeline.upload(key, b"".join(records[: 40 + count]))
+    with pipeline.emulator.runtime.hold(GUARD_HANDLER, parties=len(keys)):
+        for count, key in enumerate(keys):
+            pipeline.upload(key, b"".join(records[: 40 + count]))
+        executions = pipeline.finished_executions(len(keys))
 
-    executions = pipeline.finished_executions(len(keys))
-
+    guards = sorted(
+        (invocation for _, invocation in pipeline.emulator.runtime.invocations if invocation.handler == GUARD_HANDLER),
+        key=lambda invocation: invocation.started,
+    )
+    first_round = guards[: len(keys)]
+    assert overlapping(first_round) == len(keys), "the three capacity checks did not run at the same moment"
+    # Of three checks at one moment for a one-at-a-time profile, exactly one finds the slot free.
+    assert sorted(str(invocation.error_type) for invocation in first_round) == [
+        "ConcurrencyLimitReached",
+        "ConcurrencyLimitReached",
+        "None",
+    ]
     assert [e["status"] for e in executions] == ["SUCCEEDED"] * len(keys)
     jobs = sorted((job_created_by(pipeline, e) for e in executions), key=lambda job: job["creationTime"])
     assert len({job["jobName"] for job in jobs}) == len(keys)

@@ -150,6 +150,18 @@ def test_a_handler_exception_is_caught_by_the_workflow(emulator: Emulator, fixtu
     assert json.loads(caught["error"]["Cause"])["errorMessage"] == "incoming/reject-me.jsonl: rejected by the fixture"
 
 
+def test_a_function_past_its_timeout_fails_the_task_as_lambda_reports_it(
+    emulator: Emulator, fixture_stack: dict[str, str]
+) -> None:
+    upload(emulator, fixture_stack, "incoming/overrun.jsonl")
+    execution = only_execution(emulator, fixture_stack)
+    caught = fail_state_input(emulator, execution["executionArn"])
+    assert caught["error"]["Error"] == "Sandbox.Timedout"
+    cause = json.loads(caught["error"]["Cause"])
+    assert cause["errorType"] == "Sandbox.Timedout"
+    assert cause["errorMessage"].endswith(" Error: Task timed out after 3.00 seconds")
+
+
 def test_messages_a_function_reports_as_failed_end_in_the_dead_letter_queue(
     emulator: Emulator, fixture_stack: dict[str, str]
 ) -> None:

@@ -57,7 +57,7 @@ class Account:
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     with mock_aws():
-        clients.client.cache_clear()
+        clients.cache_clear()
         s3 = boto3.client("s3")
         bucket = "tuneline-data-test"
         s3.create_bucket(Bucket=bucket)
@@ -87,7 +87,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
             alerts_queue_url=queue_url,
             state_machine_arn=machine,
         )
-        clients.client.cache_clear()
+        clients.cache_clear()
 
 
 def s3_event(bucket: str, key: str, version_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from tuneline.pipeline import clients
 def alerts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A topic read back through SQS; returns a function giving the published messages."""
     with mock_aws():
-        clients.client.cache_clear()
+        clients.cache_clear()
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         topic = sns.create_topic(Name="alerts")["TopicArn"]
         queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
@@ -35,7 +35,7 @@ def alerts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             return [json.loads(m["Body"]) for m in messages]
 
         yield read
-        clients.client.cache_clear()
+        clients.cache_clear()
 
 
 def test_prepare_uses_the_time_the_workflow_entered_the_step() -> None:

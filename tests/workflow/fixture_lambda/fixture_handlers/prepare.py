@@ -1,10 +1,14 @@
-"""Turns the execution input into job parameters; fails on request so Catch paths can be tested, and returns a
-result above Step Functions' 256 KiB payload quota on request."""
+"""Turns the execution input into job parameters; fails or overruns its timeout on request, so Catch paths
+can be tested, and returns a result above Step Functions' 256 KiB payload quota on request."""
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
+
+# Far beyond the function's 3-second timeout, yet bounded if nothing stops it.
+OVERRUN_SECONDS = 600
 
 
 class DatasetRejected(Exception):
@@ -14,6 +18,10 @@ class DatasetRejected(Exception):
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "reject" in event["key"]:
         raise DatasetRejected(f"{event['key']}: rejected by the fixture")
+    if "overrun" in event["key"]:
+        deadline = time.monotonic() + OVERRUN_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
     job = "job-" + event["version"].replace(".", "-").replace("_", "-")[:40]
     return {
         "jobName": job,
