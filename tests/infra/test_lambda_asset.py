@@ -36,6 +36,7 @@ CLIENT_NAMES = {
     "s3_client": "s3",
     "sfn": "stepfunctions",
     "sns": "sns",
+    "stepfunctions": "stepfunctions",
 }
 CLIENT_ATTRIBUTES_THAT_ARE_NOT_OPERATIONS = {"meta", "exceptions", "get_paginator", "can_paginate", "get_waiter"}
 # Unzipped, the asset stays far below Lambda's 250 MB; this budget catches the SDK's data coming back whole.
