@@ -187,10 +187,13 @@ def _register_split(subparsers: Any) -> None:
         "split",
         help="deterministic train/validation split within the model's bounds",
         description="Split a JSONL file into training and validation files. A record's side depends only on "
-        "a hash of its content; sizes respect the model's validation/training bounds.",
+        "a hash of its content, and every copy of a record (exact, or equal up to whitespace and letter case) "
+        "lands on the same side; sizes respect the model's validation/training bounds. Uploaded as written, "
+        "the two outputs pair: X.train.jsonl trains with X.validation.jsonl.",
         epilog=_epilog(
             "tuneline split data.jsonl --model amazon.titan-text-express-v1 --ratio 0.2",
-            "    # writes data.train.jsonl and data.validation.jsonl",
+            "    # writes data.train.jsonl and data.validation.jsonl; upload both under incoming/<profile>/,",
+            "    # data.validation.jsonl first",
         ),
     )
     parser.add_argument("file", metavar="FILE", help="JSONL file, or - for standard input (then give both outputs)")
