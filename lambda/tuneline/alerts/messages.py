@@ -117,9 +117,14 @@ def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], 
     warnings: Sequence[Mapping[str, Any]] = report.get("warnings") or []
     dataset_uri = _source_uri(plan.get("source"))
     name = _file_name(dataset_uri) or _file_name(next((e.get("file") for e in errors if e.get("file")), None))
-    found = _count(len(errors), "error") + (f" and {_count(len(warnings), 'warning')}" if warnings else "")
+    # The report keeps the first findings of each rule; its counts are the true totals.
+    stats = report.get("stats") or {}
+    error_counts = _rule_totals(stats.get("error_counts"), errors)
+    warning_total = sum(_rule_totals(stats.get("warning_counts"), warnings).values())
+    error_total = sum(error_counts.values())
+    found = _count(error_total, "error") + (f" and {_count(warning_total, 'warning')}" if warning_total else "")
     return make_alert(
-        f"{SUBJECT_PREFIX}: dataset rejected - {name or 'dataset'} ({_count(len(errors), 'error')})",
+        f"{SUBJECT_PREFIX}: dataset rejected - {name or 'dataset'} ({_count(error_total, 'error')})",
         [
             f"The dataset was rejected with {found}. No job was started and nothing was charged.",
             fields(
@@ -127,8 +132,8 @@ def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], 
                 ("Profile", plan.get("profile")),
                 ("Base model", plan.get("baseModelIdentifier")),
             ),
-            _rule_counts(errors),
-            _first_errors(errors),
+            _rule_counts(error_counts),
+            _first_errors(errors, error_total),
             field("Full report", report_uri),
             _bulleted(
                 "What to do:",
@@ -374,8 +379,23 @@ def _overfitting_lines(summary: Mapping[str, Any]) -> list[str]:
     return ["WARNING: possible overfitting.", *wrap(detail[:1].upper() + detail[1:])]
 
 
-def _rule_counts(errors: Sequence[Mapping[str, Any]]) -> list[str] | None:
-    counts = Counter(str(error.get("rule", "?")) for error in errors)
+def _rule_totals(counts: Any, findings: Sequence[Mapping[str, Any]]) -> Counter[str]:
+    """Findings per rule: the report's counts (every finding, also those left out of its list) when it has
+    them, else the findings listed (an older report)."""
+    listed = Counter(str(finding.get("rule", "?")) for finding in findings)
+    if not isinstance(counts, Mapping):
+        return listed
+    totals: Counter[str] = Counter()
+    for rule, count in counts.items():
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            totals[str(rule)] = count
+    # A count is never below what is listed (a hand-edited or cut report).
+    for rule, count in listed.items():
+        totals[rule] = max(totals[rule], count)
+    return totals
+
+
+def _rule_counts(counts: Counter[str]) -> list[str] | None:
     if not counts:
         return None
     lines = ["Errors by rule:"]
@@ -385,11 +405,11 @@ def _rule_counts(errors: Sequence[Mapping[str, Any]]) -> list[str] | None:
     return lines
 
 
-def _first_errors(errors: Sequence[Mapping[str, Any]]) -> list[str] | None:
+def _first_errors(errors: Sequence[Mapping[str, Any]], total: int) -> list[str] | None:
     listed = errors[:MAX_LISTED_ERRORS]
     if not listed:
         return None
-    more = len(errors) - len(listed)
+    more = max(total, len(errors)) - len(listed)
     lines = [f"First {len(listed)} errors:" if more else "Errors:", *numbered(_finding(e) for e in listed)]
     if more:
         lines.append(f"... {more} more in the full report.")

@@ -1,4 +1,4 @@
-"""`tuneline validate | fix | split | convert | estimate`: the dataset engine on your machine.
+"""`tuneline validate | fix | split | convert | dedupe | estimate`: the dataset engine on your machine.
 
 Exit codes: 0 success (valid), 1 the dataset is invalid, 2 usage error (unknown model, missing file, bad
 option). `validate --format json` prints exactly one JSON object on stdout.
@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tuneline.datasets.convert import SOURCES, ConvertError, convert_stream
+from tuneline.datasets.convert import SOURCES, ConvertError, ConvertRefused, convert_stream, parse_delimiter
 from tuneline.datasets.cost import estimate_cost
-from tuneline.datasets.fix import normalize_stream
+from tuneline.datasets.dedupe import Deduplicator, dedupe_stream
+from tuneline.datasets.fix import FixSummary, normalize_stream, normalized_lines
 from tuneline.datasets.models import CUSTOMIZATION_TYPES, ModelRules, UnknownModelError, resolve_model
 from tuneline.datasets.render import CountingReader, progress_bar, render_report
 from tuneline.datasets.split import SplitError, split_stream
@@ -87,6 +88,7 @@ def register(subparsers: Any) -> None:
     _register_fix(subparsers)
     _register_split(subparsers)
     _register_convert(subparsers)
+    _register_dedupe(subparsers)
     _register_estimate(subparsers)
 
 
@@ -172,6 +174,9 @@ def _register_fix(subparsers: Any) -> None:
     )
     parser.add_argument("file", metavar="FILE", help="JSONL file, or - for standard input (then give -o)")
     parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: FILE stem + .fixed.jsonl)")
+    parser.add_argument(
+        "--dedupe", action="store_true", help="also drop copies of earlier records (see `tuneline dedupe`)"
+    )
     _format_option(parser)
     parser.add_argument(
         "--force",
@@ -187,10 +192,13 @@ def _register_split(subparsers: Any) -> None:
         "split",
         help="deterministic train/validation split within the model's bounds",
         description="Split a JSONL file into training and validation files. A record's side depends only on "
-        "a hash of its content; sizes respect the model's validation/training bounds.",
+        "a hash of its content, and every copy of a record (exact, or equal up to whitespace and letter case) "
+        "lands on the same side; sizes respect the model's validation/training bounds. Uploaded as written, "
+        "the two outputs pair: X.train.jsonl trains with X.validation.jsonl.",
         epilog=_epilog(
             "tuneline split data.jsonl --model amazon.titan-text-express-v1 --ratio 0.2",
-            "    # writes data.train.jsonl and data.validation.jsonl",
+            "    # writes data.train.jsonl and data.validation.jsonl; upload both under incoming/<profile>/,",
+            "    # data.validation.jsonl first",
         ),
     )
     parser.add_argument("file", metavar="FILE", help="JSONL file, or - for standard input (then give both outputs)")
@@ -213,28 +221,62 @@ def _register_convert(subparsers: Any) -> None:
     parser = _add_parser(
         subparsers,
         "convert",
-        help="convert CSV, Alpaca or chat JSONL to the model's format",
-        description="Convert a CSV (chosen question/answer columns), Alpaca (instruction/input/output) or chat "
-        "JSONL (messages) file to the dataset format of a base model, optionally redacting personal data.",
+        help="convert CSV/TSV, JSON records, Alpaca, Dolly, chat or plain text to the model's format",
+        description="Convert a dataset to the format of a base model, optionally redacting personal data and "
+        "dropping duplicates. --from csv: a table (comma, tab, semicolon or pipe, sniffed from the header) with "
+        "chosen columns; alpaca: instruction/input/output; dolly: instruction/context/response; jsonl: any flat "
+        "JSON record with named fields; chat: OpenAI messages or ShareGPT conversations; text: plain text for "
+        "continued pre-training, one record per paragraph or per --chunk-tokens. JSON sources may be JSON lines "
+        "or one JSON array. Every skipped record is counted by reason; tool calls and images the model cannot "
+        "take refuse the conversion (exit 1) unless --skip-unsupported. Converting no record is an error (exit 1, "
+        "nothing written); an option that does not apply to --from is a usage error (exit 2).",
         epilog=_epilog(
             "tuneline convert faq.csv --from csv --model amazon.nova-micro-v1:0 --question-column q \\",
             "    --answer-column a --redact-pii",
-            "tuneline convert alpaca.jsonl --from alpaca --model meta.llama3-1-8b-instruct-v1:0 -o train.jsonl",
+            "tuneline convert faq.tsv --from csv --model amazon.nova-micro-v1:0   # tab found in the header",
+            "tuneline convert dolly.jsonl --from dolly --model meta.llama3-1-8b-instruct-v1:0 -o train.jsonl",
+            "tuneline convert qa.json --from jsonl --prompt-field query --answer-field reply \\",
+            "    --model amazon.nova-lite-v1:0 --dedupe",
+            "tuneline convert openai.jsonl --from chat --model amazon.nova-lite-v1:0",
+            "tuneline convert manual.txt --from text --model amazon.titan-text-express-v1 \\",
+            "    --type CONTINUED_PRE_TRAINING --chunk-tokens 2000",
         ),
     )
     parser.add_argument("file", metavar="FILE", help="source file, or - for standard input (then give -o)")
     parser.add_argument("--from", dest="source", required=True, type=_lower, choices=SOURCES, help="source shape")
     _model_options(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: FILE stem + .<format>.jsonl)")
-    parser.add_argument("--question-column", default="question", help="CSV column with the prompt")
-    parser.add_argument("--answer-column", default="answer", help="CSV column with the answer")
-    parser.add_argument("--system-column", help="CSV column with a per-row system prompt")
-    parser.add_argument("--system", dest="system_prompt", help="system prompt for records without one")
+    table = parser.add_argument_group("--from csv")
+    table.add_argument("--question-column", help="column with the prompt (default: question)")
+    table.add_argument("--answer-column", help="column with the answer (default: answer)")
+    table.add_argument("--system-column", help="column with a per-row system prompt")
+    table.add_argument("--delimiter", help="column delimiter: one character or 'tab' (default: sniffed)")
+    fields = parser.add_argument_group("--from jsonl")
+    fields.add_argument("--prompt-field", help="field with the prompt (default: prompt)")
+    fields.add_argument("--context-field", help="field appended to the prompt after a blank line")
+    fields.add_argument("--answer-field", help="field with the answer (default: completion)")
+    fields.add_argument("--system-field", help="field with a per-record system prompt")
+    text = parser.add_argument_group("--from text")
+    text.add_argument(
+        "--chunk-tokens",
+        type=_positive_int,
+        metavar="N",
+        help="pack paragraphs into records of about N tokens (default: one record per paragraph); never over "
+        "the model's per-record limit",
+    )
+    chat = parser.add_argument_group("--from chat")
+    chat.add_argument(
+        "--skip-unsupported",
+        action="store_true",
+        help="leave out (and count) records with tool calls or images the model cannot take, instead of refusing",
+    )
+    parser.add_argument("--system", dest="system_prompt", help="system prompt for records without one (not text)")
     parser.add_argument(
         "--redact-pii",
         action="store_true",
         help="replace e-mail addresses, phone and card numbers and AWS keys with placeholders",
     )
+    parser.add_argument("--dedupe", action="store_true", help="drop copies of earlier records (see `tuneline dedupe`)")
     _format_option(parser)
     parser.add_argument(
         "--force",
@@ -242,6 +284,29 @@ def _register_convert(subparsers: Any) -> None:
         help="replace an existing output file at its default name (a file named with an option is always replaced)",
     )
     parser.set_defaults(handler=_guard(_convert))
+
+
+def _register_dedupe(subparsers: Any) -> None:
+    parser = _add_parser(
+        subparsers,
+        "dedupe",
+        help="write a copy without duplicate records (exact or whitespace/case variants)",
+        description="Write a copy of a JSONL file without the copies of earlier records: exact copies and records "
+        "that differ only in whitespace, letter case or key order. The first of each is kept, in place; blank "
+        "lines are dropped and CRLF becomes LF. The input is never modified. The same comparison keeps copies of "
+        "a record on one side in `tuneline split`.",
+        epilog="examples:\n  tuneline dedupe train.jsonl                # writes train.dedupe.jsonl\n"
+        "  tuneline dedupe train.jsonl -o clean/train.jsonl --format json\n\n" + _EXIT_CODES,
+    )
+    parser.add_argument("file", metavar="FILE", help="JSONL file, or - for standard input (then give -o)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: FILE stem + .dedupe.jsonl)")
+    _format_option(parser)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output file at its default name (a file named with an option is always replaced)",
+    )
+    parser.set_defaults(handler=_guard(_dedupe))
 
 
 def _register_estimate(subparsers: Any) -> None:
@@ -427,17 +492,48 @@ def _fix(args: argparse.Namespace) -> int:
     if args.file != STDIN:
         _input_file(args.file)
     output = _output_file(args.output, args.file, ".fixed.jsonl", force=args.force)
+    dedupe = Deduplicator() if args.dedupe else None
     with _input_with_progress(args.file, args) as src, _atomic_output(output) as dst:
-        summary = normalize_stream(src, dst)
+        if dedupe is None:
+            summary = normalize_stream(src, dst)
+        else:
+            summary = FixSummary()
+            for number, line in enumerate(normalized_lines(src, summary), 1):
+                if dedupe.keep(line, number):
+                    dst.write(line)
+                else:
+                    summary.lines_out -= 1
+    removed = dedupe.summary.removed if dedupe else 0
     if args.format == "json":
-        print(json.dumps({"output": str(output), **summary.to_dict()}))
+        extra = {"duplicates_removed": removed} if dedupe else {}
+        print(json.dumps({"output": str(output), **summary.to_dict(), **extra}))
     else:
         print(
             f"wrote {output}: {summary.lines_out} lines (of {summary.lines_in}); removed BOM {summary.bom_removed}, "
             f"CRLF fixed {summary.crlf_fixed}, blank lines removed {summary.blank_lines_removed}, control "
             f"character lines fixed {summary.control_character_lines_fixed}, still invalid "
-            f"{summary.unfixable_lines}"
+            f"{summary.unfixable_lines}" + (f", duplicates removed {removed}" if dedupe else "")
         )
+    return EXIT_OK
+
+
+def _dedupe(args: argparse.Namespace) -> int:
+    if args.file != STDIN:
+        _input_file(args.file)
+    output = _output_file(args.output, args.file, ".dedupe.jsonl", force=args.force)
+    with _input_with_progress(args.file, args) as src, _atomic_output(output) as dst:
+        summary = dedupe_stream(src, dst)
+    if args.format == "json":
+        print(json.dumps({"output": str(output), **summary.to_dict()}))
+    else:
+        print(
+            f"wrote {output}: {summary.records_out} records (of {summary.records_in}); removed {summary.removed} "
+            f"duplicate(s): {summary.exact} exact, {summary.normalized} differing only in whitespace or letter case"
+        )
+        if summary.removed_lines:
+            print(f"removed line(s) {summary.removed_lines[:10]}{' ...' if summary.removed > 10 else ''}")
+        if summary.oversized:
+            print(f"dropped {summary.oversized} line(s) too long to read whole (Bedrock rejects them too)")
     return EXIT_OK
 
 
@@ -473,42 +569,122 @@ def _split(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Options of `convert` that apply to some sources only: dest -> (option, sources it applies to).
+_SOURCE_OPTIONS = {
+    "question_column": ("--question-column", {"csv"}),
+    "answer_column": ("--answer-column", {"csv"}),
+    "system_column": ("--system-column", {"csv"}),
+    "delimiter": ("--delimiter", {"csv"}),
+    "prompt_field": ("--prompt-field", {"jsonl"}),
+    "context_field": ("--context-field", {"jsonl"}),
+    "answer_field": ("--answer-field", {"jsonl"}),
+    "system_field": ("--system-field", {"jsonl"}),
+    "chunk_tokens": ("--chunk-tokens", {"text"}),
+    "skip_unsupported": ("--skip-unsupported", {"chat"}),
+    "system_prompt": ("--system", {"csv", "alpaca", "dolly", "jsonl", "chat"}),
+}
+
+
+class _NothingConverted(Exception):
+    """No record could be converted, or the data was refused: exit 1, nothing written."""
+
+
+def _convert_options(args: argparse.Namespace) -> dict[str, Any]:
+    for dest, (option, sources) in _SOURCE_OPTIONS.items():
+        value = getattr(args, dest)
+        if value not in (None, False) and args.source not in sources:
+            applies = ", ".join(f"--from {source}" for source in sorted(sources))
+            raise UsageError(f"{option} applies to {applies}, not to --from {args.source}; drop it")
+    options: dict[str, Any] = {
+        "system_column": args.system_column,
+        "system_prompt": args.system_prompt,
+        "context_field": args.context_field,
+        "system_field": args.system_field,
+        "chunk_tokens": args.chunk_tokens,
+        "skip_unsupported": args.skip_unsupported,
+    }
+    for dest in ("question_column", "answer_column", "prompt_field", "answer_field"):
+        if getattr(args, dest) is not None:
+            options[dest] = getattr(args, dest)
+    if args.delimiter is not None:
+        try:
+            options["delimiter"] = parse_delimiter(args.delimiter)
+        except ConvertError as error:
+            raise UsageError(str(error)) from None
+    return options
+
+
 def _convert(args: argparse.Namespace) -> int:
     if args.file != STDIN:
         _input_file(args.file)
+    options = _convert_options(args)
     rules = _rules(args)
     target = rules.format_for(args.customization_type) or "out"
     output = _output_file(args.output, args.file, f".{target}.jsonl", force=args.force)
-    with _input_with_progress(args.file, args) as src, _atomic_output(output) as dst:
-        summary = convert_stream(
-            src,
-            dst,
-            source=args.source,
-            rules=rules,
-            customization_type=args.customization_type,
-            question_column=args.question_column,
-            answer_column=args.answer_column,
-            system_column=args.system_column,
-            system_prompt=args.system_prompt,
-            redact_pii=args.redact_pii,
-        )
-        if summary.records_in and not summary.records_out:
-            raise UsageError(
-                f"none of the {summary.records_in} records of {_input_name(args.file)} has what --from "
-                f"{args.source} reads (e.g. line {summary.skipped_lines[0]}); check --from ({', '.join(SOURCES)}) "
-                "and the column options; nothing was written"
-            )
+    name = _input_name(args.file)
+    try:
+        with _input_with_progress(args.file, args) as src, _atomic_output(output) as dst:
+            try:
+                summary = convert_stream(
+                    src,
+                    dst,
+                    source=args.source,
+                    rules=rules,
+                    customization_type=args.customization_type,
+                    redact_pii=args.redact_pii,
+                    dedupe=args.dedupe,
+                    **options,
+                )
+            except ConvertRefused as refused:
+                raise _NothingConverted(f"{name}: {refused}", refused.summary) from None
+            if summary.records_in and not summary.records_out:
+                raise UsageError(_wrong_shape(name, args, summary))
+            if not summary.records_out:
+                raise _NothingConverted(_nothing_converted(name, args, summary), summary)
+    except _NothingConverted as error:
+        message, summary = error.args
+        if args.format == "json":
+            print(json.dumps({"output": None, "error": message, **summary.to_dict()}))
+        print(f"tuneline convert: error: {message}", file=sys.stderr)
+        return EXIT_INVALID
     if args.format == "json":
         print(json.dumps({"output": str(output), **summary.to_dict()}))
     else:
         print(f"wrote {output}: {summary.records_out} {summary.target_format} records (of {summary.records_in})")
+        if summary.delimiter and summary.delimiter != ",":
+            print(
+                f"read the table with the {_DELIMITER_WORDS.get(summary.delimiter, repr(summary.delimiter))} delimiter"
+            )
         if summary.skipped:
-            print(f"skipped {summary.skipped} incomplete record(s), e.g. line(s) {summary.skipped_lines[:10]}")
+            print(f"skipped {summary.skipped} record(s), e.g. line(s) {summary.skipped_lines[:10]}:")
+            for reason, count in summary.skipped_reasons.most_common():
+                print(f"  {count} {reason}")
+        if summary.images_kept:
+            print(f"kept {summary.images_kept} image(s) as S3 image blocks")
+        for warning in summary.warnings:
+            print(f"warning: {warning}")
         if summary.pii_found:
             action = "redacted" if args.redact_pii else "found (use --redact-pii to replace them)"
             found = ", ".join(f"{kind} {count}" for kind, count in sorted(summary.pii_found.items()))
             print(f"personal data {action}: {found}")
     return EXIT_OK
+
+
+_DELIMITER_WORDS = {"\t": "tab", ";": "semicolon", "|": "pipe", ",": "comma"}
+
+
+def _nothing_converted(name: str, args: argparse.Namespace, summary: Any) -> str:
+    return f"{name} has no records for --from {args.source}; nothing was written"
+
+
+def _wrong_shape(name: str, args: argparse.Namespace, summary: Any) -> str:
+    reasons = ", ".join(f"{count} {reason}" for reason, count in summary.skipped_reasons.most_common())
+    first = summary.skipped_lines[0] if summary.skipped_lines else "?"
+    options = {"csv": "the column options", "jsonl": "the field options"}.get(args.source, "the file")
+    return (
+        f"none of the {summary.records_in} records of {name} has what --from {args.source} reads (e.g. line "
+        f"{first}); check --from ({', '.join(SOURCES)}) and {options}; skipped: {reasons}; nothing was written"
+    )
 
 
 def _estimate(args: argparse.Namespace) -> int:

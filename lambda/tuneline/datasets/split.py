@@ -1,10 +1,11 @@
 """Deterministic train/validation split.
 
 Whether a record goes to validation depends only on a hash of its content, never on its position or a random
-seed: the same file always splits the same way, identical records always land on the same side (no leakage
-of a duplicate into validation), and adding records does not reshuffle the old ones. The validation size is
-`ratio` of the records, moved into the model's bounds (validation min/max, training min); the records with
-the smallest hashes are the ones held out.
+seed: the same file always splits the same way, and adding records does not reshuffle the old ones. Every copy
+of a record (exact, or equal once whitespace and letter case are normalized: `dedupe.record_key`) lands on the
+same side, so no duplicate leaks into validation. The validation size is `ratio` of the records, moved into
+the model's bounds (validation min/max, training min); the records with the smallest hashes are the ones held
+out, a record with its copies as one group (a group that does not fit in what is left is skipped whole).
 
 Two passes: the first hashes each record (8 bytes per record in memory), the second writes. A source that
 cannot seek (an S3 body) is spooled to a temporary file first, so memory stays bounded.
@@ -12,14 +13,15 @@ cannot seek (an S3 body) is spooled to a temporary file first, so memory stays b
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import shutil
 import tempfile
 from array import array
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
+from tuneline.datasets.dedupe import UTF8_BOM, record_key
 from tuneline.datasets.lines import Readable, Writable, iter_lines
 from tuneline.datasets.models import FINE_TUNING, ModelRules
 
@@ -49,8 +51,9 @@ class SplitSummary:
 
 
 def record_hash(line: bytes) -> int:
-    """64-bit content hash of a record line (stable across runs and machines, unlike hash())."""
-    return int.from_bytes(hashlib.blake2b(line.strip(), digest_size=8).digest(), "big")
+    """64-bit content hash of a record line (stable across runs and machines, unlike hash()); copies of a
+    record, exact or normalized, share it."""
+    return record_key(line)
 
 
 def split_stream(
@@ -75,18 +78,26 @@ def split_stream(
                 hashes.append(record_hash(line))
         count = len(hashes)
         target, notes = _validation_size(count, ratio, rules, customization_type)
-        # Only the held-out hashes are sorted: the validation set is small even when the file is not.
-        threshold = heapq.nsmallest(target, hashes)[-1] if target else -1
+        held = _held_out(hashes, target)
         del hashes
+        if held.records < target:
+            notes.append(
+                f"held out {held.records} record(s) instead of {target}: copies of a record stay together on one side"
+            )
         source.seek(0)
         held_out = 0
         written = 0
+        first = True
         for line, oversized in iter_lines(source):
+            if first:
+                first = False
+                if line.startswith(UTF8_BOM):
+                    line = line[len(UTF8_BOM) :]
             if not line.strip() or oversized:
                 continue
             if line.endswith(b"\r"):
                 line = line[:-1]
-            if held_out < target and record_hash(line) <= threshold:
+            if held.keys and record_hash(line) in held.keys:
                 validation_dst.write(line + b"\n")
                 held_out += 1
             else:
@@ -99,6 +110,37 @@ def split_stream(
         ratio_requested=ratio,
         notes=notes,
     )
+
+
+class _Held:
+    def __init__(self, keys: frozenset[int], records: int) -> None:
+        self.keys = keys
+        self.records = records
+
+
+def _held_out(hashes: array[int], target: int) -> _Held:
+    """The record keys to hold out: the smallest hashes, whole groups of copies, `target` records at most.
+
+    Only the candidates are counted and sorted (the validation set is small even when the file is not); when
+    skipped groups leave room, more candidates are looked at.
+    """
+    if target <= 0 or not hashes:
+        return _Held(frozenset(), 0)
+    wanted = target
+    while True:
+        candidates = set(heapq.nsmallest(wanted, hashes))
+        sizes = Counter(h for h in hashes if h in candidates)
+        chosen: set[int] = set()
+        filled = 0
+        for key in sorted(candidates):
+            if filled + sizes[key] <= target:
+                chosen.add(key)
+                filled += sizes[key]
+                if filled == target:
+                    break
+        if filled == target or wanted >= len(hashes):
+            return _Held(frozenset(chosen), filled)
+        wanted *= 2
 
 
 def _validation_size(count: int, ratio: float, rules: ModelRules, customization_type: str) -> tuple[int, list[str]]:

@@ -83,23 +83,27 @@ def _advice(extension: str, file_name: str, target: str, bucket: str) -> tuple[s
         return (
             f"{file_name} has the .json extension; only JSON Lines files named <name>{TRAINING_SUFFIX} start a job "
             "(job options go in <name>.job.json beside one).",
-            f"If it holds one JSON object per line, rename it to {target}. If it is one JSON array of records, "
-            "write one record per line first, for example with jq.",
+            f"If it holds one JSON object per line in the base model's format, rename it to {target}. If it is one "
+            "JSON array of such records, write one record per line first, for example with jq. If its records have "
+            "another shape (OpenAI or ShareGPT chat, Alpaca, Dolly, prompt/response fields), convert it instead: "
+            f"tuneline convert {source} --from chat|alpaca|dolly|jsonl --model <base-model-id> -o {local} reads a "
+            "JSON array as it is.",
             f"jq -c '.[]' {source} > {local}",
         )
     if extension in _TABLES:
         return (
             f"{file_name} is a table; Bedrock trains on JSON Lines records in the base model's format.",
-            f"Convert it with the question and answer columns you choose, check it, then upload it as {target}.",
+            "Convert it with the question and answer columns you choose (the comma, tab or semicolon delimiter is "
+            f"found from the header), check it, then upload it as {target}.",
             f"tuneline convert {source} --from csv --model <base-model-id> --question-column <column> "
             f"--answer-column <column> -o {local}",
         )
     if extension == ".txt":
         return (
             f"{file_name} is plain text; every dataset is JSON Lines, one JSON object per line.",
-            'For continued pre-training write each passage as {"input": "..."} on its own line, and for '
-            f"fine-tuning use the base model's record format; upload the result as {target}.",
-            None,
+            "For continued pre-training, convert it into one record per paragraph (or per --chunk-tokens N) within "
+            f"the model's limit, then upload the result as {target}; fine-tuning needs question/answer records.",
+            f"tuneline convert {source} --from text --model <base-model-id> --type CONTINUED_PRE_TRAINING -o {local}",
         )
     kind = "a Parquet file" if extension == ".parquet" else "a spreadsheet"
     return (

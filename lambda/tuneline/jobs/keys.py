@@ -4,6 +4,10 @@ Users drop `incoming/<profile>/<any/folders>/<name>.jsonl`. Beside it, by conven
 `<name>.validation.jsonl` (validation set) and `<name>.job.json` (per-job options). Only the training file
 starts a job; companions are read when it arrives.
 
+`tuneline split` writes `<name>.train.jsonl` and `<name>.validation.jsonl`: uploaded as written, they pair.
+A training file named `<name>.train.jsonl` takes `<name>.train.validation.jsonl` (and `.job.json`) when
+there is one, else `<name>.validation.jsonl` (and `<name>.job.json`).
+
 Keys in S3 event notifications are URL-encoded (`+` for a space, `%XX` for other bytes), so functions that
 take a key straight from an event decode it first; `IncomingObject.key` is always the real S3 key.
 """
@@ -18,6 +22,8 @@ from urllib.parse import unquote_plus
 from tuneline.layout import DATASET_SUFFIX, INCOMING_PREFIX, MANIFEST_SUFFIX, VALIDATION_SUFFIX
 
 TRAINING_SUFFIX = DATASET_SUFFIX
+# The training half of a split: `<name>.train.jsonl` pairs with `<name>.validation.jsonl`.
+SPLIT_TRAINING_MARK = ".train"
 
 ObjectKind = Literal["training", "validation", "manifest"]
 
@@ -115,7 +121,22 @@ def match_companions(training_key: str, sibling_keys: Iterable[str]) -> tuple[st
     """
     validation_key, manifest_key = companion_keys(training_key)
     listed = list(sibling_keys)
-    return _find_key(validation_key, listed), _find_key(manifest_key, listed)
+    validation, manifest = _find_key(validation_key, listed), _find_key(manifest_key, listed)
+    split_base = _split_base(training_key)
+    if split_base is not None:
+        validation = validation or _find_key(f"{split_base}{VALIDATION_SUFFIX}", listed)
+        manifest = manifest or _find_key(f"{split_base}{MANIFEST_SUFFIX}", listed)
+    return validation, manifest
+
+
+def _split_base(training_key: str) -> str | None:
+    """`incoming/p/x` for the training half of a split, `incoming/p/x.train.jsonl`; else None."""
+    stem = training_key[: -len(TRAINING_SUFFIX)]
+    if not stem.lower().endswith(SPLIT_TRAINING_MARK):
+        return None
+    base = stem[: -len(SPLIT_TRAINING_MARK)]
+    name = base.rsplit("/", 1)[-1]
+    return base if name.strip() and not name.startswith(".") else None
 
 
 def _find_key(wanted: str, listed: list[str]) -> str | None:

@@ -66,7 +66,7 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         "records": report.stats.get("records"),
         # Tokens of the whole training file, before any split: a slight over-estimate keeps the budget safe.
         "trainingTokens": training_tokens(report),
-        "warnings": len(report.warnings),
+        "warnings": sum(report.stats.get("warning_counts", {}).values()) or len(report.warnings),
         "split": split,
         "mediaStaged": len(media.copies) if media else 0,
     }

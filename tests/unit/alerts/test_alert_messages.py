@@ -242,6 +242,25 @@ def test_dataset_rejected_lists_the_first_errors_and_counts_by_rule() -> None:
     assert "tuneline validate <file> --model amazon.nova-micro-v1:0:128k --type FINE_TUNING" in body
 
 
+def test_dataset_rejected_reports_true_totals_when_the_report_list_is_capped() -> None:
+    # The validator keeps 20 findings per rule but counts all of them.
+    report = _report(20)
+    for error in report["errors"]:
+        error["rule"] = "record.missing-field"
+    report["warnings"][0]["rule"] = "record.duplicate"
+    report["stats"] = {
+        "error_counts": {"record.missing-field": 300, "line.invalid-json": 7},
+        "warning_counts": {"record.duplicate": 450},
+    }
+
+    alert = dataset_rejected(PLAN, report, None)
+
+    assert alert.subject == "Tuneline: dataset rejected - chat tickets.jsonl (307 errors)"
+    assert _text(alert).startswith("The dataset was rejected with 307 errors and 450 warnings.")
+    assert "  record.missing-field: 300\n  line.invalid-json: 7" in alert.body
+    assert f"... {307 - MAX_LISTED_ERRORS} more in the full report." in alert.body
+
+
 def test_dataset_rejected_without_a_plan_or_report_uri() -> None:
     report = {"errors": [{"line": None, "rule": "too-few-records", "message": "3 records; at least 8 needed"}]}
 

@@ -7,11 +7,13 @@ import json
 
 import pytest
 from botocore.response import StreamingBody
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tuneline.datasets.models import resolve_model
-from tuneline.datasets.split import SplitError, SplitSummary, split_stream
+from tuneline.datasets.split import SplitError, SplitSummary, record_hash, split_stream
 
-from .builders import converse, lines_of
+from .builders import converse, lines_of, run
 
 NOVA = resolve_model("amazon.nova-micro-v1:0")
 
@@ -88,3 +90,39 @@ def test_blank_lines_and_crlf_are_dropped_from_outputs() -> None:
     train, val, summary = split(data, 0.25)
     assert summary.records == 20
     assert all(line and not line.endswith(b"\r") for line in train + val)
+
+
+def test_copies_of_a_record_never_straddle_the_sides_at_the_cut() -> None:
+    # Many copies of one record: whatever the cut, they all go to one side, and the validator finds no overlap.
+    record = json.dumps(converse("where is my parcel? 📦", "tracking: 追跡番号")).encode()
+    data = dataset(200) + (record + b"\n") * 40
+    train, val, summary = split(data, 0.1)
+    assert record not in train or record not in val
+    assert summary.records == 240 and len(train) + len(val) == 240
+    report = run(train, validation=val)
+    assert report.stats["warning_counts"].get("dataset.validation-overlap", 0) == 0
+
+
+def test_whitespace_and_case_variants_stay_together_and_bom_is_not_copied_inside() -> None:
+    first = b'\xef\xbb\xbf{"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": '
+    first += b'[{"text": "Hello  World"}]}, {"role": "assistant", "content": [{"text": "hi"}]}]}'
+    variant = json.dumps(converse("hello world", "HI")).encode()
+    data = first + b"\r\n" + dataset(100) + (variant + b"\r\n") * 3
+    train, val, _ = split(data, 0.5)
+    sides = {"train" for line in train if b"ello" in line.lower()} | {"val" for line in val if b"ello" in line.lower()}
+    assert len(sides) == 1
+    assert not any(line.startswith(b"\xef\xbb\xbf") for line in train + val)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(min_value=0, max_value=40), min_size=12, max_size=120),
+    st.floats(min_value=0.05, max_value=0.9),
+)
+def test_property_no_record_is_on_both_sides(picks: list[int], ratio: float) -> None:
+    # Records drawn with replacement from a small pool: plenty of copies, some differing only in case/spacing.
+    pool = [json.dumps(converse(f"question {i % 20}" + " " * (i >= 20), f"Answer {i % 20}")) for i in range(41)]
+    data = "".join(pool[i] + "\n" for i in picks).encode()
+    train, val, summary = split(data, ratio)
+    assert len(train) + len(val) == len(picks) == summary.records
+    assert not {record_hash(line) for line in train} & {record_hash(line) for line in val}

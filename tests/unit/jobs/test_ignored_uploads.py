@@ -61,3 +61,15 @@ def test_a_csv_gets_the_convert_command() -> None:
     assert ignored is not None
     assert ignored.command is not None and ignored.command.startswith("tuneline convert faq.csv --from csv")
     assert ignored.command.endswith("-o faq.jsonl")
+
+
+def test_plain_text_and_tsv_advice_gives_a_command_that_converts_them() -> None:
+    text = explain_ignored_upload("incoming/p/manual.txt")
+    assert text is not None and text.command == (
+        "tuneline convert manual.txt --from text --model <base-model-id> --type CONTINUED_PRE_TRAINING -o manual.jsonl"
+    )
+    table = explain_ignored_upload("incoming/p/faq.tsv")
+    assert table is not None and (table.command or "").startswith("tuneline convert faq.tsv --from csv")
+    assert "tab" in table.fix
+    array = explain_ignored_upload("incoming/p/chat.json")
+    assert array is not None and "tuneline convert chat.json --from chat|alpaca|dolly|jsonl" in array.fix

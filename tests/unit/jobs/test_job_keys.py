@@ -195,3 +195,17 @@ def test_any_key_is_classified_without_error_and_results_are_consistent(key: str
         assert ".." not in incoming.key.split("/")
         assert classify_key(incoming.key, url_encoded=False) == incoming
         assert is_job_trigger(key) is (incoming.kind == "training")
+
+
+def test_the_training_half_of_a_split_pairs_with_its_validation_half() -> None:
+    listed = ["incoming/p/faq.train.jsonl", "incoming/p/faq.validation.jsonl", "incoming/p/faq.job.json"]
+    assert match_companions("incoming/p/faq.train.jsonl", listed) == (
+        "incoming/p/faq.validation.jsonl",
+        "incoming/p/faq.job.json",
+    )
+    # A companion named after the whole training file name still wins.
+    listed.append("incoming/p/faq.train.validation.jsonl")
+    assert match_companions("incoming/p/faq.train.jsonl", listed)[0] == "incoming/p/faq.train.validation.jsonl"
+    # `.train` alone is no dataset name, and other files named like it are not companions.
+    assert match_companions("incoming/p/train.jsonl", ["incoming/p/.validation.jsonl"]) == (None, None)
+    assert match_companions("incoming/p/mytrain.jsonl", ["incoming/p/my.validation.jsonl"]) == (None, None)
