@@ -3,7 +3,7 @@
 A config copied from another size of the same family (`num_hidden_layers: 32` beside 2 layers of tensors,
 `hidden_size: 4096` beside width-2048 tensors) passes every rule on its own, yet the model cannot load: the
 loader builds the layers the config describes and then finds tensors of other shapes, or none (docs/bedrock.md
-§7: the import reads config.json and the weights together). The headers already read for the weight rules
+§7: the folder is loaded the Hugging Face way). The headers already read for the weight rules
 hold every name and shape, so nothing more is read.
 
 Checked where the architecture's tensor naming is known (`LAYOUTS`): the number of layers (the indices in
