@@ -115,17 +115,23 @@ def _paragraph(rng: random.Random, sentences: int) -> str:
     return " ".join(_sentence(rng) for _ in range(sentences))
 
 
-def _record_template(rng: random.Random) -> tuple[bytes, bytes]:
-    """A record split around the place where the running number goes (start of the first user text)."""
+def _record_template(rng: random.Random, short: bool = False) -> tuple[bytes, bytes]:
+    """A record split around the place where the running number goes (start of the first user text).
+
+    `short` records (about 1.5 KB: one exchange, a question and an answer of a few sentences) are what
+    chat and support data mostly looks like; per byte they cost the validator more fixed work per record.
+    """
     record: dict[str, object] = {"schemaVersion": "bedrock-conversation-2024"}
     if rng.random() < 0.6:
         record["system"] = [{"text": rng.choice(SYSTEM_PROMPTS)}]
     marker = "\x00MARK\x00"
     messages = []
-    for turn in range(rng.choice((1, 1, 1, 2, 3))):
-        question = _paragraph(rng, rng.randint(1, 4))
+    turns = 1 if short else rng.choice((1, 1, 1, 2, 3))
+    for turn in range(turns):
+        question = _paragraph(rng, rng.randint(1, 2) if short else rng.randint(1, 4))
+        answer = _paragraph(rng, rng.randint(8, 18) if short else rng.randint(2, 14))
         messages.append({"role": "user", "content": [{"text": (marker if turn == 0 else "") + question}]})
-        messages.append({"role": "assistant", "content": [{"text": _paragraph(rng, rng.randint(2, 14))}]})
+        messages.append({"role": "assistant", "content": [{"text": answer}]})
     record["messages"] = messages
     line = json.dumps(record, separators=(",", ":"))
     before, after = line.split(json.dumps(marker)[1:-1], 1)
@@ -142,10 +148,10 @@ def _letters(number: int) -> bytes:
             return bytes(code)
 
 
-def record_lines(seed: int = 7) -> Iterator[bytes]:
+def record_lines(seed: int = 7, short: bool = False) -> Iterator[bytes]:
     """Endless unique JSONL lines (with trailing newline)."""
     rng = random.Random(seed)
-    pool = [_record_template(rng) for _ in range(POOL_SIZE)]
+    pool = [_record_template(rng, short) for _ in range(POOL_SIZE)]
     number = 0
     while True:
         for before, after in pool:
@@ -177,14 +183,14 @@ class GeneratedStream:
         return chunk
 
 
-def write_file(path: Path, size: int, seed: int = 7) -> Path:
-    """Whole records up to about `size` bytes."""
+def write_file(path: Path, size: int, seed: int = 7, *, short: bool = False, records: int | None = None) -> Path:
+    """Whole records up to about `size` bytes, or exactly `records` records."""
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with path.open("wb") as out:
-        for line in record_lines(seed):
+        for count, line in enumerate(record_lines(seed, short), start=1):
             out.write(line)
             written += len(line)
-            if written >= size:
+            if (records is None and written >= size) or count == records:
                 break
     return path

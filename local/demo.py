@@ -51,6 +51,19 @@ def show_alerts(alerts: list[dict[str, Any]]) -> None:
             say(f"  | {line}")
 
 
+BROKEN_EXAMPLE = "broken.jsonl"
+
+
+def example_dataset(folder: Path) -> Path | None:
+    """The dataset of an example folder: train.jsonl, or else its only other JSONL file (examples name their
+    data for what it is: corpus.jsonl for continued pre-training, prompts.jsonl for distillation)."""
+    preferred = folder / "train.jsonl"
+    if preferred.is_file():
+        return preferred
+    candidates = sorted(path for path in folder.glob("*.jsonl") if path.name != BROKEN_EXAMPLE and path.is_file())
+    return candidates[0] if len(candidates) == 1 else None
+
+
 def run_dataset(emulator: Emulator, outputs: dict[str, str], key: str, body: bytes, seen: int) -> int:
     """Uploads one dataset, follows its execution; returns how many executions exist afterwards."""
     s3 = emulator.client("s3")
@@ -77,9 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep-running", action="store_true", help="keep the emulator up until Ctrl-C")
     args = parser.parse_args(argv)
     examples = ROOT / "examples" / args.profile
-    dataset = examples / "train.jsonl"
-    if not dataset.exists():
-        parser.error(f"no example dataset at {dataset}")
+    dataset = example_dataset(examples)
+    if dataset is None:
+        parser.error(f"no example dataset in {examples} (train.jsonl or a single other .jsonl file)")
 
     # The moto server logs every request, and the interpreter logs each Fail state it enters.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -95,8 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             key = f"incoming/{args.profile}/{manifest.name}"
             s3.put_object(Bucket=outputs[STACK_OUTPUT_BUCKET], Key=key, Body=manifest.read_bytes())
             say(f"Uploaded job manifest s3://{outputs[STACK_OUTPUT_BUCKET]}/{key}")
-        seen = run_dataset(emulator, outputs, f"incoming/{args.profile}/train.jsonl", dataset.read_bytes(), 0)
-        broken = examples / "broken.jsonl"
+        seen = run_dataset(emulator, outputs, f"incoming/{args.profile}/{dataset.name}", dataset.read_bytes(), 0)
+        broken = examples / BROKEN_EXAMPLE
         if broken.exists():
             run_dataset(emulator, outputs, f"incoming/{args.profile}/broken.jsonl", broken.read_bytes(), seen)
         say("\nObjects the pipeline wrote:")

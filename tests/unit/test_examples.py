@@ -48,3 +48,22 @@ def test_broken_example_fails_where_it_was_broken() -> None:
         (8, "jsonl.invalid-json"),
         (12, "text.reserved-keyword"),
     }
+
+
+@pytest.mark.parametrize(("profile", "dataset"), sorted(DATASETS.items()))
+def test_demo_finds_the_dataset_of_every_profile(profile: str, dataset: str) -> None:
+    from local.demo import example_dataset
+
+    assert example_dataset(EXAMPLES / profile) == EXAMPLES / dataset
+
+
+def test_demo_finds_no_dataset_where_it_would_have_to_guess(tmp_path: Path) -> None:
+    from local.demo import example_dataset
+
+    (tmp_path / "broken.jsonl").write_text("{}\n")
+    assert example_dataset(tmp_path) is None
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    (tmp_path / "b.jsonl").write_text("{}\n")
+    assert example_dataset(tmp_path) is None
+    (tmp_path / "train.jsonl").write_text("{}\n")
+    assert example_dataset(tmp_path) == tmp_path / "train.jsonl"

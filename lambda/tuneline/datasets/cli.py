@@ -440,6 +440,10 @@ def _atomic_output(output: Path) -> Iterator[BinaryIO]:
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream
+        # mkstemp creates the file 0600; give it the mode open() would have (0666 minus the umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)
         os.replace(partial, output)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -7,8 +7,8 @@ marks the byte offsets where a detector could match, and runs the detectors only
 The gate never hides a finding of the detectors it covers, because each mark condition follows from them:
 
 * an e-mail address contains "@";
-* a phone or card number is only looked for inside a NUMBERISH span with 7 digits, which `pii.NUMBER_FOLD`
-  turns into a run of 7 zeros with only spaces between them (`pii.NUMBER_RUN`);
+* a phone, card or social security number, or an IBAN, is only looked for at a NUMBERISH span with 7 digits,
+  which `pii.NUMBER_FOLD` turns into a run of 7 zeros with only spaces between them (`pii.NUMBER_RUN`);
 * an AWS access key id starts with AKIA, ASIA, ABIA or ACCA;
 * an AWS secret access key written the way credentials and environment files write it
   (`aws_secret_access_key = ...`, `AWS_SECRET_ACCESS_KEY=...`) has a "=" before it.

@@ -11,6 +11,7 @@ from tuneline.imports.architectures import MAX_CONTEXT_LENGTH, max_weight_bytes
 from tuneline.imports.model_config import CONFIG_FILE, check_config, check_generation_config
 from tuneline.imports.shard_index import INDEX_FILE, check_shard_index
 from tuneline.imports.sources import FolderSource, LocalFolder, SourceReadError
+from tuneline.imports.tensor_shapes import check_tensor_shapes
 from tuneline.imports.tokenizer import TOKENIZER_CONFIG_FILE, TOKENIZER_VOCAB_FILES, check_tokenizer
 from tuneline.imports.weights import WEIGHTS_SUFFIX, ProgressCallback, check_weights
 
@@ -47,6 +48,9 @@ def check_model_folder(source: FolderSource, progress: ProgressCallback | None =
     tokenizer_class = check_tokenizer(source, files, report)
     weights = check_weights(source, files, config.architecture, report, progress)
     check_shard_index(source, files, weights.weight_files, weights.tensors_by_file, report)
+    if weights.all_headers_read:
+        # With a header unread, its tensors would look missing: that file is reported already.
+        check_tensor_shapes(config.document, config.architecture, weights.tensors, weights.file_of, report)
     _warn_about_subfolders(files, report)
 
     report.stats = {

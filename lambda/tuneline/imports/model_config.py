@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tuneline.findings import Finding, Report
@@ -40,6 +40,8 @@ class ConfigFacts:
     model_type: str | None = None
     architecture: Architecture | None = None
     context_length: int | None = None
+    # The whole document, for the rules that compare it with the weights.
+    document: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def family(self) -> str | None:
@@ -164,6 +166,7 @@ def evaluate_config(config: dict[str, Any], report: Report) -> ConfigFacts:
         model_type=model_type,
         architecture=architecture,
         context_length=context_length,
+        document=config,
     )
 
 

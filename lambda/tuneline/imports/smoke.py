@@ -67,12 +67,21 @@ def answer_text(document: Any) -> str | None:
     return None
 
 
+BODY_FILE = "body.json"
+
+
 def invoke_command(model_arn: str, request: SmokeRequest) -> str:
-    """A copy-paste AWS CLI call of the model with the smoke-test body."""
+    """A copy-paste AWS CLI call of the model with the smoke-test body, for AWS CLI v1 and v2 alike.
+
+    The body goes through a file read with `fileb://`, which both versions send as it is. An inline
+    `--body '{...}'` needs `--cli-binary-format raw-in-base64-out` in v2 (which otherwise expects base64),
+    and v1 rejects that option.
+    """
     body = json.dumps(request.body, separators=(", ", ": "))
     return (
+        f"printf '%s' {shlex.quote(body)} > {BODY_FILE} && "
         f"aws bedrock-runtime invoke-model --model-id {model_arn} --content-type {CONTENT_TYPE} "
-        f"--cli-binary-format raw-in-base64-out --body {shlex.quote(body)} answer.json && cat answer.json"
+        f"--body fileb://{BODY_FILE} answer.json && cat answer.json"
     )
 
 

@@ -19,6 +19,7 @@ from tuneline.imports.safetensors_header import (
     LENGTH_PREFIX_BYTES,
     HeaderError,
     SafetensorsHeader,
+    TensorEntry,
     layout_problems,
     parse_header,
     parse_header_length,
@@ -69,6 +70,13 @@ class WeightsSummary:
     dtypes: Counter[str] = field(default_factory=Counter)
     # Tensor names per weight file whose header could be read; the shard index is checked against it.
     tensors_by_file: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Every tensor read, by name (the first file's entry for a duplicate).
+    tensors: dict[str, TensorEntry] = field(default_factory=dict)
+    file_of: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all_headers_read(self) -> bool:
+        return len(self.tensors_by_file) == len(self.weight_files)
 
 
 def top_level_weight_files(files: dict[str, int]) -> list[str]:
@@ -145,6 +153,9 @@ def check_weights(
         if header is None:
             continue
         summary.tensors_by_file[name] = frozenset(t.name for t in header.tensors)
+        for tensor in header.tensors:
+            summary.tensors.setdefault(tensor.name, tensor)
+            summary.file_of.setdefault(tensor.name, name)
         _check_dtypes(name, header, family, report)
         _check_duplicates(name, header, seen_in, report)
         summary.tensor_count += len(header.tensors)

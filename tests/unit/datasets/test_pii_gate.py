@@ -40,7 +40,7 @@ def lines_with_findings(data: bytes) -> set[int]:
 DIGITS = "0123456789"
 PIECES = st.one_of(
     st.sampled_from(["order", "the", "Call", "AWS", "card", "ref", "x", "é", "\\n", '\\"', "secret"]),
-    st.text(alphabet=DIGITS + " ().-+", min_size=1, max_size=24),
+    st.text(alphabet=DIGITS + " ()./-+", min_size=1, max_size=24),
     st.text(alphabet=DIGITS, min_size=1, max_size=19),
     st.sampled_from(
         [
@@ -49,6 +49,16 @@ PIECES = st.one_of(
             "555.123.4567",
             "+33 1 23 45 67 89",
             "+44 20 7946 0958",
+            "020 7946 0507",
+            "(020) 7946 0507",
+            "07700 900123",
+            "5550131234",
+            "030/12345678",
+            "03-1234-5678",
+            "98765 43210",
+            "123-45-6789",
+            "DE89 3704 0044 0532 0130 00",
+            "GB82WEST12345698765432",
             "4111 1111 1111 1111",
             "4111-1111-1111-1111",
             "4111111111111111",
@@ -96,7 +106,7 @@ def long_spans(matches: Iterable[re.Match[str]]) -> list[tuple[int, int]]:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet=DIGITS + " ().-+abcAZ\n", max_size=80))
+@given(st.text(alphabet=DIGITS + " ()./-+abcAZ\n", max_size=80))
 def test_number_spans_are_those_of_a_whole_text_search(text: str) -> None:
     assert long_spans(numberish_spans(text)) == long_spans(re.finditer(NUMBERISH, text))
 

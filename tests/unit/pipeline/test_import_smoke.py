@@ -100,9 +100,21 @@ def test_long_answers_are_cut_for_the_alert() -> None:
 
 def test_the_invoke_command_survives_quotes_in_the_prompt() -> None:
     request = smoke_request("Llama", 'It\'s a "test"; rm -rf /', 8)
-    words = shlex.split(invoke_command(MODEL_ARN, request).split(" && ")[0])
+    write, call, show = invoke_command(MODEL_ARN, request).split(" && ")
+    words = shlex.split(write)
+    assert words[:2] == ["printf", "%s"] and words[3:] == [">", "body.json"]
+    assert json.loads(words[2]) == request.body
+    words = shlex.split(call)
     assert words[:3] == ["aws", "bedrock-runtime", "invoke-model"]
-    assert json.loads(words[words.index("--body") + 1]) == request.body
+    assert words[words.index("--body") + 1] == "fileb://body.json"
+    assert show == "cat answer.json"
+
+
+def test_the_invoke_command_runs_with_aws_cli_v1_and_v2() -> None:
+    # --cli-binary-format exists only in v2 (v1 fails with "Unknown options"); fileb:// bodies work in both.
+    command = invoke_command(MODEL_ARN, smoke_request("GPT-OSS", "Hi", 8))
+    assert "--cli-binary-format" not in command
+    assert "--body fileb://" in command
 
 
 def test_the_handler_reads_the_model_arn_from_the_get_import_job_output(monkeypatch: pytest.MonkeyPatch) -> None:
