@@ -33,6 +33,12 @@ os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
 # and what survives it is frozen: pytest's later collections find no garbage and have nothing left to walk.
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported lives to the end of the run: the full collections during it need not walk it."""
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     gc.collect()  # an unraisable exception from a finalizer here is still reported by pytest
