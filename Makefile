@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.tuneline-installed
+LINT_STAMP := $(VENV)/.tuneline-lint-installed
 NODE_STAMP := node_modules/.tuneline-installed
 CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 PYTEST_WORKERS ?= 2
@@ -16,6 +17,11 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# Tools only `make lint` needs install on its first run, so `make setup` (and a newcomer's `make demo`) stays quick.
+$(LINT_STAMP): $(VENV_STAMP) requirements-lint.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-lint.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -39,10 +45,11 @@ test-infra: $(VENV_STAMP)
 test-workflow: $(VENV_STAMP)
 	$(PY) -m pytest -q tests/workflow
 
-lint: $(VENV_STAMP)  ## ruff (check + format) and mypy
+lint: $(LINT_STAMP)  ## ruff (check + format), mypy, and the import rules of [tool.importlinter] in pyproject.toml
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lambda/tuneline stacks local app.py
+	$(VENV)/bin/lint-imports
 
 synth: $(VENV_STAMP) $(NODE_STAMP)  ## synthesize offline (cdk-nag runs in every synth), then cfn-lint the templates
 	source $(VENV)/bin/activate && $(CDK) synth --quiet
@@ -58,4 +65,4 @@ destroy: $(VENV_STAMP) $(NODE_STAMP)
 	source $(VENV)/bin/activate && $(CDK) destroy --all
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .demo
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .demo
