@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.tuneline-installed
 CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test test-unit test-infra test-workflow lint synth bench deploy destroy clean
+.PHONY: help setup demo test test-fast test-unit test-infra test-workflow lint synth bench deploy destroy clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,10 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP)  ## install everything into .venv and node_modules
+help:  ## list these targets
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(VENV_STAMP) $(NODE_STAMP)  ## install what the demo and the tests need into .venv and node_modules
 
 demo: $(VENV_STAMP) $(NODE_STAMP)  ## deploy the real template into the local emulator and run a job end to end
 	$(PY) -m local.demo
@@ -36,13 +39,15 @@ demo: $(VENV_STAMP) $(NODE_STAMP)  ## deploy the real template into the local em
 test: $(VENV_STAMP)  ## every test: unit, CLI, template (cdk-nag, cfn-lint) and workflow
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
-test-unit: $(VENV_STAMP)
-	$(PY) -m pytest -q tests/unit tests/cli
+test-fast: $(VENV_STAMP)  ## unit and CLI tests only (about a minute): the quick check while you work
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/unit tests/cli
 
-test-infra: $(VENV_STAMP)
+test-unit: test-fast  ## the same as test-fast (its old name)
+
+test-infra: $(VENV_STAMP)  ## template tests: cdk-nag, cfn-lint and the synthesized resources
 	$(PY) -m pytest -q tests/infra
 
-test-workflow: $(VENV_STAMP)
+test-workflow: $(VENV_STAMP)  ## workflow tests: the template deployed into the local emulator and run
 	$(PY) -m pytest -q tests/workflow
 
 lint: $(LINT_STAMP)  ## ruff (check + format), mypy, and the import rules of [tool.importlinter] in pyproject.toml
@@ -61,8 +66,8 @@ bench: $(VENV_STAMP)  ## performance targets (not part of make test)
 deploy: $(VENV_STAMP) $(NODE_STAMP)  ## deploy to the AWS account of your current credentials
 	source $(VENV)/bin/activate && $(CDK) deploy --all
 
-destroy: $(VENV_STAMP) $(NODE_STAMP)
+destroy: $(VENV_STAMP) $(NODE_STAMP)  ## delete the deployed stacks
 	source $(VENV)/bin/activate && $(CDK) destroy --all
 
-clean:
+clean:  ## remove build output and tool caches (not .venv or node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .demo
