@@ -292,3 +292,34 @@ def _output_name(file_name: str) -> str:
             break
     prefix = file_name[: len(directory) + len(slash)]
     return f"{prefix}{stem}.converted.jsonl"
+
+
+def detect_source(head: bytes) -> Shape | None:
+    """The shape of a file to convert from the first bytes of it (`convert --from auto`): JSON lines or one JSON
+    array, classified like `validate` does; plain text when most lines are not JSON. None when unsure."""
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    sample = ShapeSample()
+    if text.startswith("["):
+        sample.add_array_text(text)
+        if not sample.array:
+            try:
+                items = json.loads(text)
+            except ValueError:
+                items = None
+            if type(items) is list:
+                sample.add_array(items)
+    else:
+        lines = text.splitlines()
+        if len(head) >= ARRAY_HEAD_CHARS and len(lines) > 1:
+            lines = lines[:-1]  # cut by the head's bound
+        for line in lines[: sample.limit]:
+            try:
+                record = json.loads(line) if line.strip() else None
+            except ValueError:
+                record = None
+            if type(record) is dict:
+                sample.add(record)
+            else:
+                sample.add_unparsed(line)
+    found = sample.verdict(None)
+    return found[0] if found is not None else None
