@@ -18,11 +18,15 @@ class Finding:
     message: str
     line: int | None = None
     file: str | None = None
+    # A shell command that fixes the problem, shown on its own line (copied as it is).
+    command: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"line": self.line, "rule": self.rule, "message": self.message}
         if self.file is not None:
             data["file"] = self.file
+        if self.command is not None:
+            data["command"] = self.command
         return data
 
     def describe(self) -> str:
@@ -30,7 +34,8 @@ class Finding:
         where = self.file or "dataset"
         if self.line is not None:
             where = f"{where} line {self.line}"
-        return f"{where}: [{self.rule}] {self.message}"
+        text = f"{where}: [{self.rule}] {self.message}"
+        return f"{text}: {self.command}" if self.command else text
 
 
 @dataclass

@@ -31,6 +31,7 @@ from tuneline.alerts.text import (
     truncate,
     wrap,
 )
+from tuneline.datasets.shapes import RULE as OTHER_SHAPE_RULE
 from tuneline.errors import FAILURE_ALERT_NOT_SENT
 from tuneline.findings import Report
 from tuneline.jobs.ignored_uploads import IgnoredUpload
@@ -132,6 +133,7 @@ def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], 
                 ("Profile", plan.get("profile")),
                 ("Base model", plan.get("baseModelIdentifier")),
             ),
+            _other_shape(errors),
             _rule_counts(error_counts),
             _first_errors(errors, error_total),
             field("Full report", report_uri),
@@ -142,6 +144,21 @@ def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], 
             + command_lines("Check it before uploading:", _validate_command(plan)),
         ],
     )
+
+
+def _other_shape(errors: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The finding that explains all the others (the file has another shape), first, with its command alone on a
+    line: the rest of the report is what that shape looks like to the model's format."""
+    lead = next((e for e in errors if e.get("rule") == OTHER_SHAPE_RULE), None)
+    if lead is None:
+        return []
+    message = str(lead.get("message") or "")
+    text = f"Most likely cause: {message[:1].upper()}{message[1:]}."
+    command = lead.get("command")
+    return [
+        *wrap(text),
+        *command_lines("Convert it, then upload the result:", command if isinstance(command, str) else None),
+    ]
 
 
 def upload_ignored(ignored: IgnoredUpload, bucket: str) -> Alert:

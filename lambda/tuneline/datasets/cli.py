@@ -24,6 +24,7 @@ from tuneline.datasets.dedupe import Deduplicator, dedupe_stream
 from tuneline.datasets.fix import FixSummary, normalize_stream, normalized_lines
 from tuneline.datasets.models import CUSTOMIZATION_TYPES, ModelRules, UnknownModelError, resolve_model
 from tuneline.datasets.render import CountingReader, progress_bar, render_report
+from tuneline.datasets.shapes import ARRAY_HEAD_CHARS, detect_source
 from tuneline.datasets.split import SplitError, split_stream
 from tuneline.datasets.validator import training_tokens, validate_dataset
 from tuneline.exit_codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
@@ -243,7 +244,14 @@ def _register_convert(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("file", metavar="FILE", help="source file, or - for standard input (then give -o)")
-    parser.add_argument("--from", dest="source", required=True, type=_lower, choices=SOURCES, help="source shape")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        type=_lower,
+        choices=(*SOURCES, "auto"),
+        help="source shape; auto: found from the first records (JSON lines, one JSON array or plain text)",
+    )
     _model_options(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: FILE stem + .<format>.jsonl)")
     table = parser.add_argument_group("--from csv")
@@ -618,9 +626,28 @@ def _convert_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _detect_source(args: argparse.Namespace) -> str | None:
+    """For --from auto: set the source (and field names) from the first records; returns what was found."""
+    if args.file == STDIN:
+        raise UsageError("--from auto reads the file twice; give a file, not - (standard input)")
+    with _input_file(args.file).open("rb") as stream:
+        shape = detect_source(stream.read(ARRAY_HEAD_CHARS))
+    if shape is None or shape.source is None:
+        raise UsageError(
+            f"cannot tell which shape {args.file} has from its first records; name it with --from "
+            f"({', '.join(SOURCES)})"
+        )
+    args.source = shape.source
+    for dest in ("prompt_field", "answer_field", "context_field"):
+        if getattr(args, dest) is None and getattr(shape, dest) is not None:
+            setattr(args, dest, getattr(shape, dest))
+    return f"{shape.label} (--from {shape.source})"
+
+
 def _convert(args: argparse.Namespace) -> int:
     if args.file != STDIN:
         _input_file(args.file)
+    detected = _detect_source(args) if args.source == "auto" else None
     options = _convert_options(args)
     rules = _rules(args)
     target = rules.format_for(args.customization_type) or "out"
@@ -652,8 +679,10 @@ def _convert(args: argparse.Namespace) -> int:
         print(f"tuneline convert: error: {message}", file=sys.stderr)
         return EXIT_INVALID
     if args.format == "json":
-        print(json.dumps({"output": str(output), **summary.to_dict()}))
+        print(json.dumps({"output": str(output), "detected": detected, **summary.to_dict()}))
     else:
+        if detected:
+            print(f"read {name} as {detected}")
         print(f"wrote {output}: {summary.records_out} {summary.target_format} records (of {summary.records_in})")
         if summary.delimiter and summary.delimiter != ",":
             print(

@@ -23,6 +23,11 @@ class FindingCollector:
         if self.error_counts[rule] <= self.max_per_rule:
             self.errors.append(Finding(rule=rule, message=message, line=line, file=file))
 
+    def lead(self, rule: str, message: str, file: str | None = None, command: str | None = None) -> None:
+        """An error that explains the others: it goes before every finding already collected."""
+        self.error_counts[rule] += 1
+        self.errors.insert(0, Finding(rule=rule, message=message, file=file, command=command))
+
     def warning(self, rule: str, message: str, line: int | None = None, file: str | None = None) -> None:
         self.warning_counts[rule] += 1
         if self.warning_counts[rule] <= self.max_per_rule:

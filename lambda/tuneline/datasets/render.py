@@ -47,6 +47,8 @@ def render_report(report: Report, *, per_rule: int = FINDINGS_SHOWN_PER_RULE) ->
             lines.append(f"  [{rule}] x{total}")
             for finding in group[:per_rule]:
                 lines.append(f"    {_where(finding)}: {finding.message}")
+                if finding.command:
+                    lines.append(f"      {finding.command}")
             hidden = total - min(len(group), per_rule)
             if hidden > 0:
                 lines.append(f"    ... and {hidden} more")

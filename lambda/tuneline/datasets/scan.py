@@ -25,6 +25,7 @@ from tuneline.datasets.collector import FindingCollector
 from tuneline.datasets.lines import MAX_LINE_BYTES, ByteSource, Readable, open_text_lines
 from tuneline.datasets.pii_gate import PiiGate
 from tuneline.datasets.records import RecordChecker
+from tuneline.datasets.shapes import ARRAY_HEAD_CHARS, ShapeSample
 from tuneline.datasets.stats import SizeStats
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -114,9 +115,11 @@ def scan_file(
     seen: dict[int, int] | None = None,
     earlier: dict[int, int] | None = None,
     progress: Callable[[int], None] | None = None,
+    shapes: ShapeSample | None = None,
 ) -> FileScan:
     """Scan one file. `seen` collects line hashes for duplicates; `earlier` holds the training file's hashes
-    when this is the validation file (overlap makes the validation loss look better than it is)."""
+    when this is the validation file (overlap makes the validation loss look better than it is). `shapes`
+    gets the first records (or the head of a JSON array) to tell what an unconverted file looks like."""
     scan = FileScan(name=name, role=role)
     checker.file = name
     if seen is None:
@@ -140,6 +143,7 @@ def scan_file(
     characters = images = videos = 0
     line_no = 0
     position = 0  # byte offset just past the current line
+    sample_lines = shapes.limit if shapes is not None else 0
 
     while True:
         text = readline(_LINE_LIMIT)
@@ -164,11 +168,15 @@ def scan_file(
             record, key_text, skipped = unusual.check(text, line_no, clean, record, end)
             position += skipped
             if record is None:
+                if line_no <= sample_lines:
+                    _sample_unparsed(shapes, unusual, text, readline)
                 if unusual.stop:
                     break
                 gate.marked_before(position)
                 continue
 
+        if line_no <= sample_lines:
+            shapes.add(record)  # type: ignore[union-attr]
         if "\\" in key_text and surrogate_escape(key_text) is not None:
             _check_surrogates(record, sink, line_no, name)
         checker.line = line_no
@@ -225,6 +233,30 @@ def scan_file(
     return scan
 
 
+def _sample_unparsed(
+    shapes: ShapeSample | None, unusual: _UnusualLines, text: str, readline: Callable[[int], str]
+) -> None:
+    """Tell the shape sample about a line that is no record: prose, or the start of a JSON array."""
+    if shapes is None:
+        return
+    if unusual.array is not None:
+        shapes.add_array(unusual.array)
+        unusual.array = None
+    elif unusual.multi_line:
+        # The scan stops here, so this reads the head of the array once, up to a bound.
+        head = [text]
+        size = len(text)
+        while size < ARRAY_HEAD_CHARS:
+            more = readline(_LINE_LIMIT)
+            if not more:
+                break
+            head.append(more)
+            size += len(more)
+        shapes.add_array_text("".join(head))
+    else:
+        shapes.add_unparsed(text)
+
+
 def _check_surrogates(record: Any, sink: FindingCollector, line_no: int, name: str) -> None:
     """Report an escaped UTF-16 surrogate without its other half ("\\ud800" alone): valid JSON syntax, but
     not a character, so the text cannot be written as UTF-8 or tokenized."""
@@ -266,6 +298,9 @@ class _UnusualLines:
         self.sink = sink
         self.readline = readline
         self.stop = False
+        # The first line as a JSON array of objects, or a pretty-printed file's first line: for the shape sample.
+        self.array: list[Any] | None = None
+        self.multi_line = False
 
     def check(self, text: str, line_no: int, clean: bool, parsed: Any, end: int) -> tuple[Any, str, int]:
         if clean and end == len(text) - 2 and text.endswith("\r\n") and type(parsed) is dict:
@@ -302,6 +337,7 @@ class _UnusualLines:
                 name,
             )
             self.stop = True
+            self.multi_line = content.strip() != "{"
             return None, "", 0
         if not (clean and end == len(content) and parsed is not None):
             try:
@@ -314,6 +350,8 @@ class _UnusualLines:
             # Counted only on a readable line: a lone CR at the end of a CR-only file is reported as such.
             self._count_crlf(line_no)
         if type(parsed) is list and parsed and all(type(item) is dict for item in parsed):
+            if line_no == 1:
+                self.array = parsed
             sink.error(
                 "jsonl.not-object",
                 f"the line is a JSON array of {len(parsed)} objects; JSONL needs each record as one object on its "

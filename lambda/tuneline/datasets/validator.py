@@ -24,6 +24,8 @@ from tuneline.datasets.models import (
 )
 from tuneline.datasets.records import make_checker
 from tuneline.datasets.scan import FileScan, scan_file
+from tuneline.datasets.shapes import RULE as OTHER_SHAPE_RULE
+from tuneline.datasets.shapes import ShapeSample, advise
 from tuneline.datasets.stats import SizeStats
 from tuneline.findings import Report
 
@@ -94,7 +96,10 @@ def validate_dataset(
         "progress": report_progress,
     }
     training_hashes: dict[int, int] = {}
-    train = scan_file(training, name=training_name, role="training", seen=training_hashes, **scan_options)
+    shapes = ShapeSample()
+    train = scan_file(
+        training, name=training_name, role="training", seen=training_hashes, shapes=shapes, **scan_options
+    )
     done = train.bytes
     scans = [train]
     if validation is not None:
@@ -105,6 +110,13 @@ def validate_dataset(
 
     _check_files(rules, customization_type, scans, sink)
     _check_counts(rules, customization_type, scans, sink)
+    if sink.error_counts:
+        # Only a file that fails is asked what it looks like: valid data never pays for the verdict.
+        advice = advise(
+            shapes, rules=rules, model_id=model_id, customization_type=customization_type, file_name=training_name
+        )
+        if advice is not None:
+            sink.lead(OTHER_SHAPE_RULE, advice.message, training_name, advice.command)
 
     combined = train.size
     for scan in scans[1:]:

@@ -83,12 +83,11 @@ def _advice(extension: str, file_name: str, target: str, bucket: str) -> tuple[s
         return (
             f"{file_name} has the .json extension; only JSON Lines files named <name>{TRAINING_SUFFIX} start a job "
             "(job options go in <name>.job.json beside one).",
-            f"If it holds one JSON object per line in the base model's format, rename it to {target}. If it is one "
-            "JSON array of such records, write one record per line first, for example with jq. If its records have "
-            "another shape (OpenAI or ShareGPT chat, Alpaca, Dolly, prompt/response fields), convert it instead: "
-            f"tuneline convert {source} --from chat|alpaca|dolly|jsonl --model <base-model-id> -o {local} reads a "
-            "JSON array as it is.",
-            f"jq -c '.[]' {source} > {local}",
+            f"If it holds one JSON object per line in the base model's format, rename it to {target}. Otherwise "
+            "(one JSON array, or OpenAI or ShareGPT chat, Alpaca, Dolly or prompt/response records) convert it: "
+            "--from auto finds the shape from the first records and reads a JSON array as it is; check the result "
+            f"with tuneline validate, then upload it as {target}.",
+            f"tuneline convert {source} --from auto --model <base-model-id> -o {local}",
         )
     if extension in _TABLES:
         return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tuneline.alerts.messages import (
     upload_ignored,
 )
 from tuneline.alerts.text import BODY_WIDTH, MAX_SUBJECT_LENGTH, Alert
+from tuneline.datasets.validator import validate_dataset
 from tuneline.jobs.ignored_uploads import explain_ignored_upload
 from tuneline.jobs.manifest import parse_manifest
 from tuneline.jobs.planning import ObjectRef, plan_job
@@ -645,7 +647,10 @@ def test_started_alert_shows_the_manifest_description_as_written() -> None:
     ("key", "command"),
     [
         ("incoming/support/q4/chat tickets.csv", "tuneline convert 'chat tickets.csv'"),
-        ("incoming/support/train.json", "jq -c '.[]' train.json > train.jsonl"),
+        (
+            "incoming/support/train.json",
+            "tuneline convert train.json --from auto --model <base-model-id> -o train.jsonl",
+        ),
         ("incoming/support/train.jsonl.gz", f"aws s3 cp train.jsonl s3://{BUCKET}/incoming/support/train.jsonl"),
         ("incoming/support/corpus.txt", None),
     ],
@@ -814,3 +819,28 @@ def test_a_failed_job_with_unparsable_data_gives_the_check_command_whole() -> No
     _assert_readable(alert)
     assert "command below" in alert.body
     assert "\n  tuneline validate <file> --model amazon.nova-micro-v1:0:128k\n" in alert.body
+
+
+def test_dataset_rejected_leads_with_the_other_shape_and_its_convert_command_on_its_own_line() -> None:
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "質問"}]
+    lines = [
+        json.dumps({"messages": [*messages, {"role": "assistant", "content": f"答え {i} 😀"}]}, ensure_ascii=False)
+        for i in range(30)
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+
+    report = validate_dataset(io.BytesIO(data), model_id="amazon.nova-micro-v1:0:128k", training_name="chat.jsonl")
+    alert = dataset_rejected(PLAN, report.to_dict(), None)
+
+    _assert_readable(alert)
+    command = "tuneline convert chat.jsonl --from chat --model amazon.nova-micro-v1:0:128k -o chat.converted.jsonl"
+    assert f"\n  {command}\n" in alert.body  # whole, alone on its line
+    assert "OpenAI chat records" in _text(alert)
+    # The cause comes before the counts and the list of the errors it caused.
+    assert _position(alert.body, command) < _position(alert.body, "First ")
+    assert "1. chat.jsonl: [dataset.other-shape]" in alert.body
+
+
+def test_dataset_rejected_without_a_shape_finding_has_no_convert_command() -> None:
+    alert = dataset_rejected(PLAN, _report(3), None)
+    assert "tuneline convert" not in alert.body

@@ -15,7 +15,8 @@ class Terminal(io.StringIO):
 
 
 def test_render_groups_findings_and_counts_the_ones_left_out() -> None:
-    report = run([b"nope"] * 12 + [converse("q", "a")] * 2, max_findings_per_rule=8)
+    # Broken JSON records (lines of prose would be reported as plain text first).
+    report = run([b'{"nope'] * 12 + [converse("q", "a")] * 2, max_findings_per_rule=8)
     text = render_report(report, per_rule=3)
     assert text.startswith("INVALID: 13 error(s), 1 warning(s) for Amazon Nova Micro FINE_TUNING\n")
     assert "  [jsonl.invalid-json] x12\n" in text

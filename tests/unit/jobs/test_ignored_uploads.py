@@ -49,11 +49,12 @@ def test_a_compressed_dataset_is_told_to_upload_the_plain_file_under_its_own_nam
     assert "incoming/support-bot/train.jsonl" in ignored.fix and "train.jsonl.jsonl" not in ignored.fix
 
 
-def test_a_json_file_is_told_to_rename_or_split_its_array() -> None:
+def test_a_json_file_is_told_to_rename_or_convert_it() -> None:
     ignored = explain_ignored_upload("incoming/support-bot/train.json")
     assert ignored is not None
     assert "rename it to incoming/support-bot/train.jsonl" in ignored.fix
-    assert ignored.command == "jq -c '.[]' train.json > train.jsonl"
+    # Splitting an array of Alpaca or chat records with jq only leads to a rejection: convert finds the shape.
+    assert ignored.command == "tuneline convert train.json --from auto --model <base-model-id> -o train.jsonl"
 
 
 def test_a_csv_gets_the_convert_command() -> None:
@@ -72,4 +73,6 @@ def test_plain_text_and_tsv_advice_gives_a_command_that_converts_them() -> None:
     assert table is not None and (table.command or "").startswith("tuneline convert faq.tsv --from csv")
     assert "tab" in table.fix
     array = explain_ignored_upload("incoming/p/chat.json")
-    assert array is not None and "tuneline convert chat.json --from chat|alpaca|dolly|jsonl" in array.fix
+    assert array is not None and array.command == (
+        "tuneline convert chat.json --from auto --model <base-model-id> -o chat.jsonl"
+    )
