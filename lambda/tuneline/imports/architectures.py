@@ -2,7 +2,7 @@
 
 Kept as data so a newly supported architecture is a one-line change. Source: the Bedrock user guide
 page "Import a customized model" (supported architectures, size and context limits), as summarised in
-BEDROCK.md §7.
+docs/bedrock.md §7.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ SUPPORTED_ARCHITECTURES: tuple[Architecture, ...] = (
     Architecture("GPT-OSS", frozenset({"GptOssForCausalLM"}), frozenset({"gpt_oss"})),
 )
 
-# The documented limit is "< 128K", one limit for every architecture (BEDROCK.md §7). Stock Llama
+# The documented limit is "< 128K", one limit for every architecture (docs/bedrock.md §7). Stock Llama
 # 3.1/3.2/3.3 and GPT-OSS configs, all listed as importable, declare exactly 131072 (= 128 * 1024)
 # positions, so a strict "< 131072" would reject every unmodified model of those families. We read
 # "128K" as the largest allowed value.
@@ -67,7 +67,7 @@ LLAMA3_ROPE_SCALING_OVERRIDE: dict[str, float] = {
 LLAMA3_ROPE_TYPE = "llama3"
 ROPE_SCALING_OVERRIDDEN_FAMILIES = frozenset({"Llama", "Mllama"})
 
-# Weight limits are "< 200 GB" for text and "< 100 GB" for multimodal models (BEDROCK.md §7, which says
+# Weight limits are "< 200 GB" for text and "< 100 GB" for multimodal models (docs/bedrock.md §7, which says
 # GB, not GiB). We count decimal gigabytes (10**9 bytes), the unit written and the stricter reading: a
 # folder that passes here passes either reading.
 GIGABYTE = 1000**3

@@ -1,6 +1,6 @@
 """The one table of tensor dtypes: their size, and which ones Bedrock Custom Model Import accepts.
 
-BEDROCK.md §7 lists no accepted dtypes (only "*.safetensors weights"), so this list is a judgement, not
+docs/bedrock.md §7 lists no accepted dtypes (only "*.safetensors weights"), so this list is a judgement, not
 a documented limit: Bedrock imports full-precision or half-precision weights (FP32, FP16, BF16).
 Quantized checkpoints (bitsandbytes int8/4-bit packed U8, GPTQ/AWQ packed I32, FP8, FP4/FP6) are not
 importable: merge the adapters and save the model in BF16 or FP16. The one exception is GPT-OSS, which
