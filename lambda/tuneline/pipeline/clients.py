@@ -10,8 +10,16 @@ from botocore.config import Config
 
 # Standard retry mode retries throttling and 5xx with backoff (botocore/retries/standard.py).
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+# One attempt: for calls whose "try again later" the state machine does itself, minutes apart (a Lambda that
+# sleeps through the SDK's backoff only bills for waiting).
+_SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
 @cache
 def client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)
+
+
+@cache
+def single_attempt_client(service: str) -> Any:
+    return boto3.client(service, config=_SINGLE_ATTEMPT)
