@@ -74,8 +74,9 @@ def test_a_marker_imports_the_folder_waits_out_its_cold_start_smoke_tests_it_and
     states = emulator.states_entered(execution["executionArn"])
     assert states[:4] == ["Check model folder", "Already imported?", "Create import job", "Start polling"]
     smoke_tests = states.count("Smoke test imported model")
-    # One call a minute until the model has loaded, then the answer.
-    assert load_minutes + 1 <= smoke_tests <= load_minutes + 2
+    # One call a minute until the model has loaded, then the answer. (Each call's real work also moves
+    # simulated time a little, so on a loaded machine the load can end a call or two earlier.)
+    assert load_minutes - 2 <= smoke_tests <= load_minutes + 1
     loop = states[states.index("Start smoke tests") :]
     assert loop == [
         "Start smoke tests",
