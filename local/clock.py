@@ -8,6 +8,10 @@ nothing is working: no Lambda handler or task service call in progress, and ever
 execution waiting (in a Wait state, a Retry interval or a `.sync` task). Otherwise it runs at the real rate,
 so real work and machine load cost real seconds, not simulated minutes, and a polling loop
 (Wait -> Get -> Choice) takes the same number of rounds on a fast or a loaded machine.
+
+While it runs fast it never passes the end of a pending wait: a waiting thread that wakes late (a loaded
+machine) would otherwise find its 5-minute Wait lasted 8 simulated minutes, and loops of many waits would drift
+against the simulated Bedrock's durations.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class SimulatedClock:
         self._running: dict[str, int] = {}  # execution ARN -> how many of its branches are waiting
         self._real_mark = time.monotonic()
         self._simulated_mark = datetime.now(UTC)
+        self._deadlines: dict[int, datetime] = {}  # the end of every pending wait, by waiter
+        self._next_waiter = 0
 
     @property
     def speedup(self) -> float:
@@ -106,18 +112,37 @@ class SimulatedClock:
         event (set, then cleared at once), which a waiter between two slices never sees.
         """
         target = self.now() + timedelta(seconds=max(0.0, simulated_seconds))
-        while True:
-            remaining = (target - self.now()).total_seconds()
-            if remaining <= 0:
-                return True
-            if stopped is not None and stopped():
-                return False
-            if interrupted.wait(min(MAX_SLEEP_SLICE, self.real_seconds(remaining))):
-                return False
+        with self.pending_until(target):
+            while True:
+                remaining = (target - self.now()).total_seconds()
+                if remaining <= 0:
+                    return True
+                if stopped is not None and stopped():
+                    return False
+                if interrupted.wait(min(MAX_SLEEP_SLICE, self.real_seconds(remaining))):
+                    return False
+
+    @contextmanager
+    def pending_until(self, target: datetime) -> Iterator[None]:
+        """Marks a wait that ends at `target`: running fast, simulated time stops there until the wait is over."""
+        with self._lock:
+            self._settle()
+            waiter = self._next_waiter
+            self._next_waiter += 1
+            self._deadlines[waiter] = target
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._settle()
+                del self._deadlines[waiter]
 
     def _settle(self) -> None:
         real_now = time.monotonic()
         idle = not self._busy and all(self._running.values())
         rate = self._speedup if idle else 1.0
-        self._simulated_mark += timedelta(seconds=(real_now - self._real_mark) * rate)
+        moved = self._simulated_mark + timedelta(seconds=(real_now - self._real_mark) * rate)
+        if idle and self._deadlines:
+            moved = min(moved, max(self._simulated_mark, min(self._deadlines.values())))
+        self._simulated_mark = moved
         self._real_mark = real_now

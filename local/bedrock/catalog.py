@@ -22,6 +22,8 @@ class FoundationModel:
     customizations: tuple[str, ...]
     input_modalities: tuple[str, ...] = ("TEXT",)
     output_modalities: tuple[str, ...] = ("TEXT",)
+    # Custom models of this base can be served by an on-demand deployment (docs/bedrock.md §6.3).
+    on_demand_deployment: bool = False
 
     def summary(self, region: str) -> dict[str, Any]:
         return {
@@ -39,17 +41,43 @@ class FoundationModel:
 
 
 FOUNDATION_MODELS: tuple[FoundationModel, ...] = (
-    FoundationModel("amazon.nova-micro-v1:0:128k", "Nova Micro", "Amazon", (FINE_TUNING, DISTILLATION)),
     FoundationModel(
-        "amazon.nova-lite-v1:0:300k", "Nova Lite", "Amazon", (FINE_TUNING, DISTILLATION), ("TEXT", "IMAGE", "VIDEO")
+        "amazon.nova-micro-v1:0:128k", "Nova Micro", "Amazon", (FINE_TUNING, DISTILLATION), on_demand_deployment=True
     ),
     FoundationModel(
-        "amazon.nova-pro-v1:0:300k", "Nova Pro", "Amazon", (FINE_TUNING, DISTILLATION), ("TEXT", "IMAGE", "VIDEO")
+        "amazon.nova-lite-v1:0:300k",
+        "Nova Lite",
+        "Amazon",
+        (FINE_TUNING, DISTILLATION),
+        ("TEXT", "IMAGE", "VIDEO"),
+        on_demand_deployment=True,
     ),
     FoundationModel(
-        "amazon.nova-2-lite-v1:0:256k", "Nova 2 Lite", "Amazon", (FINE_TUNING,), ("TEXT", "IMAGE", "VIDEO")
+        "amazon.nova-pro-v1:0:300k",
+        "Nova Pro",
+        "Amazon",
+        (FINE_TUNING, DISTILLATION),
+        ("TEXT", "IMAGE", "VIDEO"),
+        on_demand_deployment=True,
     ),
-    FoundationModel("amazon.nova-canvas-v1:0", "Nova Canvas", "Amazon", (FINE_TUNING,), ("TEXT", "IMAGE"), ("IMAGE",)),
+    FoundationModel(
+        "amazon.nova-2-lite-v1:0:256k",
+        "Nova 2 Lite",
+        "Amazon",
+        (FINE_TUNING,),
+        ("TEXT", "IMAGE", "VIDEO"),
+        on_demand_deployment=True,
+    ),
+    # On demand per the Nova user guide; the Bedrock guide does not list it (docs/bedrock.md §6.3).
+    FoundationModel(
+        "amazon.nova-canvas-v1:0",
+        "Nova Canvas",
+        "Amazon",
+        (FINE_TUNING,),
+        ("TEXT", "IMAGE"),
+        ("IMAGE",),
+        on_demand_deployment=True,
+    ),
     FoundationModel(
         "amazon.titan-text-express-v1:0:8k", "Titan Text G1 - Express", "Amazon", (FINE_TUNING, CONTINUED_PRE_TRAINING)
     ),
@@ -90,7 +118,13 @@ FOUNDATION_MODELS: tuple[FoundationModel, ...] = (
     FoundationModel(
         "meta.llama3-2-90b-instruct-v1:0:128k", "Llama 3.2 90B Instruct", "Meta", (FINE_TUNING,), ("TEXT", "IMAGE")
     ),
-    FoundationModel("meta.llama3-3-70b-instruct-v1:0:128k", "Llama 3.3 70B Instruct", "Meta", (FINE_TUNING,)),
+    FoundationModel(
+        "meta.llama3-3-70b-instruct-v1:0:128k",
+        "Llama 3.3 70B Instruct",
+        "Meta",
+        (FINE_TUNING,),
+        on_demand_deployment=True,
+    ),
     # Teachers for distillation (not customizable themselves).
     FoundationModel("amazon.nova-premier-v1:0", "Nova Premier", "Amazon", ()),
     FoundationModel("anthropic.claude-3-5-sonnet-20241022-v2:0", "Claude 3.5 Sonnet v2", "Anthropic", ()),

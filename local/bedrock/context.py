@@ -35,6 +35,9 @@ class SimulationSettings:
     import_duration_seconds: float = 1800.0
     # Data problems surface early in a real job: after this share of its duration.
     validation_share: float = 0.1
+    # Imported models: loading after the first call (math.inf: never loads), and eviction after idle time.
+    imported_model_load_seconds: float = 300.0
+    imported_model_idle_seconds: float = 3600.0
 
 
 @dataclass

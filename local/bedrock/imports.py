@@ -3,21 +3,36 @@
 An import job reads the Hugging Face folder under `modelDataSource.s3DataSource.s3Uri`. The simulation checks
 what Bedrock checks first (a `config.json` and `*.safetensors` weights) and fails the job with a plain message
 otherwise; the architecture is read from `config.json`.
+
+Cold starts (Gap: moto 5.2.5 has no imported models): Bedrock loads an imported model when it is first called,
+and again after it was evicted for being idle (typically an hour); until it is loaded every call answers
+ModelNotReadyException, and how long loading takes depends on the model's size (Bedrock user guide,
+invoke-imported-model; AWS re:Post "bedrock-imported-models-modelnotreadyexception"). The simulation measures
+both in simulated time: `SimulationSettings.imported_model_load_seconds` after the first call (infinite: it
+never loads) and `imported_model_idle_seconds` without an answered call.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from local.bedrock import identifiers
 from local.bedrock.context import SimContext
-from local.bedrock.errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException
+from local.bedrock.errors import (
+    ConflictException,
+    ModelNotReadyException,
+    ResourceNotFoundException,
+    ServiceQuotaExceededException,
+)
 from local.bedrock.tagging import checked_tags
 
 IN_PROGRESS, COMPLETED, FAILED = "InProgress", "Completed", "Failed"
+# Bedrock's message for an imported model that is not loaded (AWS re:Post, ModelNotReadyException).
+NOT_LOADED_MESSAGE = "Model is not ready for inference. Wait and try your request again."
 
 
 @dataclass
@@ -30,6 +45,9 @@ class ImportedModel:
     creation_time: datetime
     architecture: str
     tags: list[dict[str, str]] = field(default_factory=list)
+    # Cold starts: when loading began (None: not loaded and not loading), and the last answered call.
+    loading_since: datetime | None = None
+    last_answered: datetime | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -174,6 +192,20 @@ class ModelImports:
 
     def delete_model(self, identifier: str) -> None:
         del self._models[self.get_model(identifier).arn]
+
+    def load(self, model: ImportedModel) -> None:
+        """One call reaches the model: raises ModelNotReadyException until it is loaded (see the module doc)."""
+        now = self._context.now()
+        settings = self._context.settings
+        idle = timedelta(seconds=settings.imported_model_idle_seconds)
+        if model.last_answered is not None and now - model.last_answered > idle:
+            model.loading_since, model.last_answered = None, None  # evicted: the next call loads it again
+        if model.loading_since is None:
+            model.loading_since = now
+        load_seconds = settings.imported_model_load_seconds
+        if not math.isfinite(load_seconds) or now < model.loading_since + timedelta(seconds=load_seconds):
+            raise ModelNotReadyException(NOT_LOADED_MESSAGE)
+        model.last_answered = now
 
     def advance(self) -> None:
         now = self._context.now()

@@ -2,11 +2,17 @@
 
 moto 5.2.5's bedrock-runtime answers every InvokeModel with `{}` and has no Converse. Here the `modelId` is
 resolved the way Bedrock resolves it: a Provisioned Throughput ARN (must be InService), a custom-model deployment
-ARN (must be Active), an imported model, a custom model, or a foundation model / inference profile ID. Unknown
-IDs are errors. Answers are echo-ish text in the model family's own response format (`local.bedrock.answers`).
+ARN (must be Active), an imported model, or a foundation model / inference profile ID. A bare custom-model ARN is
+a ValidationException: a custom model answers only through its throughput or deployment (docs/bedrock.md §6,
+§12.3). Unknown IDs are errors. Answers are echo-ish text in the model family's own response format
+(`local.bedrock.answers`).
 
-Knobs (`InferenceFaults`): a count of ModelNotReadyException answers (cold starts), queued errors for the next
-calls, and a mode where every call fails or every answer is empty. Every call is logged in `calls`.
+Imported models have cold starts measured in simulated time (`local.bedrock.imports.ModelImports.load`): the
+first call starts loading the model and every call answers ModelNotReadyException until it is loaded.
+
+Knobs (`InferenceFaults`): a count of ModelNotReadyException answers (a served model right after InService),
+queued errors for the next calls, and a mode where every call fails or every answer is empty. Every call is
+logged in `calls`.
 """
 
 from __future__ import annotations
@@ -47,6 +53,11 @@ UNSUPPORTED_MODEL = (
     "This action doesn't support the model that you provided. Try again with a supported text or chat model."
 )
 INVALID_IDENTIFIER = "The provided model identifier is invalid."
+# Modeled on Bedrock's answer for a foundation model called without the inference profile it needs.
+CUSTOM_MODEL_NEEDS_SERVING = (
+    "Invocation of model ID {model_id} with on-demand throughput isn't supported. Retry your request with the ARN "
+    "of a Provisioned Throughput or a custom model deployment that serves this model."
+)
 
 
 @dataclass(frozen=True)
@@ -153,8 +164,13 @@ class Inference:
             self._require_serving(DEPLOYMENT, deployment.name, deployment.status)
             base = self._base_of(deployment.model_arn)
             return InferenceTarget(DEPLOYMENT, deployment.name, base.family, base.architecture, base.text_output)
-        if ":imported-model/" in model_id or ":custom-model/" in model_id:
-            return self._base_of(model_id)
+        if ":imported-model/" in model_id:
+            target = self._base_of(model_id)
+            self._imports.load(self._imports.get_model(model_id))
+            return target
+        if ":custom-model/" in model_id:
+            self._jobs.get_model(model_id)  # an unknown ARN is ResourceNotFoundException, as for the others
+            raise ValidationException(CUSTOM_MODEL_NEEDS_SERVING.format(model_id=model_id))
         if model_id.startswith("arn:") and "foundation-model/" not in model_id and "inference-profile/" not in model_id:
             raise ValidationException(INVALID_IDENTIFIER)
         return self._foundation(model_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from local.bedrock import catalog, identifiers, metrics
+from local.bedrock import catalog, identifiers, limits, metrics
 from local.bedrock.context import SimContext, iso
 from local.bedrock.errors import (
     ConflictException,
@@ -378,33 +378,52 @@ class CustomizationJobs:
 
     def _training_records(self, uri: str) -> list[bytes] | None:
         """The training file(s), or None when the service role could not read them."""
+        files = self._data_files(uri)
+        return [data.body for data in files] if files is not None else None
+
+    def _data_files(self, uri: str) -> list[limits.DataFile] | None:
+        """The data file at `uri`, or the `.jsonl` files under it as a folder; None when none could be read."""
         bucket, key = identifiers.split_s3_uri(uri)
         body = self._context.store.read(bucket, key)
         if body is not None:
-            return [body]
+            return [limits.DataFile(key.rsplit("/", 1)[-1] or key, body)]
         keys = [k for k in self._context.store.list_keys(bucket, key.rstrip("/") + "/") if k.endswith(".jsonl")]
-        bodies = [self._context.store.read(bucket, k) for k in keys]
-        return [b for b in bodies if b is not None] or None
+        bodies = [(k.rsplit("/", 1)[-1], self._context.store.read(bucket, k)) for k in keys]
+        files = [limits.DataFile(name, body) for name, body in bodies if body is not None]
+        return files or None
 
     def _data_problem(self, request: dict[str, Any]) -> str | None:
-        """The failureMessage Bedrock gives when it cannot read or parse the training data."""
+        """The failureMessage Bedrock gives when it cannot read or parse the data, or the data breaks the base
+        model's documented limits (`local.bedrock.limits`)."""
         uri = request["trainingDataConfig"].get("s3Uri")
         if not uri:
             return None
-        bucket, key = identifiers.split_s3_uri(uri)
-        bodies = self._training_records(uri)
-        if bodies is None:
-            return f"Could not validate GetObject permissions to access Amazon S3 bucket: {bucket} at key {key}"
-        for body in bodies:
-            for line in body.decode("utf-8", errors="replace").splitlines():
-                if not line.strip():
-                    continue
-                try:
-                    json.loads(line)
-                except ValueError:
-                    name = key.rsplit("/", 1)[-1] or key
-                    return f"Unable to parse Amazon S3 file: {name}. Data files must conform to JSONL format."
-        return None
+        validation_uris = [v["s3Uri"] for v in (request.get("validationDataConfig") or {}).get("validators") or []]
+        read: dict[str, list[limits.DataFile]] = {}
+        for each in [uri, *validation_uris]:
+            files = self._data_files(each)
+            if files is None:
+                bucket, key = identifiers.split_s3_uri(each)
+                return f"Could not validate GetObject permissions to access Amazon S3 bucket: {bucket} at key {key}"
+            for data in files:
+                if not _is_json_lines(data.body):
+                    return f"Unable to parse Amazon S3 file: {data.name}. Data files must conform to JSONL format."
+            read[each] = files
+        return limits.dataset_problem(
+            self._base_model_of(request["baseModelIdentifier"]),
+            str(request.get("customizationType") or catalog.FINE_TUNING),
+            read[uri],
+            [data for each in validation_uris for data in read[each]] if validation_uris else None,
+        )
+
+    def _base_model_of(self, identifier: str) -> str:
+        """The foundation model ID a job trains, also when it continues training a custom model."""
+        if ":custom-model/" in identifier:
+            try:
+                return self.get_model(identifier).job.base_model_id
+            except ResourceNotFoundException:
+                return identifier
+        return identifiers.foundation_model_id(identifier)
 
     def _write_metrics(self, job: CustomizationJob) -> metrics.Curves:
         uri = job.training_data_config.get("s3Uri")
@@ -428,6 +447,17 @@ class CustomizationJobs:
                 bucket, folder + metrics.VALIDATION_METRICS_PATH, curves.validation_csv.encode(), "text/csv"
             )
         return curves
+
+
+def _is_json_lines(body: bytes) -> bool:
+    for line in body.decode("utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            json.loads(line)
+        except ValueError:
+            return False
+    return True
 
 
 def _int_or(value: str | None, default: int) -> int:

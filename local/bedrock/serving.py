@@ -2,6 +2,13 @@
 
 Neither has EventBridge events in Bedrock, so callers poll: throughput goes Creating -> InService, a
 deployment Creating -> Active, after the configured simulated duration (or Failed when a failure is queued).
+
+Gap: moto 5.2.5 has none of these calls. Bedrock's rules the simulation keeps:
+- an on-demand deployment only for a custom model whose base model supports it (docs/bedrock.md §6.3), else
+  ValidationException;
+- no delete while the resource is still `Creating` (ConflictException, the API reference's error for a delete
+  that conflicts with the resource's state; docs/bedrock.md §6.1), nor of committed throughput before its term
+  ends.
 """
 
 from __future__ import annotations
@@ -169,6 +176,7 @@ class Serving:
 
     def delete_throughput(self, identifier: str) -> None:
         throughput = self.get_throughput(identifier)
+        _refuse_while_creating("Provisioned model", throughput.name, throughput.status)
         expiration = throughput.commitment_expiration()
         if expiration is not None and self._context.now() < expiration:
             raise ConflictException(
@@ -206,7 +214,15 @@ class Serving:
             raise ConflictException(f"A custom model deployment with the name {name} already exists")
         if self._context.faults.take_quota_error("CreateCustomModelDeployment"):
             raise ServiceQuotaExceededException("You have reached the maximum number of custom model deployments.")
-        model_arn, _ = self._resolve_model(request["modelArn"])
+        model_arn, base_model_arn = self._resolve_model(request["modelArn"])
+        base = catalog.find(identifiers.foundation_model_id(base_model_arn))
+        if base is None or not base.on_demand_deployment:
+            supported = ", ".join(m.name for m in catalog.FOUNDATION_MODELS if m.on_demand_deployment)
+            raise ValidationException(
+                f"The model {model_arn} doesn't support on-demand deployment: its base model "
+                f"{identifiers.foundation_model_id(base_model_arn)} can be served with Provisioned Throughput only. "
+                f"Custom models of these base models can be deployed on demand: {supported}."
+            )
         now = self._context.now()
         deployment = Deployment(
             arn=identifiers.arn(
@@ -233,7 +249,9 @@ class Serving:
         raise ResourceNotFoundException(f"Custom model deployment {identifier} not found")
 
     def delete_deployment(self, identifier: str) -> None:
-        del self._deployments[self.get_deployment(identifier).arn]
+        deployment = self.get_deployment(identifier)
+        _refuse_while_creating("Custom model deployment", deployment.name, deployment.status)
+        del self._deployments[deployment.arn]
 
     def list_deployments(self, filters: dict[str, Any]) -> list[Deployment]:
         found = list(self._deployments.values())
@@ -272,3 +290,10 @@ class Serving:
                 raise
             foundation_arn = f"arn:aws:bedrock:{self._context.region}::foundation-model/{base_id}"
             return foundation_arn, foundation_arn
+
+
+def _refuse_while_creating(what: str, name: str, status: str) -> None:
+    if status == "Creating":
+        raise ConflictException(
+            f"{what} {name} cannot be deleted while its status is Creating. Try again after it is created."
+        )

@@ -91,7 +91,8 @@ class BedrockSimulator:
             self.inference.faults.queued.extend(inference_error(code, message) for _ in range(count))
 
     def model_not_ready(self, count: int) -> None:
-        """Cold starts: the next `count` inference calls answer ModelNotReadyException."""
+        """The next `count` inference calls answer ModelNotReadyException (a served model right after it is
+        ready). Imported models' cold starts last simulated time instead: `settings.imported_model_load_seconds`."""
         with self._lock:
             self.inference.faults.not_ready += count
 

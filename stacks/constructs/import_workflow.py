@@ -30,18 +30,14 @@ from stacks.constructs.workflow_parts import BEDROCK_TRANSIENT_ERRORS, FailureBr
 from stacks.nag import acknowledge_wildcards
 from tuneline.errors import IMPORT_FAILED
 from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
+from tuneline.imports.smoke import LOAD_CHECK_SECONDS, LOAD_CHECKS
 
 # Imports of small models take minutes, of large ones up to a few hours: poll once a minute, for at most
 # four hours, then alert that the job is still running.
 IMPORT_POLL_SECONDS = 60
 IMPORT_MAX_POLLS = 240
-# The first calls after an import meet a cold start while Bedrock loads the model: 30 s, doubling up to
-# 5 min between tries, about 17 minutes in all.
-SMOKE_RETRY_FIRST_SECONDS = 30
-SMOKE_RETRY_MAX_DELAY_SECONDS = 300
-SMOKE_RETRY_ATTEMPTS = 6
-SMOKE_RETRY_ERRORS = ("ImportedModelNotReady", "ImportedModelBusy")
-# Polling, cold-start retries and the Lambda steps fit well inside this.
+# Polling, the cold-start wait (tuneline.imports.smoke: LOAD_CHECKS checks LOAD_CHECK_SECONDS apart) and the
+# Lambda steps fit well inside this.
 IMPORT_WORKFLOW_TIMEOUT = Duration.hours(6)
 SMOKE_TIMEOUT = Duration.minutes(5)
 
@@ -241,8 +237,18 @@ class ImportWorkflow(Construct):
         start_polling.next(wait).next(get_job).next(count_poll).next(finished)
         return start_polling
 
-    def _smoke_test_chain(self, failure: FailureBranch) -> sfn.Chain:
-        """Smoke test imported model (cold starts retried) -> Notify import completed -> Model imported."""
+    def _smoke_test_chain(self, failure: FailureBranch) -> sfn.Pass:
+        """Start smoke tests -> Smoke test imported model -> Did the model answer? -> Notify import completed ->
+        Model imported; returns the first state.
+
+        A cold start is waited out on elapsed time, not a retry count: while the model answers "not ready" (or is
+        throttled), Wait for the model to load -> Count smoke tests -> Smoke test imported model again, every
+        LOAD_CHECK_SECONDS; after LOAD_CHECKS waits (LOAD_DEADLINE_SECONDS) the failure alert says it did not
+        load. Fixed waits, no jitter: the deadline is the same on every run.
+        """
+        start = sfn.Pass(
+            self, "Start smoke tests", result=sfn.Result.from_object({"count": 0}), result_path="$.loadWait"
+        )
         smoke = failure.caught(
             lambda_step(
                 self,
@@ -250,16 +256,27 @@ class ImportWorkflow(Construct):
                 self.smoke_function,
                 payload={"check.$": "$.check", "job.$": "$.job"},
                 result_path="$.smoke",
-                comment="One short prompt through InvokeModel; cold starts are retried with backoff",
+                comment="One short prompt through InvokeModel; reports a cold start instead of failing",
             )
         )
-        smoke.add_retry(
-            errors=list(SMOKE_RETRY_ERRORS),
-            interval=Duration.seconds(SMOKE_RETRY_FIRST_SECONDS),
-            backoff_rate=2,
-            max_delay=Duration.seconds(SMOKE_RETRY_MAX_DELAY_SECONDS),
-            max_attempts=SMOKE_RETRY_ATTEMPTS,
-            jitter_strategy=sfn.JitterType.FULL,
+        wait = sfn.Wait(
+            self,
+            "Wait for the model to load",
+            time=sfn.WaitTime.duration(Duration.seconds(LOAD_CHECK_SECONDS)),
+            comment="Bedrock loads an imported model on its first call; that takes minutes",
+        )
+        count = sfn.Pass(
+            self,
+            "Count smoke tests",
+            parameters={"count": sfn.JsonPath.math_add(sfn.JsonPath.number_at("$.loadWait.count"), 1)},
+            result_path="$.loadWait",
+        )
+        did_not_load = sfn.Pass(
+            self,
+            "Model did not load in time",
+            parameters={"Error.$": "$.smoke.error", "Cause.$": "$.smoke.cause"},
+            result_path="$.error",
+            comment=f"Still not answering {LOAD_CHECKS} checks {LOAD_CHECK_SECONDS} s apart after the first call",
         )
         notify_done = failure.caught(
             lambda_step(
@@ -271,7 +288,18 @@ class ImportWorkflow(Construct):
                 comment="Alert with the imported model ARN and a call to copy",
             )
         )
-        return smoke.next(notify_done).next(sfn.Succeed(self, "Model imported"))
+        done = sfn.Succeed(self, "Model imported")
+        answered = (
+            sfn.Choice(self, "Did the model answer?")
+            .when(sfn.Condition.boolean_equals("$.smoke.answered", True), notify_done)
+            .when(sfn.Condition.number_greater_than_equals("$.loadWait.count", LOAD_CHECKS), did_not_load)
+            .otherwise(wait)
+        )
+        did_not_load.next(failure.notify)
+        wait.next(count).next(smoke)
+        notify_done.next(done)
+        start.next(smoke).next(answered)
+        return start
 
     def _create_import_job(self, job_network: JobNetwork | None) -> tasks.CallAwsService:
         parameters: dict[str, Any] = {

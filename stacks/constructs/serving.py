@@ -8,7 +8,9 @@ serves, smoke-test it, and alert; give back what a failed attempt bought.
     Start serving checks -> Wait -> Get status -> Count -> Is the serving ready?                   |
       InService/Active -> Smoke test -> passed -> Notify model served -> Record serving result ---'
       Failed / too many checks / smoke failed / any error after buying
-        -> Release serving -> Notify serving failed -> Serving failed (Fail)
+        -> Release serving -> Is the serving released? -> Notify serving failed -> Serving failed (Fail)
+             ^                  | refused while Creating (bounded; then left for the janitor)
+             '--- Wait to release serving
 
 The purchases are AWS SDK tasks (docs/bedrock.md §8: PascalCase parameters, errors `Bedrock.<Name>`); a
 commitment is its own task because CommitmentDuration must be left out, not set to "none", for no commitment.
@@ -42,6 +44,8 @@ from stacks.constructs.workflow_parts import (
     lambda_step,
 )
 from stacks.nag import acknowledge_wildcards
+from tuneline.serving.release import RELEASE_RETRY_SECONDS
+from tuneline.serving.release import RETRYING as RELEASE_RETRYING
 
 # Throughput takes 20-30 minutes to reach InService, a deployment a few minutes (docs/bedrock.md §6): check every
 # five minutes (each check costs five state transitions), for at most two hours, then give up and release
@@ -171,7 +175,9 @@ class Serving(Construct):
         )
 
     def _release_chain(self, workflow: Construct, *, failure: FailureBranch) -> sfn.TaskStateBase:
-        """Release serving -> Notify serving failed -> Serving failed (Fail): the diagram's last row."""
+        """Release serving -> Is the serving released? -> Notify serving failed -> Serving failed (Fail): the
+        diagram's last row. While Bedrock refuses the delete (still Creating), the release is tried again after
+        a wait; the Lambda counts the attempts and gives up after RELEASE_ATTEMPTS (serving/release.py)."""
         serving_failed = sfn.Fail(
             workflow, "Serving failed", error="ServingFailed", cause="The serving failure alert has been sent"
         )
@@ -195,7 +201,20 @@ class Serving(Construct):
                 comment="Delete the no-commitment throughput or deployment this execution bought, unless kept",
             )
         )
-        release.next(notify_serving_failed).next(serving_failed)
+        wait_to_release = sfn.Wait(
+            workflow,
+            "Wait to release serving",
+            time=sfn.WaitTime.duration(Duration.seconds(RELEASE_RETRY_SECONDS)),
+            comment="Bedrock refuses to delete serving that is still being created",
+        )
+        released = (
+            sfn.Choice(workflow, "Is the serving released?")
+            .when(sfn.Condition.string_equals(f"{RELEASE}.action", RELEASE_RETRYING), wait_to_release)
+            .otherwise(notify_serving_failed)
+        )
+        wait_to_release.next(release)
+        release.next(released)
+        notify_serving_failed.next(serving_failed)
         return release
 
     def _serving_purchase_chain(

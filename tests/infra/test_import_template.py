@@ -11,10 +11,10 @@ import pytest
 from stacks.constructs.import_workflow import (
     IMPORT_MAX_POLLS,
     IMPORT_POLL_SECONDS,
-    SMOKE_RETRY_ERRORS,
 )
 from tests.infra.events import matches, object_created
 from tests.infra.synth import render, resources_of_type, state_machine_definitions
+from tuneline.imports.smoke import LOAD_CHECK_SECONDS, LOAD_CHECKS, LOAD_DEADLINE_SECONDS
 
 FAILURE_ALERT = "Notify import failure"
 CREATE = "Create import job"
@@ -140,7 +140,7 @@ def test_polling_is_a_bounded_loop(import_definition: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("status", "next_state"),
-    [("Completed", "Smoke test imported model"), ("Failed", "Import job failed")],
+    [("Completed", "Start smoke tests"), ("Failed", "Import job failed")],
 )
 def test_job_status_picks_the_branch(import_definition: dict[str, Any], status: str, next_state: str) -> None:
     choice = import_definition["States"]["Import finished?"]
@@ -165,14 +165,34 @@ def test_an_earlier_import_of_the_same_content_skips_the_job(import_definition: 
     assert states[states["Notify import already exists"]["Next"]]["Type"] == "Succeed"
 
 
-def test_the_smoke_test_waits_out_cold_starts_then_alerts_with_the_model(import_definition: dict[str, Any]) -> None:
+def test_the_smoke_test_waits_out_cold_starts_on_a_fixed_clock_then_alerts_with_the_model(
+    import_definition: dict[str, Any],
+) -> None:
     states = import_definition["States"]
+    start = states["Start smoke tests"]
+    assert start["Result"] == {"count": 0} and start["Next"] == "Smoke test imported model"
     smoke = states["Smoke test imported model"]
-    [cold_start] = [r for r in smoke["Retry"] if set(SMOKE_RETRY_ERRORS) <= set(r["ErrorEquals"])]
-    assert cold_start["BackoffRate"] == 2 and cold_start["MaxAttempts"] >= 3
     assert smoke["Parameters"] == {"check.$": "$.check", "job.$": "$.job"}
-    assert smoke["Next"] == "Notify import completed"
+    # No Retry counts out the cold start: only transient Lambda errors are retried inside the state.
+    assert not any("ImportedModelNotReady" in r["ErrorEquals"] for r in smoke["Retry"])
+    answered = states[smoke["Next"]]
+    assert answered["Type"] == "Choice"
+    [done, gave_up] = answered["Choices"]
+    assert done == {"Variable": "$.smoke.answered", "BooleanEquals": True, "Next": "Notify import completed"}
+    assert gave_up["Variable"] == "$.loadWait.count" and gave_up["NumericGreaterThanEquals"] == LOAD_CHECKS
+    # The deadline is elapsed time: fixed waits (no jitter), LOAD_CHECKS of them.
+    wait = states[answered["Default"]]
+    assert wait["Type"] == "Wait" and wait["Seconds"] == LOAD_CHECK_SECONDS
+    assert LOAD_CHECKS * LOAD_CHECK_SECONDS == LOAD_DEADLINE_SECONDS >= 10 * 60
+    count = states[wait["Next"]]
+    assert count["Parameters"] == {"count.$": "States.MathAdd($.loadWait.count, 1)"}
+    assert count["Next"] == "Smoke test imported model"
+    did_not_load = states[gave_up["Next"]]
+    assert did_not_load["Parameters"] == {"Error.$": "$.smoke.error", "Cause.$": "$.smoke.cause"}
+    assert did_not_load["ResultPath"] == "$.error" and did_not_load["Next"] == FAILURE_ALERT
     assert states[states["Notify import completed"]["Next"]]["Type"] == "Succeed"
+    # Polling the job and waiting for the model both end by themselves before the machine's own timeout.
+    assert import_definition["TimeoutSeconds"] > IMPORT_MAX_POLLS * IMPORT_POLL_SECONDS + LOAD_DEADLINE_SECONDS
 
 
 def test_the_machine_is_standard_with_timeout_logs_and_tracing(import_machine: tuple[str, dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match, Template
 
 import app as tuneline_app
 from tests.infra.synth import resources_of_type
+from tuneline.serving.release import RELEASE_ATTEMPTS, RELEASE_RETRY_SECONDS, RETRYING
 from tuneline.serving.workflow_state import POLL
 
 SDK = "states:::aws-sdk:bedrock:"
@@ -125,8 +126,21 @@ def test_failures_after_buying_release_then_alert_then_fail(customize_definition
     smoke_choice = states["Did the smoke test pass?"]
     assert smoke_choice["Default"] == "Smoke test failed"
     assert states["Smoke test failed"]["Next"] == "Release serving"
-    assert states["Release serving"]["Next"] == "Notify serving failed"
+    released = states[states["Release serving"]["Next"]]
+    assert released["Default"] == "Notify serving failed"
     assert states[states["Notify serving failed"]["Next"]]["Type"] == "Fail"
+
+
+def test_a_release_bedrock_refuses_is_tried_again_after_a_wait(customize_definition: dict[str, Any]) -> None:
+    states = customize_definition["States"]
+    released = states[states["Release serving"]["Next"]]
+    [refused] = released["Choices"]
+    assert refused["Variable"] == "$.servingRelease.action" and refused["StringEquals"] == RETRYING
+    wait = states[refused["Next"]]
+    assert wait["Type"] == "Wait" and wait["Seconds"] == RELEASE_RETRY_SECONDS
+    assert wait["Next"] == "Release serving"
+    # Bounded by the release function (RELEASE_ATTEMPTS), well inside the workflow's own timeout.
+    assert customize_definition["TimeoutSeconds"] / 10 > RELEASE_ATTEMPTS * RELEASE_RETRY_SECONDS
 
 
 def test_smoke_test_waits_out_a_model_that_is_not_ready(customize_definition: dict[str, Any]) -> None:

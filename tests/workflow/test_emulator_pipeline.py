@@ -43,6 +43,26 @@ def test_an_upload_runs_the_workflow_to_a_trained_model(emulator: Emulator, fixt
     ]
 
 
+def test_data_a_validator_would_miss_fails_the_job_as_bedrock_does(
+    emulator: Emulator, fixture_stack: dict[str, str]
+) -> None:
+    # The self-test stack has no validator: its data reaches Bedrock as uploaded. Nova Micro trains on 8
+    # records at least (docs/bedrock.md §2.2), so 7 fail the job early, with Bedrock's kind of message.
+    upload(emulator, fixture_stack, "incoming/train.jsonl", TRAINING_DATA.splitlines(keepends=True)[0] * 7)
+    execution = only_execution(emulator, fixture_stack)
+
+    assert execution["status"] == "FAILED"
+    assert "Trained" not in emulator.states_entered(execution["executionArn"])
+    bedrock = emulator.client("bedrock")
+    [summary] = bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]
+    job = bedrock.get_model_customization_job(jobIdentifier=summary["jobArn"])
+    assert job["status"] == "Failed" and "outputModelArn" not in job
+    assert "training data has 7 records" in job["failureMessage"] and "needs 8 to 20000" in job["failureMessage"]
+    assert (job["endTime"] - job["creationTime"]).total_seconds() < emulator.bedrock.job_duration_seconds
+    messages = [alert["message"] for alert in emulator.read_alerts(expected=2)]
+    assert f"Job {job['jobName']} is Failed" in messages
+
+
 def test_uploads_outside_the_incoming_prefix_start_nothing(emulator: Emulator, fixture_stack: dict[str, str]) -> None:
     upload(emulator, fixture_stack, "staged/train.jsonl")
     emulator.wait_for_executions(fixture_stack["StateMachineArn"], 0, timeout=5)

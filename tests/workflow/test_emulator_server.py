@@ -27,8 +27,9 @@ def test_a_client_outside_the_emulator_runs_the_workflow_through_the_endpoint(
     assert server.endpoint_url is not None and server.endpoint_url.startswith("http://127.0.0.1:")
     outputs = server.deploy(fixture_cdk_out, fixture_app.STACK_NAME)
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=server.endpoint_url)
+    # Nova Micro trains on 8 records at least (docs/bedrock.md §2.2): the simulated Bedrock holds to that.
     s3.put_object(
-        Bucket=outputs["DataBucketName"], Key="incoming/train.jsonl", Body=b'{"prompt": "a", "completion": "b"}\n'
+        Bucket=outputs["DataBucketName"], Key="incoming/train.jsonl", Body=b'{"prompt": "a", "completion": "b"}\n' * 8
     )
     (execution,) = server.wait_for_executions(outputs["StateMachineArn"], 1, timeout=60)
     assert execution["status"] == "SUCCEEDED"

@@ -1,11 +1,13 @@
 """The real template in the emulator: a model folder and its `_READY` marker in S3 -> Bedrock imported model.
 
-Happy path with a cold start, a rejected folder, a failed import job, and a marker written twice.
+Happy path with a cold start of simulated minutes, a model that never loads, a rejected folder, a failed import
+job, and a marker written twice.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 import app as tuneline_app
 from local.emulator import Emulator
 from tests.unit.imports.model_folder_builder import LLAMA_CONFIG, write_model_folder
+from tuneline.imports.smoke import LOAD_CHECK_SECONDS, LOAD_CHECKS, LOAD_DEADLINE_SECONDS
 
 pytestmark = pytest.mark.workflow
 
@@ -53,10 +56,13 @@ def import_jobs(emulator: Emulator) -> list[dict[str, Any]]:
     return emulator.client("bedrock").list_model_import_jobs()["modelImportJobSummaries"]
 
 
-def test_a_marker_imports_the_folder_smoke_tests_it_and_alerts_with_the_arn(
+def test_a_marker_imports_the_folder_waits_out_its_cold_start_smoke_tests_it_and_alerts_with_the_arn(
     emulator: Emulator, stack: dict[str, str], tmp_path: Path
 ) -> None:
-    emulator.bedrock.model_not_ready(1)  # a cold start: the first call answers ModelNotReadyException
+    # Bedrock loads the model on its first call; here that takes 8 simulated minutes, longer than the product's
+    # old jittered retries could be sure to wait.
+    load_minutes = 8
+    emulator.bedrock.settings.imported_model_load_seconds = load_minutes * 60
     upload_folder(emulator, stack, write_model_folder(tmp_path / "model", shards=2))
     write_marker(
         emulator, stack, json.dumps({"importedModelName": "support-bot-v3", "tags": {"team": "support"}}).encode()
@@ -67,8 +73,20 @@ def test_a_marker_imports_the_folder_smoke_tests_it_and_alerts_with_the_arn(
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     states = emulator.states_entered(execution["executionArn"])
     assert states[:4] == ["Check model folder", "Already imported?", "Create import job", "Start polling"]
-    assert states[-3:] == ["Smoke test imported model", "Notify import completed", "Model imported"]
-    assert states.count("Smoke test imported model") == 1  # the cold start was retried inside the state
+    smoke_tests = states.count("Smoke test imported model")
+    # One call a minute until the model has loaded, then the answer. (Each call's real work also moves
+    # simulated time a little, so on a loaded machine the load can end a call or two earlier.)
+    assert load_minutes - 2 <= smoke_tests <= load_minutes + 1
+    loop = states[states.index("Start smoke tests") :]
+    assert loop == [
+        "Start smoke tests",
+        *["Smoke test imported model", "Did the model answer?", "Wait for the model to load", "Count smoke tests"]
+        * (smoke_tests - 1),
+        "Smoke test imported model",
+        "Did the model answer?",
+        "Notify import completed",
+        "Model imported",
+    ]
     [job] = import_jobs(emulator)
     assert job["status"] == "Completed" and job["importedModelName"] == "support-bot-v3"
     described = emulator.client("bedrock").get_model_import_job(jobIdentifier=job["jobArn"])
@@ -77,12 +95,45 @@ def test_a_marker_imports_the_folder_smoke_tests_it_and_alerts_with_the_arn(
     assert len(described["vpcConfig"]["subnetIds"]) == 2
     model_arn = job["importedModelArn"]
     calls = emulator.bedrock.inference_calls
-    assert [(call.model_id, call.error is None) for call in calls] == [(model_arn, False), (model_arn, True)]
-    assert calls[0].error is not None and calls[0].error.startswith("ModelNotReadyException")
+    # One call per smoke test (no SDK retries inside the Lambda): every one but the last met the cold start.
+    assert len(calls) == smoke_tests and {call.model_id for call in calls} == {model_arn}
+    assert all(call.error is not None and call.error.startswith("ModelNotReadyException") for call in calls[:-1])
+    assert calls[-1].error is None
     [alert] = emulator.read_alerts(expected=1)
     assert alert["subject"] == "Tuneline: model imported - support-bot-v3"
     assert model_arn in alert["message"] and ANSWER_START in " ".join(alert["message"].split())
     assert f"aws bedrock-runtime invoke-model --model-id {model_arn}" in alert["message"]
+
+
+def test_a_model_that_never_loads_fails_with_the_did_not_load_alert_after_the_deadline(
+    emulator: Emulator, stack: dict[str, str], tmp_path: Path
+) -> None:
+    emulator.bedrock.settings.imported_model_load_seconds = math.inf
+    upload_folder(emulator, stack, write_model_folder(tmp_path / "model"))
+    write_marker(emulator, stack, json.dumps({"importedModelName": "support-bot-v4"}).encode())
+
+    (execution,) = emulator.wait_for_executions(stack["ImportStateMachineArn"], 1, timeout=60)
+
+    assert execution["status"] == "FAILED"
+    states = emulator.states_entered(execution["executionArn"])
+    assert states.count("Smoke test imported model") == LOAD_CHECKS + 1
+    assert states.count("Wait for the model to load") == LOAD_CHECKS
+    assert states[-4:] == [
+        "Did the model answer?",
+        "Model did not load in time",
+        "Notify import failure",
+        "Import failed",
+    ]
+    [job] = import_jobs(emulator)
+    calls = emulator.bedrock.inference_calls
+    assert len(calls) == LOAD_CHECKS + 1 and all(str(call.error).startswith("ModelNotReadyException") for call in calls)
+    [alert] = emulator.read_alerts(expected=1)
+    assert alert["subject"] == "Tuneline: import FAILED, imported model did not load - support-bot-v4"
+    message = " ".join(alert["message"].split())
+    assert f"still loading it (ModelNotReadyException) {LOAD_DEADLINE_SECONDS // 60} minutes after" in message
+    assert "Failed in: Smoke test imported model" in message
+    assert f"aws bedrock-runtime invoke-model --model-id {job['importedModelArn']}" in alert["message"]
+    assert LOAD_CHECKS * LOAD_CHECK_SECONDS == LOAD_DEADLINE_SECONDS
 
 
 def test_a_folder_that_breaks_the_rules_is_rejected_before_any_job(

@@ -2,7 +2,8 @@
 
 Profiles (a context override of cdk.json): no-commitment Provisioned Throughput with a TTL, the same keeping its
 throughput after a failed smoke test, a OneMonth commitment, and an on-demand deployment of a Nova model.
-Paths: served (with a cold start), committed, on-demand, quota refused, smoke test failed (deleted or kept).
+Paths: served (with a cold start), committed, on-demand, quota refused, smoke test failed (deleted or kept), and
+serving that was still being created when it had to be released (Bedrock refuses to delete it until then).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pytest
 
 import app as tuneline_app
 from local.emulator import Emulator
-from stacks.constructs.serving import SERVING_CHECK_INTERVAL_SECONDS
+from stacks.constructs.serving import SERVING_CHECK_INTERVAL_SECONDS, SERVING_MAX_CHECKS
+from tuneline.serving.release import RELEASE_ATTEMPTS, RELEASE_RETRY_SECONDS
 
 pytestmark = pytest.mark.workflow
 
@@ -283,14 +285,15 @@ def test_a_quota_refusal_buys_nothing_names_the_quota_and_finishes_the_run(
     assert "aws service-quotas list-service-quotas --service-code bedrock" in message
 
 
-def test_an_execution_aborted_after_its_purchase_has_its_throughput_deleted_at_once(
+def test_an_execution_aborted_while_its_throughput_is_created_leaves_it_to_the_janitor_and_says_so(
     emulator: Emulator, stack: dict[str, str]
 ) -> None:
     machine = stack["CustomizeStateMachineArn"]
     # The throughput never gets ready before the status loop's bound (seconds of real time at the simulated
     # rate), and from the purchase on simulated time runs at the real rate: the run is still waiting on its
     # throughput when it is stopped by hand.
-    emulator.bedrock.settings.throughput_duration_seconds = 30 * 24 * 3600
+    creation = 30 * 24 * 3600
+    emulator.bedrock.settings.throughput_duration_seconds = creation
     emulator.client("s3").put_object(
         Bucket=stack["DataBucketName"], Key="incoming/serve-pt/train.jsonl", Body=DATASET.read_bytes()
     )
@@ -312,10 +315,89 @@ def test_an_execution_aborted_after_its_purchase_has_its_throughput_deleted_at_o
 
         message = flat(alert(emulator, "Tuneline: training workflow ABORTED", timeout=30)["message"])
 
-    assert "deleted so it stops billing" in message and ": deleted" in message
-    assert throughputs(emulator) == []
+    # Bedrock refuses to delete it while it is being created: the alert says so, and who deletes it when.
+    (throughput,) = throughputs(emulator)
+    assert throughput["status"] == "Creating"
+    expiry = tags_of(emulator, throughput["provisionedModelArn"])["tuneline:expires-at"]
+    assert "could NOT be deleted (ConflictException" in message and "still being created" in message
+    assert f"the janitor deletes it at its expiry, {expiry}" in message
+    assert (
+        f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {throughput['provisionedModelArn']}"
+        in (message)
+    )
     [execution] = emulator.wait_for_executions(machine, 1)
     assert execution["status"] == "ABORTED"
+
+    # Created at last and past its expiry: the janitor's next run deletes it.
+    emulator.clock.advance(creation)
+    run = emulator.run_schedule("ServingJanitorSchedule")
+    assert [(o["name"], o["action"], o["done"]) for o in run.payload["outcomes"]] == [
+        (throughput["provisionedModelName"], "delete", True)
+    ]
+    assert throughputs(emulator) == []
+
+
+def test_a_throughput_still_creating_when_the_wait_ends_is_released_once_bedrock_allows_it(
+    emulator: Emulator, stack: dict[str, str]
+) -> None:
+    # Not InService within the status loop's bound; created 20 minutes later, while the release is retried.
+    # (Real work between the waits costs real seconds of simulated time: on a loaded machine the loop ends a
+    # few minutes later, hence a range of refusals below rather than an exact count.)
+    waited = SERVING_MAX_CHECKS * SERVING_CHECK_INTERVAL_SECONDS
+    emulator.bedrock.settings.throughput_duration_seconds = waited + 20 * 60
+    execution = run_profile(emulator, stack, "serve-pt")
+
+    assert ended(emulator, execution, "FAILED")
+    states = serving_states(emulator, execution)
+    tail = states[states.index("Serving not ready in time") :]
+    refused = tail.count("Wait to release serving")
+    assert 1 <= refused < RELEASE_ATTEMPTS - 1
+    assert tail == [
+        "Serving not ready in time",
+        *["Release serving", "Is the serving released?", "Wait to release serving"] * refused,
+        "Release serving",
+        "Is the serving released?",
+        "Notify serving failed",
+        "Serving failed",
+    ]
+    assert throughputs(emulator) == []  # deleted by the workflow as soon as Bedrock allowed it
+    assert emulator.bedrock.inference_calls == []
+    message = flat(alert(emulator, "Tuneline: FAILED, serving - ")["message"])
+    assert "did not become ready in time" in message and "was deleted" in message
+
+
+def test_a_throughput_bedrock_refuses_to_delete_on_every_attempt_is_left_to_the_janitor_which_deletes_it_at_expiry(
+    emulator: Emulator, stack: dict[str, str]
+) -> None:
+    # Still Creating through the status loop and every release attempt (with 40 minutes to spare for a loaded
+    # machine, where real work between the waits costs simulated time too).
+    waited = SERVING_MAX_CHECKS * SERVING_CHECK_INTERVAL_SECONDS + (RELEASE_ATTEMPTS - 1) * RELEASE_RETRY_SECONDS
+    creation = waited + 40 * 60
+    emulator.bedrock.settings.throughput_duration_seconds = creation
+    execution = run_profile(emulator, stack, "serve-pt")
+
+    assert ended(emulator, execution, "FAILED")
+    states = serving_states(emulator, execution)
+    assert states.count("Release serving") == RELEASE_ATTEMPTS
+    assert states.count("Wait to release serving") == RELEASE_ATTEMPTS - 1
+    assert states[-2:] == ["Notify serving failed", "Serving failed"]
+    (throughput,) = throughputs(emulator)  # by now it may be InService: simulated time runs on when all is idle
+    expiry = tags_of(emulator, throughput["provisionedModelArn"])["tuneline:expires-at"]
+    message = flat(alert(emulator, "Tuneline: FAILED, serving - ")["message"])
+    assert "could NOT be deleted: Bedrock refused while it was still being created" in message
+    assert f"tried {RELEASE_ATTEMPTS} times, {RELEASE_RETRY_SECONDS // 60} minutes apart" in message
+    assert f"The janitor deletes it at its expiry, {expiry}" in message
+    assert "was deleted" not in message
+
+    # The janitor is the backstop: once it is past its expiry (and created), the janitor deletes it.
+    emulator.clock.advance(creation)
+    assert emulator.clock.now() > datetime.fromisoformat(expiry.replace("Z", "+00:00"))
+    run = emulator.run_schedule("ServingJanitorSchedule")
+    assert [(o["name"], o["action"], o["done"]) for o in run.payload["outcomes"]] == [
+        (throughput["provisionedModelName"], "delete", True)
+    ]
+    assert throughputs(emulator) == []
+    assert "1 deleted" in alert(emulator, "Tuneline: serving janitor")["subject"]
 
 
 def test_a_failed_smoke_test_deletes_the_throughput_and_fails_the_run(
@@ -325,11 +407,12 @@ def test_a_failed_smoke_test_deletes_the_throughput_and_fails_the_run(
     execution = run_profile(emulator, stack, "serve-pt")
 
     assert ended(emulator, execution, "FAILED")
-    assert serving_states(emulator, execution)[-6:] == [
+    assert serving_states(emulator, execution)[-7:] == [
         "Smoke test served model",
         "Did the smoke test pass?",
         "Smoke test failed",
         "Release serving",
+        "Is the serving released?",
         "Notify serving failed",
         "Serving failed",
     ]

@@ -127,12 +127,12 @@ ERRORS: dict[str, Explanation] = {
     ),
     "ImportedModelNotReady": Explanation(
         "imported model not ready",
-        "The imported model was still loading (cold start) after every retry of the smoke test.",
+        "The imported model was still loading (cold start) when the smoke test gave up waiting for it.",
         "Call the model again in a few minutes with the ARN in the details; the import itself succeeded.",
     ),
     "ImportedModelBusy": Explanation(
         "imported model busy",
-        "The imported model was throttled or timed out during the smoke test, after every retry.",
+        "The imported model was throttled or timed out on every call of the smoke test.",
         "Call the model again later with the ARN in the details; the import itself succeeded.",
     ),
     "Bedrock.ServiceQuotaExceededException": Explanation(

@@ -26,7 +26,7 @@ from tuneline.alerts.text import (
 )
 from tuneline.findings import Report
 from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
-from tuneline.imports.smoke import invoke_command, smoke_request
+from tuneline.imports.smoke import LOAD_DEADLINE_SECONDS, invoke_command, smoke_request
 
 MAX_LISTED_FINDINGS = 10
 # Findings named in a rejection error; the full list is in the report it points to.
@@ -36,6 +36,7 @@ _MAX_FINDING_MESSAGE = 240
 _WRITE_MARKER_AGAIN = "then write the _READY marker again"
 _NOTHING_IMPORTED = "Nothing was imported."
 _RETRY_NOTE = "(a folder whose import failed is imported again under new names)"
+_LOAD_MINUTES = LOAD_DEADLINE_SECONDS // 60
 
 IMPORT_ERRORS: dict[str, Explanation] = {
     "ModelFolderRejected": Explanation(
@@ -78,12 +79,14 @@ IMPORT_ERRORS: dict[str, Explanation] = {
     ),
     "ImportedModelNotReady": Explanation(
         "imported model did not load",
-        "The model was imported, but Bedrock was still loading it (ModelNotReadyException) after every retry.",
+        "The model was imported, but Bedrock was still loading it (ModelNotReadyException) "
+        f"{_LOAD_MINUTES} minutes after the smoke test first called it.",
         "Try the model again in a few minutes with the command below; large models take longer to load.",
     ),
     "ImportedModelBusy": Explanation(
         "imported model busy",
-        "The model was imported, but its smoke test was throttled or timed out after every retry.",
+        f"The model was imported, but its smoke test was throttled or timed out on every call for {_LOAD_MINUTES} "
+        "minutes.",
         "Try the model again in a few minutes with the command below.",
     ),
     "Bedrock.ConflictException": Explanation(
@@ -126,7 +129,13 @@ _STEPS = (
     ("job", "Wait for the import job"),
     ("smoke", "Smoke test imported model"),
 )
-_STEP_OF_ERROR = {IMPORT_JOB_FAILED: "Wait for the import job", IMPORT_TIMED_OUT: "Wait for the import job"}
+_STEP_OF_ERROR = {
+    IMPORT_JOB_FAILED: "Wait for the import job",
+    IMPORT_TIMED_OUT: "Wait for the import job",
+    # Reported after the cold-start wait, when the smoke test's result is already in the state.
+    "ImportedModelNotReady": "Smoke test imported model",
+    "ImportedModelBusy": "Smoke test imported model",
+}
 
 
 def import_completed(check: Mapping[str, Any], job: Mapping[str, Any], smoke: Mapping[str, Any]) -> Alert:

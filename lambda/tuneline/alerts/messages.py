@@ -370,7 +370,17 @@ def _released_lines(released: Sequence[Mapping[str, Any]]) -> list[str] | None:
         else:
             lines += bullets([f"{what} {outcome.get('name')} could NOT be deleted ({outcome.get('detail')}):"])
             lines.append(f"  {delete_serving_command(str(outcome.get('kind')), outcome.get('arn'))}")
+            if outcome.get("status") == "Creating":
+                lines += wrap(_still_creating(outcome.get("expiresAtTag")), indent="  ")
     return lines
+
+
+def _still_creating(expiry: Any) -> str:
+    """Why serving still being created was not deleted, and who deletes it."""
+    text = "It is still being created, and Bedrock refuses to delete it until then (run the command once it is not). "
+    if expiry:
+        return text + f"Otherwise the janitor deletes it at its expiry, {expiry}."
+    return text + "It has no expiry tag, so the janitor will not delete it."
 
 
 def _from_epoch_ms(value: Any) -> dt.datetime | None:

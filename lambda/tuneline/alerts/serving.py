@@ -19,6 +19,7 @@ from tuneline.alerts.text import SUBJECT_PREFIX, Alert, bullets, command_lines, 
 from tuneline.layout import EXPIRES_AT_TAG
 from tuneline.serving import workflow_state as keys
 from tuneline.serving.quotas import SERVICE_QUOTAS_CODE
+from tuneline.serving.release import LEFT_FOR_JANITOR
 from tuneline.serving.tags import iso_utc, parse_time
 
 KIND_NAMES = {"provisioned": "Provisioned Throughput", "deployment": "on-demand deployment"}
@@ -238,9 +239,32 @@ def _release_lines(release: Mapping[str, Any] | None, request: Mapping[str, Any]
         text = f"The {what} this run bought was deleted: {release.get('reason')}."
     elif action == "kept":
         text = f"The {what} this run bought was KEPT and still bills: {release.get('reason')}."
+    elif action == LEFT_FOR_JANITOR:
+        return _left_for_janitor_lines(release, what, request)
     else:
         text = "Nothing was bought."
     return wrap(text)
+
+
+def _left_for_janitor_lines(release: Mapping[str, Any], what: str, request: Mapping[str, Any]) -> list[str]:
+    """Bedrock refused every delete while the serving was still being created: who deletes it, and when."""
+    minutes = round(int(release.get("retrySeconds") or 0) / 60)
+    tried = f"{release.get('attempt')} times, {minutes} minutes apart" if minutes else f"{release.get('attempt')} times"
+    expiry = release.get("expiresAt")
+    backstop = (
+        f"The janitor deletes it at its expiry, {expiry} (tag {EXPIRES_AT_TAG}); until then it may bill."
+        if expiry
+        else "It has no expiry tag, so the janitor leaves it alone: delete it yourself once it is created."
+    )
+    return [
+        *wrap(
+            f"The {what} this run bought could NOT be deleted: Bedrock refused while it was still being created "
+            f"(tried {tried}; {release.get('refusal')}). {backstop}"
+        ),
+        *_serving_command(
+            "Delete it sooner, once its status is no longer Creating:", _delete_command(request, release.get("arn"))
+        ),
+    ]
 
 
 def _failure_advice(request: Mapping[str, Any], action: Any) -> str:
@@ -248,6 +272,8 @@ def _failure_advice(request: Mapping[str, Any], action: Any) -> str:
     base += "by hand with the command below rather than uploading the dataset again (that would train, and bill, anew)."
     if action == "kept":
         base += " Delete the kept serving when you are done with it."
+    elif action == LEFT_FOR_JANITOR:
+        base += " The serving this run bought was not deleted yet (see above)."
     return base
 
 

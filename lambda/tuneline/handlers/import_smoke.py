@@ -1,4 +1,6 @@
-"""Smoke test imported model: one short prompt through InvokeModel in the format the model's family reads."""
+"""Smoke test imported model: one short prompt through InvokeModel in the format the model's family reads.
+
+One attempt per call: the state machine calls again while the model is still loading (imports/smoke.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,9 @@ from typing import Any
 
 from tuneline.alerts.text import lookup
 from tuneline.imports.smoke import smoke_test
-from tuneline.pipeline.clients import client
+from tuneline.pipeline.clients import single_attempt_client
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     model_arn = lookup(event["job"], "importedModelArn")
-    return smoke_test(event["check"], str(model_arn), runtime=client("bedrock-runtime"))
+    return smoke_test(event["check"], str(model_arn), runtime=single_attempt_client("bedrock-runtime"))

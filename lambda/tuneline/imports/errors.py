@@ -1,7 +1,8 @@
 """Errors the import workflow raises on purpose; like tuneline.errors, the class names are the contract.
 
-Step Functions sees a Lambda exception as `Error = <class name>`: the import state machine retries
-`ImportedModelNotReady` and `ImportedModelBusy`, and the import alerts explain each of these names.
+Step Functions sees a Lambda exception as `Error = <class name>`, and the import alerts explain each of these
+names. `ImportedModelNotReady` and `ImportedModelBusy` are not raised: the smoke test reports them in its result
+and the import state machine calls it again, then fails with that name when the model never answered.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ class ImportedModelNotReady(TunelineError):
 
 
 class ImportedModelBusy(TunelineError):
-    """The imported model was throttled or timed out after the SDK's own retries; worth another try later."""
+    """The imported model was throttled or timed out; worth another try later."""
 
 
 # The names the state machine uses for the two outcomes Bedrock reports as a job status, not as an error.

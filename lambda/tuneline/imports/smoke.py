@@ -5,8 +5,10 @@ Request formats (Bedrock Custom Model Import, "Invoke your imported model"):
 - Every other family gets the BedrockCompletion body (`prompt` plus a length limit). The limit is sent under
   both names families use, `max_gen_len` (Llama) and `max_tokens` (Mistral, Qwen, ...): Bedrock ignores
   inference parameters a model does not use.
-The first calls after an import meet a cold start (ModelNotReadyException while Bedrock loads the model);
-the state machine retries those with backoff instead of keeping a Lambda waiting.
+The first calls after an import meet a cold start: ModelNotReadyException while Bedrock loads the model, which
+can take minutes (docs/bedrock.md §7). The smoke test then answers "not answered" instead of failing, and the
+state machine calls it again every LOAD_CHECK_SECONDS until LOAD_DEADLINE_SECONDS have passed, rather than
+keeping a Lambda waiting; throttling and timeouts are waited out the same way.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ BUSY_ERRORS = frozenset(
 )
 MAX_ANSWER_LENGTH = 500
 CONTENT_TYPE = "application/json"
+# The cold-start wait of the import workflow: a check a minute, for at most 15 minutes after the first call.
+# Loading takes minutes and grows with the model's size (docs/bedrock.md §7).
+LOAD_CHECK_SECONDS = 60
+LOAD_DEADLINE_SECONDS = 15 * 60
+LOAD_CHECKS = LOAD_DEADLINE_SECONDS // LOAD_CHECK_SECONDS
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,8 @@ def invoke_command(model_arn: str, request: SmokeRequest) -> str:
 
 
 def smoke_test(check: Mapping[str, Any], model_arn: str, *, runtime: Any) -> dict[str, Any]:
+    """The answer (`answered` true), or `answered` false with the error name and cause when the model is still
+    loading or busy: worth another call later. Any other failure raises SmokeTestFailed."""
     request = smoke_request(check.get("family"), str(check["smokePrompt"]), int(check["smokeMaxTokens"]))
     try:
         response = runtime.invoke_model(
@@ -95,9 +104,11 @@ def smoke_test(check: Mapping[str, Any], model_arn: str, *, runtime: Any) -> dic
         code = str(error.response.get("Error", {}).get("Code", ""))
         message = str(error.response.get("Error", {}).get("Message", error))
         if code in NOT_READY_ERRORS:
-            raise ImportedModelNotReady(f"{model_arn} is still loading (cold start): {message}") from None
+            return _not_answered(
+                model_arn, ImportedModelNotReady, f"{model_arn} is still loading (cold start): {message}"
+            )
         if code in BUSY_ERRORS:
-            raise ImportedModelBusy(f"{model_arn} answered {code}: {message}") from None
+            return _not_answered(model_arn, ImportedModelBusy, f"{model_arn} answered {code}: {message}")
         raise SmokeTestFailed(
             f"{model_arn} answered {code or 'an error'} to the {request.api_format} smoke prompt: {message}"
         ) from None
@@ -113,9 +124,15 @@ def smoke_test(check: Mapping[str, Any], model_arn: str, *, runtime: Any) -> dic
             f"{json.dumps(document)[:300]}"
         )
     return {
+        "answered": True,
         "modelArn": model_arn,
         "requestFormat": request.api_format,
         "prompt": check["smokePrompt"],
         "answer": answer.strip()[:MAX_ANSWER_LENGTH],
         "invokeCommand": invoke_command(model_arn, request),
     }
+
+
+def _not_answered(model_arn: str, error: type[Exception], cause: str) -> dict[str, Any]:
+    """A call worth repeating later; `error` names the failure the workflow reports if it never answers."""
+    return {"answered": False, "modelArn": model_arn, "error": error.__name__, "cause": cause}

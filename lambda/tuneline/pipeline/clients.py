@@ -18,6 +18,9 @@ from botocore.config import Config
 
 # Standard retry mode retries throttling and 5xx with backoff (botocore/retries/standard.py).
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+# One attempt: for calls whose "try again later" the state machine does itself, minutes apart (a Lambda that
+# sleeps through the SDK's backoff only bills for waiting).
+_SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
 class _Clients:
@@ -38,13 +41,23 @@ _clients = _Clients()
 
 def client(service: str) -> Any:
     """This thread's client for `service`, made on first use with the environment's region and credentials."""
+    return _client_of_this_thread(service, _CONFIG)
+
+
+def single_attempt_client(service: str) -> Any:
+    """Like `client`, but the SDK tries each call once: the state machine does the trying again."""
+    return _client_of_this_thread(service, _SINGLE_ATTEMPT)
+
+
+def _client_of_this_thread(service: str, config: Config) -> Any:
     made = _clients.of_this_thread()
-    found = made.get(service)
+    key = f"{service}/{id(config)}"
+    found = made.get(key)
     if found is None:
         with _clients.lock:
             if _clients.session is None:
                 _clients.session = boto3.session.Session()
-            found = made[service] = _clients.session.client(service, config=_CONFIG)
+            found = made[key] = _clients.session.client(service, config=config)
     return found
 
 

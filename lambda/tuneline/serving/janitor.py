@@ -95,6 +95,7 @@ class Outcome:
             "kind": resource.kind,
             "arn": resource.arn,
             "name": resource.name,
+            "status": resource.status,
             "due": iso_utc(self.action.due),
             "done": self.done,
             "detail": self.detail,
@@ -194,7 +195,9 @@ def release_for_ended_execution(*, bedrock: Any, execution_name: str, now: dt.da
     """Delete the no-commitment serving of an execution that timed out or was aborted.
 
     Such an execution never reached its own release step, so without this the serving would bill until the
-    janitor deletes it at its expiry (up to `ttlHours` later).
+    janitor deletes it at its expiry (up to `ttlHours` later). Serving still being created cannot be deleted
+    yet (Bedrock answers ConflictException, docs/bedrock.md §6.1): that outcome is not done, and the janitor,
+    which retries on every run, deletes it at its expiry.
     """
     if not execution_name:
         return []

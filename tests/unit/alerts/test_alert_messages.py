@@ -802,6 +802,30 @@ def test_a_long_cause_is_cut_short_in_the_alert() -> None:
     assert "x" * 700 not in "".join(alert.body.split())
 
 
+def test_an_ended_execution_alert_says_the_janitor_deletes_serving_that_was_still_being_created() -> None:
+    arn = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefabcdef"
+    refused = {
+        "kind": "provisioned",
+        "name": "tuneline-support-chat-pt-1a2b3c",
+        "arn": arn,
+        "status": "Creating",
+        "done": False,
+        "detail": "ConflictException: cannot be deleted while its status is Creating",
+        "expiresAtTag": "2026-11-20T20:00:00Z",
+    }
+
+    alert = format_execution_end(_execution_end("ABORTED", TRAINING_INPUT), [refused])
+    no_expiry = format_execution_end(_execution_end("ABORTED", TRAINING_INPUT), [{**refused, "expiresAtTag": None}])
+
+    _assert_readable(alert)
+    text = " ".join(alert.body.split())
+    assert "could NOT be deleted (ConflictException: cannot be deleted while its status is Creating):" in text
+    assert f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arn}" in text
+    assert "It is still being created, and Bedrock refuses to delete it until then" in text
+    assert "the janitor deletes it at its expiry, 2026-11-20T20:00:00Z" in text
+    assert "the janitor will not delete it" in " ".join(no_expiry.body.split())
+
+
 def test_an_execution_event_without_details_still_makes_an_alert() -> None:
     alert = format_execution_end({})
 

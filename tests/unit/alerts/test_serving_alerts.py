@@ -153,6 +153,39 @@ def test_a_failure_after_the_purchase_names_the_serving_still_billing() -> None:
     assert "Serving bought" not in build_alert({"kind": "failed", "state": before_purchase}, s3=None).body
 
 
+def test_serving_left_for_the_janitor_is_named_with_its_expiry_and_the_command_to_delete_it_sooner() -> None:
+    release = {
+        "action": "left for the janitor",
+        "reason": "serving did not get as far as a smoke-test answer (ServingNotReady)",
+        "arn": ARN,
+        "attempt": 6,
+        "attempts": 6,
+        "retrySeconds": 300,
+        "refusal": "ConflictException: Provisioned model pt cannot be deleted while its status is Creating.",
+        "expiresAt": "2026-11-20T20:00:00Z",
+    }
+    alert = serving_failed(
+        make_plan(),
+        make_request(),
+        error={"Error": "ServingNotReady", "Cause": "Not ready after 24 checks 300 s apart"},
+        smoke=None,
+        release=release,
+    )
+    body = _flat(alert.body)
+    assert (
+        "could NOT be deleted: Bedrock refused while it was still being created (tried 6 times, 5 minutes apart;"
+        in body
+    )
+    assert "The janitor deletes it at its expiry, 2026-11-20T20:00:00Z (tag tuneline:expires-at)" in body
+    assert "was deleted" not in body and "not deleted yet (see above)" in body
+    delete = _command_after(alert.body, "Delete it sooner")
+    assert delete == ["aws", "bedrock", "delete-provisioned-model-throughput", "--provisioned-model-id", ARN]
+    no_expiry = serving_failed(
+        make_plan(), make_request(), error=None, smoke=None, release={**release, "expiresAt": None}
+    )
+    assert "It has no expiry tag, so the janitor leaves it alone" in _flat(no_expiry.body)
+
+
 def test_janitor_report_lists_each_group_and_is_silent_when_idle() -> None:
     assert janitor_report([]) is None
     outcome = {"kind": "provisioned", "arn": ARN, "name": "pt", "due": "2026-11-20T12:00:00Z", "detail": ""}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from local.bedrock.errors import (
     ValidationException,
 )
 from local.clock import SimulatedClock
-from tests.unit.local.test_bedrock_jobs import job_request
+from tests.unit.local.test_bedrock_jobs import TRAINING, job_request
 
 NOVA_MICRO = "amazon.nova-micro-v1:0:128k"
 
@@ -38,8 +39,8 @@ def answer_of(response: dict[str, Any]) -> str:
 
 @pytest.fixture
 def model_arn(bedrock: BedrockSimulator, clock: SimulatedClock, store: Any) -> str:
-    store.objects[("data", "staged/job/train.jsonl")] = b'{"prompt": "a", "completion": "b"}\n'
-    store.objects[("data", "staged/job/validation.jsonl")] = b'{"prompt": "a", "completion": "b"}\n'
+    store.objects[("data", "staged/job/train.jsonl")] = TRAINING
+    store.objects[("data", "staged/job/validation.jsonl")] = TRAINING[:70]
     arn = bedrock.call("CreateModelCustomizationJob", job_request())["jobArn"]
     clock.advance(bedrock.job_duration_seconds)
     return str(bedrock.call("GetModelCustomizationJob", {"jobIdentifier": arn})["outputModelArn"])
@@ -99,15 +100,33 @@ def test_a_deployment_answers_once_active(bedrock: BedrockSimulator, clock: Simu
     assert answer_of(body).startswith("Simulated answer from support-od.")
 
 
-def test_custom_imported_and_foundation_models_answer_by_arn_or_id(
-    bedrock: BedrockSimulator, model_arn: str, imported_arn: str
+def test_imported_and_foundation_models_answer_by_arn_or_id(
+    bedrock: BedrockSimulator, clock: SimulatedClock, imported_arn: str
 ) -> None:
-    assert "support-bot-1" in answer_of(converse(bedrock, model_arn))
+    bedrock.settings.imported_model_load_seconds = 0
     assert invoke(bedrock, imported_arn, {"prompt": "hi", "max_gen_len": 50})["generation"].startswith(
         "Simulated answer from my-llama."
     )
     assert NOVA_MICRO in answer_of(converse(bedrock, "us.amazon.nova-micro-v1:0"))
     assert NOVA_MICRO in answer_of(converse(bedrock, f"arn:aws:bedrock:us-east-1::foundation-model/{NOVA_MICRO}"))
+
+
+def test_a_custom_model_answers_only_through_its_throughput_or_deployment(
+    bedrock: BedrockSimulator, clock: SimulatedClock, model_arn: str, throughput_arn: str
+) -> None:
+    clock.advance(bedrock.settings.throughput_duration_seconds)
+    for call in (
+        lambda: converse(bedrock, model_arn),
+        lambda: invoke(bedrock, model_arn, {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}),
+    ):
+        with pytest.raises(ValidationException, match="on-demand throughput isn't supported"):
+            call()
+    assert "support-pt" in answer_of(converse(bedrock, throughput_arn))
+    assert [call.error.split(":")[0] if call.error else None for call in bedrock.inference_calls] == [
+        "ValidationException",
+        "ValidationException",
+        None,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -118,6 +137,10 @@ def test_custom_imported_and_foundation_models_answer_by_arn_or_id(
         ("arn:aws:bedrock:us-east-1:123456789012:provisioned-model/gone", ResourceNotFoundException),
         ("arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/gone", ResourceNotFoundException),
         ("arn:aws:bedrock:us-east-1:123456789012:imported-model/gone", ResourceNotFoundException),
+        (
+            "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-micro-v1:0:128k/gone",
+            ResourceNotFoundException,
+        ),
         ("arn:aws:s3:::bucket", ValidationException),
     ],
 )
@@ -222,6 +245,7 @@ def test_converse_is_refused_for_imported_architectures_bedrock_serves_through_i
     job_arn = bedrock.call("CreateModelImportJob", request)["jobArn"]
     clock.advance(bedrock.settings.import_duration_seconds)
     arn = bedrock.call("GetModelImportJob", {"jobIdentifier": job_arn})["importedModelArn"]
+    bedrock.settings.imported_model_load_seconds = 0
     with pytest.raises(ValidationException, match="doesn't support the model"):
         converse(bedrock, arn)
     chat = invoke(bedrock, arn, {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 20})
@@ -239,6 +263,49 @@ def test_cold_starts_answer_model_not_ready_then_the_model_answers(bedrock: Bedr
     assert answer_of(converse(bedrock, NOVA_MICRO))
     assert [call.error is None for call in bedrock.inference_calls] == [False, False, True]
     assert bedrock.inference_calls[0].error.startswith("ModelNotReadyException")  # type: ignore[union-attr]
+
+
+def test_an_imported_model_is_not_ready_until_it_has_loaded_for_the_simulated_load_time(
+    bedrock: BedrockSimulator, clock: SimulatedClock, imported_arn: str
+) -> None:
+    bedrock.settings.imported_model_load_seconds = 8 * 60
+    body = {"prompt": "hi", "max_gen_len": 20}
+    clock.advance(3600)  # loading starts with the first call, not when the import completed
+    for _ in range(3):
+        with pytest.raises(ModelNotReadyException, match="not ready for inference"):
+            invoke(bedrock, imported_arn, body)
+        clock.advance(2 * 60)
+    with pytest.raises(ModelNotReadyException):
+        invoke(bedrock, imported_arn, body)  # 6 minutes after the first call
+    clock.advance(2 * 60)
+    assert invoke(bedrock, imported_arn, body)["generation"].startswith("Simulated answer from my-llama.")
+    clock.advance(30 * 60)
+    assert invoke(bedrock, imported_arn, body)["generation"]  # still loaded: used within the idle time
+
+
+def test_an_imported_model_idle_for_longer_than_the_eviction_time_loads_again(
+    bedrock: BedrockSimulator, clock: SimulatedClock, imported_arn: str
+) -> None:
+    body = {"prompt": "hi", "max_gen_len": 20}
+    with pytest.raises(ModelNotReadyException):
+        invoke(bedrock, imported_arn, body)
+    clock.advance(bedrock.settings.imported_model_load_seconds)
+    assert invoke(bedrock, imported_arn, body)["generation"]
+    clock.advance(bedrock.settings.imported_model_idle_seconds + 1)
+    with pytest.raises(ModelNotReadyException):
+        invoke(bedrock, imported_arn, body)
+    clock.advance(bedrock.settings.imported_model_load_seconds)
+    assert invoke(bedrock, imported_arn, body)["generation"]
+
+
+def test_an_imported_model_that_never_loads_answers_not_ready_however_long_it_is_tried(
+    bedrock: BedrockSimulator, clock: SimulatedClock, imported_arn: str
+) -> None:
+    bedrock.settings.imported_model_load_seconds = math.inf
+    for _ in range(5):
+        with pytest.raises(ModelNotReadyException):
+            invoke(bedrock, imported_arn, {"prompt": "hi"})
+        clock.advance(3600)
 
 
 def test_queued_failures_come_in_order_then_answers_resume(bedrock: BedrockSimulator) -> None:

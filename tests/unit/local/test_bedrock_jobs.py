@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import pytest
@@ -166,3 +167,147 @@ def test_a_stopped_job_ends_stopped(bedrock: BedrockSimulator) -> None:
 def test_foundation_models_can_be_listed_by_customization_type(bedrock: BedrockSimulator) -> None:
     models = bedrock.call("ListFoundationModels", {"byCustomizationType": "CONTINUED_PRE_TRAINING"})["modelSummaries"]
     assert [m["modelId"] for m in models] == ["amazon.titan-text-express-v1:0:8k"]
+
+
+# --- the documented limits per base model (docs/bedrock.md §2.2) --------------------------------------------------
+
+
+def conversation(user: str = "Where is my parcel?", answer: str = "On its way.") -> dict[str, Any]:
+    return {
+        "schemaVersion": "bedrock-conversation-2024",
+        "messages": [
+            {"role": "user", "content": [{"text": user}]},
+            {"role": "assistant", "content": [{"text": answer}]},
+        ],
+    }
+
+
+def jsonl(records: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(record).encode() + b"\n" for record in records)
+
+
+def run_job(
+    bedrock: BedrockSimulator,
+    clock: SimulatedClock,
+    store: Any,
+    base_model: str,
+    training: list[dict[str, Any]],
+    validation: list[dict[str, Any]] | None = None,
+    customization_type: str = "FINE_TUNING",
+) -> dict[str, Any]:
+    store.objects[("data", "staged/limits/train.jsonl")] = jsonl(training)
+    overrides: dict[str, Any] = {
+        "baseModelIdentifier": base_model,
+        "customizationType": customization_type,
+        "trainingDataConfig": {"s3Uri": "s3://data/staged/limits/train.jsonl"},
+        "validationDataConfig": None,
+    }
+    if validation is not None:
+        store.objects[("data", "staged/limits/validation.jsonl")] = jsonl(validation)
+        overrides["validationDataConfig"] = {"validators": [{"s3Uri": "s3://data/staged/limits/validation.jsonl"}]}
+    arn = bedrock.call("CreateModelCustomizationJob", job_request(**overrides))["jobArn"]
+    clock.advance(bedrock.job_duration_seconds)
+    return dict(bedrock.call("GetModelCustomizationJob", {"jobIdentifier": arn}))
+
+
+NOVA_MICRO = "amazon.nova-micro-v1:0:128k"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+LLAMA_31 = "meta.llama3-1-8b-instruct-v1:0:128k"
+LLAMA_32_90B = "meta.llama3-2-90b-instruct-v1:0:128k"
+TITAN_EXPRESS = "amazon.titan-text-express-v1:0:8k"
+PROMPT = {"prompt": "Where is my parcel?", "completion": "On its way."}
+HAIKU_RECORD = {
+    "system": "Be brief.",
+    "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("base_model", "training", "validation", "failure"),
+    [
+        (NOVA_MICRO, [conversation()] * 7, None, "has 7 records; Amazon Nova Micro, Lite and Pro needs 8 to 20000"),
+        (NOVA_MICRO, [conversation("x" * 127_990)] * 8, None, "Maximum input token count 32001 exceeds limit of 32000"),
+        (
+            NOVA_MICRO,
+            [{**conversation(), "messages": [{"role": "user", "content": [{"image": {}}] * 11}]}] * 8,
+            None,
+            "has 11 images; Amazon Nova Micro, Lite and Pro accepts at most 10 per record",
+        ),
+        (HAIKU, [HAIKU_RECORD] * 31, None, "has 31 records; Anthropic Claude 3 Haiku needs 32 to 10000"),
+        (HAIKU, [HAIKU_RECORD] * 32, [HAIKU_RECORD] * 1_001, "validation data has 1001 records"),
+        (LLAMA_31, [PROMPT] * 90, [PROMPT] * 9, "have 99 records together; Meta Llama 3.1, 3.2 and 3.3 needs 100"),
+        (LLAMA_32_90B, [{"prompt": "x" * 60_001, "completion": ""}] * 100, None, "count 10001 exceeds limit of 10000"),
+        (TITAN_EXPRESS, [{"prompt": "x" * 24_577, "completion": ""}], None, "count 4097 exceeds limit of 4096"),
+        (
+            "amazon.nova-2-lite-v1:0:256k",
+            [conversation()] * 200,
+            [conversation()],
+            "Validation data is not supported for Amazon Nova 2 Lite",
+        ),
+        (
+            "amazon.titan-image-generator-v2:0",
+            [{"image-ref": "s3://data/images/a.png", "caption": "ab"}] * 5,
+            None,
+            "has a caption of 2 characters; Amazon Titan Image Generator accepts 3 to 1024",
+        ),
+    ],
+)
+def test_data_outside_the_base_models_documented_limits_fails_the_job_early(
+    bedrock: BedrockSimulator,
+    clock: SimulatedClock,
+    store: Any,
+    base_model: str,
+    training: list[dict[str, Any]],
+    validation: list[dict[str, Any]] | None,
+    failure: str,
+) -> None:
+    job = run_job(bedrock, clock, store, base_model, training, validation)
+
+    assert job["status"] == "Failed"
+    assert failure in job["failureMessage"]
+    assert "outputModelArn" not in job
+    # Data problems show in the first part of the job, as Bedrock's own validation does.
+    assert (job["endTime"] - job["creationTime"]).total_seconds() < bedrock.job_duration_seconds
+
+
+@pytest.mark.parametrize(
+    ("base_model", "training", "validation"),
+    [
+        (NOVA_MICRO, [conversation("x" * 127_989)] * 8, None),  # 128,000 characters with the answer
+        (HAIKU, [HAIKU_RECORD] * 32, [HAIKU_RECORD] * 1_000),
+        (LLAMA_31, [PROMPT] * 90, [PROMPT] * 10),
+        (TITAN_EXPRESS, [{"prompt": "x" * 24_576, "completion": ""}], None),
+        ("amazon.nova-canvas-v1:0", [{"image-ref": "s3://data/images/a.png", "caption": "a"}], None),
+    ],
+)
+def test_data_at_the_edge_of_the_documented_limits_trains(
+    bedrock: BedrockSimulator,
+    clock: SimulatedClock,
+    store: Any,
+    base_model: str,
+    training: list[dict[str, Any]],
+    validation: list[dict[str, Any]] | None,
+) -> None:
+    job = run_job(bedrock, clock, store, base_model, training, validation)
+    assert job["status"] == "Completed", job.get("failureMessage")
+
+
+def test_continued_pre_training_keeps_the_token_limit_of_its_base_model(
+    bedrock: BedrockSimulator, clock: SimulatedClock, store: Any
+) -> None:
+    job = run_job(
+        bedrock, clock, store, TITAN_EXPRESS, [{"input": "x" * 29_514}], customization_type="CONTINUED_PRE_TRAINING"
+    )
+    assert job["failureMessage"] == "Maximum input token count 4919 exceeds limit of 4096"
+
+
+def test_unreadable_validation_data_fails_like_unreadable_training_data(
+    bedrock: BedrockSimulator, clock: SimulatedClock, store: Any
+) -> None:
+    request = job_request(validationDataConfig={"validators": [{"s3Uri": "s3://data/staged/job/missing.jsonl"}]})
+    arn = bedrock.call("CreateModelCustomizationJob", request)["jobArn"]
+    clock.advance(bedrock.job_duration_seconds)
+    job = bedrock.call("GetModelCustomizationJob", {"jobIdentifier": arn})
+    assert job["failureMessage"] == (
+        "Could not validate GetObject permissions to access Amazon S3 bucket: data at key staged/job/missing.jsonl"
+    )

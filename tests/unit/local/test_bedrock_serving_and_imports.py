@@ -8,15 +8,20 @@ from typing import Any
 import pytest
 
 from local.bedrock import BedrockSimulator
-from local.bedrock.errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException
+from local.bedrock.errors import (
+    ConflictException,
+    ResourceNotFoundException,
+    ServiceQuotaExceededException,
+    ValidationException,
+)
 from local.clock import SimulatedClock
-from tests.unit.local.test_bedrock_jobs import job_request
+from tests.unit.local.test_bedrock_jobs import TRAINING, job_request
 
 
 @pytest.fixture
 def model_arn(bedrock: BedrockSimulator, clock: SimulatedClock, store: Any) -> str:
-    store.objects[("data", "staged/job/train.jsonl")] = b'{"prompt": "a", "completion": "b"}\n'
-    store.objects[("data", "staged/job/validation.jsonl")] = b'{"prompt": "a", "completion": "b"}\n'
+    store.objects[("data", "staged/job/train.jsonl")] = TRAINING
+    store.objects[("data", "staged/job/validation.jsonl")] = TRAINING[:70]
     arn = bedrock.call("CreateModelCustomizationJob", job_request())["jobArn"]
     clock.advance(bedrock.job_duration_seconds)
     return str(bedrock.call("GetModelCustomizationJob", {"jobIdentifier": arn})["outputModelArn"])
@@ -40,11 +45,45 @@ def test_committed_throughput_cannot_be_deleted_during_its_term(
 ) -> None:
     request = {"modelUnits": 1, "provisionedModelName": "pt", "modelId": model_arn, "commitmentDuration": "OneMonth"}
     arn = bedrock.call("CreateProvisionedModelThroughput", request)["provisionedModelArn"]
-    with pytest.raises(ConflictException):
+    clock.advance(bedrock.settings.throughput_duration_seconds)
+    with pytest.raises(ConflictException, match="commitment term"):
         bedrock.call("DeleteProvisionedModelThroughput", {"provisionedModelId": arn})
     clock.advance(31 * 24 * 3600)
     bedrock.call("DeleteProvisionedModelThroughput", {"provisionedModelId": arn})
     assert bedrock.call("ListProvisionedModelThroughputs", {})["provisionedModelSummaries"] == []
+
+
+def test_throughput_and_deployments_cannot_be_deleted_while_they_are_being_created(
+    bedrock: BedrockSimulator, clock: SimulatedClock, model_arn: str
+) -> None:
+    throughput = bedrock.call(
+        "CreateProvisionedModelThroughput", {"modelUnits": 1, "provisionedModelName": "pt", "modelId": model_arn}
+    )["provisionedModelArn"]
+    deployment = bedrock.call("CreateCustomModelDeployment", {"modelDeploymentName": "od", "modelArn": model_arn})[
+        "customModelDeploymentArn"
+    ]
+    with pytest.raises(ConflictException, match="while its status is Creating"):
+        bedrock.call("DeleteProvisionedModelThroughput", {"provisionedModelId": throughput})
+    with pytest.raises(ConflictException, match="while its status is Creating"):
+        bedrock.call("DeleteCustomModelDeployment", {"customModelDeploymentIdentifier": deployment})
+
+    clock.advance(max(bedrock.settings.throughput_duration_seconds, bedrock.settings.deployment_duration_seconds))
+    bedrock.call("DeleteProvisionedModelThroughput", {"provisionedModelId": throughput})
+    bedrock.call("DeleteCustomModelDeployment", {"customModelDeploymentIdentifier": deployment})
+    assert bedrock.call("ListProvisionedModelThroughputs", {})["provisionedModelSummaries"] == []
+    assert bedrock.call("ListCustomModelDeployments", {})["modelDeploymentSummaries"] == []
+
+
+def test_a_throughput_that_failed_to_create_can_be_deleted(
+    bedrock: BedrockSimulator, clock: SimulatedClock, model_arn: str
+) -> None:
+    bedrock.fail_next_throughput("Insufficient capacity")
+    arn = bedrock.call(
+        "CreateProvisionedModelThroughput", {"modelUnits": 1, "provisionedModelName": "pt", "modelId": model_arn}
+    )["provisionedModelArn"]
+    clock.advance(bedrock.settings.throughput_duration_seconds)
+    assert bedrock.call("GetProvisionedModelThroughput", {"provisionedModelId": arn})["status"] == "Failed"
+    bedrock.call("DeleteProvisionedModelThroughput", {"provisionedModelId": arn})
 
 
 def test_throughput_quota_errors_can_be_queued(bedrock: BedrockSimulator, model_arn: str) -> None:
@@ -67,6 +106,38 @@ def test_deployments_need_an_existing_custom_model(
     deployment = bedrock.call("GetCustomModelDeployment", {"customModelDeploymentIdentifier": arn})
     assert deployment["status"] == "Active"
     assert deployment["modelArn"] == model_arn
+
+
+@pytest.mark.parametrize(
+    ("base_model", "deployable"),
+    [
+        ("amazon.nova-micro-v1:0:128k", True),
+        ("amazon.nova-2-lite-v1:0:256k", True),
+        ("meta.llama3-3-70b-instruct-v1:0:128k", True),
+        ("anthropic.claude-3-haiku-20240307-v1:0:200k", False),
+        ("meta.llama3-1-8b-instruct-v1:0:128k", False),
+        ("amazon.titan-text-express-v1:0:8k", False),
+    ],
+)
+def test_on_demand_deployments_are_only_for_custom_models_of_base_models_that_support_them(
+    bedrock: BedrockSimulator, clock: SimulatedClock, store: Any, base_model: str, deployable: bool
+) -> None:
+    store.objects[("data", "staged/job/train.jsonl")] = TRAINING * 7  # 210 records: enough for every model
+    request = job_request(baseModelIdentifier=base_model, validationDataConfig=None)
+    job = bedrock.call("CreateModelCustomizationJob", request)["jobArn"]
+    clock.advance(bedrock.job_duration_seconds)
+    model = bedrock.call("GetModelCustomizationJob", {"jobIdentifier": job})["outputModelArn"]
+    create = {"modelDeploymentName": "od", "modelArn": model}
+    if deployable:
+        assert bedrock.call("CreateCustomModelDeployment", create)["customModelDeploymentArn"]
+        return
+    with pytest.raises(ValidationException, match="doesn't support on-demand deployment"):
+        bedrock.call("CreateCustomModelDeployment", create)
+    assert bedrock.call("ListCustomModelDeployments", {})["modelDeploymentSummaries"] == []
+    # Provisioned Throughput serves it.
+    assert bedrock.call(
+        "CreateProvisionedModelThroughput", {"modelUnits": 1, "provisionedModelName": "pt", "modelId": model}
+    )["provisionedModelArn"]
 
 
 def import_request(folder: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from local.bedrock import BedrockSimulator
 from local.bedrock.errors import ResourceNotFoundException, TooManyTagsException, ValidationException
 from local.bedrock.tagging import MAX_TAGS_PER_RESOURCE, checked_tags, merged, without
 from local.clock import SimulatedClock
-from tests.unit.local.test_bedrock_jobs import job_request
+from tests.unit.local.test_bedrock_jobs import TRAINING, job_request
 
 
 def tags(**pairs: str) -> list[dict[str, str]]:
@@ -23,8 +23,8 @@ def listed(bedrock: BedrockSimulator, arn: str) -> dict[str, str]:
 
 @pytest.fixture
 def model_arn(bedrock: BedrockSimulator, clock: SimulatedClock, store: Any) -> str:
-    store.objects[("data", "staged/job/train.jsonl")] = b'{"prompt": "a", "completion": "b"}\n'
-    store.objects[("data", "staged/job/validation.jsonl")] = b'{"prompt": "a", "completion": "b"}\n'
+    store.objects[("data", "staged/job/train.jsonl")] = TRAINING
+    store.objects[("data", "staged/job/validation.jsonl")] = TRAINING[:70]
     request = job_request(jobTags=tags(team="support"), customModelTags=tags(stage="candidate"))
     arn = bedrock.call("CreateModelCustomizationJob", request)["jobArn"]
     clock.advance(bedrock.job_duration_seconds)

@@ -38,6 +38,25 @@ def test_time_runs_fast_only_while_every_execution_waits() -> None:
         assert clock.now() - start == timedelta(seconds=202)
 
 
+def test_running_fast_time_stops_at_the_end_of_a_pending_wait_until_the_waiter_is_done() -> None:
+    fake = FakeMonotonic()
+    with mock.patch("local.clock.time.monotonic", fake):
+        clock = SimulatedClock(speedup=100)
+        start = clock.now()
+        clock.execution_started("exec")
+        with clock.waiting("exec"):
+            with clock.pending_until(start + timedelta(seconds=300)):
+                fake.now += 2  # the waiter wakes up late: 200 s of fast time
+                assert clock.now() - start == timedelta(seconds=200)
+                fake.now += 2  # later still: time stays at the wait's end, not 400 s
+                assert clock.now() - start == timedelta(seconds=300)
+                with clock.busy():
+                    fake.now += 1  # real work still costs real time
+                assert clock.now() - start == timedelta(seconds=301)
+            fake.now += 1  # that wait is over; the execution waits on (a .sync task): fast again
+            assert clock.now() - start == timedelta(seconds=401)
+
+
 def test_advance_jumps_simulated_time() -> None:
     clock = SimulatedClock(speedup=1)
     before = clock.now()

@@ -40,7 +40,7 @@ def test_a_llama_model_gets_a_bedrock_completion_body_and_its_answer_is_kept() -
     [request] = runtime.requests
     assert request["modelId"] == MODEL_ARN
     assert json.loads(request["body"]) == {"prompt": "Say hello.", "max_gen_len": 16, "max_tokens": 16}
-    assert result["answer"] == "Hello there!"
+    assert result["answered"] is True and result["answer"] == "Hello there!"
     assert result["requestFormat"] == "BedrockCompletion"
     assert MODEL_ARN in result["invokeCommand"]
 
@@ -70,15 +70,18 @@ def test_bodies_without_text_have_no_answer(document: Any) -> None:
     assert answer_text(document) is None
 
 
-def test_a_cold_start_is_reported_as_not_ready_for_the_state_machine_to_retry() -> None:
-    with pytest.raises(ImportedModelNotReady, match="still loading"):
-        smoke_test(CHECK, MODEL_ARN, runtime=FakeRuntime("ModelNotReadyException"))
+def test_a_cold_start_is_reported_as_not_answered_for_the_state_machine_to_call_again() -> None:
+    result = smoke_test(CHECK, MODEL_ARN, runtime=FakeRuntime("ModelNotReadyException"))
+    assert result["answered"] is False and result["error"] == ImportedModelNotReady.__name__
+    assert result["modelArn"] == MODEL_ARN
+    assert "still loading (cold start): ModelNotReadyException from the model" in result["cause"]
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "ModelTimeoutException", "ServiceUnavailableException"])
 def test_throttling_and_timeouts_are_reported_as_busy(code: str) -> None:
-    with pytest.raises(ImportedModelBusy, match=code):
-        smoke_test(CHECK, MODEL_ARN, runtime=FakeRuntime(code))
+    result = smoke_test(CHECK, MODEL_ARN, runtime=FakeRuntime(code))
+    assert result["answered"] is False and result["error"] == ImportedModelBusy.__name__
+    assert code in result["cause"]
 
 
 @pytest.mark.parametrize("code", ["ValidationException", "ModelErrorException", "AccessDeniedException"])
@@ -119,6 +122,6 @@ def test_the_invoke_command_runs_with_aws_cli_v1_and_v2() -> None:
 
 def test_the_handler_reads_the_model_arn_from_the_get_import_job_output(monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = FakeRuntime({"generation": "Hello"})
-    monkeypatch.setattr(smoke_handler, "client", lambda service: runtime)
+    monkeypatch.setattr(smoke_handler, "single_attempt_client", lambda service: runtime)
     result = smoke_handler.handler({"check": CHECK, "job": {"Status": "Completed", "ImportedModelArn": MODEL_ARN}})
     assert result["modelArn"] == MODEL_ARN

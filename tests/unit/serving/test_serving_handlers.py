@@ -38,6 +38,23 @@ def alerts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         clients.cache_clear()
 
 
+def test_release_counts_its_attempts_through_the_state_while_bedrock_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    bedrock = FakeBedrock()
+    arn = bedrock.add_throughput("aaaaaaaaaaaa")
+    bedrock.delete_errors[arn] = "ConflictException"
+    monkeypatch.setattr(serve_release, "client", lambda service: bedrock)
+    state: dict[str, Any] = {
+        "servingRequest": make_request(),
+        "servingResource": {"arn": arn},
+        "servingStatus": {"Status": "Creating"},
+        "servingError": {"Error": "ServingNotReady"},
+    }
+    first = serve_release.handler({"state": state})
+    second = serve_release.handler({"state": {**state, "servingRelease": first}})
+    assert (first["action"], first["attempt"]) == ("not deleted yet", 1)
+    assert (second["action"], second["attempt"]) == ("not deleted yet", 2)
+
+
 def test_prepare_uses_the_time_the_workflow_entered_the_step() -> None:
     request = serve_prepare.handler(
         {

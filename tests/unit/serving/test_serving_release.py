@@ -9,7 +9,14 @@ from botocore.exceptions import ClientError
 
 from tests.unit.serving.conftest import make_plan, make_request
 from tests.unit.serving.fakes import FakeBedrock
-from tuneline.serving.release import decide_release, release_serving
+from tuneline.serving.release import (
+    LEFT_FOR_JANITOR,
+    RELEASE_ATTEMPTS,
+    RETRYING,
+    decide_release,
+    next_attempt,
+    release_serving,
+)
 
 SMOKE = "SmokeTestFailed"
 
@@ -74,3 +81,30 @@ def test_release_surfaces_other_errors() -> None:
     bedrock.delete_errors[arn] = "AccessDeniedException"
     with pytest.raises(ClientError):
         release_serving(make_request(), arn, "InService", bedrock=bedrock)
+
+
+def test_a_delete_refused_while_creating_is_tried_again_until_the_last_attempt_then_left_to_the_janitor() -> None:
+    bedrock = FakeBedrock()
+    arn = bedrock.add_throughput("eeeeeeeeeeee")
+    bedrock.delete_errors[arn] = "ConflictException"
+    request = make_request()
+
+    results = [
+        release_serving(request, arn, "Creating", bedrock=bedrock, error="ServingNotReady", attempt=attempt)
+        for attempt in range(1, RELEASE_ATTEMPTS + 1)
+    ]
+
+    assert [r["action"] for r in results] == [RETRYING] * (RELEASE_ATTEMPTS - 1) + [LEFT_FOR_JANITOR]
+    assert [r["attempt"] for r in results] == list(range(1, RELEASE_ATTEMPTS + 1))
+    last = results[-1]
+    assert last["expiresAt"] == request["expiresAt"] and last["refusal"].startswith("ConflictException")
+    assert arn in bedrock.throughputs and bedrock.calls == [("delete", arn)] * RELEASE_ATTEMPTS
+
+    del bedrock.delete_errors[arn]  # created at last: the next workflow's release would delete it
+    assert release_serving(request, arn, "InService", bedrock=bedrock, error="ServingNotReady")["action"] == "deleted"
+
+
+def test_the_attempt_number_follows_from_the_previous_release_in_the_state() -> None:
+    assert next_attempt({}) == 1
+    assert next_attempt({"action": RETRYING, "attempt": 2}) == 3
+    assert next_attempt({"action": "deleted", "attempt": 4}) == 1
