@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli.dataset_files import write
 from tuneline.cli import main
 from tuneline.datasets.models import resolve_model
 from tuneline.datasets.validator import validate_dataset
@@ -18,16 +19,6 @@ NOVA = "amazon.nova-micro-v1:0:128k"
 NOVA_LITE = "amazon.nova-lite-v1:0"
 LLAMA = "meta.llama3-1-8b-instruct-v1:0"
 TITAN = "amazon.titan-text-express-v1"
-
-
-def write(path: Path, records: list[Any], *, bom: bool = True, crlf: bool = True, array: bool = False) -> Path:
-    newline = "\r\n" if crlf else "\n"
-    if array:
-        text = json.dumps(records, ensure_ascii=False, indent=2)
-    else:
-        text = newline.join(json.dumps(r, ensure_ascii=False) for r in records) + newline
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
-    return path
 
 
 def convert(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.cli.dataset_files import write
 from tuneline.cli import main
 from tuneline.jobs.ignored_uploads import explain_ignored_upload
 
@@ -23,16 +24,6 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 TITAN = "amazon.titan-text-express-v1"
 RULE = "dataset.other-shape"
 COUNT = 230  # over the sample of 200 records
-
-
-def write(path: Path, records: list[Any], *, bom: bool = True, crlf: bool = True, array: bool = False) -> Path:
-    newline = "\r\n" if crlf else "\n"
-    if array:
-        text = json.dumps(records, ensure_ascii=False, indent=2)
-    else:
-        text = newline.join(json.dumps(r, ensure_ascii=False) for r in records) + newline
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
-    return path
 
 
 def validate(capsys: pytest.CaptureFixture[str], path: Path, *options: str) -> tuple[int, dict[str, Any]]:

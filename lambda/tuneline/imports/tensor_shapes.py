@@ -72,6 +72,15 @@ _DECODER = Layout(
     query="layers.0.self_attn.q_proj.weight",
     key="layers.0.self_attn.k_proj.weight",
 )
+# transformers >= 4.52 saves the language model under model.language_model.; earlier versions under model.
+_VISION_LANGUAGE_DECODER = Layout(
+    prefixes=("model.language_model.", "model."),
+    stacks=_DECODER.stacks,
+    embed=_DECODER.embed,
+    lm_heads=_DECODER.lm_heads,
+    query=_DECODER.query,
+    key=_DECODER.key,
+)
 LAYOUTS: dict[str, Layout] = {
     "Llama": _DECODER,
     "Mistral": _DECODER,
@@ -80,23 +89,8 @@ LAYOUTS: dict[str, Layout] = {
     "Qwen3": _DECODER,
     "Qwen3-MoE": _DECODER,
     "GPT-OSS": _DECODER,
-    # transformers >= 4.52 saves the language model under model.language_model.; earlier versions under model.
-    "Qwen2-VL": Layout(
-        prefixes=("model.language_model.", "model."),
-        stacks=_DECODER.stacks,
-        embed=_DECODER.embed,
-        lm_heads=_DECODER.lm_heads,
-        query=_DECODER.query,
-        key=_DECODER.key,
-    ),
-    "Qwen2.5-VL": Layout(
-        prefixes=("model.language_model.", "model."),
-        stacks=_DECODER.stacks,
-        embed=_DECODER.embed,
-        lm_heads=_DECODER.lm_heads,
-        query=_DECODER.query,
-        key=_DECODER.key,
-    ),
+    "Qwen2-VL": _VISION_LANGUAGE_DECODER,
+    "Qwen2.5-VL": _VISION_LANGUAGE_DECODER,
     # Its num_hidden_layers counts the cross-attention layers, which share the numbering.
     "Mllama": Layout(
         prefixes=("model.language_model.", "language_model.model."),
