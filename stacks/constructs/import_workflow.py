@@ -26,7 +26,13 @@ from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
 from stacks.constructs.customize_workflow import JobNetwork
 from stacks.constructs.functions import Functions
 from stacks.constructs.intake import Intake
-from stacks.constructs.workflow_parts import BEDROCK_TRANSIENT_ERRORS, FailureBranch, add_transient_retry, lambda_step
+from stacks.constructs.workflow_parts import (
+    BEDROCK_TRANSIENT_ERRORS,
+    FailureBranch,
+    add_transient_retry,
+    count_step,
+    lambda_step,
+)
 from stacks.nag import acknowledge_wildcards
 from tuneline.errors import IMPORT_FAILED
 from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
@@ -196,12 +202,7 @@ class ImportWorkflow(Construct):
             time=sfn.WaitTime.duration(Duration.seconds(IMPORT_POLL_SECONDS)),
             comment="Model imports send no events: poll the job",
         )
-        count_poll = sfn.Pass(
-            self,
-            "Count poll",
-            parameters={"count": sfn.JsonPath.math_add(sfn.JsonPath.number_at("$.poll.count"), 1)},
-            result_path="$.poll",
-        )
+        count_poll = count_step(self, "Count poll", "$.poll")
         job_failed = sfn.Pass(
             self,
             "Import job failed",
@@ -265,12 +266,7 @@ class ImportWorkflow(Construct):
             time=sfn.WaitTime.duration(Duration.seconds(LOAD_CHECK_SECONDS)),
             comment="Bedrock loads an imported model on its first call; that takes minutes",
         )
-        count = sfn.Pass(
-            self,
-            "Count smoke tests",
-            parameters={"count": sfn.JsonPath.math_add(sfn.JsonPath.number_at("$.loadWait.count"), 1)},
-            result_path="$.loadWait",
-        )
+        count = count_step(self, "Count smoke tests", "$.loadWait")
         did_not_load = sfn.Pass(
             self,
             "Model did not load in time",

@@ -58,6 +58,16 @@ def add_queue_retry(task: sfn.TaskStateBase | sfn.CustomState, errors: Sequence[
     )
 
 
+def count_step(scope: Construct, name: str, counter_path: str) -> sfn.Pass:
+    """A Pass that adds one to `<counter_path>.count`: the counter of a polling loop that a Choice bounds."""
+    return sfn.Pass(
+        scope,
+        name,
+        parameters={"count": sfn.JsonPath.math_add(sfn.JsonPath.number_at(f"{counter_path}.count"), 1)},
+        result_path=counter_path,
+    )
+
+
 def lambda_step(
     scope: sfn.StateMachineFragment | object,
     name: str,

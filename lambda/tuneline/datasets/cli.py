@@ -118,6 +118,14 @@ def _format_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", type=_lower, help="output format")
 
 
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output file at its default name (a file named with an option is always replaced)",
+    )
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -179,11 +187,7 @@ def _register_fix(subparsers: Any) -> None:
         "--dedupe", action="store_true", help="also drop copies of earlier records (see `tuneline dedupe`)"
     )
     _format_option(parser)
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing output file at its default name (a file named with an option is always replaced)",
-    )
+    _force_option(parser)
     parser.set_defaults(handler=_guard(_fix))
 
 
@@ -210,11 +214,7 @@ def _register_split(subparsers: Any) -> None:
         "--validation-out", metavar="FILE", help="validation output (default: FILE stem + .validation.jsonl)"
     )
     _format_option(parser)
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing output file at its default name (a file named with an option is always replaced)",
-    )
+    _force_option(parser)
     parser.set_defaults(handler=_guard(_split))
 
 
@@ -286,11 +286,7 @@ def _register_convert(subparsers: Any) -> None:
     )
     parser.add_argument("--dedupe", action="store_true", help="drop copies of earlier records (see `tuneline dedupe`)")
     _format_option(parser)
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing output file at its default name (a file named with an option is always replaced)",
-    )
+    _force_option(parser)
     parser.set_defaults(handler=_guard(_convert))
 
 
@@ -309,11 +305,7 @@ def _register_dedupe(subparsers: Any) -> None:
     parser.add_argument("file", metavar="FILE", help="JSONL file, or - for standard input (then give -o)")
     parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: FILE stem + .dedupe.jsonl)")
     _format_option(parser)
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing output file at its default name (a file named with an option is always replaced)",
-    )
+    _force_option(parser)
     parser.set_defaults(handler=_guard(_dedupe))
 
 
