@@ -13,6 +13,12 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def job_field(job: Mapping[str, Any], name: str) -> Any:
-    """A field of the `.sync` result, which may arrive in the API's camelCase or in PascalCase."""
-    return job.get(name, job.get(name[:1].upper() + name[1:]))
+def lookup(data: Mapping[str, Any] | None, name: str) -> Any:
+    """A field by its camelCase name, also found in PascalCase (AWS SDK integrations and `.sync` results in
+    Step Functions)."""
+    if not data:
+        return None
+    if name in data:
+        return data[name]
+    pascal = name[:1].upper() + name[1:]
+    return data.get(pascal)

@@ -18,8 +18,6 @@ from stacks.constructs.bedrock_role import bedrock_arn
 from stacks.constructs.functions import Functions
 from stacks.nag import acknowledge_wildcards
 
-# The tags the janitor writes to remember an alert was sent.
-
 JANITOR_TIMEOUT_MINUTES = 5
 # A missed run is made up by the next one; retrying a stale one only repeats work.
 SCHEDULE_RETRY_ATTEMPTS = 2

@@ -41,9 +41,11 @@ from stacks.constructs.workflow_parts import (
     CatchableT,
     FailureBranch,
     add_transient_retry,
+    count_step,
     lambda_step,
 )
 from stacks.nag import acknowledge_wildcards
+from tuneline.errors import SERVING_FAILED
 from tuneline.serving.release import RELEASE_RETRY_SECONDS
 from tuneline.serving.release import RETRYING as RELEASE_RETRYING
 
@@ -179,7 +181,7 @@ class Serving(Construct):
         diagram's last row. While Bedrock refuses the delete (still Creating), the release is tried again after
         a wait; the Lambda counts the attempts and gives up after RELEASE_ATTEMPTS (serving/release.py)."""
         serving_failed = sfn.Fail(
-            workflow, "Serving failed", error="ServingFailed", cause="The serving failure alert has been sent"
+            workflow, "Serving failed", error=SERVING_FAILED, cause="The serving failure alert has been sent"
         )
         notify_serving_failed = failure.caught(
             lambda_step(
@@ -301,12 +303,7 @@ class Serving(Construct):
             time=sfn.WaitTime.duration(Duration.seconds(SERVING_CHECK_INTERVAL_SECONDS)),
         )
         get_status = self._get_serving_status(workflow, release=release)
-        count = sfn.Pass(
-            workflow,
-            "Count serving checks",
-            parameters={"count.$": f"States.MathAdd({POLL}.count, 1)"},
-            result_path=POLL,
-        )
+        count = count_step(workflow, "Count serving checks", POLL)
         creation_failed = sfn.Pass(
             workflow,
             "Serving creation failed",

@@ -18,12 +18,12 @@ from tuneline.alerts.text import (
     command_lines,
     duration_between,
     fields,
-    lookup,
     make_alert,
     numbered,
     truncate,
     wrap,
 )
+from tuneline.aws_values import lookup
 from tuneline.findings import Report
 from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
 from tuneline.imports.smoke import LOAD_DEADLINE_SECONDS, invoke_command, smoke_request

@@ -23,7 +23,6 @@ from tuneline.alerts.text import (
     duration_between,
     field,
     fields,
-    lookup,
     make_alert,
     money,
     numbered,
@@ -31,6 +30,7 @@ from tuneline.alerts.text import (
     truncate,
     wrap,
 )
+from tuneline.aws_values import lookup
 from tuneline.datasets.shapes import RULE as OTHER_SHAPE_RULE
 from tuneline.errors import FAILURE_ALERT_NOT_SENT
 from tuneline.findings import Report
@@ -266,7 +266,8 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
     detail: Mapping[str, Any] = event.get("detail") or {}
     status = str(detail.get("status") or "UNKNOWN")
     error, cause = detail.get("error"), detail.get("cause")
-    alert_not_sent = status == "FAILED" and error == FAILURE_ALERT_NOT_SENT
+    failed = status == "FAILED"
+    alert_not_sent = failed and error == FAILURE_ALERT_NOT_SENT
     execution_arn = detail.get("executionArn")
     started = _from_epoch_ms(detail.get("startDate"))
     took = duration_between(started, _from_epoch_ms(detail.get("stopDate")))
@@ -282,7 +283,7 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
     subject_status = {"TIMED_OUT": "TIMED OUT", "ABORTED": "ABORTED"}.get(status, status)
     workflow = "import" if is_import else "training"
     opening = f"The {workflow} workflow {verb}" + (f" after {took}" if took else "")
-    if status == "FAILED" and not alert_not_sent:
+    if failed and not alert_not_sent:
         opening += " with an error no step could catch"
     if alert_not_sent:
         opening += ", and its own failure alert could not be sent: this alert is sent in its place."
@@ -308,7 +309,7 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
         ) + command_lines(
             "Throughput bought:", "aws bedrock list-provisioned-model-throughputs --status-equals InService"
         )
-    if status == "FAILED":
+    if failed:
         steps[:0] = _uncaught_failure_steps(error, alert_not_sent)
     return make_alert(
         f"{SUBJECT_PREFIX}: {workflow} workflow {subject_status} - {what or detail.get('name') or 'execution'}",
@@ -319,8 +320,8 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
                 ("Profile", execution_input.get("profile")),
                 ("Execution", detail.get("name")),
                 ("Status", status),
-                ("Error", error if status == "FAILED" else None),
-                ("Cause", truncate(" ".join(str(cause).split()), _MAX_CAUSE) if status == "FAILED" and cause else None),
+                ("Error", error if failed else None),
+                ("Cause", truncate(" ".join(str(cause).split()), _MAX_CAUSE) if failed and cause else None),
             ),
             _released_lines(released),
             _bulleted("What to do:", steps)
@@ -333,7 +334,7 @@ def format_execution_end(event: Mapping[str, Any], released: Sequence[Mapping[st
                         f"aws stepfunctions get-execution-history --execution-arn {execution_arn} "
                         "--reverse-order --max-items 10",
                     )
-                    if status == "FAILED"
+                    if failed
                     else []
                 )
                 if execution_arn

@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tuneline.alerts.explain import parse_cause
-from tuneline.alerts.text import SUBJECT_PREFIX, Alert, bullets, command_lines, fields, lookup, make_alert, wrap
+from tuneline.alerts.text import SUBJECT_PREFIX, Alert, bullets, command_lines, fields, make_alert, wrap
+from tuneline.aws_values import lookup
 from tuneline.layout import EXPIRES_AT_TAG
 from tuneline.serving import workflow_state as keys
 from tuneline.serving.quotas import SERVICE_QUOTAS_CODE
-from tuneline.serving.release import LEFT_FOR_JANITOR
+from tuneline.serving.release import ALREADY_GONE, DELETED, KEPT, LEFT_FOR_JANITOR
 from tuneline.serving.tags import iso_utc, parse_time
 
 KIND_NAMES = {"provisioned": "Provisioned Throughput", "deployment": "on-demand deployment"}
@@ -181,7 +182,7 @@ def serving_left_running(state: Mapping[str, Any]) -> list[str] | None:
     """For the generic failure alert: serving this execution bought and did not delete (it may still bill)."""
     arn = keys.resource_arn(state)
     release = keys.part(state, keys.RELEASE)
-    if not arn or release.get("action") in ("deleted", "already gone"):
+    if not arn or release.get("action") in (DELETED, ALREADY_GONE):
         return None
     request = keys.part(state, keys.REQUEST)
     what = KIND_NAMES.get(str(request.get("kind")), "serving")
@@ -235,9 +236,9 @@ def _release_lines(release: Mapping[str, Any] | None, request: Mapping[str, Any]
         return None
     action = release.get("action")
     what = KIND_NAMES.get(str(request.get("kind")), "serving")
-    if action in ("deleted", "already gone"):
+    if action in (DELETED, ALREADY_GONE):
         text = f"The {what} this run bought was deleted: {release.get('reason')}."
-    elif action == "kept":
+    elif action == KEPT:
         text = f"The {what} this run bought was KEPT and still bills: {release.get('reason')}."
     elif action == LEFT_FOR_JANITOR:
         return _left_for_janitor_lines(release, what, request)
@@ -270,7 +271,7 @@ def _left_for_janitor_lines(release: Mapping[str, Any], what: str, request: Mapp
 def _failure_advice(request: Mapping[str, Any], action: Any) -> str:
     base = "Read the details and the smoke report. The custom model is trained: once the cause is fixed, serve it "
     base += "by hand with the command below rather than uploading the dataset again (that would train, and bill, anew)."
-    if action == "kept":
+    if action == KEPT:
         base += " Delete the kept serving when you are done with it."
     elif action == LEFT_FOR_JANITOR:
         base += " The serving this run bought was not deleted yet (see above)."
@@ -337,12 +338,12 @@ def _janitor_advice(
     advice = []
     if unreadable:
         advice.append(
-            "Set tuneline:expires-at to a time like 2026-11-20T14:05:00Z (ISO 8601; UTC unless an offset such as "
+            f"Set {EXPIRES_AT_TAG} to a time like 2026-11-20T14:05:00Z (ISO 8601; UTC unless an offset such as "
             "+01:00 is given), or remove the tag to keep the serving until you delete it yourself."
         )
     if warned:
         advice.append(
-            "To keep serving longer, set its tuneline:expires-at tag to a later time (ISO 8601, UTC), "
+            f"To keep serving longer, set its {EXPIRES_AT_TAG} tag to a later time (ISO 8601, UTC), "
             "or remove the tag to keep it until you delete it."
         )
     if ended:

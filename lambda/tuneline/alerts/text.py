@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import textwrap
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,16 +132,6 @@ def s3_uri(bucket: str | None, key: str | None) -> str | None:
     if not bucket:
         return None
     return f"s3://{bucket}/{key or ''}"
-
-
-def lookup(data: Mapping[str, Any] | None, name: str) -> Any:
-    """A field by its camelCase name, also found in PascalCase (AWS SDK integrations in Step Functions)."""
-    if not data:
-        return None
-    if name in data:
-        return data[name]
-    pascal = name[:1].upper() + name[1:]
-    return data.get(pascal)
 
 
 def duration_between(start: Any, end: Any) -> str | None:

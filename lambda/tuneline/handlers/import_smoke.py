@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuneline.alerts.text import lookup
+from tuneline.aws_values import lookup
 from tuneline.imports.smoke import smoke_test
 from tuneline.pipeline.clients import single_attempt_client
 

@@ -50,27 +50,27 @@ class ConfigFacts:
 
 def check_config(source: FolderSource, files: dict[str, int], report: Report) -> ConfigFacts:
     if CONFIG_FILE not in files:
-        report.errors.append(_finding("config-missing", _missing_config_message(files)))
+        report.errors.append(config_finding("config-missing", _missing_config_message(files)))
         return ConfigFacts()
     try:
         document = json.loads(source.read_all(CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
     except SourceReadError as error:
         rule = read_failure_rule(error, "config-invalid")
-        report.errors.append(_finding(rule, f"config.json cannot be read: {error.reason}"))
+        report.errors.append(config_finding(rule, f"config.json cannot be read: {error.reason}"))
         return ConfigFacts()
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         report.errors.append(
-            _finding(
+            config_finding(
                 "config-invalid",
                 f"config.json is not valid JSON: {error}; {_json_fix(error)}",
             )
         )
         return ConfigFacts()
     if not isinstance(document, dict):
-        report.errors.append(_finding("config-invalid", "config.json must be a JSON object"))
+        report.errors.append(config_finding("config-invalid", "config.json must be a JSON object"))
         return ConfigFacts()
     for key, value in non_finite_numbers(document):
-        report.errors.append(_finding("config-value-not-finite", _non_finite_message(CONFIG_FILE, key, value)))
+        report.errors.append(config_finding("config-value-not-finite", _non_finite_message(CONFIG_FILE, key, value)))
     return evaluate_config(document, report)
 
 
@@ -174,10 +174,12 @@ def _architecture(config: dict[str, Any], report: Report) -> tuple[str | None, s
     classes = config.get("architectures")
     model_type = config.get("model_type")
     if model_type is not None and not isinstance(model_type, str):
-        report.errors.append(_finding("config-invalid", "`model_type` must be a string"))
+        report.errors.append(config_finding("config-invalid", "`model_type` must be a string"))
         model_type = None
     if classes is not None and not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
-        report.errors.append(_finding("config-invalid", "`architectures` must be a non-empty list of class names"))
+        report.errors.append(
+            config_finding("config-invalid", "`architectures` must be a non-empty list of class names")
+        )
         return None, model_type, None
 
     by_model_type = architecture_for_model_type(model_type) if model_type else None
@@ -185,7 +187,7 @@ def _architecture(config: dict[str, Any], report: Report) -> tuple[str | None, s
         if by_model_type is None:
             what = f"model_type {model_type!r} is not importable" if model_type else "no `model_type` either"
             report.errors.append(
-                _finding(
+                config_finding(
                     "architecture-unsupported",
                     f"config.json names no `architectures` and {what}; save the model config with "
                     'save_pretrained(), which writes both, e.g. "architectures": ["LlamaForCausalLM"] and '
@@ -195,7 +197,7 @@ def _architecture(config: dict[str, Any], report: Report) -> tuple[str | None, s
             return None, model_type, None
         expected = sorted(by_model_type.class_names)[0]
         report.warnings.append(
-            _finding(
+            config_finding(
                 "architectures-missing",
                 f"config.json has no `architectures`; assuming {expected} from model_type {model_type!r}. "
                 f'Add "architectures": ["{expected}"] so the import does not have to guess',
@@ -206,11 +208,11 @@ def _architecture(config: dict[str, Any], report: Report) -> tuple[str | None, s
     class_name = classes[0]
     architecture = architecture_for_class(class_name)
     if architecture is None:
-        report.errors.append(_finding("architecture-unsupported", _unsupported_message(class_name)))
+        report.errors.append(config_finding("architecture-unsupported", _unsupported_message(class_name)))
         return class_name, model_type, None
     if model_type is not None and by_model_type is not architecture:
         report.warnings.append(
-            _finding(
+            config_finding(
                 "architecture-model-type-mismatch",
                 f"architectures[0] is {class_name} ({architecture.family}) but model_type is {model_type!r}; "
                 f"expected one of {sorted(architecture.model_types)}: check that config.json belongs to "
@@ -243,12 +245,12 @@ def _context_length(config: dict[str, Any], architecture: Architecture | None, r
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             lengths.append((key, value))
         else:
-            report.errors.append(_finding("config-invalid", f"`{key}` must be a positive integer, got {value!r}"))
+            report.errors.append(config_finding("config-invalid", f"`{key}` must be a positive integer, got {value!r}"))
     if not lengths:
         # T5 uses relative position buckets and has no hard maximum. An invalid value is reported above.
         if not declared and architecture is not None and architecture.family != "Flan-T5":
             report.warnings.append(
-                _finding(
+                config_finding(
                     "context-length-unknown",
                     f"config.json declares none of {', '.join(CONTEXT_LENGTH_KEYS)}; cannot check the "
                     f"{MAX_CONTEXT_LENGTH}-token context limit",
@@ -259,7 +261,7 @@ def _context_length(config: dict[str, Any], architecture: Architecture | None, r
     key, length = max(lengths, key=lambda item: item[1])
     if length > MAX_CONTEXT_LENGTH:
         report.errors.append(
-            _finding(
+            config_finding(
                 "context-too-long",
                 f"`{key}` is {length}; Bedrock imports models with at most {MAX_CONTEXT_LENGTH} positions "
                 f"(128K): set it to {MAX_CONTEXT_LENGTH} or less in config.json",
@@ -284,7 +286,7 @@ def _warn_about_rope_scaling_override(
         if scaling is None or _is_llama3_override(scaling):
             continue
         report.warnings.append(
-            _finding(
+            config_finding(
                 "rope-scaling-overridden",
                 f"`{key}` is {json.dumps(scaling)}; Bedrock replaces the rope_scaling of Llama 3 models with "
                 f"type {LLAMA3_ROPE_TYPE}, {override}, so the imported model will not run with the declared "
@@ -316,7 +318,7 @@ def _check_quantization(config: dict[str, Any], architecture: Architecture | Non
     if allowed is not None and method == allowed:
         return
     report.errors.append(
-        _finding(
+        config_finding(
             "config-quantized",
             f"config.json declares quantization ({method or 'unknown method'}); Bedrock imports FP32/FP16/"
             "BF16 weights only: merge adapters into the full-precision base model, save it in BF16 or FP16 "
@@ -332,7 +334,7 @@ def _check_transformers_version(config: dict[str, Any], report: Report) -> None:
     major = version.split(".", 1)[0]
     if major.isdigit() and int(major) > DOCUMENTED_TRANSFORMERS_MAJOR:
         report.warnings.append(
-            _finding(
+            config_finding(
                 "transformers-version-untested",
                 f"saved with transformers {version}; Bedrock documents models saved with transformers 4.51.3. "
                 "If the import fails, load and save the model again with transformers 4.51.x",
@@ -340,5 +342,6 @@ def _check_transformers_version(config: dict[str, Any], report: Report) -> None:
         )
 
 
-def _finding(rule: str, message: str) -> Finding:
+def config_finding(rule: str, message: str) -> Finding:
+    """A finding about config.json."""
     return Finding(rule=rule, message=message, file=CONFIG_FILE)

@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tuneline.findings import Finding, Report
+from tuneline.findings import Report
 from tuneline.imports.architectures import TEXT_SUB_CONFIG_KEYS, Architecture
+from tuneline.imports.model_config import config_finding
 from tuneline.imports.safetensors_header import TensorEntry
 
-CONFIG_FILE = "config.json"
 LAYERS_RULE = "config-layers-mismatch"
 HIDDEN_SIZE_RULE = "config-hidden-size-mismatch"
 VOCAB_SIZE_RULE = "config-vocab-size-mismatch"
@@ -188,7 +188,7 @@ def check_tensor_shapes(
             if tensor is not None and len(tensor.shape) == 2 and tensor.shape[1] != hidden[1]:
                 hidden_ok = False
                 report.errors.append(
-                    _finding(
+                    config_finding(
                         HIDDEN_SIZE_RULE,
                         f"{hidden[0]} is {hidden[1]} but {where(tensor)} is {tensor.shape[1]} wide "
                         f"(shape {list(tensor.shape)}); {_BELONGS}",
@@ -202,7 +202,7 @@ def check_tensor_shapes(
         for tensor in rows_tensors:
             if tensor is not None and len(tensor.shape) == 2 and tensor.shape[0] != vocab[1]:
                 report.errors.append(
-                    _finding(
+                    config_finding(
                         VOCAB_SIZE_RULE,
                         f"vocab_size is {vocab[1]} but {where(tensor)} has {tensor.shape[0]} rows "
                         f"(shape {list(tensor.shape)}); {_BELONGS}; if the tokenizer was extended, "
@@ -225,7 +225,7 @@ def check_tensor_shapes(
         expected = heads[1] * head_dim[1]
         if tensor.shape[0] != expected:
             report.errors.append(
-                _finding(
+                config_finding(
                     HEADS_RULE,
                     f"{heads[0]} {heads[1]} x head size {head_dim[1]} ({head_dim[0]}) = {expected} rows, but "
                     f"{where(tensor)} has {tensor.shape[0]} (shape {list(tensor.shape)}); {_BELONGS}",
@@ -262,7 +262,7 @@ def _check_layers(
     spelled = f"`{prefix}{stack.part}.N.`"
     if max(found) + 1 != count:
         report.errors.append(
-            _finding(
+            config_finding(
                 LAYERS_RULE,
                 f"{key} is {count} but the weights hold {max(found) + 1} layers ({spelled} with N up to "
                 f"{max(found)}); {_BELONGS}",
@@ -275,13 +275,9 @@ def _check_layers(
         if len(missing) > MAX_NAMED_LAYERS:
             named += f" and {len(missing) - MAX_NAMED_LAYERS} more"
         report.errors.append(
-            _finding(
+            config_finding(
                 LAYERS_RULE,
                 f"{key} is {count} but the weights hold no tensors for layer(s) {named} ({spelled}); upload every "
                 "weight file, or save the model again with save_pretrained()",
             )
         )
-
-
-def _finding(rule: str, message: str) -> Finding:
-    return Finding(rule=rule, message=message, file=CONFIG_FILE)

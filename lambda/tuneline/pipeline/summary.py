@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from tuneline.aws_values import job_field, split_s3_uri
+from tuneline.aws_values import lookup, split_s3_uri
 from tuneline.jobs.metrics import find_metric_files, parse_training_metrics, parse_validation_metrics, summarize
 
 SUMMARY_NAME = "summary.json"
@@ -17,16 +17,16 @@ def summarize_job(plan: Mapping[str, Any], job: Mapping[str, Any], *, s3: Any) -
     keys: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys.extend(item["Key"] for item in page.get("Contents", []))
-    job_arn = job_field(job, "jobArn")
+    job_arn = lookup(job, "jobArn")
     files = find_metric_files(keys, job_arn=job_arn)
 
     summary: dict[str, Any] = {
         "jobName": plan["jobName"],
         "jobArn": job_arn,
-        "customModelArn": job_field(job, "outputModelArn"),
-        "customModelName": job_field(job, "outputModelName") or plan["customModelName"],
+        "customModelArn": lookup(job, "outputModelArn"),
+        "customModelName": lookup(job, "outputModelName") or plan["customModelName"],
         "baseModel": plan["baseModelIdentifier"],
-        "status": job_field(job, "status"),
+        "status": lookup(job, "status"),
         "metricsFound": files.training_key is not None,
     }
     if files.training_key:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from tuneline.aws_values import job_field
+from tuneline.aws_values import lookup
 from tuneline.serving.errors import ServingNotPossible
 from tuneline.serving.names import serving_name, serving_token
 from tuneline.serving.quotas import quota_to_raise
@@ -38,7 +38,7 @@ def prepare_request(
     if mode not in KIND_BY_MODE:
         raise ServingNotPossible(f"serving mode {mode!r} buys nothing; expected {PROVISIONED} or {ON_DEMAND}")
     kind = KIND_BY_MODE[mode]
-    model_arn = (metrics or {}).get("customModelArn") or job_field(job or {}, "outputModelArn")
+    model_arn = (metrics or {}).get("customModelArn") or lookup(job or {}, "outputModelArn")
     if not model_arn:
         raise ServingNotPossible(
             f"job {plan.get('jobName')} finished without a custom model ARN, so there is nothing to serve"

@@ -13,12 +13,12 @@ from tuneline.alerts.text import (
     MAX_SUBJECT_LENGTH,
     duration_between,
     field,
-    lookup,
     make_alert,
     numbered,
     subject_line,
     wrap,
 )
+from tuneline.aws_values import lookup
 
 
 @settings(max_examples=300, deadline=None)
