@@ -96,7 +96,8 @@ class Deduplicator:
             body = body[len(UTF8_BOM) :].strip()
         exact = hashlib.blake2b(body, digest_size=8).digest()
         key = record_key(body)
-        if exact in self._exact or key in self._normalized:
+        # Exact copies share the normalized key too; the exact set only tells the two kinds apart.
+        if key in self._normalized:
             if exact in self._exact:
                 summary.exact += 1
             else:

@@ -18,11 +18,12 @@ import shutil
 import tempfile
 from array import array
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
-from tuneline.datasets.dedupe import UTF8_BOM, record_key
-from tuneline.datasets.lines import Readable, Writable, iter_lines
+from tuneline.datasets.dedupe import dedupe_lines, record_key
+from tuneline.datasets.lines import Readable, Writable
 from tuneline.datasets.models import FINE_TUNING, ModelRules
 
 SPOOL_IN_MEMORY_BYTES = 16 * 1024 * 1024
@@ -72,37 +73,24 @@ def split_stream(
             f"{rules.display_name} accepts no validation dataset for {customization_type}; train on the whole file"
         )
     with _seekable(src) as source:
-        hashes = array("Q")
-        for line, oversized in iter_lines(source):
-            if line.strip() and not oversized:
-                hashes.append(record_hash(line))
+        hashes = array("Q", (record_hash(line) for line in _records(source)))
         count = len(hashes)
         target, notes = _validation_size(count, ratio, rules, customization_type)
         held = _held_out(hashes, target)
-        del hashes
         if held.records < target:
             notes.append(
                 f"held out {held.records} record(s) instead of {target}: copies of a record stay together on one side"
             )
         source.seek(0)
         held_out = 0
-        written = 0
-        first = True
-        for line, oversized in iter_lines(source):
-            if first:
-                first = False
-                if line.startswith(UTF8_BOM):
-                    line = line[len(UTF8_BOM) :]
-            if not line.strip() or oversized:
-                continue
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            if held.keys and record_hash(line) in held.keys:
+        # The second pass reads the same records in the same order, so each one's key is already known.
+        for key, line in zip(hashes, _records(source), strict=True):
+            if key in held.keys:
                 validation_dst.write(line + b"\n")
                 held_out += 1
             else:
                 train_dst.write(line + b"\n")
-            written += 1
+        written = count
     return SplitSummary(
         records=written,
         training_records=written - held_out,
@@ -110,6 +98,11 @@ def split_stream(
         ratio_requested=ratio,
         notes=notes,
     )
+
+
+def _records(source: Readable) -> Iterator[bytes]:
+    """The record lines both passes read: no BOM, CR or blank lines, nothing oversized."""
+    return (line for _, line, oversized in dedupe_lines(source) if not oversized)
 
 
 class _Held:
