@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tuneline.datasets.convert import SOURCES, ConvertError, ConvertRefused, convert_stream, parse_delimiter
+from tuneline.datasets.convert import (
+    DELIMITER_NAMES,
+    SOURCES,
+    ConvertError,
+    ConvertRefused,
+    convert_stream,
+    parse_delimiter,
+)
 from tuneline.datasets.cost import estimate_cost
 from tuneline.datasets.dedupe import Deduplicator, dedupe_stream
 from tuneline.datasets.fix import FixSummary, normalize_stream, normalized_lines
@@ -663,7 +670,7 @@ def _convert(args: argparse.Namespace) -> int:
             if summary.records_in and not summary.records_out:
                 raise UsageError(_wrong_shape(name, args, summary))
             if not summary.records_out:
-                raise _NothingConverted(_nothing_converted(name, args, summary), summary)
+                raise _NothingConverted(_nothing_converted(name, args), summary)
     except _NothingConverted as error:
         message, summary = error.args
         if args.format == "json":
@@ -678,7 +685,7 @@ def _convert(args: argparse.Namespace) -> int:
         print(f"wrote {output}: {summary.records_out} {summary.target_format} records (of {summary.records_in})")
         if summary.delimiter and summary.delimiter != ",":
             print(
-                f"read the table with the {_DELIMITER_WORDS.get(summary.delimiter, repr(summary.delimiter))} delimiter"
+                f"read the table with the {DELIMITER_NAMES.get(summary.delimiter, repr(summary.delimiter))} delimiter"
             )
         if summary.skipped:
             print(f"skipped {summary.skipped} record(s), e.g. line(s) {summary.skipped_lines[:10]}:")
@@ -695,10 +702,7 @@ def _convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_DELIMITER_WORDS = {"\t": "tab", ";": "semicolon", "|": "pipe", ",": "comma"}
-
-
-def _nothing_converted(name: str, args: argparse.Namespace, summary: Any) -> str:
+def _nothing_converted(name: str, args: argparse.Namespace) -> str:
     return f"{name} has no records for --from {args.source}; nothing was written"
 
 

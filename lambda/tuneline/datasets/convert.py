@@ -418,10 +418,6 @@ def read_fields(
         yield Example(line=line, system=system_text or None, turns=[("user", text), ("assistant", response)])
 
 
-def read_alpaca(src: BinaryIO | Readable, summary: ConvertSummary) -> Iterator[Example]:
-    return read_fields(src, summary, "instruction", "input", "output", "system", require=False)
-
-
 def read_chat(
     src: BinaryIO | Readable, summary: ConvertSummary, *, image_formats: tuple[str, ...] = ()
 ) -> Iterator[Example]:
