@@ -203,6 +203,7 @@ class _ExecutionEnvironment:
         self._runtime = runtime
         self._work: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._handler: Callable[[Any, Any], Any] | None = None
+        self._code_dir: Path | None = None
         self.invocations = 0
         self.thread = threading.Thread(target=self._serve, name=f"lambda-environment-{self.name}", daemon=True)
         self.thread.start()
@@ -247,7 +248,10 @@ class _ExecutionEnvironment:
         self.invocations += 1
         logs = io.StringIO()
         started = time.monotonic()
-        code_dir = self._runtime._unpack(spec)
+        if self._code_dir is None:
+            # The environment's key includes the code's hash, so its code folder never changes.
+            self._code_dir = self._runtime._unpack(spec)
+        code_dir = self._code_dir
         variables = {**process_variables(), **self._runtime._lambda_environment(spec, code_dir)}
         with thread_environment(variables):
             try:
@@ -284,12 +288,22 @@ class _ExecutionEnvironment:
         )
 
 
+_UNPACK_LOCK = threading.Lock()
+_CODE_ROOT: list[Path] = []  # created on first use, then kept for the process
+
+
+def _process_code_root() -> Path:
+    with _UNPACK_LOCK:
+        if not _CODE_ROOT:
+            _CODE_ROOT.append(Path(tempfile.mkdtemp(prefix="tuneline-lambda-code-")))
+        return _CODE_ROOT[0]
+
+
 class InProcessLambdaRuntime:
     def __init__(self, base_environment: Mapping[str, str] | None = None, *, timeout_scale: float = 1.0) -> None:
         if timeout_scale <= 0:
             raise ValueError("timeout_scale must be positive")
         self.timeout_scale = timeout_scale
-        self._code_root = Path(tempfile.mkdtemp(prefix="tuneline-lambda-code-"))
         self._base_environment = dict(base_environment or {})
         self._import_lock = threading.Lock()  # sys.path and first imports are process-wide
         self._lock = threading.Lock()  # the pool of environments and the log
@@ -367,6 +381,8 @@ class InProcessLambdaRuntime:
                 self._idle.setdefault(environment.key, []).append(environment)
 
     def _hold_if_asked(self, handler: str) -> None:
+        if not self._holds:  # the usual case: no test asked to hold invocations
+            return
         with self._lock:
             holds = list(self._holds)
         for gate in holds:
@@ -395,8 +411,10 @@ class InProcessLambdaRuntime:
         )
 
     def _unpack(self, spec: FunctionSpec) -> Path:
-        target = self._code_root / spec.code_sha256.replace("/", "_")
-        with self._import_lock:
+        """The function's code, unpacked once per process: every emulator of a test run shares the folder of
+        the same code (named by its hash), as their imported modules are shared anyway."""
+        target = _process_code_root() / spec.code_sha256.replace("/", "_")
+        with _UNPACK_LOCK:
             if not target.exists():
                 staging = target.with_suffix(".partial")
                 with zipfile.ZipFile(io.BytesIO(spec.code_zip)) as archive:

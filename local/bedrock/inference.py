@@ -31,7 +31,7 @@ from local.bedrock.errors import (
     ModelNotReadyException,
     ValidationException,
 )
-from local.bedrock.imports import ModelImports
+from local.bedrock.imports import ImportedModel, ModelImports
 from local.bedrock.jobs import CustomizationJobs
 from local.bedrock.serving import Serving
 
@@ -165,9 +165,9 @@ class Inference:
             base = self._base_of(deployment.model_arn)
             return InferenceTarget(DEPLOYMENT, deployment.name, base.family, base.architecture, base.text_output)
         if ":imported-model/" in model_id:
-            target = self._base_of(model_id)
-            self._imports.load(self._imports.get_model(model_id))
-            return target
+            imported = self._imports.get_model(model_id)
+            self._imports.load(imported)
+            return _imported_target(imported)
         if ":custom-model/" in model_id:
             self._jobs.get_model(model_id)  # an unknown ARN is ResourceNotFoundException, as for the others
             raise ValidationException(CUSTOM_MODEL_NEEDS_SERVING.format(model_id=model_id))
@@ -178,8 +178,7 @@ class Inference:
     def _base_of(self, model_arn: str) -> InferenceTarget:
         """The model a throughput or deployment serves: imported, custom, or a foundation model."""
         if ":imported-model/" in model_arn:
-            imported = self._imports.get_model(model_arn)
-            return InferenceTarget(IMPORTED, imported.name, answers.IMPORTED, imported.architecture)
+            return _imported_target(self._imports.get_model(model_arn))
         if ":custom-model/" in model_arn:
             model = self._jobs.get_model(model_arn)
             base = self._foundation(model.job.base_model_id)
@@ -283,3 +282,7 @@ def _blank_texts(value: Any) -> None:
     elif isinstance(value, list):
         for item in value:
             _blank_texts(item)
+
+
+def _imported_target(imported: ImportedModel) -> InferenceTarget:
+    return InferenceTarget(IMPORTED, imported.name, answers.IMPORTED, imported.architecture)
