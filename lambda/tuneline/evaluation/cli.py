@@ -94,15 +94,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--gate-metric",
         choices=GATE_METRICS,
-        default=DEFAULT_GATE_METRIC,
-        help="metric compared and gated on (jsonValid only when references are JSON)",
+        type=_metric_name,
+        help=f"metric compared and gated on, any letter case (default: {DEFAULT_GATE_METRIC}; jsonValid only when "
+        "references are JSON)",
     )
     parser.add_argument(
         "--min-improvement",
         type=_non_negative_float,
-        default=0.0,
         metavar="X",
-        help="smallest mean difference on the gate metric that passes the gate",
+        help="smallest mean difference on the gate metric that passes the gate (default: 0, any gain)",
     )
     parser.add_argument(
         "--require-significance",
@@ -144,6 +144,20 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
             f"--baseline {args.baseline!r} is not a --responses name; {did_you_mean(args.baseline, files)}"
             f"the names are {', '.join(files)}"
         )
+    gate_options = [
+        option
+        for option, given in (
+            ("--baseline", args.baseline is not None),
+            ("--gate-metric", args.gate_metric is not None),
+            ("--min-improvement", args.min_improvement is not None),
+            ("--require-significance", args.require_significance),
+        )
+        if given
+    ]
+    if gate_options and len(files) != 2:
+        raise UsageError(
+            f"{', '.join(gate_options)}: comparison and gate need exactly two --responses, got {len(files)}"
+        )
     loaded = {name: (str(path), _read(path)) for name, path in files.items()}
     _check_pairing(loaded)
     total = sum(scored_characters(r.item, r.response) for _, records in loaded.values() for r in records)
@@ -158,14 +172,14 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         return evaluate(
             scored,
             baseline=args.baseline,
-            gate_metric=args.gate_metric,
-            min_improvement=args.min_improvement,
+            gate_metric=args.gate_metric or DEFAULT_GATE_METRIC,
+            min_improvement=args.min_improvement or 0.0,
             require_significance=args.require_significance,
             seed=args.seed,
             resamples=args.resamples,
         )
     except NoPairedScores as error:
-        raise UsageError(f"--gate-metric {args.gate_metric}: {error}") from None
+        raise UsageError(f"--gate-metric {args.gate_metric or DEFAULT_GATE_METRIC}: {error}") from None
 
 
 def _named_files(pairs: Sequence[str]) -> dict[str, Path]:
@@ -215,6 +229,11 @@ def _findings_text(findings: Sequence[Finding]) -> str:
 
 def _shifted(bar: Callable[[int], None], offset: int) -> Callable[[int], None]:
     return lambda done: bar(offset + done)
+
+
+def _metric_name(text: str) -> str:
+    # The metric names are camelCase JSON keys; people type them in any case.
+    return next((name for name in GATE_METRICS if name.lower() == text.lower()), text)
 
 
 def _non_negative_float(text: str) -> float:
