@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tuneline.datasets.cli import HelpFormatter, UsageError, positive_int
 from tuneline.datasets.render import progress_bar
 from tuneline.evaluation.comparison import DEFAULT_RESAMPLES, DEFAULT_SEED
 from tuneline.evaluation.engine import SUMMARY_METRICS, NoPairedScores, evaluate, score_items, scored_characters
@@ -61,27 +62,13 @@ pair up), 130 interrupted. On a usage error the message goes to stderr and stdou
 --format json."""
 
 
-class UsageError(Exception):
-    """A problem with the command line or the files: printed to stderr, exit code 2."""
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples as written and shows each option's default."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        text = action.help or ""
-        if action.default in (None, False, [], argparse.SUPPRESS) or "default" in text:
-            return text
-        return f"{text} (default: %(default)s)"
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         COMMAND,
         help="score two models' responses and say whether the candidate beats the baseline",
         description=textwrap.fill(_DESCRIPTION, 100),
         epilog=_EPILOG,
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--responses",
@@ -111,7 +98,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="N", help="bootstrap seed")
     parser.add_argument(
-        "--resamples", type=_positive_int, default=DEFAULT_RESAMPLES, metavar="N", help="bootstrap resamples"
+        "--resamples", type=positive_int, default=DEFAULT_RESAMPLES, metavar="N", help="bootstrap resamples"
     )
     parser.add_argument(
         "--format",
@@ -243,16 +230,6 @@ def _non_negative_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
     return value
 
 
