@@ -213,3 +213,10 @@ def test_long_scoring_draws_one_progress_bar_on_a_terminal_only_for_text(
     terminal.text = ""
     assert main(["evaluate", *BOTH, "--format", "json"]) == 0
     assert terminal.text == ""
+
+
+def test_three_models_are_scored_side_by_side_without_a_gate(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", *BOTH, "--responses", "again=custom.jsonl"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("6 prompts, 3 model(s)") and "\nagain " in out
+    assert "no comparison: give exactly two --responses" in out and "GATE" not in out
