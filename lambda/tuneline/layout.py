@@ -31,6 +31,8 @@ IMPORT_REPORTS_PREFIX = f"{REPORTS_PREFIX}imports/"
 # Where the images and videos a multimodal dataset names must be uploaded; the Validate step may copy media
 # from here only (IAM enforces it too).
 MEDIA_PREFIX = "media/"
+# The folder of a job's staged media copies: staged/<job>/media/<original key>.
+STAGED_MEDIA_FOLDER = "media/"
 
 # A training file under incoming/. Its companions share its name: `<name>.validation.jsonl` (validation set)
 # and `<name>.job.json` (per-job options); only the training file starts a job.

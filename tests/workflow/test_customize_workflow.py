@@ -111,9 +111,7 @@ class TestFineTuningHappyPath:
             "Choose job request",
             "Create customization job with validation data",
             "Summarize metrics",
-            "Serve the model?",
-            "Serving not requested",
-            "Serving finished",
+            # No profile of this deployment serves, so the serving states are not deployed.
             "Notify job completed",
             "Done",
         ]
