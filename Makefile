@@ -7,6 +7,11 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.tuneline-installed
 LINT_STAMP := $(VENV)/.tuneline-lint-installed
 NODE_STAMP := node_modules/.tuneline-installed
+# checkov pins an older AWS SDK than the Lambda asset's, so it lives in a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.tuneline-installed
+# The template checkov scans: synthesized again only when the app's sources or cdk.json changed.
+LINT_TEMPLATE := cdk.out/lint/Tuneline.template.json
 CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 PYTEST_WORKERS ?= 2
 
@@ -23,6 +28,14 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 $(LINT_STAMP): $(VENV_STAMP) requirements-lint.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-lint.txt
 	touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+$(LINT_TEMPLATE): $(VENV_STAMP) app.py cdk.json $(shell find stacks lambda/tuneline -name '*.py')
+	$(PY) -c 'import app; app.build_app(outdir="cdk.out/lint").synth()'
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -50,11 +63,12 @@ test-infra: $(VENV_STAMP)  ## template tests: cdk-nag, cfn-lint and the synthesi
 test-workflow: $(VENV_STAMP)  ## workflow tests: the template deployed into the local emulator and run
 	$(PY) -m pytest -q tests/workflow
 
-lint: $(LINT_STAMP)  ## ruff (check + format), mypy, and the import rules of [tool.importlinter] in pyproject.toml
+lint: $(LINT_STAMP) $(CHECKOV_STAMP) $(LINT_TEMPLATE)  ## ruff, mypy, the import rules of [tool.importlinter] in pyproject.toml, checkov on the template
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lambda/tuneline stacks local app.py
 	$(VENV)/bin/lint-imports
+	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --quiet --compact -f $(LINT_TEMPLATE)
 
 synth: $(VENV_STAMP) $(NODE_STAMP)  ## synthesize offline (cdk-nag runs in every synth), then cfn-lint the templates
 	source $(VENV)/bin/activate && $(CDK) synth --quiet

@@ -15,6 +15,7 @@ from tuneline.layout import (  # noqa: F401  (re-exported for the constructs)
     JOB_NAME_PREFIX,
     MANAGED_TAG,
     MANAGED_VALUE,
+    MEDIA_PREFIX,
     OUTPUT_PREFIX,
     REPORTS_PREFIX,
     STAGED_PREFIX,

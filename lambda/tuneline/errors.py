@@ -36,6 +36,10 @@ class BudgetExceeded(TunelineError):
     """The estimated training cost is above the profile's budget."""
 
 
+class StagedDataChanged(TunelineError):
+    """A staged dataset file changed between the Validate step and the job; nothing was started."""
+
+
 class ConcurrencyLimitReached(TunelineError):
     """The profile already runs its maximum number of jobs; Step Functions retries with backoff (a queue)."""
 

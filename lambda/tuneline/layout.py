@@ -13,6 +13,7 @@ The layout of the data bucket (docs/architecture.md, "Data bucket"):
     output/<job>/                         what Bedrock writes (metrics CSVs)
     reports/<job>/                        validation report, metrics summary, smoke test
     reports/imports/<import job>/         the model-folder check of an import
+    media/...                             images and videos multimodal datasets name; copied into staged/
 
 Only `incoming/` and `imports/` start workflows, and the pipeline writes only under the other three, so
 nothing it writes can start another execution.
@@ -27,6 +28,11 @@ STAGED_PREFIX = "staged/"
 OUTPUT_PREFIX = "output/"
 REPORTS_PREFIX = "reports/"
 IMPORT_REPORTS_PREFIX = f"{REPORTS_PREFIX}imports/"
+# Where the images and videos a multimodal dataset names must be uploaded; the Validate step may copy media
+# from here only (IAM enforces it too).
+MEDIA_PREFIX = "media/"
+# The folder of a job's staged media copies: staged/<job>/media/<original key>.
+STAGED_MEDIA_FOLDER = "media/"
 
 # A training file under incoming/. Its companions share its name: `<name>.validation.jsonl` (validation set)
 # and `<name>.job.json` (per-job options); only the training file starts a job.

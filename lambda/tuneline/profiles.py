@@ -26,6 +26,9 @@ DEFAULT_MAX_RESPONSE_LENGTH = 1000
 MAX_VALIDATION_SPLIT = 0.5
 # No-commitment throughput bills by the hour until deleted; a week is the longest TTL we let a profile ask for.
 MAX_TTL_HOURS = 168
+# An uploader is named by the ARN the bucket policy compares with aws:PrincipalArn: an IAM role or user (a role
+# session's ARN is its role's), or the account root. `*` matches any characters, e.g. SSO roles' suffixes.
+UPLOADER_PRINCIPAL_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:role|user)/[\w+=,.@/*-]+)$")
 
 
 class ConfigError(ValueError):
@@ -60,10 +63,14 @@ class Profile:
     max_response_length: int = DEFAULT_MAX_RESPONSE_LENGTH
     price_per_1k_tokens_usd: float | None = None
     serving: ServingSettings = field(default_factory=ServingSettings)
+    # Only these principals may write incoming/<profile>/ (a bucket-policy Deny for everyone else); empty: anyone
+    # the account's IAM allows. Used at synth time only, so it is left out of the Lambdas' PROFILES.
+    uploader_principals: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["hyperparameters"] = dict(self.hyperparameters)
+        del data["uploader_principals"]
         return data
 
     @classmethod
@@ -86,6 +93,7 @@ _PROFILE_KEYS = {
     "maxResponseLengthForInference",
     "pricePer1kTokensUsd",
     "serving",
+    "uploaderPrincipals",
 }
 _SERVING_KEYS = {
     "mode",
@@ -181,7 +189,28 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
             else _number(body["pricePer1kTokensUsd"], f"{key}.pricePer1kTokensUsd", 0.0, 1000.0)
         ),
         serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
+        uploader_principals=_parse_uploader_principals(body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"),
     )
+
+
+def _parse_uploader_principals(raw: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(
+            key, 'must be a list of IAM role or user ARNs, e.g. ["arn:aws:iam::111122223333:role/Uploader"]'
+        )
+    for index, principal in enumerate(raw):
+        if not isinstance(principal, str) or not UPLOADER_PRINCIPAL_PATTERN.fullmatch(principal):
+            hint = (
+                "name the role, arn:aws:iam::<account>:role/<name>, not its session (the bucket policy compares "
+                "aws:PrincipalArn, which is the role's ARN)"
+                if isinstance(principal, str) and ":assumed-role/" in principal
+                else "use an IAM role or user ARN such as arn:aws:iam::111122223333:role/Uploader (* matches any "
+                "characters), or arn:aws:iam::<account>:root"
+            )
+            raise ConfigError(f"{key}[{index}]", f"{principal!r} is not an IAM principal ARN; {hint}")
+    if len(set(raw)) != len(raw):
+        raise ConfigError(key, "lists a principal twice; list each once")
+    return tuple(raw)
 
 
 def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from stacks.constructs.workflow_parts import (
     add_transient_retry,
     lambda_step,
 )
-from stacks.nag import acknowledge_wildcards
+from stacks.nag import LOG_GROUP_KEY_REASON, acknowledge_wildcards, skip_checkov
 from tuneline.errors import JOB_FAILED
 
 # The optimized integration that waits for the job to finish. The L2 task renders it without `.sync`
@@ -92,6 +92,7 @@ class CustomizeWorkflow(Construct):
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
         )
+        skip_checkov(self.log_group, "CKV_AWS_158", LOG_GROUP_KEY_REASON)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",

@@ -10,11 +10,12 @@ from aws_cdk import AssetHashType, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
 from stacks.lambda_asset import build_lambda_asset
-from stacks.nag import acknowledge
+from stacks.nag import LOG_GROUP_KEY_REASON, SQS_MANAGED_SSE_REASON, acknowledge, skip_checkov
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Functions(Construct):
         # The build's own hash names its content (sources, SDK versions), so CDK need not hash the folder again.
         self._code = lambda_.Code.from_asset(str(folder), asset_hash=asset_hash, asset_hash_type=AssetHashType.CUSTOM)
         self.all: list[lambda_.Function] = []
+        # Where asynchronously invoked functions (EventBridge and Scheduler targets) park an event that still
+        # fails after Lambda's retries; created with the first such function, alarmed by Monitoring.
+        self.async_dead_letter_queue: sqs.Queue | None = None
 
     def create(
         self,
@@ -44,8 +48,12 @@ class Functions(Construct):
         description: str,
         environment: Mapping[str, str] | None = None,
         timeout: Duration | None = None,
+        asynchronous: bool = False,
     ) -> lambda_.Function:
+        """`asynchronous`: invoked by an event (EventBridge, Scheduler), so nothing waits for its result; an
+        event that keeps failing goes to the dead-letter queue instead of being lost."""
         log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=logs.RetentionDays.THREE_MONTHS)
+        skip_checkov(log_group, "CKV_AWS_158", LOG_GROUP_KEY_REASON)
         function = lambda_.Function(
             self,
             construct_id,
@@ -64,8 +72,10 @@ class Functions(Construct):
             vpc=self._defaults.vpc,
             vpc_subnets=self._defaults.subnets,
             security_groups=[self._defaults.security_group] if self._defaults.security_group else None,
+            dead_letter_queue=self._async_dead_letters() if asynchronous else None,
         )
         self.all.append(function)
+        self._skip_checkov(function, asynchronous=asynchronous)
         acknowledge(
             function,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
@@ -82,3 +92,38 @@ class Functions(Construct):
             "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
         )
         return function
+
+    @staticmethod
+    def _skip_checkov(function: lambda_.Function, *, asynchronous: bool) -> None:
+        skip_checkov(
+            function,
+            "CKV_AWS_115",
+            "No reserved concurrency: it would carve capacity out of the account for every function, and Step "
+            "Functions retries throttled invocations (Lambda.TooManyRequestsException) anyway.",
+        )
+        skip_checkov(
+            function,
+            "CKV_AWS_173",
+            "The variables hold resource names, ARNs and profile settings, no secrets; Lambda encrypts them at "
+            "rest with its AWS-managed key.",
+        )
+        if not asynchronous:
+            skip_checkov(
+                function,
+                "CKV_AWS_116",
+                "Invoked synchronously (Step Functions with Retry and Catch into a failure alert, or an SQS event "
+                "source whose queue has its own dead-letter queue): a failure returns to the caller, so a function "
+                "dead-letter queue would never receive anything.",
+            )
+
+    def _async_dead_letters(self) -> sqs.Queue:
+        if self.async_dead_letter_queue is None:
+            self.async_dead_letter_queue = sqs.Queue(
+                self,
+                "AsyncDeadLetterQueue",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            skip_checkov(self.async_dead_letter_queue, "CKV_AWS_27", SQS_MANAGED_SSE_REASON)
+        return self.async_dead_letter_queue

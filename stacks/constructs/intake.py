@@ -14,6 +14,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
@@ -22,6 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
+from stacks.nag import SQS_MANAGED_SSE_REASON, skip_checkov
 
 
 class Intake(Construct):
@@ -58,6 +60,8 @@ class Intake(Construct):
                 queue=self.dead_letter_queue, max_receive_count=constants.INTAKE_MAX_RECEIVES
             ),
         )
+        for queue in (self.queue, self.dead_letter_queue):
+            skip_checkov(queue, "CKV_AWS_27", SQS_MANAGED_SSE_REASON)
         self.rule = events.Rule(
             self,
             "ObjectCreatedRule",
@@ -65,6 +69,7 @@ class Intake(Construct):
             event_pattern=object_created_pattern(bucket.bucket_name, prefix, suffixes),
         )
         self.rule.add_target(targets.SqsQueue(self.queue))
+        self.rules = [self.rule]
         if mistaken_suffixes:
             # A rule of its own, so the trigger rule stays exactly "training files"; keys never match both.
             mistaken = events.Rule(
@@ -74,6 +79,19 @@ class Intake(Construct):
                 event_pattern=object_created_pattern(bucket.bucket_name, prefix, mistaken_suffixes),
             )
             mistaken.add_target(targets.SqsQueue(self.queue))
+            self.rules.append(mistaken)
+        # Only these rules may send to the queue: a principal with SQS rights elsewhere in the account cannot
+        # inject forged "Object Created" events (the rules' own Allow is added by their targets).
+        self.queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyTheIntakeRulesSend",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["sqs:SendMessage"],
+                resources=[self.queue.queue_arn],
+                conditions={"ArnNotEquals": {"aws:SourceArn": [rule.rule_arn for rule in self.rules]}},
+            )
+        )
         function.add_event_source(
             sources.SqsEventSource(
                 self.queue,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,9 +111,7 @@ class TestFineTuningHappyPath:
             "Choose job request",
             "Create customization job with validation data",
             "Summarize metrics",
-            "Serve the model?",
-            "Serving not requested",
-            "Serving finished",
+            # No profile of this deployment serves, so the serving states are not deployed.
             "Notify job completed",
             "Done",
         ]
@@ -529,6 +528,46 @@ def test_a_re_upload_during_a_job_waits_its_turn_and_changes_nothing_for_the_run
             pipeline.read(plan["stagedValidationKey"])
         )
         assert len(staged) == expected
+
+
+def test_staged_data_overwritten_while_the_job_waits_fails_the_run_with_an_alert(pipeline: Pipeline) -> None:
+    records = lines_of(SUPPORT_DATA)
+    assert PROFILES[SUPPORT_BOT].concurrency == 1
+    pipeline.upload(SUPPORT_KEY, b"".join(records))
+    # As in the re-upload test: the clock runs at the real rate until the second execution waits in the queue
+    # and its staged copy has been overwritten, so the running job cannot end in between.
+    with pipeline.emulator.clock.busy():
+        [running] = pipeline.wait_for_jobs(1)
+        assert running["status"] == "InProgress"
+        pipeline.upload(f"incoming/{SUPPORT_BOT}/second.jsonl", b"".join(records[:40]))
+        waiting = _waiting_in_the_queue(pipeline)
+        plan = pipeline.state_input(waiting, "Check budget and capacity")["plan"]
+        staged_key = plan["stagedTrainingKey"]
+        pipeline.emulator.client("s3").put_object(Bucket=pipeline.bucket, Key=staged_key, Body=records[0])
+
+    first, second = pipeline.finished_executions(2)
+
+    assert first["status"] == "SUCCEEDED"
+    assert second["status"] == "FAILED"
+    states = pipeline.states_entered(second)
+    assert states[-3:] == ["Check budget and capacity", "Notify failure", "Job failed"]
+    assert not set(CREATE_STATES) & set(states)
+    assert len(pipeline.jobs()) == 1, "a job was created on data that changed after validation"
+    text = words(pipeline.alert("staged data changed")["message"])
+    assert f"s3://{pipeline.bucket}/{staged_key}" in text
+    assert "StagedDataChanged" in text
+
+
+def _waiting_in_the_queue(pipeline: Pipeline) -> dict[str, Any]:
+    """The execution whose capacity check has already found the profile's slot taken."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for execution in pipeline.emulator.executions(pipeline.state_machine_arn):
+            history = pipeline.emulator.execution_history(execution["executionArn"])
+            if any("ConcurrencyLimitReached" in json.dumps(e, default=str) and "Failed" in e["type"] for e in history):
+                return execution
+        time.sleep(0.05)
+    raise AssertionError("no execution waited for a free slot")
 
 
 def test_datasets_uploaded_together_train_one_at_a_time_within_the_profiles_concurrency(

@@ -92,6 +92,12 @@ ERRORS: dict[str, Explanation] = {
         f"{_NOTHING_STARTED}",
         charged=False,
     ),
+    "StagedDataChanged": Explanation(
+        "staged data changed",
+        "A staged copy of the dataset changed after it was validated, before the job could start.",
+        f"Find who wrote it (the details name the file), {_UPLOAD_AGAIN}. {_NOTHING_STARTED}",
+        charged=False,
+    ),
     "ConcurrencyLimitReached": Explanation(
         "too many jobs running",
         "The profile kept running its maximum number of jobs and the waiting time ran out.",

@@ -1,4 +1,4 @@
-"""Check budget and capacity before any money is spent."""
+"""Check that the staged data is unchanged, the budget and the capacity before any money is spent."""
 
 from __future__ import annotations
 
@@ -16,4 +16,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         bedrock=client("bedrock"),
         sfn=client("stepfunctions") if execution else None,
         execution=execution,
+        s3=client("s3"),
     )

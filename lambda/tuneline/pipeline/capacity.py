@@ -15,6 +15,7 @@ from typing import Any
 from tuneline.jobs.guard import QueuedExecution, check_budget, check_concurrency, started_before
 from tuneline.jobs.naming import job_names
 from tuneline.layout import JOB_NAME_PREFIX
+from tuneline.pipeline.staged_integrity import check_staged_unchanged
 
 
 def running_job_names(bedrock: Any) -> list[str]:
@@ -78,8 +79,13 @@ def guard(
     bedrock: Any,
     sfn: Any = None,
     execution: Mapping[str, str] | None = None,
+    s3: Any = None,
 ) -> dict[str, Any]:
-    """Budget, then the profile's slot; `execution` ({"id", "stateMachine"}) places this run in the queue."""
+    """Staged data unchanged, budget, then the profile's slot; `execution` ({"id", "stateMachine"}) places this
+    run in the queue. Every attempt checks the staged data again, so the one that lets the job start checks it
+    last (tuneline.pipeline.staged_integrity)."""
+    if s3 is not None and validation.get("staged"):
+        check_staged_unchanged(s3, plan["source"]["bucket"], validation["staged"])
     estimate = check_budget(plan, int(validation.get("trainingTokens") or 0))
     running = running_job_names(bedrock)
     waiting: list[str] = []

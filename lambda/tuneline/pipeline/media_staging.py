@@ -18,9 +18,9 @@ from botocore.exceptions import ClientError
 from tuneline.aws_values import split_s3_uri
 from tuneline.datasets.media import media_in_lines
 from tuneline.findings import Finding
+from tuneline.layout import STAGED_MEDIA_FOLDER
 from tuneline.pipeline.s3_streams import ObjectVersion
 
-MEDIA_FOLDER = "media/"
 # Copies run in parallel: each is one small server-side request, so the time is all round trips.
 COPY_WORKERS = 16
 # A report lists this many missing objects by line, then says how many more there are.
@@ -39,7 +39,7 @@ class MediaPlan:
         # Only a dataset the validator passed gets here, so every media URI is a well-formed s3:// URI.
         source = split_s3_uri(uri)
         if source not in self.copies:
-            self.copies[source] = f"{self.staged_prefix}{MEDIA_FOLDER}{source[1]}"
+            self.copies[source] = f"{self.staged_prefix}{STAGED_MEDIA_FOLDER}{source[1]}"
             self.first_named[source] = (file, line)
 
     def staged_uri(self, bucket: str) -> Callable[[str], str]:

@@ -24,6 +24,7 @@ from tuneline.errors import DatasetRejected
 from tuneline.findings import Report
 from tuneline.pipeline.media_staging import MediaPlan, copy_media, plan_media
 from tuneline.pipeline.s3_streams import MultipartWriter, ObjectVersion, Rereadable
+from tuneline.pipeline.staged_integrity import record_staged
 
 REPORT_NAME = "validation.json"
 # Reads while streaming a normalized copy: big enough that per-call overhead vanishes.
@@ -60,6 +61,9 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         if validation is not None and plan.get("stagedValidationKey"):
             staged.write(validation, plan["stagedValidationKey"])
 
+    staged_keys = [plan["stagedTrainingKey"]]
+    if plan.get("stagedValidationKey") and (split is not None or validation is not None):
+        staged_keys.append(plan["stagedValidationKey"])
     return {
         "valid": True,
         "reportKey": report_key,
@@ -69,6 +73,8 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         "warnings": sum(report.stats.get("warning_counts", {}).values()) or len(report.warnings),
         "split": split,
         "mediaStaged": len(media.copies) if media else 0,
+        # What the Guard step checks again before the job starts.
+        "staged": record_staged(s3, bucket, staged_keys),
     }
 
 

@@ -78,6 +78,24 @@ def test_good_config_loads_typed_values() -> None:
         ("profiles.support-bot.autoFix", "yes", "tuneline.profiles.support-bot.autoFix", "true or false"),
         ("profiles.support-bot.teacherModel", "x", "tuneline.profiles.support-bot.teacherModel", "DISTILLATION"),
         ("profiles.support-bot.serving", {"mode": "cloud"}, "tuneline.profiles.support-bot.serving.mode", "none"),
+        (
+            "profiles.support-bot.uploaderPrincipals",
+            "arn:aws:iam::111122223333:role/Uploader",
+            "tuneline.profiles.support-bot.uploaderPrincipals",
+            "must be a list",
+        ),
+        (
+            "profiles.support-bot.uploaderPrincipals",
+            ["arn:aws:iam::111122223333:role/Uploader", "alice"],
+            "tuneline.profiles.support-bot.uploaderPrincipals[1]",
+            "role/Uploader",
+        ),
+        (
+            "profiles.support-bot.uploaderPrincipals",
+            ["arn:aws:sts::111122223333:assumed-role/Uploader/alice"],
+            "tuneline.profiles.support-bot.uploaderPrincipals[0]",
+            "not its session",
+        ),
     ],
 )
 def test_bad_setting_names_key_and_rule(path: str, value: Any, key: str, says: str) -> None:
@@ -206,3 +224,11 @@ def test_profiles_round_trip_through_the_lambda_environment() -> None:
     restored = profiles_from_json(text)
     assert restored == profiles
     assert isinstance(restored["support-bot"], Profile)
+
+
+def test_uploader_principals_are_read_for_the_stack_and_left_out_of_the_lambdas_profiles() -> None:
+    uploaders = ["arn:aws:iam::111122223333:role/Uploader", "arn:aws:iam::111122223333:role/aws-reserved/sso/Admin_*"]
+    config = load_config(_with("profiles.support-bot.uploaderPrincipals", uploaders))
+    assert config.profiles["support-bot"].uploader_principals == tuple(uploaders)
+    assert "uploader" not in profiles_to_json(config.profiles)
+    assert profiles_from_json(profiles_to_json(config.profiles))["support-bot"].uploader_principals == ()
