@@ -18,6 +18,7 @@ DATASETS = {
     "llama-instruct": "llama-instruct/train.jsonl",
     "titan-domain": "titan-domain/corpus.jsonl",
     "nova-distill": "nova-distill/prompts.jsonl",
+    "math-rft": "math-rft/prompts.jsonl",
 }
 
 

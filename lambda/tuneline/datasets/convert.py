@@ -34,6 +34,7 @@ from tuneline.datasets.models import (
     FORMAT_CONTINUED_PRETRAINING,
     FORMAT_CONVERSE,
     FORMAT_PROMPT_COMPLETION,
+    FORMAT_RFT_PROMPTS,
     ModelRules,
 )
 from tuneline.suggest import did_you_mean
@@ -729,9 +730,18 @@ def _continued_pretraining(example: Example) -> dict[str, Any]:
     return {"input": "\n\n".join(parts)}
 
 
+def _rft_prompt(example: Example) -> dict[str, Any]:
+    """The question becomes the prompt and the answer the `reference_answer` the grader compares with: an RFT
+    prompt holds no answer to imitate (docs/bedrock.md §13)."""
+    messages = [{"role": "system", "content": example.system}] if example.system else []
+    messages.extend({"role": role, "content": text} for role, text in example.turns[:-1])
+    return {"messages": messages, "reference_answer": example.turns[-1][1]}
+
+
 WRITERS: dict[str, Callable[[Example], dict[str, Any]]] = {
     FORMAT_PROMPT_COMPLETION: _prompt_completion,
     FORMAT_CONVERSE: _converse,
     FORMAT_CLAUDE_MESSAGES: _claude_messages,
     FORMAT_CONTINUED_PRETRAINING: _continued_pretraining,
+    FORMAT_RFT_PROMPTS: _rft_prompt,
 }

@@ -27,7 +27,8 @@ from tuneline.datasets.prices import TRAINING_PRICE_PER_1K_TOKENS_USD
 FINE_TUNING = "FINE_TUNING"
 CONTINUED_PRE_TRAINING = "CONTINUED_PRE_TRAINING"
 DISTILLATION = "DISTILLATION"
-CUSTOMIZATION_TYPES = (FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION)
+REINFORCEMENT_FINE_TUNING = "REINFORCEMENT_FINE_TUNING"
+CUSTOMIZATION_TYPES = (FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION, REINFORCEMENT_FINE_TUNING)
 
 # Dataset format names (one record shape each; the validator has one checker per format).
 FORMAT_PROMPT_COMPLETION = "prompt-completion"
@@ -35,6 +36,8 @@ FORMAT_CONTINUED_PRETRAINING = "continued-pretraining"
 FORMAT_CONVERSE = "bedrock-conversation-2024"
 FORMAT_CLAUDE_MESSAGES = "claude-messages"
 FORMAT_IMAGE_CAPTION = "image-caption"
+# Reinforcement fine-tuning prompts: OpenAI chat messages plus a reference answer (docs/bedrock.md §13).
+FORMAT_RFT_PROMPTS = "rft-prompts"
 
 KB = 1024
 MB = 1024 * KB
@@ -47,6 +50,8 @@ NOVA_RESERVED_KEYWORDS = ("User:", "Bot:", "Assistant:", "System:", "<image>", "
 CLAUDE_RESERVED_KEYWORDS = ("\nHuman:", "\nAssistant:")
 
 DISTILLATION_MIN_PROMPTS = 100
+# Reinforcement fine-tuning: at least 100 prompts, at most 20,000 (docs/bedrock.md §13).
+RFT_PROMPTS = (100, 20_000)
 # AWS distillation sample: the prompt file must stay under 1 GB.
 DISTILLATION_MAX_FILE_BYTES = 1 * GB
 
@@ -61,12 +66,16 @@ class HyperParameterRange:
     default: str | None
     integer: bool
     words: tuple[str, ...] = ()
+    # False for a setting that takes only one of `words` (RFT's reasoningEffort).
+    numeric: bool = True
 
     def check(self, value: str) -> str | None:
         """None if `value` is accepted, else a message that states the allowed range."""
         text = str(value).strip()
         if text.lower() in {w.lower() for w in self.words}:
             return None
+        if not self.numeric:
+            return f"{self.name} must be {self.describe()}, got {value!r}"
         try:
             # Python reads "1_000" as a number; the service's parsers do not.
             number = float(text) if "_" not in text else math.nan
@@ -79,6 +88,8 @@ class HyperParameterRange:
         return None
 
     def describe(self) -> str:
+        if not self.numeric:
+            return "one of " + ", ".join(repr(w) for w in self.words)
         kind = "a whole number" if self.integer else "a number"
         text = f"{kind} from {_plain(self.minimum)} to {_plain(self.maximum)}"
         if self.words:
@@ -133,6 +144,8 @@ class ModelRules:
     # Per-record token limit that shrinks with the batch size: ((max batch size, max tokens), ...).
     batch_token_limits: tuple[tuple[int, int], ...] = ()
     type_limits: Mapping[str, TypeLimits] = field(default_factory=dict)
+    # Reinforcement fine-tuning's typed `rftConfig.hyperParameters` (empty: the model takes no RFT).
+    rft_hyperparameters: Mapping[str, HyperParameterRange] = field(default_factory=dict)
 
     @property
     def validation_allowed(self) -> bool:
@@ -251,6 +264,20 @@ TITAN_EMBEDDINGS_HYPERPARAMETERS = _params(
     _hp("epochCount", 1, 100, None, True, ("Auto",)),
     _hp("batchSize", 256, 9_216, "576", True),
     _hp("learningRate", 5e-8, 1, "0.00005", False),
+)
+
+# rftConfig.hyperParameters, typed in the API (docs/bedrock.md §3): maxPromptLength and inferenceMaxTokens have
+# no documented range, so only whole positive numbers within Bedrock's integer type are checked.
+_API_INT_MAX = 2**31 - 1
+RFT_HYPERPARAMETERS = _params(
+    _hp("epochCount", 1, 50, None, True),
+    _hp("batchSize", 16, 512, None, True),
+    _hp("learningRate", 1e-7, 1e-3, None, False),
+    _hp("trainingSamplePerPrompt", 2, 16, None, True),
+    _hp("evalInterval", 1, 100, None, True),
+    _hp("maxPromptLength", 1, _API_INT_MAX, None, True),
+    _hp("inferenceMaxTokens", 1, _API_INT_MAX, None, True),
+    HyperParameterRange("reasoningEffort", 0, 0, None, False, ("low", "medium", "high"), numeric=False),
 )
 
 NOVA_IMAGE_FORMATS = ("png", "jpeg", "gif", "webp")
@@ -428,9 +455,11 @@ MODEL_RULES: tuple[ModelRules, ...] = (
         family="nova-2-lite",
         display_name="Amazon Nova 2 Lite",
         model_ids=("amazon.nova-2-lite-v1:0:256k",),
-        customization_types=(FINE_TUNING,),
-        formats=MappingProxyType({FINE_TUNING: FORMAT_CONVERSE}),
-        # AWS Nova validator: 200-20,000 SFT records and no validation dataset for Nova 2 Lite.
+        customization_types=(FINE_TUNING, REINFORCEMENT_FINE_TUNING),
+        formats=MappingProxyType({FINE_TUNING: FORMAT_CONVERSE, REINFORCEMENT_FINE_TUNING: FORMAT_RFT_PROMPTS}),
+        # AWS Nova validator: 200-20,000 SFT records and no validation dataset for Nova 2 Lite. The Nova 2 SFT
+        # page says a validation set "will not be supported" while older Nova pages accept one: the safe side
+        # is none (docs/bedrock.md §2.1).
         training_records=(200, 20_000),
         validation_records=None,
         total_records_max=None,
@@ -451,6 +480,11 @@ MODEL_RULES: tuple[ModelRules, ...] = (
         reasoning_content=True,
         reserved_keywords=NOVA_RESERVED_KEYWORDS,
         reserved_keywords_ignore_case=True,
+        # RFT: 100-20,000 prompts, text only, no validation set (docs/bedrock.md §13).
+        type_limits=MappingProxyType(
+            {REINFORCEMENT_FINE_TUNING: TypeLimits(training_records=RFT_PROMPTS, validation_allowed=False)}
+        ),
+        rft_hyperparameters=RFT_HYPERPARAMETERS,
     ),
     _image_caption(
         "nova-canvas",

@@ -21,6 +21,7 @@ from tuneline.datasets.models import (
     FORMAT_CONVERSE,
     FORMAT_IMAGE_CAPTION,
     FORMAT_PROMPT_COMPLETION,
+    FORMAT_RFT_PROMPTS,
     ModelRules,
 )
 
@@ -28,6 +29,7 @@ from tuneline.datasets.models import (
 S3_URI = re.compile(r"^s3://([a-z0-9][-.a-z0-9]{1,61}[a-z0-9])/([A-Za-z0-9_\-/.]+)$")
 USER = "user"
 ASSISTANT = "assistant"
+SYSTEM = "system"
 MESSAGE_FIELDS = frozenset({"role", "content"})
 
 
@@ -598,6 +600,104 @@ class ConverseChecker(RecordChecker):
             )
 
 
+class RftPromptChecker(RecordChecker):
+    """Reinforcement fine-tuning prompts (docs/bedrock.md §13): OpenAI chat `messages` the model answers during
+    training, and the `reference_answer` the grader compares its answers with. There is no answer to imitate:
+    the prompt ends with a user turn. Fields besides these reach the grader as metadata, so they are kept."""
+
+    format_name = "reinforcement fine-tuning"
+    fields = frozenset({"messages", "reference_answer"})
+    # Spellings people use for the reference answer; named in the error when `reference_answer` is missing.
+    _REFERENCE_LOOKALIKES = ("referenceAnswer", "reference", "answer", "ground_truth", "expected", "completion")
+
+    def check(self, record: dict[str, Any]) -> int:
+        chars = self._check_messages(record.get("messages"))
+        reference = record.get("reference_answer")
+        if reference is None:
+            alike = next((name for name in self._REFERENCE_LOOKALIKES if name in record), None)
+            hint = f" (this record has {alike!r}: rename it)" if alike else ""
+            self.fail(
+                "rft.reference-answer",
+                "missing 'reference_answer': every RFT prompt needs the answer the grader compares the model's "
+                f'responses with, a string or an object such as {{"final_answer": "42"}}{hint}',
+            )
+        elif type(reference) is str:
+            if not reference.strip():
+                self.fail("rft.reference-answer", "'reference_answer' is empty; give the answer the grader expects")
+        elif type(reference) is dict:
+            if not reference:
+                self.fail("rft.reference-answer", "'reference_answer' is an empty object; give the expected fields")
+        else:
+            self.fail(
+                "rft.reference-answer",
+                f"'reference_answer' must be a string or an object, got {type(reference).__name__}",
+            )
+        identifier = record.get("id")
+        if identifier is not None and type(identifier) is not str and type(identifier) is not int:
+            self.fail("record.wrong-type", f"'id' must be a string or a whole number, got {type(identifier).__name__}")
+        return chars
+
+    def _check_messages(self, messages: Any) -> int:
+        if type(messages) is not list or not messages:
+            self.fail(
+                "messages.invalid",
+                '\'messages\' must be a non-empty list like [{"role": "user", "content": "..."}]',
+            )
+            return 0
+        chars = 0
+        for index, message in enumerate(messages, 1):
+            if type(message) is not dict:
+                self.fail("message.invalid", f"message {index} must be an object with 'role' and 'content'")
+                continue
+            if len(message) != 2 or not MESSAGE_FIELDS.issuperset(message):
+                self.check_message_fields(message, index)
+            role = message.get("role")
+            if role == SYSTEM:
+                if index != 1:
+                    self.fail("message.role", f"message {index} is a system message; only the first may be 'system'")
+            elif role != USER and role != ASSISTANT:
+                self.fail(
+                    "message.role",
+                    f"message {index} has role {_preview(role)}; use 'system' (first only), 'user' or 'assistant'",
+                )
+            chars += self._check_text(message.get("content"), index)
+        last = _role(messages[-1])
+        if last == ASSISTANT:
+            self.fail(
+                "rft.assistant-answer",
+                f"message {len(messages)} is an assistant answer; RFT prompts end with the user's turn, because the "
+                "model writes the answers and the grader scores them: move the answer to 'reference_answer'",
+            )
+        elif last != USER:
+            self.fail("message.last-role", "the last message must have role 'user' (the prompt the model answers)")
+        return chars
+
+    def _check_text(self, content: Any, index: int) -> int:
+        """Content is a string, or a list of OpenAI text parts; anything else is media, which RFT refuses."""
+        if type(content) is str:
+            if not content.strip():
+                self.fail("message.empty", f"message {index} has no text; remove it or fill it in")
+            return len(content)
+        if type(content) is not list or not content:
+            self.fail("message.content", f"message {index} 'content' must be a string (the prompt text)")
+            return 0
+        chars = 0
+        for part in content:
+            text = part.get("text") if type(part) is dict else None
+            if type(part) is dict and part.get("type", "text") == "text" and type(text) is str:
+                chars += len(text)
+                continue
+            kind = part.get("type") if type(part) is dict else type(part).__name__
+            self.fail(
+                "rft.text-only",
+                f"message {index} has a {_preview(kind)} part; reinforcement fine-tuning of "
+                f"{self.rules.display_name} takes text only: remove images, audio and files",
+            )
+        if not chars:
+            self.fail("message.empty", f"message {index} has no text; remove it or fill it in")
+        return chars
+
+
 def _role(message: Any) -> Any:
     return message.get("role") if type(message) is dict else None
 
@@ -620,6 +720,7 @@ CHECKERS: dict[str, type[RecordChecker]] = {
     FORMAT_CONVERSE: ConverseChecker,
     FORMAT_CLAUDE_MESSAGES: ClaudeMessagesChecker,
     FORMAT_IMAGE_CAPTION: ImageCaptionChecker,
+    FORMAT_RFT_PROMPTS: RftPromptChecker,
 }
 
 

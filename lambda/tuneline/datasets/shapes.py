@@ -23,6 +23,7 @@ from tuneline.datasets.models import (
     FORMAT_CONVERSE,
     FORMAT_IMAGE_CAPTION,
     FORMAT_PROMPT_COMPLETION,
+    FORMAT_RFT_PROMPTS,
     ModelRules,
 )
 
@@ -63,6 +64,7 @@ CONVERSE = Shape("converse", "Bedrock conversation records (content block lists)
 CLAUDE = Shape("claude", "chat records ('messages' of user/assistant role and text content)", "chat")
 PRETRAINING = Shape("pretraining", "continued pre-training records ({'input': text})", None)
 CAPTION = Shape("caption", "image caption records (image-ref/caption)", None)
+RFT_PROMPTS = Shape("rft", "reinforcement fine-tuning prompts ('messages' and 'reference_answer')", None)
 
 NATIVE = {
     FORMAT_PROMPT_COMPLETION: PROMPT_COMPLETION,
@@ -70,12 +72,15 @@ NATIVE = {
     FORMAT_CLAUDE_MESSAGES: CLAUDE,
     FORMAT_CONTINUED_PRETRAINING: PRETRAINING,
     FORMAT_IMAGE_CAPTION: CAPTION,
+    FORMAT_RFT_PROMPTS: RFT_PROMPTS,
 }
 
 
 def record_shape(record: dict[str, Any]) -> Shape | None:
     """The shape of one parsed JSON object, or None when it has no shape we know."""
     messages = record.get("messages")
+    if type(messages) is list and "reference_answer" in record:
+        return RFT_PROMPTS
     if type(messages) is list:
         return _messages_shape(record, messages)
     conversations = record.get("conversations")

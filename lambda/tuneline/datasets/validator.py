@@ -16,6 +16,7 @@ from tuneline.datasets.lines import Readable
 from tuneline.datasets.models import (
     CUSTOMIZATION_TYPES,
     DISTILLATION,
+    REINFORCEMENT_FINE_TUNING,
     TEACHERS,
     ModelRules,
     check_teacher,
@@ -217,7 +218,7 @@ def _check_files(rules: ModelRules, customization_type: str, scans: list[FileSca
 def _check_counts(rules: ModelRules, customization_type: str, scans: list[FileScan], sink: FindingCollector) -> None:
     train = scans[0]
     low, high = rules.training_records_for(customization_type)
-    noun = "prompts" if customization_type == DISTILLATION else "records"
+    noun = "prompts" if customization_type in (DISTILLATION, REINFORCEMENT_FINE_TUNING) else "records"
     if train.bytes and not low <= train.records <= high:
         sink.error(
             "dataset.training-records",
