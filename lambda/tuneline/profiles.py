@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tuneline.graders.spec import RftConfigError, RftSettings, parse_rft_settings
 from tuneline.suggest import did_you_mean
 
-CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
+REINFORCEMENT_FINE_TUNING = "REINFORCEMENT_FINE_TUNING"
+CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", REINFORCEMENT_FINE_TUNING)
 SERVING_MODES = ("none", "provisioned", "on-demand")
 COMMITMENTS = ("none", "OneMonth", "SixMonths")
 # A profile name is part of an S3 prefix and of Bedrock job names: keep it to what both accept.
@@ -66,10 +68,13 @@ class Profile:
     # Only these principals may write incoming/<profile>/ (a bucket-policy Deny for everyone else); empty: anyone
     # the account's IAM allows. Used at synth time only, so it is left out of the Lambdas' PROFILES.
     uploader_principals: tuple[str, ...] = ()
+    # Reinforcement fine-tuning only: the grader, rftConfig hyperparameters and the checks before the job.
+    rft: RftSettings | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["hyperparameters"] = dict(self.hyperparameters)
+        data["rft"] = self.rft.to_json_dict() if self.rft else None
         del data["uploader_principals"]
         return data
 
@@ -78,6 +83,7 @@ class Profile:
         """Inverse of to_json_dict (trusted input written by the CDK app)."""
         values = dict(data)
         values["serving"] = ServingSettings(**values.get("serving", {}))
+        values["rft"] = RftSettings.from_json_dict(values["rft"]) if values.get("rft") else None
         return cls(**values)
 
 
@@ -94,6 +100,7 @@ _PROFILE_KEYS = {
     "pricePer1kTokensUsd",
     "serving",
     "uploaderPrincipals",
+    "rftConfig",
 }
 _SERVING_KEYS = {
     "mode",
@@ -138,8 +145,9 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         raise ConfigError(
             f"{key}.customizationType",
             f"{rules.display_name} does not support {customization_type}; it supports "
-            f"{', '.join(rules.customization_types)}",
+            f"{', '.join(rules.customization_types)}{_models_supporting(customization_type)}",
         )
+    rft = _parse_rft(body, rules, customization_type, key)
 
     teacher = body.get("teacherModel")
     if customization_type == "DISTILLATION":
@@ -190,7 +198,42 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         ),
         serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
         uploader_principals=_parse_uploader_principals(body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"),
+        rft=rft,
     )
+
+
+def _parse_rft(body: Mapping[str, Any], rules: Any, customization_type: str, key: str) -> RftSettings | None:
+    """`rftConfig` is required with REINFORCEMENT_FINE_TUNING and refused with any other type; RFT's
+    hyperparameters are typed and live there, not in the string map other job types use (docs/bedrock.md §13)."""
+    if customization_type != REINFORCEMENT_FINE_TUNING:
+        if "rftConfig" in body:
+            raise ConfigError(
+                f"{key}.rftConfig", f"is only used with customizationType {REINFORCEMENT_FINE_TUNING}; remove it"
+            )
+        return None
+    if "rftConfig" not in body:
+        raise ConfigError(
+            f"{key}.rftConfig",
+            f"{REINFORCEMENT_FINE_TUNING} needs rftConfig with a grader, e.g. "
+            '{"grader": {"type": "exact"}, "hyperParameters": {"epochCount": 1}}',
+        )
+    if body.get("hyperParameters"):
+        raise ConfigError(
+            f"{key}.hyperParameters",
+            "reinforcement fine-tuning takes its hyperparameters under rftConfig.hyperParameters "
+            f"({', '.join(sorted(rules.rft_hyperparameters))}); move them there",
+        )
+    try:
+        return parse_rft_settings(body["rftConfig"], rules.rft_hyperparameters, f"{key}.rftConfig")
+    except RftConfigError as error:
+        raise ConfigError(error.key, error.problem) from None
+
+
+def _models_supporting(customization_type: str) -> str:
+    from tuneline.datasets.models import MODEL_RULES
+
+    models = [r.canonical_id for r in MODEL_RULES if customization_type in r.customization_types]
+    return f". Base models that support {customization_type}: {', '.join(models)}" if models else ""
 
 
 def _parse_uploader_principals(raw: Any, key: str) -> tuple[str, ...]:
