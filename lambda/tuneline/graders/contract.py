@@ -35,7 +35,7 @@ def _grade_one(sample: Any, index: int, spec: GraderSpec, ask: Ask | None) -> di
     except GradingError as error:
         score = Score(0.0, str(error))
         LOGGER.info("score 0 for %s: %s", identifier, error)
-    except Exception as error:  # noqa: BLE001 - any failure scores 0 so the job goes on; the reason is logged
+    except Exception as error:  # any failure scores 0 so the job goes on; the reason is logged
         score = Score(0.0, f"{type(error).__name__}: {error}")
         LOGGER.warning("grader error for %s, scored 0: %s: %s", identifier, type(error).__name__, error)
     return reward(identifier, score, spec.type)

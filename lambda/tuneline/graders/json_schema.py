@@ -75,7 +75,7 @@ def validate(document: Any, schema: Any, where: str = "$") -> str | None:
     problem = problem or _check_string(document, schema, where) or _check_number(document, schema, where)
     if problem:
         return problem
-    for index, sub in enumerate(schema.get("allOf", [])):
+    for sub in schema.get("allOf", []):
         problem = validate(document, sub, where)
         if problem:
             return problem

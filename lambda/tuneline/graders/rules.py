@@ -166,9 +166,7 @@ def parse_path(path: str) -> tuple[str | int, ...]:
 def value_at(document: Any, path: tuple[str | int, ...]) -> Any:
     current = document
     for part in path:
-        if isinstance(part, int) and isinstance(current, list) and part < len(current):
-            current = current[part]
-        elif isinstance(part, str) and isinstance(current, dict) and part in current:
+        if (isinstance(part, int) and isinstance(current, list) and part < len(current)) or (isinstance(part, str) and isinstance(current, dict) and part in current):
             current = current[part]
         else:
             return _MISSING

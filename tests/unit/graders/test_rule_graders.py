@@ -34,6 +34,7 @@ def score(grader: dict[str, Any], answer: Any, reference: Any) -> tuple[float, s
     return result["aggregate_reward_score"], result["reason"]
 
 
+NAME = {"type": "string"}
 # (grader, reference, right answer, wrong answer, malformed answer)
 CASES: list[tuple[dict[str, Any], Any, Any, Any, Any]] = [
     ({"type": "exact"}, "Paris", "  paris ", "Lyon", None),
@@ -48,7 +49,7 @@ CASES: list[tuple[dict[str, Any], Any, Any, Any, Any]] = [
     ({"type": "jsonField", "path": "a.items[1]"}, {"a": {"items": [1, 2]}}, '```json\n{"a": {"items": [9, 2]}}\n```',
      '{"a": {"items": [2, 1]}}', '{"a": {"items": [1]}}'),
     ({"type": "jsonField", "path": "ok", "expected": True}, "ignored", '{"ok": true}', '{"ok": 1}', "{not json"),
-    ({"type": "jsonSchema", "schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}},
+    ({"type": "jsonSchema", "schema": {"type": "object", "required": ["name"], "properties": {"name": NAME}}},
      None, '{"name": "Ada"}', '{"name": 3}', "Ada"),
 ]  # fmt: skip
 
