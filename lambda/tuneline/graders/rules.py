@@ -166,10 +166,11 @@ def parse_path(path: str) -> tuple[str | int, ...]:
 def value_at(document: Any, path: tuple[str | int, ...]) -> Any:
     current = document
     for part in path:
-        if (isinstance(part, int) and isinstance(current, list) and part < len(current)) or (isinstance(part, str) and isinstance(current, dict) and part in current):
-            current = current[part]
-        else:
+        in_list = isinstance(part, int) and isinstance(current, list) and part < len(current)
+        in_object = isinstance(part, str) and isinstance(current, dict) and part in current
+        if not (in_list or in_object):
             return _MISSING
+        current = current[part]
     return current
 
 
