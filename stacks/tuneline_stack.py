@@ -22,6 +22,7 @@ from stacks.constructs.intake import Intake
 from stacks.constructs.janitor import Janitor, allow_serving_cleanup
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
+from stacks.constructs.rft import ReinforcementFineTuning
 from stacks.constructs.serving import Serving
 from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
@@ -70,6 +71,21 @@ class TunelineStack(Stack):
             else None
         )
 
+        # Graders, their job roles and the checks before an RFT job, only when a profile trains with RFT.
+        rft = (
+            ReinforcementFineTuning(
+                self,
+                "Rft",
+                functions=functions,
+                profiles=config.profiles,
+                bucket=storage.data_bucket,
+                key=storage.key,
+                vpc_subnets=list(network.vpc.isolated_subnets) if network else None,
+                security_group=network.security_group if network else None,
+            )
+            if any(p.rft is not None for p in config.profiles.values())
+            else None
+        )
         workflow = CustomizeWorkflow(
             self,
             "Customize",
@@ -81,6 +97,8 @@ class TunelineStack(Stack):
             timeout=Duration.hours(config.workflow_timeout_hours),
             quota_wait_hours=config.quota_wait_hours,
             serve=serving.build_chain if serving else None,
+            rft_jobs=rft.jobs if rft else None,
+            rft_check=rft.check_function if rft else None,
         )
         if serving is not None:
             serving.grant_state_machine(workflow.state_machine)
@@ -118,7 +136,7 @@ class TunelineStack(Stack):
                 constants.STAGED_PREFIX: [_role_of(customize_fns.validate)],
                 constants.REPORTS_PREFIX: [_role_of(fn) for fn in report_writers],
                 # Bedrock writes the job's metrics with the job role (docs/bedrock.md §5).
-                constants.OUTPUT_PREFIX: [bedrock_role.role],
+                constants.OUTPUT_PREFIX: [bedrock_role.role, *(job.role for job in (rft.jobs.values() if rft else []))],
             }
         )
         Monitoring(

@@ -69,3 +69,15 @@ IMPORT_FAILED = "ImportFailed"
 SERVING_FAILED = "ServingFailed"
 FAILURE_ALERT_NOT_SENT = "FailureAlertNotSent"
 FAILURE_ALERT_SENT_ERRORS = frozenset({JOB_FAILED, IMPORT_FAILED, SERVING_FAILED})
+
+
+class GraderDryRunFailed(TunelineError):
+    """The RFT grader errored, broke its contract, or scored reference and wrong answers alike; no job started."""
+
+
+class BaselineAlreadyGood(TunelineError):
+    """The base model already scores above the profile's skipTrainingAbove with the grader; RFT would gain little."""
+
+
+class BaselineScoresZero(TunelineError):
+    """The base model scores 0 with the grader: RFT has no reward to learn from; fine-tune (SFT) first."""

@@ -324,8 +324,26 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
 
 
 def profiles_to_json(profiles: Mapping[str, Profile]) -> str:
-    """Compact JSON for a Lambda environment variable (4 KB limit for all variables together)."""
-    return json.dumps({name: p.to_json_dict() for name, p in profiles.items()}, separators=(",", ":"))
+    """Compact JSON for a Lambda environment variable (4 KB limit for all variables together): settings left at
+    their defaults are left out, and `from_json_dict` restores them."""
+    return json.dumps(
+        {
+            name: _without_defaults(p.to_json_dict(), Profile(name=p.name, base_model=p.base_model).to_json_dict())
+            for name, p in profiles.items()
+        },
+        separators=(",", ":"),
+    )
+
+
+def _without_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        default = defaults.get(key)
+        if isinstance(value, dict) and isinstance(default, dict) and value:
+            value = _without_defaults(value, default)
+        if key in ("name", "base_model") or value != default:
+            kept[key] = value
+    return kept
 
 
 def profiles_from_json(text: str) -> dict[str, Profile]:

@@ -34,6 +34,7 @@ class BedrockJobRole(Construct):
         vpc_subnets: list[ec2.ISubnet] | None = None,
         security_group: ec2.ISecurityGroup | None = None,
         eni_tag: str = "BedrockModelCustomizationJobArn",
+        description: str = "Assumed by Amazon Bedrock for Tuneline jobs",
     ) -> None:
         super().__init__(scope, construct_id)
         job_arn_pattern = bedrock_arn(job_resource)
@@ -41,7 +42,7 @@ class BedrockJobRole(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            description="Assumed by Amazon Bedrock for Tuneline jobs",
+            description=description,
             assumed_by=iam.ServicePrincipal(
                 "bedrock.amazonaws.com",
                 conditions={

@@ -16,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.constructs.bedrock_role import bedrock_arn
+from stacks.constructs.rft import RftJob
 from stacks.constructs.workflow_parts import (
     BEDROCK_QUOTA_ERROR,
     BEDROCK_TRANSIENT_ERRORS,
@@ -62,10 +63,14 @@ class CustomizeWorkflow(Construct):
         timeout: Duration,
         quota_wait_hours: int,
         serve: Callable[[Construct], tuple[sfn.IChainable, sfn.INextable]] | None = None,
+        rft_jobs: Mapping[str, RftJob] | None = None,
+        rft_check: lambda_.IFunction | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._functions = functions
         self._quota_wait_hours = quota_wait_hours
+        self._rft_jobs = dict(rft_jobs or {})
+        self._rft_check = rft_check
 
         failure = FailureBranch(
             self, notify=functions.notify, notify_name="Notify failure", fail_name="Job failed", error=JOB_FAILED
@@ -78,7 +83,9 @@ class CustomizeWorkflow(Construct):
         # incoming transitions and the order construct types first appear in (the serving's Wait before any
         # Choice) are part of the template.
         validation = self._validation_chain(failure)
-        create_states = self._create_job_states(failure, request=self._job_request(bedrock_role, key, job_network))
+        request = self._job_request(bedrock_role, key, job_network)
+        create_states = self._create_job_states(failure, request=request)
+        rft_states = self._create_rft_job_states(failure, request=request)
         summarize = self._summarize_metrics(failure)
         completed = self._completion_chain(failure)
         after_summary: sfn.IChainable = completed
@@ -87,7 +94,9 @@ class CustomizeWorkflow(Construct):
             serve_end.next(completed)
             after_summary = serve_start
 
-        definition = validation.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
+        definition = (
+            validation.next(self._choose_job_request(create_states, rft_states)).next(summarize).next(after_summary)
+        )
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -104,12 +113,14 @@ class CustomizeWorkflow(Construct):
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         self._grant_bedrock(bedrock_role, key, base_model_ids)
+        for job in self._rft_jobs.values():
+            self._allow_passing(job.role)
         self._let_guard_see_the_queue(functions.guard)
         role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
         acknowledge_wildcards(
             role_policy or self.state_machine,
             ["*", bedrock_arn("custom-model/*"), bedrock_arn("model-customization-job/*")]
-            + [f"{fn.function_arn}:*" for fn in vars(functions).values()],
+            + [f"{fn.function_arn}:*" for fn in [*vars(functions).values(), *([rft_check] if rft_check else [])]],
             "X-Ray and log delivery support no resource-level permissions; Bedrock job and model names are "
             "chosen per execution; invoking a function's versions needs `<function ARN>:*`.",
         )
@@ -165,7 +176,43 @@ class CustomizeWorkflow(Construct):
                 comment="Alert: dataset accepted, job starting, estimated cost",
             )
         )
-        return plan.next(validate).next(guard).next(announce)
+        if not self._rft_jobs or self._rft_check is None:
+            return plan.next(validate).next(guard).next(announce)
+        checks = self._rft_checks(failure)
+        is_rft = (
+            sfn.Choice(self, "Reinforcement fine-tuning?")
+            .when(sfn.Condition.boolean_equals("$.plan.isReinforcementFineTuning", True), checks)
+            .otherwise(guard)
+        )
+        checks.next(guard)
+        plan.next(validate).next(is_rft)
+        guard.next(announce)
+        return sfn.Chain.custom(plan, [announce], announce)
+
+    def _rft_checks(self, failure: FailureBranch) -> sfn.Chain:
+        """Dry-run grader -> Score base model: both stop the run, with an alert, before the job costs anything."""
+        assert self._rft_check is not None
+        dry_run = failure.caught(
+            lambda_step(
+                self,
+                "Dry-run grader",
+                self._rft_check,
+                payload={"check": "grader", "plan.$": "$.plan"},
+                result_path="$.rft.graderCheck",
+                comment="Reference answers must score high, empty or wrong ones low",
+            )
+        )
+        baseline = failure.caught(
+            lambda_step(
+                self,
+                "Score base model",
+                self._rft_check,
+                payload={"check": "baseline", "plan.$": "$.plan"},
+                result_path="$.rft.baseline",
+                comment="Mean reward of the base model on sample prompts: near 1 or 0 means RFT would not help",
+            )
+        )
+        return dry_run.next(baseline)
 
     def _create_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
         """The three ways to start the job (.sync): distillation, with validation data, training data only."""
@@ -184,15 +231,36 @@ class CustomizeWorkflow(Construct):
             failure.caught(state)
         return create_states
 
-    def _choose_job_request(self, create_states: Mapping[str, sfn.CustomState]) -> sfn.Chain:
-        """Choose job request -> one of the create-job states; the chain ends in all three."""
+    def _create_rft_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
+        """One RFT job state per RFT profile: its own job role and grader are fixed in the template, so an
+        execution can never train against another profile's grader (docs/bedrock.md §13)."""
+        states = {}
+        for name, job in self._rft_jobs.items():
+            parameters = {key: value for key, value in request.items() if key != "HyperParameters.$"}
+            parameters["RoleArn"] = job.role.role_arn
+            parameters["CustomizationConfig"] = _rft_config(job)
+            states[name] = failure.caught(self._create_job_state(f"Create RFT job for {name}", parameters))
+        return states
+
+    def _choose_job_request(
+        self, create_states: Mapping[str, sfn.CustomState], rft_states: Mapping[str, sfn.CustomState]
+    ) -> sfn.Chain:
+        """Choose job request -> one of the create-job states; the chain ends in all of them."""
+        choose = sfn.Choice(self, "Choose job request")
+        for name, state in rft_states.items():
+            choose.when(
+                sfn.Condition.and_(
+                    sfn.Condition.boolean_equals("$.plan.isReinforcementFineTuning", True),
+                    sfn.Condition.string_equals("$.plan.profile", name),
+                ),
+                state,
+            )
         choose = (
-            sfn.Choice(self, "Choose job request")
-            .when(sfn.Condition.boolean_equals("$.plan.isDistillation", True), create_states["distillation"])
+            choose.when(sfn.Condition.boolean_equals("$.plan.isDistillation", True), create_states["distillation"])
             .when(sfn.Condition.boolean_equals("$.plan.hasValidation", True), create_states["with_validation"])
             .otherwise(create_states["training_only"])
         )
-        return sfn.Chain.custom(choose, list(create_states.values()), choose)
+        return sfn.Chain.custom(choose, [*rft_states.values(), *create_states.values()], choose)
 
     def _summarize_metrics(self, failure: FailureBranch) -> sfn.TaskStateBase:
         """Summarize metrics: the losses Bedrock wrote, as reports/<job>/summary.json."""
@@ -327,14 +395,26 @@ class CustomizeWorkflow(Construct):
                 resources=[bedrock_arn("model-customization-job/*")],
             )
         )
-        role.add_to_principal_policy(
+        self._allow_passing(bedrock_role, sid="PassBedrockJobRole")
+
+    def _allow_passing(self, job_role: iam.IRole, sid: str | None = None) -> None:
+        self.state_machine.role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="PassBedrockJobRole",
+                sid=sid,
                 actions=["iam:PassRole"],
-                resources=[bedrock_role.role_arn],
+                resources=[job_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
             )
         )
+
+
+def _rft_config(job: RftJob) -> dict[str, Any]:
+    """`customizationConfig.rftConfig` in the integration's spelling: API member names with the first letter
+    upper-cased, at every level (docs/bedrock.md §8); the hyperparameters are typed (§3)."""
+    config: dict[str, Any] = {"GraderConfig": {"LambdaGrader": {"LambdaArn": job.grader_arn}}}
+    if job.hyperparameters:
+        config["HyperParameters"] = {name[:1].upper() + name[1:]: value for name, value in job.hyperparameters.items()}
+    return {"RftConfig": config}
 
 
 def _distillation_config() -> dict[str, Any]:

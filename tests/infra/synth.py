@@ -16,10 +16,17 @@ import app as tuneline_app
 # demand (the serving states exist only when a profile serves) and one whose uploaders are named.
 UPLOADER_ROLE = "arn:aws:iam::111122223333:role/DatasetUploader"
 NAMED_UPLOADERS = "named-uploaders"
+OWN_GRADER = "arn:aws:lambda:us-east-1:111122223333:function:my-grader"
 EXTRA_PROFILES: dict[str, Any] = {
     "serve-pt": {"baseModel": "amazon.nova-micro-v1:0:128k", "serving": {"mode": "provisioned"}},
     "serve-od": {"baseModel": "amazon.nova-lite-v1:0:300k", "serving": {"mode": "on-demand"}},
     NAMED_UPLOADERS: {"baseModel": "amazon.nova-micro-v1:0:128k", "uploaderPrincipals": [UPLOADER_ROLE]},
+    # Reinforcement fine-tuning against a grader the user owns (cdk.json's math-rft has one the stack builds).
+    "rft-own": {
+        "baseModel": "amazon.nova-2-lite-v1:0:256k",
+        "customizationType": "REINFORCEMENT_FINE_TUNING",
+        "rftConfig": {"grader": {"type": "lambdaArn", "lambdaArn": OWN_GRADER}},
+    },
 }
 
 

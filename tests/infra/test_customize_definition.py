@@ -21,7 +21,8 @@ def _create_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_create_job_waits_for_completion_with_sync(customize_definition: dict[str, Any]) -> None:
     creates = _create_states(customize_definition)
-    assert len(creates) == 3
+    # Fine-tuning, with validation data, distillation, and one RFT state per RFT profile.
+    assert len(creates) == 5
     assert all(s["Resource"].endswith("states:::bedrock:createModelCustomizationJob.sync") for s in creates.values())
 
 
@@ -68,10 +69,10 @@ def test_job_request_carries_token_key_vpc_and_role(customize_definition: dict[s
         assert params["TrainingDataConfig"] == {"S3Uri.$": "$.plan.trainingDataUri"}
 
 
-def test_only_distillation_sends_customization_config(customize_definition: dict[str, Any]) -> None:
+def test_only_distillation_and_rft_send_customization_config(customize_definition: dict[str, Any]) -> None:
     creates = _create_states(customize_definition)
-    with_config = [n for n, s in creates.items() if "CustomizationConfig" in s["Parameters"]]
-    assert with_config == ["Create distillation job"]
+    with_config = sorted(n for n, s in creates.items() if "CustomizationConfig" in s["Parameters"])
+    assert with_config == ["Create RFT job for math-rft", "Create RFT job for rft-own", "Create distillation job"]
     teacher = creates["Create distillation job"]["Parameters"]["CustomizationConfig"]["DistillationConfig"]
     assert teacher["TeacherModelConfig"]["TeacherModelIdentifier.$"] == "$.plan.teacherModelIdentifier"
 
@@ -92,6 +93,7 @@ def test_happy_path_order(customize_definition: dict[str, Any]) -> None:
     assert path == [
         "Plan job",
         "Validate dataset",
+        "Reinforcement fine-tuning?",
         "Check budget and capacity",
         "Notify job starting",
         "Choose job request",

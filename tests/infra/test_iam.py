@@ -31,7 +31,9 @@ def _bedrock_role(
         if statement["Principal"].get("Service") != "bedrock.amazonaws.com":
             continue
         source_arn = render(statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", ""))
-        if source_arn.endswith(f":{job_kind}/*"):
+        # RFT profiles have job roles of their own (tests/infra/test_rft_template.py).
+        shared = "RFT" not in role["Properties"].get("Description", "")
+        if source_arn.endswith(f":{job_kind}/*") and shared:
             roles.append((logical_id, role))
     assert len(roles) == 1
     return roles[0]

@@ -92,6 +92,29 @@ ERRORS: dict[str, Explanation] = {
         f"{_NOTHING_STARTED}",
         charged=False,
     ),
+    "GraderDryRunFailed": Explanation(
+        "grader failed its dry run",
+        "Before the reinforcement fine-tuning job, the grader scored sample prompts answered with their reference "
+        "answer and with empty or wrong answers: it errored, broke Bedrock's grader contract, or could not tell "
+        "them apart (the details show the samples and their scores).",
+        f"Fix the grader in the profile's rftConfig (or the reference answers), {_UPLOAD_AGAIN}. {_NOTHING_STARTED}",
+        charged=False,
+    ),
+    "BaselineAlreadyGood": Explanation(
+        "base model already does this",
+        "The base model already scores above the profile's skipTrainingAbove with this grader; reinforcement "
+        "fine-tuning is unlikely to improve it.",
+        "Use the base model as it is, make the task or the grader stricter, or raise skipTrainingAbove "
+        f"to train anyway. {_NOTHING_STARTED}",
+        charged=False,
+    ),
+    "BaselineScoresZero": Explanation(
+        "base model scores 0",
+        "The base model scores 0 on every sample prompt, so reinforcement fine-tuning has no reward to learn from.",
+        "Fine-tune first (customizationType FINE_TUNING with answers to imitate), or check that the grader reads "
+        f"the answers the way the model writes them. {_NOTHING_STARTED}",
+        charged=False,
+    ),
     "StagedDataChanged": Explanation(
         "staged data changed",
         "A staged copy of the dataset changed after it was validated, before the job could start.",

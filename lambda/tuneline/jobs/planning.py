@@ -30,6 +30,7 @@ from tuneline.profiles import Profile
 STAGED_TRAINING_FILE = "train.jsonl"
 STAGED_VALIDATION_FILE = "validation.jsonl"
 DISTILLATION = "DISTILLATION"
+REINFORCEMENT_FINE_TUNING = "REINFORCEMENT_FINE_TUNING"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ class JobPlan:
             "description": self.description,
             "hasValidation": self.has_validation,
             "isDistillation": self.is_distillation,
+            # RFT runs the grader dry run and the baseline before the job (docs/bedrock.md §13).
+            "isReinforcementFineTuning": self.customization_type == REINFORCEMENT_FINE_TUNING,
         }
 
 

@@ -43,6 +43,7 @@ STATE_KEYS = {
     "tags",
     "hasValidation",
     "isDistillation",
+    "isReinforcementFineTuning",
 }
 
 
