@@ -12,6 +12,7 @@ from typing import Any
 FINE_TUNING = "FINE_TUNING"
 CONTINUED_PRE_TRAINING = "CONTINUED_PRE_TRAINING"
 DISTILLATION = "DISTILLATION"
+REINFORCEMENT_FINE_TUNING = "REINFORCEMENT_FINE_TUNING"
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ FOUNDATION_MODELS: tuple[FoundationModel, ...] = (
         "amazon.nova-2-lite-v1:0:256k",
         "Nova 2 Lite",
         "Amazon",
-        (FINE_TUNING,),
+        # Reinforcement fine-tuning through the job API: Nova 2 Lite only (docs/bedrock.md §1.2, §13).
+        (FINE_TUNING, REINFORCEMENT_FINE_TUNING),
         ("TEXT", "IMAGE", "VIDEO"),
         on_demand_deployment=True,
     ),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from local.bedrock import catalog, identifiers, limits, metrics
+from local.bedrock import catalog, identifiers, limits, metrics, rft
 from local.bedrock.context import SimContext, iso
 from local.bedrock.errors import (
     ConflictException,
@@ -93,6 +93,9 @@ class CustomizationJob:
     final_training_loss: float | None = None
     final_validation_loss: float | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
+    # RFT: waiting for its simulated steps to be graded, and what the grader said (local.bedrock.rft).
+    grading: bool = False
+    rft_run: rft.RftRun | None = None
 
     @property
     def id(self) -> str:
@@ -216,6 +219,8 @@ class CustomizationJobs:
         self._context = context
         self._jobs: dict[str, CustomizationJob] = {}
         self._models: dict[str, CustomModel] = {}
+        # RFT jobs whose time is up and whose steps the grader must score outside the simulator's lock.
+        self.awaiting_grader: list[CustomizationJob] = []
 
     # --- jobs -------------------------------------------------------------------------------------------
 
@@ -306,8 +311,29 @@ class CustomizationJobs:
             elif job.status == IN_PROGRESS and job.fails_at and now >= job.fails_at:
                 job.failure_message = job.planned_failure
                 self._transition(job, FAILED, end=job.fails_at)
-            elif job.status == IN_PROGRESS and now >= job.finishes_at:
-                self._complete(job)
+            elif job.status == IN_PROGRESS and now >= job.finishes_at and not job.grading:
+                if job.customization_type == rft.REINFORCEMENT_FINE_TUNING:
+                    job.grading = True
+                    self.awaiting_grader.append(job)
+                else:
+                    self._complete(job)
+
+    def run_rft_steps(self, job: CustomizationJob, invoke: rft.InvokeGrader) -> None:
+        """Grade an RFT job's simulated steps (called without the simulator's lock: the grader may call Bedrock)."""
+        uri = job.training_data_config.get("s3Uri")
+        bodies = (self._training_records(uri) if uri else None) or []
+        arn = rft.grader_arn(job.customization_config) or ""
+        hyper = (job.customization_config or {}).get("rftConfig", {}).get("hyperParameters") or {}
+        job.rft_run = rft.run(job.arn, bodies, arn, invoke, int(hyper.get("epochCount", 1)))
+
+    def finish_rft(self, job: CustomizationJob) -> None:
+        """After grading: the job completes with its reward curve, or fails with the grader's fault."""
+        run = job.rft_run
+        if run is None or run.failure:
+            job.failure_message = run.failure if run else "The grader was not called."
+            self._transition(job, FAILED, end=self._context.now())
+            return
+        self._complete(job)
 
     def _complete(self, job: CustomizationJob) -> None:
         curves = self._write_metrics(job)
@@ -364,6 +390,10 @@ class CustomizationJobs:
             raise ValidationException(
                 f"The model {known.model_id} does not support customization type {customization_type}"
             )
+        if customization_type == rft.REINFORCEMENT_FINE_TUNING and not rft.grader_arn(
+            request.get("customizationConfig")
+        ):
+            raise ValidationException("customizationConfig.rftConfig.graderConfig is required for RFT jobs")
         if customization_type == catalog.DISTILLATION and not request.get("customizationConfig"):
             raise ValidationException("customizationConfig.distillationConfig is required for DISTILLATION jobs")
         if any(job.name == request["jobName"] for job in self._jobs.values()):
@@ -409,6 +439,8 @@ class CustomizationJobs:
                 if not _is_json_lines(data.body):
                     return f"Unable to parse Amazon S3 file: {data.name}. Data files must conform to JSONL format."
             read[each] = files
+        if request.get("customizationType") == rft.REINFORCEMENT_FINE_TUNING:
+            return rft.prompts_problem([d.body for d in read[uri]], bool(validation_uris))
         return limits.dataset_problem(
             self._base_model_of(request["baseModelIdentifier"]),
             str(request.get("customizationType") or catalog.FINE_TUNING),
@@ -426,6 +458,8 @@ class CustomizationJobs:
         return identifiers.foundation_model_id(identifier)
 
     def _write_metrics(self, job: CustomizationJob) -> metrics.Curves:
+        if job.rft_run is not None:
+            return self._write_rewards(job, job.rft_run)
         uri = job.training_data_config.get("s3Uri")
         bodies: list[bytes] = (self._training_records(uri) if uri else None) or []
         records = sum(len([line for line in b.splitlines() if line.strip()]) for b in bodies)
@@ -447,6 +481,12 @@ class CustomizationJobs:
                 bucket, folder + metrics.VALIDATION_METRICS_PATH, curves.validation_csv.encode(), "text/csv"
             )
         return curves
+
+    def _write_rewards(self, job: CustomizationJob, run: rft.RftRun) -> metrics.Curves:
+        bucket, prefix = identifiers.split_s3_uri(job.output_data_config["s3Uri"])
+        folder = f"{prefix.rstrip('/')}/model-customization-job-{job.id}/".lstrip("/")
+        self._context.store.write(bucket, folder + metrics.TRAINING_METRICS_PATH, run.csv.encode(), "text/csv")
+        return metrics.Curves(run.csv, None, 0.0, None)
 
 
 def _is_json_lines(body: bytes) -> bool:

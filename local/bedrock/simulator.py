@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from local.bedrock import catalog
+from local.bedrock import catalog, rft
 from local.bedrock.context import EventSink, Faults, ObjectStore, SimContext, SimulationSettings
 from local.bedrock.errors import ResourceNotFoundException, ValidationException
 from local.bedrock.imports import ModelImports
@@ -37,6 +37,8 @@ class BedrockSimulator:
     ) -> None:
         self._lock = threading.RLock()
         self._publish_event = publish_event
+        # Set by the emulator: invokes a deployed Lambda function by ARN (RFT graders, local.bedrock.rft).
+        self.invoke_function: rft.InvokeGrader | None = None
         self._context = SimContext(account_id, region, clock, store, settings or SimulationSettings(), Faults())
         self.jobs = CustomizationJobs(self._context)
         self.imports = ModelImports(self._context)
@@ -160,10 +162,23 @@ class BedrockSimulator:
         self.serving.advance()
 
     def _flush_events(self) -> None:
+        self._grade_rft_jobs()
         with self._lock:
             events, self._context.pending_events = self._context.pending_events, []
         for detail_type, detail, resources in events:
             self._publish_event(detail_type, detail, resources)
+
+    def _grade_rft_jobs(self) -> None:
+        """RFT jobs call their grader Lambda outside the lock: an llmJudge grader calls Bedrock back."""
+        with self._lock:
+            waiting, self.jobs.awaiting_grader = self.jobs.awaiting_grader, []
+        for job in waiting:
+            if self.invoke_function is None:
+                job.rft_run = None
+            else:
+                self.jobs.run_rft_steps(job, self.invoke_function)
+            with self._lock:
+                self.jobs.finish_rft(job)
 
     def _queue_failure(self, kind: str, message: str) -> None:
         with self._lock:
