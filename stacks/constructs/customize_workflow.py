@@ -104,6 +104,7 @@ class CustomizeWorkflow(Construct):
         )
         self._grant_bedrock(bedrock_role, key, base_model_ids)
         self._let_guard_see_the_queue(functions.guard)
+        self._let_notify_read_the_history(functions.notify)
         role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
         acknowledge_wildcards(
             role_policy or self.state_machine,
@@ -213,12 +214,41 @@ class CustomizeWorkflow(Construct):
                 self,
                 "Notify job completed",
                 self._functions.notify,
-                payload={"kind": "completed", "state.$": "$"},
+                payload={"kind": "completed", "state.$": "$", "execution.$": "$$.Execution.Id"},
                 result_path=sfn.JsonPath.DISCARD,
-                comment="Alert with the loss summary and the custom model ARN",
+                comment="Write the report page, model card and leaderboard row; alert with the loss summary",
             )
         )
         return notify_done.next(sfn.Succeed(self, "Done"))
+
+    def _let_notify_read_the_history(self, notify: lambda_.IFunction) -> None:
+        """The report page's timeline comes from the execution's history. A policy of its own, as for the guard."""
+        if notify.role is None:
+            raise ValueError("the notify function needs a role to read the history")
+        executions = self._executions_arn()
+        policy = iam.Policy(
+            self,
+            "NotifyHistoryPolicy",
+            roles=[notify.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadExecutionHistory", actions=["states:GetExecutionHistory"], resources=[executions]
+                )
+            ],
+        )
+        acknowledge_wildcards(
+            policy,
+            [executions],
+            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
+        )
+
+    def _executions_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
 
     def _let_guard_see_the_queue(self, guard: lambda_.IFunction) -> None:
         """The capacity check lists this machine's running executions and reads their inputs.
@@ -229,12 +259,7 @@ class CustomizeWorkflow(Construct):
         if guard.role is None:
             raise ValueError("the guard function needs a role to read the queue")
         machine = self.state_machine
-        executions = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        executions = self._executions_arn()
         policy = iam.Policy(
             self,
             "GuardQueuePolicy",
