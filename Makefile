@@ -9,8 +9,9 @@ LINT_STAMP := $(VENV)/.tuneline-lint-installed
 NODE_STAMP := node_modules/.tuneline-installed
 CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 PYTEST_WORKERS ?= 2
+EMULATOR_PORT ?= 4566
 
-.PHONY: help setup demo test test-fast test-unit test-infra test-workflow lint synth bench deploy destroy clean
+.PHONY: help setup demo emulator test test-fast test-unit test-infra test-workflow lint synth bench deploy destroy clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +36,9 @@ setup: $(VENV_STAMP) $(NODE_STAMP)  ## install what the demo and the tests need 
 
 demo: $(VENV_STAMP) $(NODE_STAMP)  ## deploy the real template into the local emulator and run a job end to end
 	$(PY) -m local.demo
+
+emulator: $(VENV_STAMP) $(NODE_STAMP)  ## run the stack in the emulator on 127.0.0.1:$(EMULATOR_PORT) for awscli and tuneline; prints alerts
+	$(PY) -m local.serve --port $(EMULATOR_PORT)
 
 test: $(VENV_STAMP)  ## every test: unit, CLI, template (cdk-nag, cfn-lint) and workflow
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile

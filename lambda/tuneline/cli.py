@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from tuneline.datasets import cli as datasets_cli
+from tuneline.deployed import cli as deployed_cli
 from tuneline.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from tuneline.imports import cli as imports_cli
 
@@ -28,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  tuneline validate train.jsonl --model amazon.nova-micro-v1:0:128k\n"
             "  tuneline estimate train.jsonl --model amazon.nova-micro-v1:0:128k --epochs 3\n"
-            "  tuneline validate-model ./my-model/\n\n"
+            "  tuneline validate-model ./my-model/\n"
+            "  tuneline status\n"
+            "  tuneline report JOB --open\n\n"
             "Run 'tuneline COMMAND --help' for a command's options, examples and the base model ids."
         ),
     )
@@ -36,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     datasets_cli.register(subparsers)
     imports_cli.register(subparsers)
+    deployed_cli.register(subparsers)
     return parser
 
 
