@@ -226,20 +226,14 @@ class CustomizeWorkflow(Construct):
         if notify.role is None:
             raise ValueError("the notify function needs a role to read the history")
         executions = self._executions_arn()
-        policy = iam.Policy(
-            self,
+        self._executions_policy(
             "NotifyHistoryPolicy",
-            roles=[notify.role],
-            statements=[
+            notify.role,
+            [
                 iam.PolicyStatement(
                     sid="ReadExecutionHistory", actions=["states:GetExecutionHistory"], resources=[executions]
                 )
             ],
-        )
-        acknowledge_wildcards(
-            policy,
-            [executions],
-            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
         )
 
     def _executions_arn(self) -> str:
@@ -248,6 +242,15 @@ class CustomizeWorkflow(Construct):
             resource="execution",
             resource_name=f"{self.state_machine.state_machine_name}:*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _executions_policy(self, construct_id: str, role: iam.IRole, statements: list[iam.PolicyStatement]) -> None:
+        """A policy of its own on a function's role about this machine's executions (see the guard's for why)."""
+        policy = iam.Policy(self, construct_id, roles=[role], statements=statements)
+        acknowledge_wildcards(
+            policy,
+            [self._executions_arn()],
+            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
         )
 
     def _let_guard_see_the_queue(self, guard: lambda_.IFunction) -> None:
@@ -260,11 +263,10 @@ class CustomizeWorkflow(Construct):
             raise ValueError("the guard function needs a role to read the queue")
         machine = self.state_machine
         executions = self._executions_arn()
-        policy = iam.Policy(
-            self,
+        self._executions_policy(
             "GuardQueuePolicy",
-            roles=[guard.role],
-            statements=[
+            guard.role,
+            [
                 iam.PolicyStatement(
                     sid="ListQueuedExecutions", actions=["states:ListExecutions"], resources=[machine.state_machine_arn]
                 ),
@@ -272,11 +274,6 @@ class CustomizeWorkflow(Construct):
                     sid="ReadQueuedExecutions", actions=["states:DescribeExecution"], resources=[executions]
                 ),
             ],
-        )
-        acknowledge_wildcards(
-            policy,
-            [executions],
-            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
         )
 
     def _job_request(self, bedrock_role: iam.IRole, key: kms.IKey, job_network: JobNetwork | None) -> dict[str, Any]:

@@ -152,23 +152,17 @@ def _charts(record: Mapping[str, Any]) -> str:
     training, validation = series.get("training") or [], series.get("validation") or []
     by_step = _has_steps(training) and (not validation or _has_steps(validation))
     x_index, x_label = (rec.STEP, "step") if by_step else (rec.EPOCH, "epoch")
-    loss = line_chart(
-        [
-            Series("training loss", _points(training, x_index, rec.LOSS)),
-            Series("validation loss", _points(validation, x_index, rec.LOSS)),
-        ],
-        title="Loss",
-        x_label=x_label,
-        y_label="loss",
-    )
-    perplexity = line_chart(
-        [
-            Series("training perplexity", _points(training, x_index, rec.PERPLEXITY)),
-            Series("validation perplexity", _points(validation, x_index, rec.PERPLEXITY)),
-        ],
-        title="Perplexity",
-        x_label=x_label,
-        y_label="perplexity",
+    charts = "".join(
+        line_chart(
+            [
+                Series(f"training {name}", _points(training, x_index, column)),
+                Series(f"validation {name}", _points(validation, x_index, column)),
+            ],
+            title=name.capitalize(),
+            x_label=x_label,
+            y_label=name,
+        )
+        for name, column in (("loss", rec.LOSS), ("perplexity", rec.PERPLEXITY))
     )
     metrics = rec.metrics(record)
     notes = []
@@ -176,8 +170,7 @@ def _charts(record: Mapping[str, Any]) -> str:
         notes.append(f'<p class="muted">{esc(metrics["overfittingDetail"])}</p>')
     if metrics.get("skippedRows"):
         notes.append(f'<p class="muted">{metrics["skippedRows"]:,} metric rows could not be read and are left out.</p>')
-    body = loss + perplexity + "".join(notes)
-    return section("Training", body, section_id="training") if loss or perplexity else ""
+    return section("Training", charts + "".join(notes), section_id="training") if charts else ""
 
 
 def _has_steps(rows: Sequence[Sequence[Any]]) -> bool:
