@@ -19,6 +19,7 @@ from moto.bedrock.responses import BedrockResponse
 from moto.bedrockruntime.responses import BedrockRuntimeResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
+from moto.s3.responses import S3Response
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -159,6 +160,15 @@ class MotoPatches:
             with clock.busy():
                 original_sdk_call(task, *args, **kwargs)
 
+        original_put_object = S3Response.put_object
+        conditional_writes = threading.Lock()
+
+        def atomic_conditional_put(response: S3Response) -> Any:
+            if response.headers.get("If-Match") or response.headers.get("If-None-Match"):
+                with conditional_writes:
+                    return original_put_object(response)
+            return original_put_object(response)
+
         SimulatedBedrockResponse.registry = self._bedrock
         SimulatedRuntimeResponse.registry = self._bedrock
         return [
@@ -226,6 +236,10 @@ class MotoPatches:
             # Gap: an SNS, Lambda or Step Functions target on an EventBridge rule makes put_events raise
             # NotImplementedError; input transformers render missing paths wrongly.
             mock.patch.object(Rule, "send_to_targets", send_to_targets),
+            # Gap: PutObject with If-Match or If-None-Match checks the ETag and then writes without a lock, so two
+            # concurrent conditional writes (two runs updating the leaderboard) can both succeed; S3 makes the
+            # check and the write one step and answers the loser 412. Serialize conditional writes.
+            mock.patch.object(S3Response, "put_object", atomic_conditional_put),
             # Gap: executions emit no `Step Functions Execution Status Change` events.
             mock.patch.object(Execution, "start", start_and_announce),
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminate_and_announce),

@@ -285,6 +285,8 @@ class TunelineStack(Stack):
         allow(summarize_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "PublishAlerts", ["sns:Publish"], [alerts.topic.topic_arn])
         allow(notify_fn, "ReadReports", ["s3:GetObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
+        # The report page, model card, run record and the leaderboard (read, then written back conditionally).
+        allow(notify_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "DescribeCustomModels", ["bedrock:GetCustomModel"], [bedrock_arn("custom-model/*")])
         for fn in (intake_fn, plan_fn, validate_fn, summarize_fn, notify_fn):
             allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])

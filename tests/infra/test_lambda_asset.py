@@ -32,6 +32,7 @@ DEPLOYED_PYTHON = "3.14"
 # How the runtime package names the clients it is handed (parameters, attributes): receiver name -> service.
 CLIENT_NAMES = {
     "bedrock": "bedrock",
+    "cloudformation": "cloudformation",
     "runtime": "bedrock-runtime",
     "s3": "s3",
     "s3_client": "s3",

@@ -596,3 +596,15 @@ def dataset_rejection_cause(plan: Mapping[str, Any], report: Report, report_uri:
         f"Fix the file (run `tuneline validate` locally to see every finding) and upload it again. "
         f"Full report: {report_uri}"
     )
+
+
+def with_report_links(alert: Alert, links: Mapping[str, str]) -> Alert:
+    """The alert with the run's report page (and leaderboard) added at the end, where a reader looks for more."""
+    lines = [
+        f"{label}: {links[key]}"
+        for key, label in (("reportUri", "Report page"), ("leaderboardUri", "Leaderboard"))
+        if links.get(key)
+    ]
+    if not lines:
+        return alert
+    return Alert(subject=alert.subject, body=alert.body.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
