@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from tuneline.datasets import cli as datasets_cli
-from tuneline.evaluation import cli as evaluation_cli
 from tuneline.deployed import cli as deployed_cli
+from tuneline.evaluation import cli as evaluation_cli
 from tuneline.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from tuneline.imports import cli as imports_cli
 
