@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.infra.many_profiles import PLATFORM_TEAM_SIZE, platform_team_context
-from tests.infra.test_limits import LIMITS
+from tests.infra.test_limits import CLI_CONTEXT, LIMITS
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 30.0
@@ -56,9 +56,10 @@ def timed_synth(context: dict[str, Any], outdir: Path) -> tuple[float, float]:
 def main() -> int:
     import app as tuneline_app
 
+    # Synthesized as the CDK CLI does for a deploy (resource paths and CDKMetadata in the template).
     configurations = {
-        "shipped cdk.json": tuneline_app.cdk_json_context(),
-        f"{PLATFORM_TEAM_SIZE} profiles": platform_team_context(),
+        "shipped cdk.json": {**tuneline_app.cdk_json_context(), **CLI_CONTEXT},
+        f"{PLATFORM_TEAM_SIZE} profiles": {**platform_team_context(), **CLI_CONTEXT},
     }
     templates: dict[str, dict[str, Any]] = {}
     seconds: dict[str, tuple[float, float]] = {}

@@ -65,12 +65,12 @@ def load_config(context: Any, key: str = "tuneline") -> TunelineConfig:
             f"{network!r} is not one of {', '.join(NETWORK_MODES)}; {hint or 'use one of them'}".rstrip(),
         )
 
-    raw_profiles = context.get("profiles")
     return TunelineConfig(
         alert_emails=tuple(emails),
         network=network,
-        profiles=parse_profiles(raw_profiles, f"{key}.profiles"),
-        profiles_document=profiles_document(raw_profiles),
+        profiles=parse_profiles(context.get("profiles"), f"{key}.profiles"),
+        # Only reached once parse_profiles has accepted them.
+        profiles_document=profiles_document(context["profiles"]),
         workflow_timeout_hours=_whole(context, "workflowTimeoutHours", 72, 1, 24 * 14, key),
         quota_wait_hours=_whole(context, "quotaWaitHours", 24, 1, 24 * 7, key),
         retain_data=_flag(context, "retainData", True, key),

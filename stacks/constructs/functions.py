@@ -38,7 +38,8 @@ class _WriteDeploymentAsset:
         self._code = code
         self._files = dict(files)
 
-    def try_bundle(self, output_dir: str, _options: Any) -> bool:  # jsii passes the options as one object
+    # jsii passes the options as one positional object; the keywords are ILocalBundling's declared signature.
+    def try_bundle(self, output_dir: str, _options: object = None, **_keywords: Any) -> bool:
         write_deployment_asset(self._code, Path(output_dir), self._files)
         return True
 
