@@ -197,13 +197,26 @@ def inline_policy_chars(template: Mapping[str, Any]) -> dict[str, int]:
     return sizes
 
 
+def _property_sizes(
+    template: Mapping[str, Any], resource_type: str, name: str, *, as_json: bool = True
+) -> dict[str, int]:
+    """Per resource of `resource_type` that has property `name`: its length once resolved, as compact JSON
+    (documents, patterns; characters) or as the string it renders to (bytes)."""
+    resolve = Resolver(template)
+
+    def size(value: Any) -> int:
+        return len(_compact(value)) if as_json else len(str(value).encode())
+
+    return {
+        logical_id: size(resolve(properties[name]))
+        for logical_id, properties in _resources(template, resource_type)
+        if name in properties
+    }
+
+
 def managed_policy_chars(template: Mapping[str, Any]) -> dict[str, int]:
     """Per customer managed policy the stack creates (CDK's overflow policies among them), in characters."""
-    resolve = Resolver(template)
-    return {
-        logical_id: len(_compact(resolve(properties["PolicyDocument"])))
-        for logical_id, properties in _resources(template, "AWS::IAM::ManagedPolicy")
-    }
+    return _property_sizes(template, "AWS::IAM::ManagedPolicy", "PolicyDocument")
 
 
 def managed_policies_per_role(template: Mapping[str, Any]) -> dict[str, int]:
@@ -216,28 +229,15 @@ def managed_policies_per_role(template: Mapping[str, Any]) -> dict[str, int]:
 
 
 def trust_policy_chars(template: Mapping[str, Any]) -> dict[str, int]:
-    resolve = Resolver(template)
-    return {
-        logical_id: len(_compact(resolve(properties["AssumeRolePolicyDocument"])))
-        for logical_id, properties in _resources(template, "AWS::IAM::Role")
-    }
+    return _property_sizes(template, "AWS::IAM::Role", "AssumeRolePolicyDocument")
 
 
 def state_machine_definition_bytes(template: Mapping[str, Any]) -> dict[str, int]:
-    resolve = Resolver(template)
-    return {
-        logical_id: len(str(resolve(properties["DefinitionString"])).encode())
-        for logical_id, properties in _resources(template, "AWS::StepFunctions::StateMachine")
-    }
+    return _property_sizes(template, "AWS::StepFunctions::StateMachine", "DefinitionString", as_json=False)
 
 
 def event_pattern_chars(template: Mapping[str, Any]) -> dict[str, int]:
-    resolve = Resolver(template)
-    return {
-        logical_id: len(_compact(resolve(properties["EventPattern"])))
-        for logical_id, properties in _resources(template, "AWS::Events::Rule")
-        if "EventPattern" in properties
-    }
+    return _property_sizes(template, "AWS::Events::Rule", "EventPattern")
 
 
 def targets_per_rule(template: Mapping[str, Any]) -> dict[str, int]:
