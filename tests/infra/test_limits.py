@@ -145,3 +145,16 @@ def _as_compared(resource: dict[str, Any]) -> dict[str, Any]:
     copy.get("Properties", {}).get("Code", {}).pop("S3Key", None)
     copy.pop("Metadata", None)
     return dict(copy)
+
+
+def test_names_and_arns_are_measured_as_long_as_cloudformation_makes_them(template_json: dict[str, Any]) -> None:
+    resolve = aws_limits.Resolver(template_json)
+    [bucket] = [
+        k for k, v in template_json["Resources"].items() if v["Type"] == "AWS::S3::Bucket" and "DataBucket" in k
+    ]
+    # CloudFormation names the bucket `<stack>-<logical id>-<random>`, in lower case.
+    assert resolve({"Ref": bucket}) == f"tuneline-{bucket.lower()}-{aws_limits.RANDOM_SUFFIX.lower()}"
+    arn = resolve({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": bucket}, "/staged/*"]]})
+    assert arn == f"arn:aws-us-gov:s3:::{resolve({'Ref': bucket})}/staged/*"
+    with pytest.raises(AssertionError, match="Fn::If is not resolved"):
+        resolve({"Fn::If": ["Condition", "a", "b"]})
