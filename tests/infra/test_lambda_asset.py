@@ -25,7 +25,13 @@ from mypy import api as mypy_api
 import app as tuneline_app
 from stacks import lambda_asset
 from stacks.config import load_config
-from stacks.lambda_asset import SDK_DISTRIBUTIONS, SDK_SERVICES, asset_size, build_lambda_asset
+from stacks.lambda_asset import (
+    SDK_DISTRIBUTIONS,
+    SDK_SERVICES,
+    asset_size,
+    build_lambda_asset,
+    write_deployment_asset,
+)
 from tests.infra.synth import resources_of_type
 from tuneline.profiles import PROFILES_FILE
 
@@ -268,3 +274,8 @@ def test_every_function_runs_the_python_the_checks_target_from_the_bundled_asset
 
 def _files(folder: Path) -> set[str]:
     return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_a_deployment_file_never_replaces_a_file_of_the_built_code(asset: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"six\.py would replace a file of the built code"):
+        write_deployment_asset(asset, tmp_path / "deployment", {"six.py": "# not the SDK's six"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -46,16 +46,12 @@ class Settings:
     def profiles(self) -> Mapping[str, Profile]:
         """The deployment's job profiles, from the document in the function's own code
         (docs/decisions/0010-profiles-at-run-time.md). Only functions deployed with `PROFILES_FILE` read them."""
-        # LAMBDA_TASK_ROOT is where Lambda unpacked the function's code (/var/task).
-        return _profiles_in(str(Path(self._require("LAMBDA_TASK_ROOT")) / self._require("PROFILES_FILE")))
-
-
-@cache
-def _profiles_in(path: str) -> Mapping[str, Profile]:
-    """Read once per execution environment: the document is part of the code, so it changes only with a deploy,
-    which starts new environments."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise MissingSetting(f"the profiles document {path} is missing; redeploy the Tuneline stack") from None
-    return MappingProxyType(profiles_from_document(text))
+        # LAMBDA_TASK_ROOT is where Lambda unpacked the function's code (/var/task). Read on each call that needs
+        # it (about 2 ms for 100 profiles) rather than cached per process: the runtime package keeps no state
+        # that execution environments could share.
+        path = Path(self._require("LAMBDA_TASK_ROOT")) / self._require("PROFILES_FILE")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise MissingSetting(f"the profiles document {path} is missing; redeploy the Tuneline stack") from None
+        return MappingProxyType(profiles_from_document(text))

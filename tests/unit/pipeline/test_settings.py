@@ -32,7 +32,7 @@ def test_a_function_reads_the_profiles_document_in_its_code_with_the_synth_parse
 
 
 def test_each_code_folder_keeps_its_own_profiles(tmp_path: Path) -> None:
-    # Two deployments side by side (the emulator runs several in one process): the cache is per document.
+    # Two deployments side by side (the emulator runs several in one process): each reads its own document.
     first = _task_root(tmp_path / "first", profiles_document({"a": PROFILES["support-bot"]}))
     second = _task_root(tmp_path / "second", profiles_document({"b": PROFILES["served"]}))
     read = [
