@@ -88,8 +88,9 @@ synth: $(VENV_STAMP) $(NODE_STAMP)  ## synthesize offline (cdk-nag runs in every
 	source $(VENV)/bin/activate && $(CDK) synth --quiet
 	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 
-bench: $(VENV_STAMP)  ## performance targets (not part of make test)
+bench: $(VENV_STAMP)  ## performance targets (not part of make test): validator, synth at 100 profiles
 	$(PY) -m bench
+	$(PY) -m bench.synth
 
 deploy: $(VENV_STAMP) $(NODE_STAMP)  ## deploy to the AWS account of your current credentials
 	source $(VENV)/bin/activate && $(CDK) deploy --all

@@ -27,7 +27,6 @@ from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
 from tuneline.datasets.models import inference_profile_parts
 from tuneline.jobs.ignored_uploads import MISTAKEN_EXTENSIONS
-from tuneline.profiles import profiles_to_json
 
 
 class TunelineStack(Stack):
@@ -161,7 +160,8 @@ class TunelineStack(Stack):
     def _functions(
         self, config: TunelineConfig, *, storage: Storage, alerts: Alerts, network: Network | None
     ) -> Functions:
-        """The factory every Lambda comes from: shared environment, and the VPC when there is one."""
+        """The factory every Lambda comes from: shared environment and code (with the profiles), and the VPC when
+        there is one."""
         return Functions(
             self,
             "Functions",
@@ -169,12 +169,12 @@ class TunelineStack(Stack):
                 environment={
                     "DATA_BUCKET": storage.data_bucket.bucket_name,
                     "ALERT_TOPIC_ARN": alerts.topic.topic_arn,
-                    "PROFILES": profiles_to_json(config.profiles),
                 },
                 vpc=network.vpc if network else None,
                 subnets=network.subnets if network else None,
                 security_group=network.security_group if network else None,
             ),
+            profiles_document=config.profiles_document,
         )
 
     def _dataset_intake(
@@ -306,7 +306,9 @@ def _role_of(fn: lambda_.IFunction) -> iam.IRole:
 def _customize_functions(functions: Functions) -> CustomizeFunctions:
     """The customize workflow's Lambda steps, created in this order."""
     return CustomizeFunctions(
-        plan=functions.create("Plan", handler_module="plan", description="Plan a customization job"),
+        plan=functions.create(
+            "Plan", handler_module="plan", description="Plan a customization job", reads_profiles=True
+        ),
         validate=functions.create("Validate", handler_module="validate", description="Validate and stage data"),
         guard=functions.create("Guard", handler_module="guard", description="Budget and capacity check"),
         summarize=functions.create("Summarize", handler_module="summarize", description="Summarize metrics"),

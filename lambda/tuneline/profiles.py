@@ -1,7 +1,9 @@
 """Job profiles: the typed settings a platform engineer writes in cdk.json and every job runs under.
 
 Parsed by the CDK app at synth time (a bad profile fails `cdk synth` with the key and the allowed values) and
-again by the Lambdas from their environment, so both sides read profiles with the same code.
+again by the functions that need them, from the profiles document the app writes into their code asset
+(`PROFILES_FILE`, docs/decisions/0010-profiles-at-run-time.md): both sides read cdk.json's own text with the
+same code, so a setting added here reaches the functions without any change to how it is delivered.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from tuneline.datasets.models import UnknownModelError, check_teacher, known_model_ids, resolve_model
 from tuneline.suggest import did_you_mean
 
 CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
@@ -29,6 +32,9 @@ MAX_TTL_HOURS = 168
 # An uploader is named by the ARN the bucket policy compares with aws:PrincipalArn: an IAM role or user (a role
 # session's ARN is its role's), or the account root. `*` matches any characters, e.g. SSO roles' suffixes.
 UPLOADER_PRINCIPAL_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:role|user)/[\w+=,.@/*-]+)$")
+# The profiles document's name at the root of the functions' code asset (docs/decisions/0010-profiles-at-run-time.md).
+PROFILES_FILE = "tuneline-profiles.json"
+PROFILES_KEY = "tuneline.profiles"
 
 
 class ConfigError(ValueError):
@@ -64,21 +70,8 @@ class Profile:
     price_per_1k_tokens_usd: float | None = None
     serving: ServingSettings = field(default_factory=ServingSettings)
     # Only these principals may write incoming/<profile>/ (a bucket-policy Deny for everyone else); empty: anyone
-    # the account's IAM allows. Used at synth time only, so it is left out of the Lambdas' PROFILES.
+    # the account's IAM allows. Only the stack uses it (bucket-policy statements); the functions ignore it.
     uploader_principals: tuple[str, ...] = ()
-
-    def to_json_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["hyperparameters"] = dict(self.hyperparameters)
-        del data["uploader_principals"]
-        return data
-
-    @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> Profile:
-        """Inverse of to_json_dict (trusted input written by the CDK app)."""
-        values = dict(data)
-        values["serving"] = ServingSettings(**values.get("serving", {}))
-        return cls(**values)
 
 
 _PROFILE_KEYS = {
@@ -105,7 +98,7 @@ _SERVING_KEYS = {
 }
 
 
-def parse_profiles(raw: Any, key: str = "tuneline.profiles") -> dict[str, Profile]:
+def parse_profiles(raw: Any, key: str = PROFILES_KEY) -> dict[str, Profile]:
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigError(key, 'must be an object with at least one profile, e.g. {"default": {"baseModel": ...}}')
     profiles = {}
@@ -121,9 +114,6 @@ def parse_profiles(raw: Any, key: str = "tuneline.profiles") -> dict[str, Profil
 
 
 def parse_profile(name: str, raw: Any, key: str) -> Profile:
-    # Imported here so that reading already-validated profiles (Lambda cold start) skips the model table.
-    from tuneline.datasets.models import UnknownModelError, check_teacher, resolve_model
-
     body = _require_mapping(raw, key)
     _reject_unknown_keys(body, _PROFILE_KEYS, key)
     base_model = _require_str(body, "baseModel", key)
@@ -236,8 +226,6 @@ def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:
 
 
 def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
-    from tuneline.datasets.models import resolve_model
-
     if isinstance(raw, str):
         raw = {"mode": raw}
     body = _require_mapping(raw, key)
@@ -263,8 +251,6 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
             "deleted before the term ends; set acknowledgeCommitment to true to confirm",
         )
     if mode == "on-demand" and not rules.on_demand_deployment:
-        from tuneline.datasets.models import known_model_ids
-
         on_demand = sorted({m for m in known_model_ids() if resolve_model(m).on_demand_deployment})
         raise ConfigError(
             f"{key}.mode",
@@ -280,13 +266,16 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
     )
 
 
-def profiles_to_json(profiles: Mapping[str, Profile]) -> str:
-    """Compact JSON for a Lambda environment variable (4 KB limit for all variables together)."""
-    return json.dumps({name: p.to_json_dict() for name, p in profiles.items()}, separators=(",", ":"))
+def profiles_document(raw: Mapping[str, Any]) -> str:
+    """cdk.json's `profiles` object as the functions receive it: the settings exactly as written (keys sorted,
+    no spaces), so every key, including ones added later, reaches them without a change here. Call it only on
+    an object `parse_profiles` accepted."""
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def profiles_from_json(text: str) -> dict[str, Profile]:
-    return {name: Profile.from_json_dict(body) for name, body in json.loads(text).items()}
+def profiles_from_document(text: str) -> dict[str, Profile]:
+    """The profiles of a document written by `profiles_document`, parsed by the same code as at synth."""
+    return parse_profiles(json.loads(text))
 
 
 def _require_mapping(raw: Any, key: str) -> Mapping[str, Any]:
