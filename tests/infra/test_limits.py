@@ -123,20 +123,26 @@ def test_the_profiles_live_once_in_the_code_asset_and_only_the_plan_function_is_
     assert len(json.loads(config.profiles_document)) == PLATFORM_TEAM_SIZE
 
 
-def test_a_hundred_profiles_change_nothing_in_the_template_but_the_models_iam_allows(
+def test_a_hundred_profiles_add_only_their_upload_policies_and_change_only_iam(
     template_json: dict[str, Any], platform_team: tuple[dict[str, Any], Path]
 ) -> None:
-    # Everything else per profile lives in the asset: the template keeps its resources, and only IAM policies
-    # change, for the base models and distillation teachers the profiles name (plus the asset's new key).
+    # Everything else per profile lives in the asset: the template keeps its resources, adds one uploader policy
+    # per profile, and only IAM policies change, for the base models and distillation teachers the profiles
+    # name (plus the asset's new key) and the bucket policy's per-profile upload rules.
     template, _ = platform_team
     resources = {k: v for k, v in template["Resources"].items() if v["Type"] != "AWS::CDK::Metadata"}
-    assert set(resources) == set(template_json["Resources"])
+    uploader_policies = {k: v["Type"] for k, v in resources.items() if k.startswith("DataAccessUploaders")}
+    assert set(uploader_policies.values()) == {"AWS::IAM::ManagedPolicy"}
+    assert len(uploader_policies) == PLATFORM_TEAM_SIZE  # one per profile (the imports/ one is named apart)
+    shipped = {k for k in template_json["Resources"] if not k.startswith("DataAccessUploaders")}
+    assert set(resources) - set(uploader_policies) == shipped
     changed = {
         logical_id: resource["Type"]
         for logical_id, resource in resources.items()
-        if _as_compared(resource) != _as_compared(template_json["Resources"][logical_id])
+        if logical_id in template_json["Resources"]
+        and _as_compared(resource) != _as_compared(template_json["Resources"][logical_id])
     }
-    assert changed and set(changed.values()) == {"AWS::IAM::Policy"}, changed
+    assert changed and set(changed.values()) <= {"AWS::IAM::Policy", "AWS::S3::BucketPolicy"}, changed
 
 
 def _as_compared(resource: dict[str, Any]) -> dict[str, Any]:
