@@ -12,6 +12,7 @@ from stacks import constants
 from stacks.config import TunelineConfig
 from stacks.constructs.alerts import Alerts
 from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
+from stacks.constructs.evaluation import Evaluation
 from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWorkflow, JobNetwork
 from stacks.constructs.functions import FunctionDefaults, Functions
 from stacks.constructs.import_workflow import ImportWorkflow
@@ -59,6 +60,7 @@ class TunelineStack(Stack):
             self, "Serving", functions=functions, bucket=storage.data_bucket, key=storage.key, topic=alerts.topic
         )
 
+        evaluation = Evaluation(self, "Evaluation", functions=functions, bucket=storage.data_bucket, key=storage.key)
         workflow = CustomizeWorkflow(
             self,
             "Customize",
@@ -70,8 +72,10 @@ class TunelineStack(Stack):
             timeout=Duration.hours(config.workflow_timeout_hours),
             quota_wait_hours=config.quota_wait_hours,
             serve=serving.build_chain,
+            evaluate=evaluation.build_chain,
         )
         serving.grant_state_machine(workflow.state_machine)
+        evaluation.grant_state_machine(workflow.state_machine)
         Janitor(
             self,
             "ServingJanitor",
