@@ -49,9 +49,6 @@ from stacks.nag import acknowledge, acknowledge_wildcards, render_for_nag
 # How many prompts are asked at once. Each call reserves input + maxTokens of the model's tokens-per-minute
 # quota (docs/bedrock.md §10), so a few at a time keeps both models under it; throttling is retried below.
 EVALUATION_MAX_CONCURRENCY = 5
-# A prompt whose calls still fail after the retries is left out (and counted); more than this share fails the
-# stage.
-TOLERATED_FAILURE_PERCENTAGE = 5
 # Throttling inside the Map: Converse answers ThrottlingException when the quota is used up (docs/bedrock.md §10).
 ASK_RETRY_ERRORS = (
     "BedrockRuntime.ThrottlingException",
@@ -349,8 +346,7 @@ class Evaluation(Construct):
                 "customModelId.$": f"{RESOURCE}.arn",
             },
             max_concurrency=EVALUATION_MAX_CONCURRENCY,
-            tolerated_failure_percentage=TOLERATED_FAILURE_PERCENTAGE,
-            result_writer_v2=sfn.ResultWriterV2(bucket=self._bucket, prefix="staged/evaluation-answers"),
+            result_writer=sfn.ResultWriter(bucket=self._bucket, prefix="staged/evaluation-answers"),
             map_execution_type=sfn.StateMachineType.STANDARD,
             result_path=RESPONSES,
         )
