@@ -23,6 +23,13 @@ from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state import state as state_module
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader import item_reader_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config.input_type import (
+    InputType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (
+    ResourceEvalS3 as ResultWriterS3,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory, state_task_lambda
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
@@ -35,14 +42,6 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
-
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader import item_reader_decl
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config.input_type import (
-    InputType,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (  # noqa: E501
-    ResourceEvalS3 as ResultWriterS3,
-)
 
 from local import event_delivery, sfn_distributed_map, sfn_integrations, sfn_strictness
 from local.bedrock.api import SimulatedBedrockResponse, SimulatorRegistry, dispatch_to_simulation

@@ -49,7 +49,7 @@ def transformer_for(original: Any) -> Any:
     def pick(input_type: Any) -> ResourceOutputTransformer:
         if isinstance(input_type.input_type_value, JsonLinesInputType):
             return ResourceOutputTransformerJsonLines()
-        return original(input_type)  # type: ignore[no-any-return]
+        return original(input_type)
 
     return pick
 

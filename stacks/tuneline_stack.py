@@ -12,8 +12,8 @@ from stacks import constants
 from stacks.config import TunelineConfig
 from stacks.constructs.alerts import Alerts
 from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
-from stacks.constructs.evaluation import Evaluation
 from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWorkflow, JobNetwork
+from stacks.constructs.evaluation import Evaluation
 from stacks.constructs.functions import FunctionDefaults, Functions
 from stacks.constructs.import_workflow import ImportWorkflow
 from stacks.constructs.intake import Intake

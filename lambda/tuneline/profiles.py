@@ -46,6 +46,7 @@ JUDGE_METRICS = (
     "Builtin.Stereotyping",
     "Builtin.Refusal",
 )
+DEFAULT_JUDGE_METRICS = ("Builtin.Correctness", "Builtin.Completeness")
 MAX_CUSTOM_JUDGE_METRICS = 10
 CUSTOM_METRIC_NAME_PATTERN = re.compile(r"^[0-9a-zA-Z](?:[0-9a-zA-Z_-]{0,62})$")
 
@@ -77,7 +78,7 @@ class CustomJudgeMetric:
 @dataclass(frozen=True)
 class JudgeSettings:
     evaluator_model: str
-    metrics: tuple[str, ...] = ("Builtin.Correctness", "Builtin.Completeness")
+    metrics: tuple[str, ...] = DEFAULT_JUDGE_METRICS
     custom_metrics: tuple[CustomJudgeMetric, ...] = ()
 
 
@@ -383,7 +384,7 @@ def _parse_judge(raw: Any, key: str) -> JudgeSettings:
     body = _require_mapping(raw, key)
     _reject_unknown_keys(body, _JUDGE_KEYS, key)
     evaluator = _require_str(body, "evaluatorModel", key)
-    metrics = body.get("metrics", list(JudgeSettings.__dataclass_fields__["metrics"].default))
+    metrics = body.get("metrics", list(DEFAULT_JUDGE_METRICS))
     if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
         raise ConfigError(f"{key}.metrics", 'must be a list of metric names such as ["Builtin.Correctness"]')
     for index, metric in enumerate(metrics):
@@ -407,7 +408,9 @@ def _parse_custom_metric(raw: Any, key: str) -> CustomJudgeMetric:
     _reject_unknown_keys(body, _CUSTOM_METRIC_KEYS, key)
     name = _require_str(body, "name", key)
     if not CUSTOM_METRIC_NAME_PATTERN.fullmatch(name):
-        raise ConfigError(f"{key}.name", "use 1-63 letters, digits, hyphens and underscores, starting with a letter or digit")
+        raise ConfigError(
+            f"{key}.name", "use 1-63 letters, digits, hyphens and underscores, starting with a letter or digit"
+        )
     instructions = _require_str(body, "instructions", key)
     if "{{prediction}}" not in instructions:
         raise ConfigError(

@@ -69,7 +69,10 @@ class EvaluationJobs:
     def create(self, params: dict[str, Any]) -> dict[str, Any]:
         name = str(params.get("jobName") or "")
         if not JOB_NAME.fullmatch(name):
-            raise ValidationException(f"1 validation error detected: Value '{name}' at 'jobName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9](-*[a-z0-9]){{0,62}}")
+            raise ValidationException(
+                f"1 validation error detected: Value '{name}' at 'jobName' failed to satisfy constraint: Member "
+                "must satisfy regular expression pattern: [a-z0-9](-*[a-z0-9]){0,62}"
+            )
         if any(job.name == name for job in self.jobs.values()):
             raise ConflictException(f"An evaluation job with the name {name} already exists.")
         configs = ((params.get("evaluationConfig") or {}).get("automated") or {}).get("datasetMetricConfigs") or []
@@ -77,7 +80,14 @@ class EvaluationJobs:
             raise ValidationException("An automated evaluation job needs datasetMetricConfigs and one model.")
         arn = f"arn:aws:bedrock:{self.context.region}:{self.context.account_id}:evaluation-job/{uuid.uuid4().hex[:12]}"
         now = self.context.now()
-        job = EvaluationJob(arn, name, params, now, now + timedelta(seconds=DURATION_SECONDS), self.failures.popleft() if self.failures else None)
+        job = EvaluationJob(
+            arn,
+            name,
+            params,
+            now,
+            now + timedelta(seconds=DURATION_SECONDS),
+            self.failures.popleft() if self.failures else None,
+        )
         self.jobs[arn] = job
         return {"jobArn": arn}
 

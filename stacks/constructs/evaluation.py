@@ -123,7 +123,7 @@ class Evaluation(Construct):
                 sid="InvokeEvaluatorModels",
                 actions=["bedrock:InvokeModel", "bedrock:CreateModelInvocationJob"],
                 resources=[
-                    f"arn:aws:bedrock:*::foundation-model/*",
+                    "arn:aws:bedrock:*::foundation-model/*",
                     bedrock_arn("inference-profile/*"),
                 ],
             )
@@ -223,7 +223,9 @@ class Evaluation(Construct):
             workflow, "Start evaluation checks", result=sfn.Result.from_object({"count": 0}), result_path=POLL
         )
         wait = sfn.Wait(
-            workflow, "Wait for evaluation serving", time=sfn.WaitTime.duration(Duration.seconds(CHECK_INTERVAL_SECONDS))
+            workflow,
+            "Wait for evaluation serving",
+            time=sfn.WaitTime.duration(Duration.seconds(CHECK_INTERVAL_SECONDS)),
         )
         get_deployment = on_error(
             self._sdk(
@@ -480,7 +482,10 @@ class Evaluation(Construct):
             )
             .when(
                 sfn.Condition.and_(
-                    *(sfn.Condition.string_equals(f"{JUDGE_JOBS}.{m}.status.Status", "Completed") for m in ("base", "custom"))
+                    *(
+                        sfn.Condition.string_equals(f"{JUDGE_JOBS}.{m}.status.Status", "Completed")
+                        for m in ("base", "custom")
+                    )
                 ),
                 read,
             )
@@ -589,7 +594,9 @@ class Evaluation(Construct):
         # What CDK grants the Distributed Map: the item reader on the whole bucket (the key is chosen per
         # execution; the items are under staged/), and the child executions of this state machine.
         stack = Stack.of(state_machine)
-        machine_name = json.dumps(stack.resolve(Fn.select(6, Fn.split(":", state_machine.state_machine_arn))), separators=(",", ":"))
+        machine_name = json.dumps(
+            stack.resolve(Fn.select(6, Fn.split(":", state_machine.state_machine_arn))), separators=(",", ":")
+        )
         executions = f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine_name}"
         for rendered in (
             render_for_nag(stack.resolve(f"arn:{Aws.PARTITION}:s3:::{bucket.bucket_name}/*")),
@@ -620,7 +627,9 @@ class Evaluation(Construct):
 
         def allow(fn: lambda_.IFunction, sid: str, actions: list[str], resources: list[str], **kw: Any) -> None:
             fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources, **kw))
-            acknowledge_wildcards(fn, resources, f"{sid}: objects under one pipeline prefix, or serving named at run time.")
+            acknowledge_wildcards(
+                fn, resources, f"{sid}: objects under one pipeline prefix, or serving named at run time."
+            )
 
         staged = bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*")
         reports = bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")

@@ -71,9 +71,7 @@ def script(emulator: Emulator, *, custom_better: bool) -> None:
     def poor(prompt: str) -> str:
         return "I cannot help with that."
 
-    emulator.bedrock.inference.scripted_answers.update(
-        {FOUNDATION: half, DEPLOYMENT: good if custom_better else poor}
-    )
+    emulator.bedrock.inference.scripted_answers.update({FOUNDATION: half, DEPLOYMENT: good if custom_better else poor})
 
 
 def run(emulator: Emulator, stack: dict[str, str], profile: str) -> dict[str, Any]:
@@ -82,7 +80,11 @@ def run(emulator: Emulator, stack: dict[str, str], profile: str) -> dict[str, An
     )
     (execution,) = emulator.wait_for_executions(stack["CustomizeStateMachineArn"], 1, timeout=180)
     states = emulator.states_entered(execution["executionArn"])
-    caught = [json.loads(e["stateEnteredEventDetails"]["input"]).get("error") for e in emulator.execution_history(execution["executionArn"]) if e["type"] == "FailStateEntered"]
+    caught = [
+        json.loads(e["stateEnteredEventDetails"]["input"]).get("error")
+        for e in emulator.execution_history(execution["executionArn"])
+        if e["type"] == "FailStateEntered"
+    ]
     assert execution["status"] == "SUCCEEDED", (states[8:], caught)
     return execution
 

@@ -35,7 +35,7 @@ def read_judge_results(plan: Mapping[str, Any], evaluation: Mapping[str, Any], *
 
 def _scores(s3: Any, bucket: str, prefix: str) -> list[dict[str, float]]:
     rows: list[dict[str, float]] = []
-    keys = []
+    keys: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys.extend(item["Key"] for item in page.get("Contents", []) if item["Key"].endswith(OUTPUT_SUFFIX))
     for key in sorted(keys):

@@ -75,7 +75,9 @@ def score_evaluation(
         **result,
     }
     _put(s3, bucket, f"{report_prefix}evaluation.json", json.dumps(report, indent=2, ensure_ascii=False))
-    _put(s3, bucket, f"{report_prefix}evaluation.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    _put(
+        s3, bucket, f"{report_prefix}evaluation.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    )
 
     judge = settings.get("judge")
     return {

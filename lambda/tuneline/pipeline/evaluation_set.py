@@ -87,8 +87,10 @@ def read_evaluation_set(lines: Iterable[str], *, file: str, limit: int) -> list[
         where = f"{file} line {number}"
         try:
             record = json.loads(line)
-        except ValueError as error:
-            raise EvaluationSetInvalid(f"{where}: not valid JSON ({error.msg}); write one JSON object per line") from None
+        except json.JSONDecodeError as error:
+            raise EvaluationSetInvalid(
+                f"{where}: not valid JSON ({error.msg}); write one JSON object per line"
+            ) from None
         if not isinstance(record, Mapping):
             raise EvaluationSetInvalid(f"{where}: must be a JSON object with prompt and referenceResponse")
         allowed = {"prompt", "referenceResponse", "category"}
