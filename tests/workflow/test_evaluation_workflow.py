@@ -183,3 +183,14 @@ def test_a_judged_evaluation_merges_both_judge_jobs_scores(emulator: Emulator, s
     assert means["custom"]["Correctness"] > means["base"]["Correctness"]
     summary = json.loads(report(emulator, stack, "evaluation.json"))
     assert summary["judge"]["means"] == means
+
+
+def test_the_completed_alert_leads_with_the_verdict_and_says_nothing_was_served(
+    emulator: Emulator, stack: dict[str, str]
+) -> None:
+    script(emulator, custom_better=False)
+    run(emulator, stack, "eval-od")
+
+    message = " ".join(completed_alert(emulator).split())
+    assert message.lower().startswith("custom") and "tokenF1" in message
+    assert "wins" in message and "Nothing was served or bought" in message
