@@ -46,7 +46,7 @@ class UsageError(Exception):
     """A problem with the command line: printed to stderr, exit code 2."""
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the examples and the model table as written, and shows each option's default when it has one."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
@@ -78,7 +78,7 @@ def _epilog(*examples: str) -> str:
 
 def _add_parser(subparsers: Any, name: str, *, description: str, **kwargs: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        name, formatter_class=_HelpFormatter, description=textwrap.fill(description, 100), **kwargs
+        name, formatter_class=HelpFormatter, description=textwrap.fill(description, 100), **kwargs
     )
     return parser
 
@@ -133,7 +133,7 @@ def _force_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -169,7 +169,7 @@ def _register_validate(subparsers: Any) -> None:
         type=_lower,
         help="output format; json prints one object: valid, errors, warnings, stats",
     )
-    parser.add_argument("--max-findings", type=_positive_int, default=20, metavar="N", help="findings kept per rule")
+    parser.add_argument("--max-findings", type=positive_int, default=20, metavar="N", help="findings kept per rule")
     parser.add_argument(
         "--dataset-bucket",
         metavar="BUCKET",
@@ -274,7 +274,7 @@ def _register_convert(subparsers: Any) -> None:
     text = parser.add_argument_group("--from text")
     text.add_argument(
         "--chunk-tokens",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="pack paragraphs into records of about N tokens (default: one record per paragraph); never over "
         "the model's per-record limit",

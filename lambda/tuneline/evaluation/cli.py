@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tuneline.datasets.cli import HelpFormatter, UsageError, positive_int
 from tuneline.datasets.render import progress_bar
 from tuneline.evaluation.comparison import DEFAULT_RESAMPLES, DEFAULT_SEED
 from tuneline.evaluation.engine import SUMMARY_METRICS, NoPairedScores, evaluate, score_items, scored_characters
@@ -61,27 +62,13 @@ pair up), 130 interrupted. On a usage error the message goes to stderr and stdou
 --format json."""
 
 
-class UsageError(Exception):
-    """A problem with the command line or the files: printed to stderr, exit code 2."""
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples as written and shows each option's default."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        text = action.help or ""
-        if action.default in (None, False, [], argparse.SUPPRESS) or "default" in text:
-            return text
-        return f"{text} (default: %(default)s)"
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         COMMAND,
         help="score two models' responses and say whether the candidate beats the baseline",
         description=textwrap.fill(_DESCRIPTION, 100),
         epilog=_EPILOG,
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--responses",
@@ -94,15 +81,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--gate-metric",
         choices=GATE_METRICS,
-        default=DEFAULT_GATE_METRIC,
-        help="metric compared and gated on (jsonValid only when references are JSON)",
+        type=_metric_name,
+        help=f"metric compared and gated on, any letter case (default: {DEFAULT_GATE_METRIC}; jsonValid only when "
+        "references are JSON)",
     )
     parser.add_argument(
         "--min-improvement",
         type=_non_negative_float,
-        default=0.0,
         metavar="X",
-        help="smallest mean difference on the gate metric that passes the gate",
+        help="smallest mean difference on the gate metric that passes the gate (default: 0, any gain)",
     )
     parser.add_argument(
         "--require-significance",
@@ -111,7 +98,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="N", help="bootstrap seed")
     parser.add_argument(
-        "--resamples", type=_positive_int, default=DEFAULT_RESAMPLES, metavar="N", help="bootstrap resamples"
+        "--resamples", type=positive_int, default=DEFAULT_RESAMPLES, metavar="N", help="bootstrap resamples"
     )
     parser.add_argument(
         "--format",
@@ -144,6 +131,20 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
             f"--baseline {args.baseline!r} is not a --responses name; {did_you_mean(args.baseline, files)}"
             f"the names are {', '.join(files)}"
         )
+    gate_options = [
+        option
+        for option, given in (
+            ("--baseline", args.baseline is not None),
+            ("--gate-metric", args.gate_metric is not None),
+            ("--min-improvement", args.min_improvement is not None),
+            ("--require-significance", args.require_significance),
+        )
+        if given
+    ]
+    if gate_options and len(files) != 2:
+        raise UsageError(
+            f"{', '.join(gate_options)}: comparison and gate need exactly two --responses, got {len(files)}"
+        )
     loaded = {name: (str(path), _read(path)) for name, path in files.items()}
     _check_pairing(loaded)
     total = sum(scored_characters(r.item, r.response) for _, records in loaded.values() for r in records)
@@ -158,14 +159,14 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         return evaluate(
             scored,
             baseline=args.baseline,
-            gate_metric=args.gate_metric,
-            min_improvement=args.min_improvement,
+            gate_metric=args.gate_metric or DEFAULT_GATE_METRIC,
+            min_improvement=args.min_improvement or 0.0,
             require_significance=args.require_significance,
             seed=args.seed,
             resamples=args.resamples,
         )
     except NoPairedScores as error:
-        raise UsageError(f"--gate-metric {args.gate_metric}: {error}") from None
+        raise UsageError(f"--gate-metric {args.gate_metric or DEFAULT_GATE_METRIC}: {error}") from None
 
 
 def _named_files(pairs: Sequence[str]) -> dict[str, Path]:
@@ -217,6 +218,11 @@ def _shifted(bar: Callable[[int], None], offset: int) -> Callable[[int], None]:
     return lambda done: bar(offset + done)
 
 
+def _metric_name(text: str) -> str:
+    # The metric names are camelCase JSON keys; people type them in any case.
+    return next((name for name in GATE_METRICS if name.lower() == text.lower()), text)
+
+
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -224,16 +230,6 @@ def _non_negative_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
     return value
 
 
