@@ -101,6 +101,7 @@ def test_happy_path_order(customize_definition: dict[str, Any]) -> None:
         "Choose job request",
         "Create customization job",
         "Summarize metrics",
+        "Evaluate the model?",
         "Serve the model?",
         "Serving not requested",
         "Serving finished",

@@ -110,6 +110,7 @@ class TestFineTuningHappyPath:
             "Choose job request",
             "Create customization job with validation data",
             "Summarize metrics",
+            "Evaluate the model?",
             "Serve the model?",
             "Serving not requested",
             "Serving finished",

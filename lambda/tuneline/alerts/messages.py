@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tuneline.alerts.evaluation import verdict_from_report
 from tuneline.alerts.explain import explain, explain_job_failure, parse_cause
 from tuneline.alerts.serving import delete_serving_command
-from tuneline.alerts.evaluation import verdict_from_report
 from tuneline.alerts.text import (
     SUBJECT_PREFIX,
     Alert,

@@ -14,6 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tuneline.serving.release import delete_serving
+
 KEPT, DELETED, ALREADY_GONE, NOTHING = "kept", "deleted", "already gone", "nothing bought"
 
 
@@ -26,10 +28,7 @@ def finish_evaluation(state: Mapping[str, Any], *, bedrock: Any) -> dict[str, An
     if keep:
         return {"action": KEPT, "arn": arn, "reason": reason}
     try:
-        if request.get("kind") == "deployment":
-            bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
-        else:
-            bedrock.delete_provisioned_model_throughput(provisionedModelId=arn)
+        delete_serving(bedrock, str(request.get("kind")), arn)
     except ClientError as failure:
         if failure.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise

@@ -7,13 +7,13 @@ import json
 import pytest
 
 from tuneline.errors import EvaluationSetInvalid
+from tuneline.pipeline.evaluation_score import judge_job_name
 from tuneline.pipeline.evaluation_set import (
     max_tokens_for,
     prompt_of_record,
     read_evaluation_set,
     sample_validation_set,
 )
-from tuneline.pipeline.evaluation_score import judge_job_name
 from tuneline.profiles import ConfigError, parse_profile
 
 NOVA_MICRO = "amazon.nova-micro-v1:0:128k"
