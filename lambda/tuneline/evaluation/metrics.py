@@ -18,7 +18,6 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from functools import lru_cache
 
 # The metrics a gate may compare; "jsonValid" joins them when the references are JSON.
 METRICS: tuple[str, ...] = ("exactMatch", "tokenF1", "rougeL")
@@ -149,13 +148,12 @@ _UNSPACED_RANGES: tuple[tuple[int, int], ...] = (
 _WORD, _ALONE, _SEPARATOR = 0, 1, 2
 
 
-@lru_cache(maxsize=4096)
 def _kind(char: str) -> int:
-    code = ord(char)
-    category = unicodedata.category(char)
-    if category[0] not in "LNM":
+    if unicodedata.category(char)[0] not in "LNM":
         return _SEPARATOR
-    if any(low <= code <= high for low, high in _UNSPACED_RANGES):
+    code = ord(char)
+    # Latin, Greek, Cyrillic, Arabic, Hebrew and the Indic scripts all lie below the first unspaced range.
+    if code >= _UNSPACED_RANGES[0][0] and any(low <= code <= high for low, high in _UNSPACED_RANGES):
         return _ALONE
     return _WORD
 
