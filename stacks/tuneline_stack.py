@@ -16,6 +16,7 @@ from stacks.constructs.access import DataAccess, media_prefixes
 from stacks.constructs.alerts import Alerts
 from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
 from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWorkflow, JobNetwork
+from stacks.constructs.evaluation import Evaluation
 from stacks.constructs.functions import FunctionDefaults, Functions
 from stacks.constructs.import_workflow import ImportWorkflow
 from stacks.constructs.intake import Intake
@@ -69,6 +70,12 @@ class TunelineStack(Stack):
             else None
         )
 
+        # Likewise the evaluation stage: only when a profile evaluates its models.
+        evaluation = (
+            Evaluation(self, "Evaluation", functions=functions, bucket=storage.data_bucket, key=storage.key)
+            if any(p.evaluation is not None for p in config.profiles.values())
+            else None
+        )
         workflow = CustomizeWorkflow(
             self,
             "Customize",
@@ -80,9 +87,12 @@ class TunelineStack(Stack):
             timeout=Duration.hours(config.workflow_timeout_hours),
             quota_wait_hours=config.quota_wait_hours,
             serve=serving.build_chain if serving else None,
+            evaluate=evaluation.build_chain if evaluation else None,
         )
         if serving is not None:
             serving.grant_state_machine(workflow.state_machine)
+        if evaluation is not None:
+            evaluation.grant_state_machine(workflow.state_machine)
         Janitor(
             self,
             "ServingJanitor",

@@ -43,6 +43,8 @@ LEADERBOARD_PAGE_KEY = f"{REPORTS_PREFIX}leaderboard.html"
 DATASET_SUFFIX = ".jsonl"
 VALIDATION_SUFFIX = ".validation.jsonl"
 MANIFEST_SUFFIX = ".job.json"
+# `<name>.eval.jsonl`: the evaluation set of a profile with `evaluation` (prompt, referenceResponse, category).
+EVALUATION_SUFFIX = ".eval.jsonl"
 # Event patterns match suffixes case-sensitively; the pipeline accepts a dataset's extension in any case.
 DATASET_SUFFIX_SPELLINGS = (".jsonl", ".JSONL", ".Jsonl")
 

@@ -35,6 +35,29 @@ UPLOADER_PRINCIPAL_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(?:root|(?
 # The profiles document's name at the root of the functions' code asset (docs/decisions/0010-profiles-at-run-time.md).
 PROFILES_FILE = "tuneline-profiles.json"
 PROFILES_KEY = "tuneline.profiles"
+# Evaluation (docs/decisions/0011-evaluation-stage.md): a Bedrock evaluation job takes at most 1,000 prompts
+# (docs/bedrock.md §12.1), and the judge runs on the same set.
+DEFAULT_EVALUATION_PROMPTS = 200
+MAX_EVALUATION_PROMPTS = 1000
+# The deterministic metrics a gate may use (the scoring engine's per-record metrics).
+GATE_METRICS = ("exactMatch", "tokenF1", "rougeL", "jsonValid")
+# LLM-as-judge metrics of a Bedrock evaluation job (docs/bedrock.md §12.1).
+JUDGE_METRICS = (
+    "Builtin.Correctness",
+    "Builtin.Completeness",
+    "Builtin.Faithfulness",
+    "Builtin.Helpfulness",
+    "Builtin.Coherence",
+    "Builtin.Relevance",
+    "Builtin.FollowingInstructions",
+    "Builtin.ProfessionalStyleAndTone",
+    "Builtin.Harmfulness",
+    "Builtin.Stereotyping",
+    "Builtin.Refusal",
+)
+DEFAULT_JUDGE_METRICS = ("Builtin.Correctness", "Builtin.Completeness")
+MAX_CUSTOM_JUDGE_METRICS = 10
+CUSTOM_METRIC_NAME_PATTERN = re.compile(r"^[0-9a-zA-Z](?:[0-9a-zA-Z_-]{0,62})$")
 
 
 class ConfigError(ValueError):
@@ -56,6 +79,41 @@ class ServingSettings:
 
 
 @dataclass(frozen=True)
+class CustomJudgeMetric:
+    name: str
+    instructions: str
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    evaluator_model: str
+    metrics: tuple[str, ...] = DEFAULT_JUDGE_METRICS
+    custom_metrics: tuple[CustomJudgeMetric, ...] = ()
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    metric: str = "rougeL"
+    min_improvement: float = 0.0
+    require_significance: bool = True
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Evaluate the custom model against its base before anything is served (docs/bedrock.md §12.3)."""
+
+    prompts: int = DEFAULT_EVALUATION_PROMPTS
+    gate: GateSettings = field(default_factory=GateSettings)
+    judge: JudgeSettings | None = None
+    # The ID the base model is invoked with on demand; by default the base model ID without its context
+    # variant (`amazon.nova-micro-v1:0:128k` -> `amazon.nova-micro-v1:0`). Models callable only through an
+    # inference profile need its ID here (`us.amazon.nova-2-lite-v1:0`).
+    base_model_invocation_id: str | None = None
+    # Reach the custom model through no-commitment Provisioned Throughput when it has no on-demand deployment.
+    allow_throughput: bool = False
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     base_model: str
@@ -72,6 +130,8 @@ class Profile:
     # Only these principals may write incoming/<profile>/ (a bucket-policy Deny for everyone else); empty: anyone
     # the account's IAM allows. Only the stack uses it (bucket-policy statements); the functions ignore it.
     uploader_principals: tuple[str, ...] = ()
+    # None: no evaluation (the default).
+    evaluation: EvaluationSettings | None = None
 
 
 _PROFILE_KEYS = {
@@ -87,7 +147,12 @@ _PROFILE_KEYS = {
     "pricePer1kTokensUsd",
     "serving",
     "uploaderPrincipals",
+    "evaluation",
 }
+_EVALUATION_KEYS = {"prompts", "gate", "judge", "baseModelInvocationId", "allowThroughput"}
+_GATE_KEYS = {"metric", "minImprovement", "requireSignificance"}
+_JUDGE_KEYS = {"evaluatorModel", "metrics", "customMetrics"}
+_CUSTOM_METRIC_KEYS = {"name", "instructions"}
 _SERVING_KEYS = {
     "mode",
     "modelUnits",
@@ -180,6 +245,7 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         ),
         serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
         uploader_principals=_parse_uploader_principals(body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"),
+        evaluation=_parse_evaluation(body.get("evaluation"), rules, f"{key}.evaluation"),
     )
 
 
@@ -264,6 +330,96 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
         ttl_hours=int(_number(body.get("ttlHours", 8), f"{key}.ttlHours", 1, MAX_TTL_HOURS, integer=True)),
         keep_on_smoke_failure=_bool(body.get("keepOnSmokeFailure", False), f"{key}.keepOnSmokeFailure"),
     )
+
+
+def _parse_evaluation(raw: Any, rules: Any, key: str) -> EvaluationSettings | None:
+    """`evaluation`: absent or false turns it off; true takes every default; an object sets the details."""
+    if raw is None or raw is False:
+        return None
+    if raw is True:
+        raw = {}
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _EVALUATION_KEYS, key)
+    if not rules.converse_supported:
+        raise ConfigError(
+            key,
+            f"{rules.display_name} cannot be evaluated: both models are asked through the Converse API, which it "
+            "does not support; remove evaluation from this profile",
+        )
+    invocation_id = body.get("baseModelInvocationId")
+    if invocation_id is not None and (not isinstance(invocation_id, str) or not invocation_id.strip()):
+        raise ConfigError(
+            f"{key}.baseModelInvocationId",
+            "must be a model ID or inference profile ID such as us.amazon.nova-micro-v1:0",
+        )
+    return EvaluationSettings(
+        prompts=int(
+            _number(
+                body.get("prompts", DEFAULT_EVALUATION_PROMPTS),
+                f"{key}.prompts",
+                1,
+                MAX_EVALUATION_PROMPTS,
+                integer=True,
+            )
+        ),
+        gate=_parse_gate(body.get("gate", {}), f"{key}.gate"),
+        judge=_parse_judge(body["judge"], f"{key}.judge") if body.get("judge") is not None else None,
+        base_model_invocation_id=invocation_id.strip() if isinstance(invocation_id, str) else None,
+        allow_throughput=_bool(body.get("allowThroughput", False), f"{key}.allowThroughput"),
+    )
+
+
+def _parse_gate(raw: Any, key: str) -> GateSettings:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _GATE_KEYS, key)
+    metric = body.get("metric", "rougeL")
+    _require_choice(metric, GATE_METRICS, f"{key}.metric")
+    return GateSettings(
+        metric=metric,
+        min_improvement=_number(body.get("minImprovement", 0.0), f"{key}.minImprovement", 0.0, 1.0),
+        require_significance=_bool(body.get("requireSignificance", True), f"{key}.requireSignificance"),
+    )
+
+
+def _parse_judge(raw: Any, key: str) -> JudgeSettings:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _JUDGE_KEYS, key)
+    evaluator = _require_str(body, "evaluatorModel", key)
+    metrics = body.get("metrics", list(DEFAULT_JUDGE_METRICS))
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        raise ConfigError(f"{key}.metrics", 'must be a list of metric names such as ["Builtin.Correctness"]')
+    for index, metric in enumerate(metrics):
+        _require_choice(metric, JUDGE_METRICS, f"{key}.metrics[{index}]")
+    custom_raw = body.get("customMetrics", [])
+    if not isinstance(custom_raw, list) or len(custom_raw) > MAX_CUSTOM_JUDGE_METRICS:
+        raise ConfigError(
+            f"{key}.customMetrics",
+            f"must be a list of at most {MAX_CUSTOM_JUDGE_METRICS} objects with name and instructions",
+        )
+    custom = tuple(_parse_custom_metric(item, f"{key}.customMetrics[{i}]") for i, item in enumerate(custom_raw))
+    if not metrics and not custom:
+        raise ConfigError(f"{key}.metrics", "the judge needs at least one built-in or custom metric")
+    if len(metrics) + len(custom) > 25:
+        raise ConfigError(f"{key}.metrics", "an evaluation job takes at most 25 metrics in all (docs/bedrock.md §12.1)")
+    return JudgeSettings(evaluator_model=evaluator, metrics=tuple(metrics), custom_metrics=custom)
+
+
+def _parse_custom_metric(raw: Any, key: str) -> CustomJudgeMetric:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _CUSTOM_METRIC_KEYS, key)
+    name = _require_str(body, "name", key)
+    if not CUSTOM_METRIC_NAME_PATTERN.fullmatch(name):
+        raise ConfigError(
+            f"{key}.name", "use 1-63 letters, digits, hyphens and underscores, starting with a letter or digit"
+        )
+    instructions = _require_str(body, "instructions", key)
+    if "{{prediction}}" not in instructions:
+        raise ConfigError(
+            f"{key}.instructions",
+            "the rubric must contain {{prediction}} where the response goes (and may use {{prompt}} and "
+            "{{ground_truth}})",
+        )
+    return CustomJudgeMetric(name=name, instructions=instructions)
 
 
 def profiles_document(raw: Mapping[str, Any]) -> str:

@@ -62,6 +62,7 @@ class CustomizeWorkflow(Construct):
         timeout: Duration,
         quota_wait_hours: int,
         serve: Callable[[Construct], tuple[sfn.IChainable, sfn.INextable]] | None = None,
+        evaluate: Callable[..., sfn.IChainable] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._functions = functions
@@ -86,6 +87,9 @@ class CustomizeWorkflow(Construct):
             serve_start, serve_end = serve(self)
             serve_end.next(completed)
             after_summary = serve_start
+        if evaluate is not None:
+            # The evaluation stage decides whether serving happens (docs/decisions/0011-evaluation-stage.md).
+            after_summary = evaluate(self, serve=after_summary, withheld_next=completed)
 
         definition = validation.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
 
