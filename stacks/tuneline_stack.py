@@ -16,6 +16,7 @@ from stacks.constructs.access import DataAccess, media_prefixes
 from stacks.constructs.alerts import Alerts
 from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
 from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWorkflow, JobNetwork
+from stacks.constructs.evaluation import Evaluation
 from stacks.constructs.functions import FunctionDefaults, Functions
 from stacks.constructs.import_workflow import ImportWorkflow
 from stacks.constructs.intake import Intake
@@ -28,7 +29,6 @@ from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
 from tuneline.datasets.models import inference_profile_parts
 from tuneline.jobs.ignored_uploads import MISTAKEN_EXTENSIONS
-from tuneline.profiles import profiles_to_json
 
 
 class TunelineStack(Stack):
@@ -86,6 +86,12 @@ class TunelineStack(Stack):
             if any(p.rft is not None for p in config.profiles.values())
             else None
         )
+        # Likewise the evaluation stage: only when a profile evaluates its models.
+        evaluation = (
+            Evaluation(self, "Evaluation", functions=functions, bucket=storage.data_bucket, key=storage.key)
+            if any(p.evaluation is not None for p in config.profiles.values())
+            else None
+        )
         workflow = CustomizeWorkflow(
             self,
             "Customize",
@@ -97,11 +103,14 @@ class TunelineStack(Stack):
             timeout=Duration.hours(config.workflow_timeout_hours),
             quota_wait_hours=config.quota_wait_hours,
             serve=serving.build_chain if serving else None,
+            evaluate=evaluation.build_chain if evaluation else None,
             rft_jobs=rft.jobs if rft else None,
             rft_check=rft.check_function if rft else None,
         )
         if serving is not None:
             serving.grant_state_machine(workflow.state_machine)
+        if evaluation is not None:
+            evaluation.grant_state_machine(workflow.state_machine)
         Janitor(
             self,
             "ServingJanitor",
@@ -179,7 +188,8 @@ class TunelineStack(Stack):
     def _functions(
         self, config: TunelineConfig, *, storage: Storage, alerts: Alerts, network: Network | None
     ) -> Functions:
-        """The factory every Lambda comes from: shared environment, and the VPC when there is one."""
+        """The factory every Lambda comes from: shared environment and code (with the profiles), and the VPC when
+        there is one."""
         return Functions(
             self,
             "Functions",
@@ -187,12 +197,12 @@ class TunelineStack(Stack):
                 environment={
                     "DATA_BUCKET": storage.data_bucket.bucket_name,
                     "ALERT_TOPIC_ARN": alerts.topic.topic_arn,
-                    "PROFILES": profiles_to_json(config.profiles),
                 },
                 vpc=network.vpc if network else None,
                 subnets=network.subnets if network else None,
                 security_group=network.security_group if network else None,
             ),
+            profiles_document=config.profiles_document,
         )
 
     def _dataset_intake(
@@ -303,6 +313,8 @@ class TunelineStack(Stack):
         allow(summarize_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "PublishAlerts", ["sns:Publish"], [alerts.topic.topic_arn])
         allow(notify_fn, "ReadReports", ["s3:GetObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
+        # The report page, model card, run record and the leaderboard (read, then written back conditionally).
+        allow(notify_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "DescribeCustomModels", ["bedrock:GetCustomModel"], [bedrock_arn("custom-model/*")])
         for fn in (intake_fn, plan_fn, validate_fn, summarize_fn, notify_fn):
             allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
@@ -322,7 +334,9 @@ def _role_of(fn: lambda_.IFunction) -> iam.IRole:
 def _customize_functions(functions: Functions) -> CustomizeFunctions:
     """The customize workflow's Lambda steps, created in this order."""
     return CustomizeFunctions(
-        plan=functions.create("Plan", handler_module="plan", description="Plan a customization job"),
+        plan=functions.create(
+            "Plan", handler_module="plan", description="Plan a customization job", reads_profiles=True
+        ),
         validate=functions.create("Validate", handler_module="validate", description="Validate and stage data"),
         guard=functions.create("Guard", handler_module="guard", description="Budget and capacity check"),
         summarize=functions.create("Summarize", handler_module="summarize", description="Summarize metrics"),

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from tuneline.datasets import cli as datasets_cli
+from tuneline.deployed import cli as deployed_cli
 from tuneline.evaluation import cli as evaluation_cli
 from tuneline.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from tuneline.imports import cli as imports_cli
@@ -30,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
             "  tuneline validate train.jsonl --model amazon.nova-micro-v1:0:128k\n"
             "  tuneline estimate train.jsonl --model amazon.nova-micro-v1:0:128k --epochs 3\n"
             "  tuneline validate-model ./my-model/\n"
-            "  tuneline evaluate --responses base=base.jsonl --responses custom=custom.jsonl\n\n"
+            "  tuneline evaluate --responses base=base.jsonl --responses custom=custom.jsonl\n"
+            "  tuneline status\n"
+            "  tuneline report JOB --open\n\n"
             "Run 'tuneline COMMAND --help' for a command's options, examples and the base model ids."
         ),
     )
@@ -39,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     datasets_cli.register(subparsers)
     imports_cli.register(subparsers)
     evaluation_cli.register(subparsers)
+    deployed_cli.register(subparsers)
     return parser
 
 

@@ -44,6 +44,10 @@ class ConcurrencyLimitReached(TunelineError):
     """The profile already runs its maximum number of jobs; Step Functions retries with backoff (a queue)."""
 
 
+class EvaluationSetInvalid(TunelineError):
+    """The evaluation set (`<name>.eval.jsonl`) breaks a rule; the message names the file, line and key."""
+
+
 class SmokeTestFailed(TunelineError):
     """The served model did not answer the smoke-test prompts."""
 

@@ -11,7 +11,8 @@ The layout of the data bucket (docs/architecture.md, "Data bucket"):
     imports/<model>/... + _READY          a model folder to import; the marker starts the import workflow
     staged/<job>/                         the validated, immutable copies a job reads (and its media)
     output/<job>/                         what Bedrock writes (metrics CSVs)
-    reports/<job>/                        validation report, metrics summary, smoke test
+    reports/<job>/                        validation report, metrics summary, smoke test, report page, model card
+    reports/leaderboard.json, .html       one row per job, updated at the end of every run
     reports/imports/<import job>/         the model-folder check of an import
     media/...                             images and videos multimodal datasets name; copied into staged/
 
@@ -33,12 +34,17 @@ IMPORT_REPORTS_PREFIX = f"{REPORTS_PREFIX}imports/"
 MEDIA_PREFIX = "media/"
 # The folder of a job's staged media copies: staged/<job>/media/<original key>.
 STAGED_MEDIA_FOLDER = "media/"
+# Every run's row, across profiles; written with conditional writes (tuneline.pipeline.leaderboard_store).
+LEADERBOARD_KEY = f"{REPORTS_PREFIX}leaderboard.json"
+LEADERBOARD_PAGE_KEY = f"{REPORTS_PREFIX}leaderboard.html"
 
 # A training file under incoming/. Its companions share its name: `<name>.validation.jsonl` (validation set)
 # and `<name>.job.json` (per-job options); only the training file starts a job.
 DATASET_SUFFIX = ".jsonl"
 VALIDATION_SUFFIX = ".validation.jsonl"
 MANIFEST_SUFFIX = ".job.json"
+# `<name>.eval.jsonl`: the evaluation set of a profile with `evaluation` (prompt, referenceResponse, category).
+EVALUATION_SUFFIX = ".eval.jsonl"
 # Event patterns match suffixes case-sensitively; the pipeline accepts a dataset's extension in any case.
 DATASET_SUFFIX_SPELLINGS = (".jsonl", ".JSONL", ".Jsonl")
 

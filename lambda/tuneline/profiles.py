@@ -1,7 +1,9 @@
 """Job profiles: the typed settings a platform engineer writes in cdk.json and every job runs under.
 
 Parsed by the CDK app at synth time (a bad profile fails `cdk synth` with the key and the allowed values) and
-again by the Lambdas from their environment, so both sides read profiles with the same code.
+again by the functions that need them, from the profiles document the app writes into their code asset
+(`PROFILES_FILE`, docs/decisions/0010-profiles-at-run-time.md): both sides read cdk.json's own text with the
+same code, so a setting added here reaches the functions without any change to how it is delivered.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from tuneline.datasets.models import UnknownModelError, check_teacher, known_model_ids, resolve_model
 from tuneline.graders.spec import RftConfigError, RftSettings, parse_rft_settings
 from tuneline.suggest import did_you_mean
 
@@ -31,6 +34,32 @@ MAX_TTL_HOURS = 168
 # An uploader is named by the ARN the bucket policy compares with aws:PrincipalArn: an IAM role or user (a role
 # session's ARN is its role's), or the account root. `*` matches any characters, e.g. SSO roles' suffixes.
 UPLOADER_PRINCIPAL_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:role|user)/[\w+=,.@/*-]+)$")
+# The profiles document's name at the root of the functions' code asset (docs/decisions/0010-profiles-at-run-time.md).
+PROFILES_FILE = "tuneline-profiles.json"
+PROFILES_KEY = "tuneline.profiles"
+# Evaluation (docs/decisions/0011-evaluation-stage.md): a Bedrock evaluation job takes at most 1,000 prompts
+# (docs/bedrock.md §12.1), and the judge runs on the same set.
+DEFAULT_EVALUATION_PROMPTS = 200
+MAX_EVALUATION_PROMPTS = 1000
+# The deterministic metrics a gate may use (the scoring engine's per-record metrics).
+GATE_METRICS = ("exactMatch", "tokenF1", "rougeL", "jsonValid")
+# LLM-as-judge metrics of a Bedrock evaluation job (docs/bedrock.md §12.1).
+JUDGE_METRICS = (
+    "Builtin.Correctness",
+    "Builtin.Completeness",
+    "Builtin.Faithfulness",
+    "Builtin.Helpfulness",
+    "Builtin.Coherence",
+    "Builtin.Relevance",
+    "Builtin.FollowingInstructions",
+    "Builtin.ProfessionalStyleAndTone",
+    "Builtin.Harmfulness",
+    "Builtin.Stereotyping",
+    "Builtin.Refusal",
+)
+DEFAULT_JUDGE_METRICS = ("Builtin.Correctness", "Builtin.Completeness")
+MAX_CUSTOM_JUDGE_METRICS = 10
+CUSTOM_METRIC_NAME_PATTERN = re.compile(r"^[0-9a-zA-Z](?:[0-9a-zA-Z_-]{0,62})$")
 
 
 class ConfigError(ValueError):
@@ -52,6 +81,41 @@ class ServingSettings:
 
 
 @dataclass(frozen=True)
+class CustomJudgeMetric:
+    name: str
+    instructions: str
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    evaluator_model: str
+    metrics: tuple[str, ...] = DEFAULT_JUDGE_METRICS
+    custom_metrics: tuple[CustomJudgeMetric, ...] = ()
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    metric: str = "rougeL"
+    min_improvement: float = 0.0
+    require_significance: bool = True
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Evaluate the custom model against its base before anything is served (docs/bedrock.md §12.3)."""
+
+    prompts: int = DEFAULT_EVALUATION_PROMPTS
+    gate: GateSettings = field(default_factory=GateSettings)
+    judge: JudgeSettings | None = None
+    # The ID the base model is invoked with on demand; by default the base model ID without its context
+    # variant (`amazon.nova-micro-v1:0:128k` -> `amazon.nova-micro-v1:0`). Models callable only through an
+    # inference profile need its ID here (`us.amazon.nova-2-lite-v1:0`).
+    base_model_invocation_id: str | None = None
+    # Reach the custom model through no-commitment Provisioned Throughput when it has no on-demand deployment.
+    allow_throughput: bool = False
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     base_model: str
@@ -66,25 +130,12 @@ class Profile:
     price_per_1k_tokens_usd: float | None = None
     serving: ServingSettings = field(default_factory=ServingSettings)
     # Only these principals may write incoming/<profile>/ (a bucket-policy Deny for everyone else); empty: anyone
-    # the account's IAM allows. Used at synth time only, so it is left out of the Lambdas' PROFILES.
+    # the account's IAM allows. Only the stack uses it (bucket-policy statements); the functions ignore it.
     uploader_principals: tuple[str, ...] = ()
+    # None: no evaluation (the default).
+    evaluation: EvaluationSettings | None = None
     # Reinforcement fine-tuning only: the grader, rftConfig hyperparameters and the checks before the job.
     rft: RftSettings | None = None
-
-    def to_json_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["hyperparameters"] = dict(self.hyperparameters)
-        data["rft"] = self.rft.to_json_dict() if self.rft else None
-        del data["uploader_principals"]
-        return data
-
-    @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> Profile:
-        """Inverse of to_json_dict (trusted input written by the CDK app)."""
-        values = dict(data)
-        values["serving"] = ServingSettings(**values.get("serving", {}))
-        values["rft"] = RftSettings.from_json_dict(values["rft"]) if values.get("rft") else None
-        return cls(**values)
 
 
 _PROFILE_KEYS = {
@@ -101,7 +152,12 @@ _PROFILE_KEYS = {
     "serving",
     "uploaderPrincipals",
     "rftConfig",
+    "evaluation",
 }
+_EVALUATION_KEYS = {"prompts", "gate", "judge", "baseModelInvocationId", "allowThroughput"}
+_GATE_KEYS = {"metric", "minImprovement", "requireSignificance"}
+_JUDGE_KEYS = {"evaluatorModel", "metrics", "customMetrics"}
+_CUSTOM_METRIC_KEYS = {"name", "instructions"}
 _SERVING_KEYS = {
     "mode",
     "modelUnits",
@@ -112,7 +168,7 @@ _SERVING_KEYS = {
 }
 
 
-def parse_profiles(raw: Any, key: str = "tuneline.profiles") -> dict[str, Profile]:
+def parse_profiles(raw: Any, key: str = PROFILES_KEY) -> dict[str, Profile]:
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigError(key, 'must be an object with at least one profile, e.g. {"default": {"baseModel": ...}}')
     profiles = {}
@@ -128,9 +184,6 @@ def parse_profiles(raw: Any, key: str = "tuneline.profiles") -> dict[str, Profil
 
 
 def parse_profile(name: str, raw: Any, key: str) -> Profile:
-    # Imported here so that reading already-validated profiles (Lambda cold start) skips the model table.
-    from tuneline.datasets.models import UnknownModelError, check_teacher, resolve_model
-
     body = _require_mapping(raw, key)
     _reject_unknown_keys(body, _PROFILE_KEYS, key)
     base_model = _require_str(body, "baseModel", key)
@@ -198,6 +251,7 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         ),
         serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
         uploader_principals=_parse_uploader_principals(body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"),
+        evaluation=_parse_evaluation(body.get("evaluation"), rules, f"{key}.evaluation"),
         rft=rft,
     )
 
@@ -279,8 +333,6 @@ def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:
 
 
 def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
-    from tuneline.datasets.models import resolve_model
-
     if isinstance(raw, str):
         raw = {"mode": raw}
     body = _require_mapping(raw, key)
@@ -306,8 +358,6 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
             "deleted before the term ends; set acknowledgeCommitment to true to confirm",
         )
     if mode == "on-demand" and not rules.on_demand_deployment:
-        from tuneline.datasets.models import known_model_ids
-
         on_demand = sorted({m for m in known_model_ids() if resolve_model(m).on_demand_deployment})
         raise ConfigError(
             f"{key}.mode",
@@ -323,31 +373,106 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
     )
 
 
-def profiles_to_json(profiles: Mapping[str, Profile]) -> str:
-    """Compact JSON for a Lambda environment variable (4 KB limit for all variables together): settings left at
-    their defaults are left out, and `from_json_dict` restores them."""
-    return json.dumps(
-        {
-            name: _without_defaults(p.to_json_dict(), Profile(name=p.name, base_model=p.base_model).to_json_dict())
-            for name, p in profiles.items()
-        },
-        separators=(",", ":"),
+def _parse_evaluation(raw: Any, rules: Any, key: str) -> EvaluationSettings | None:
+    """`evaluation`: absent or false turns it off; true takes every default; an object sets the details."""
+    if raw is None or raw is False:
+        return None
+    if raw is True:
+        raw = {}
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _EVALUATION_KEYS, key)
+    if not rules.converse_supported:
+        raise ConfigError(
+            key,
+            f"{rules.display_name} cannot be evaluated: both models are asked through the Converse API, which it "
+            "does not support; remove evaluation from this profile",
+        )
+    invocation_id = body.get("baseModelInvocationId")
+    if invocation_id is not None and (not isinstance(invocation_id, str) or not invocation_id.strip()):
+        raise ConfigError(
+            f"{key}.baseModelInvocationId",
+            "must be a model ID or inference profile ID such as us.amazon.nova-micro-v1:0",
+        )
+    return EvaluationSettings(
+        prompts=int(
+            _number(
+                body.get("prompts", DEFAULT_EVALUATION_PROMPTS),
+                f"{key}.prompts",
+                1,
+                MAX_EVALUATION_PROMPTS,
+                integer=True,
+            )
+        ),
+        gate=_parse_gate(body.get("gate", {}), f"{key}.gate"),
+        judge=_parse_judge(body["judge"], f"{key}.judge") if body.get("judge") is not None else None,
+        base_model_invocation_id=invocation_id.strip() if isinstance(invocation_id, str) else None,
+        allow_throughput=_bool(body.get("allowThroughput", False), f"{key}.allowThroughput"),
     )
 
 
-def _without_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    kept: dict[str, Any] = {}
-    for key, value in data.items():
-        default = defaults.get(key)
-        if isinstance(value, dict) and isinstance(default, dict) and value:
-            value = _without_defaults(value, default)
-        if key in ("name", "base_model") or value != default:
-            kept[key] = value
-    return kept
+def _parse_gate(raw: Any, key: str) -> GateSettings:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _GATE_KEYS, key)
+    metric = body.get("metric", "rougeL")
+    _require_choice(metric, GATE_METRICS, f"{key}.metric")
+    return GateSettings(
+        metric=metric,
+        min_improvement=_number(body.get("minImprovement", 0.0), f"{key}.minImprovement", 0.0, 1.0),
+        require_significance=_bool(body.get("requireSignificance", True), f"{key}.requireSignificance"),
+    )
 
 
-def profiles_from_json(text: str) -> dict[str, Profile]:
-    return {name: Profile.from_json_dict(body) for name, body in json.loads(text).items()}
+def _parse_judge(raw: Any, key: str) -> JudgeSettings:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _JUDGE_KEYS, key)
+    evaluator = _require_str(body, "evaluatorModel", key)
+    metrics = body.get("metrics", list(DEFAULT_JUDGE_METRICS))
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        raise ConfigError(f"{key}.metrics", 'must be a list of metric names such as ["Builtin.Correctness"]')
+    for index, metric in enumerate(metrics):
+        _require_choice(metric, JUDGE_METRICS, f"{key}.metrics[{index}]")
+    custom_raw = body.get("customMetrics", [])
+    if not isinstance(custom_raw, list) or len(custom_raw) > MAX_CUSTOM_JUDGE_METRICS:
+        raise ConfigError(
+            f"{key}.customMetrics",
+            f"must be a list of at most {MAX_CUSTOM_JUDGE_METRICS} objects with name and instructions",
+        )
+    custom = tuple(_parse_custom_metric(item, f"{key}.customMetrics[{i}]") for i, item in enumerate(custom_raw))
+    if not metrics and not custom:
+        raise ConfigError(f"{key}.metrics", "the judge needs at least one built-in or custom metric")
+    if len(metrics) + len(custom) > 25:
+        raise ConfigError(f"{key}.metrics", "an evaluation job takes at most 25 metrics in all (docs/bedrock.md §12.1)")
+    return JudgeSettings(evaluator_model=evaluator, metrics=tuple(metrics), custom_metrics=custom)
+
+
+def _parse_custom_metric(raw: Any, key: str) -> CustomJudgeMetric:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _CUSTOM_METRIC_KEYS, key)
+    name = _require_str(body, "name", key)
+    if not CUSTOM_METRIC_NAME_PATTERN.fullmatch(name):
+        raise ConfigError(
+            f"{key}.name", "use 1-63 letters, digits, hyphens and underscores, starting with a letter or digit"
+        )
+    instructions = _require_str(body, "instructions", key)
+    if "{{prediction}}" not in instructions:
+        raise ConfigError(
+            f"{key}.instructions",
+            "the rubric must contain {{prediction}} where the response goes (and may use {{prompt}} and "
+            "{{ground_truth}})",
+        )
+    return CustomJudgeMetric(name=name, instructions=instructions)
+
+
+def profiles_document(raw: Mapping[str, Any]) -> str:
+    """cdk.json's `profiles` object as the functions receive it: the settings exactly as written (keys sorted,
+    no spaces), so every key, including ones added later, reaches them without a change here. Call it only on
+    an object `parse_profiles` accepted."""
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def profiles_from_document(text: str) -> dict[str, Profile]:
+    """The profiles of a document written by `profiles_document`, parsed by the same code as at synth."""
+    return parse_profiles(json.loads(text))
 
 
 def _require_mapping(raw: Any, key: str) -> Mapping[str, Any]:

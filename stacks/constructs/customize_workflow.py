@@ -63,6 +63,7 @@ class CustomizeWorkflow(Construct):
         timeout: Duration,
         quota_wait_hours: int,
         serve: Callable[[Construct], tuple[sfn.IChainable, sfn.INextable]] | None = None,
+        evaluate: Callable[..., sfn.IChainable] | None = None,
         rft_jobs: Mapping[str, RftJob] | None = None,
         rft_check: lambda_.IFunction | None = None,
     ) -> None:
@@ -93,6 +94,9 @@ class CustomizeWorkflow(Construct):
             serve_start, serve_end = serve(self)
             serve_end.next(completed)
             after_summary = serve_start
+        if evaluate is not None:
+            # The evaluation stage decides whether serving happens (docs/decisions/0011-evaluation-stage.md).
+            after_summary = evaluate(self, serve=after_summary, withheld_next=completed)
 
         definition = (
             validation.next(self._choose_job_request(create_states, rft_states)).next(summarize).next(after_summary)
@@ -116,6 +120,7 @@ class CustomizeWorkflow(Construct):
         for job in self._rft_jobs.values():
             self._allow_passing(job.role)
         self._let_guard_see_the_queue(functions.guard)
+        self._let_notify_read_the_history(functions.notify)
         role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
         acknowledge_wildcards(
             role_policy or self.state_machine,
@@ -282,12 +287,44 @@ class CustomizeWorkflow(Construct):
                 self,
                 "Notify job completed",
                 self._functions.notify,
-                payload={"kind": "completed", "state.$": "$"},
+                payload={"kind": "completed", "state.$": "$", "execution.$": "$$.Execution.Id"},
                 result_path=sfn.JsonPath.DISCARD,
-                comment="Alert with the loss summary and the custom model ARN",
+                comment="Write the report page, model card and leaderboard row; alert with the loss summary",
             )
         )
         return notify_done.next(sfn.Succeed(self, "Done"))
+
+    def _let_notify_read_the_history(self, notify: lambda_.IFunction) -> None:
+        """The report page's timeline comes from the execution's history. A policy of its own, as for the guard."""
+        if notify.role is None:
+            raise ValueError("the notify function needs a role to read the history")
+        executions = self._executions_arn()
+        self._executions_policy(
+            "NotifyHistoryPolicy",
+            notify.role,
+            [
+                iam.PolicyStatement(
+                    sid="ReadExecutionHistory", actions=["states:GetExecutionHistory"], resources=[executions]
+                )
+            ],
+        )
+
+    def _executions_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _executions_policy(self, construct_id: str, role: iam.IRole, statements: list[iam.PolicyStatement]) -> None:
+        """A policy of its own on a function's role about this machine's executions (see the guard's for why)."""
+        policy = iam.Policy(self, construct_id, roles=[role], statements=statements)
+        acknowledge_wildcards(
+            policy,
+            [self._executions_arn()],
+            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
+        )
 
     def _let_guard_see_the_queue(self, guard: lambda_.IFunction) -> None:
         """The capacity check lists this machine's running executions and reads their inputs.
@@ -298,17 +335,11 @@ class CustomizeWorkflow(Construct):
         if guard.role is None:
             raise ValueError("the guard function needs a role to read the queue")
         machine = self.state_machine
-        executions = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        policy = iam.Policy(
-            self,
+        executions = self._executions_arn()
+        self._executions_policy(
             "GuardQueuePolicy",
-            roles=[guard.role],
-            statements=[
+            guard.role,
+            [
                 iam.PolicyStatement(
                     sid="ListQueuedExecutions", actions=["states:ListExecutions"], resources=[machine.state_machine_arn]
                 ),
@@ -316,11 +347,6 @@ class CustomizeWorkflow(Construct):
                     sid="ReadQueuedExecutions", actions=["states:DescribeExecution"], resources=[executions]
                 ),
             ],
-        )
-        acknowledge_wildcards(
-            policy,
-            [executions],
-            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
         )
 
     def _job_request(self, bedrock_role: iam.IRole, key: kms.IKey, job_network: JobNetwork | None) -> dict[str, Any]:

@@ -114,7 +114,8 @@ class FailureBranch:
             scope,
             notify_name,
             notify,
-            payload={"kind": "failed", "state.$": "$"},
+            # The execution, so the alert step can read its history (the report page's timeline).
+            payload={"kind": "failed", "state.$": "$", "execution.$": "$$.Execution.Id"},
             result_path=sfn.JsonPath.DISCARD,
             comment="Alert with what failed, why, and what to do",
         )

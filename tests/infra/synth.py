@@ -61,6 +61,10 @@ def render(value: Any) -> str:
         return f"REF_{value['Ref']}"
     if "Fn::GetAtt" in value:
         return f"ATT_{'_'.join(value['Fn::GetAtt'])}"
+    if "Fn::Select" in value and "Fn::Split" in value["Fn::Select"][1]:
+        index, split = value["Fn::Select"]
+        separator, source = split["Fn::Split"]
+        return f"PART{index}_OF_{render(source)}"
     raise AssertionError(f"unexpected intrinsic in definition: {value}")
 
 

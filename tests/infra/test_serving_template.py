@@ -155,7 +155,9 @@ def test_smoke_test_waits_out_a_model_that_is_not_ready(customize_definition: di
 
 def test_mode_none_skips_straight_to_the_completion_alert(customize_definition: dict[str, Any]) -> None:
     states = customize_definition["States"]
-    assert states["Summarize metrics"]["Next"] == "Serve the model?"
+    # The evaluation stage comes first; without an evaluation setting it goes straight to serving.
+    assert states["Summarize metrics"]["Next"] == "Evaluate the model?"
+    assert states["Evaluate the model?"]["Default"] == "Serve the model?"
     serve = states["Serve the model?"]
     assert {c["StringEquals"] for c in serve["Choices"]} == {"provisioned", "on-demand"}
     assert states[serve["Default"]]["Next"] == "Serving finished"

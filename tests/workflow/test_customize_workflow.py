@@ -111,7 +111,10 @@ class TestFineTuningHappyPath:
             "Choose job request",
             "Create customization job with validation data",
             "Summarize metrics",
-            # No profile of this deployment serves, so the serving states are not deployed.
+            "Evaluate the model?",
+            "Serve the model?",
+            "Serving not requested",
+            "Serving finished",
             "Notify job completed",
             "Done",
         ]

@@ -71,6 +71,13 @@ ERRORS: dict[str, Explanation] = {
         f"Follow the details, {_UPLOAD_AGAIN}. {_NOTHING_STARTED}",
         charged=False,
     ),
+    "EvaluationSetInvalid": Explanation(
+        "evaluation set rejected",
+        "The evaluation set (<name>.eval.jsonl) breaks a rule; the message names its file, line and key.",
+        "Fix that line (each record has prompt and referenceResponse, and may have category) and upload the "
+        "dataset again. Training finished; the evaluation serving, if any, was deleted and nothing was served.",
+        charged=True,
+    ),
     "DatasetRejected": Explanation(
         "dataset rejected",
         "The dataset breaks Bedrock's data rules.",

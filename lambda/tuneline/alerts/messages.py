@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tuneline.alerts.evaluation import verdict_from_report
 from tuneline.alerts.explain import explain, explain_job_failure, parse_cause
 from tuneline.alerts.serving import delete_serving_command
 from tuneline.alerts.text import (
@@ -85,8 +86,17 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
     )
 
 
-def job_completed(plan: Mapping[str, Any], summary: Mapping[str, Any], job: Mapping[str, Any]) -> Alert:
-    """`summary` is MetricsSummary.to_dict(), or the summarize step's result holding it under "metrics"."""
+def job_completed(
+    plan: Mapping[str, Any],
+    summary: Mapping[str, Any],
+    job: Mapping[str, Any],
+    evaluation: Mapping[str, Any] | None = None,
+    serving: Mapping[str, Any] | None = None,
+    judge: Mapping[str, Any] | None = None,
+) -> Alert:
+    """`summary` is MetricsSummary.to_dict(), or the summarize step's result holding it under "metrics".
+
+    With an evaluation (docs/decisions/0011-evaluation-stage.md) the alert leads with its verdict."""
     job_name = plan.get("jobName") or lookup(job, "jobName") or "?"
     report_uri = summary.get("reportUri")
     if "metrics" in summary:
@@ -98,6 +108,7 @@ def job_completed(plan: Mapping[str, Any], summary: Mapping[str, Any], job: Mapp
     return make_alert(
         f"{SUBJECT_PREFIX}: {headline} - {job_name}",
         [
+            *_evaluation_lines(evaluation, serving, judge),
             f"Training finished for profile {plan.get('profile', '?')}: the custom model is ready.",
             fields(
                 ("Custom model", lookup(job, "outputModelArn") or lookup(job, "outputModelName")),
@@ -110,6 +121,39 @@ def job_completed(plan: Mapping[str, Any], summary: Mapping[str, Any], job: Mapp
             _bulleted("What next:", _next_steps_after_training(plan, overfitting)),
         ],
     )
+
+
+def _evaluation_lines(
+    evaluation: Mapping[str, Any] | None, serving: Mapping[str, Any] | None, judge: Mapping[str, Any] | None
+) -> list[str | None]:
+    if not evaluation:
+        return []
+    if evaluation.get("status") == "Skipped":
+        return [f"Evaluation skipped: {evaluation.get('reason')}."]
+    verdict = verdict_from_report(evaluation)
+    lines: list[str | None] = [verdict[:1].upper() + verdict[1:] + "." if verdict else None]
+    if (serving or {}).get("status") == "WithheldByEvaluation":
+        lines.append(
+            "Nothing was served or bought: the custom model did not pass the evaluation gate, and the deployment "
+            "created to evaluate it was deleted."
+        )
+    if (judge or {}).get("status") == "Failed":
+        error = (judge or {}).get("error") or {}
+        lines.append(
+            f"The LLM judge failed ({error.get('Error', 'unknown error')}); the gate used the deterministic metric "
+            "alone."
+        )
+    elif (judge or {}).get("status") == "Completed":
+        means = (judge or {}).get("means") or {}
+        lines.append(
+            "Judge scores (base -> custom): "
+            + ", ".join(
+                f"{metric} {means.get('base', {}).get(metric)} -> {value}"
+                for metric, value in (means.get("custom") or {}).items()
+            )
+        )
+    lines.append(f"Evaluation report: {evaluation.get('reportKey')}")
+    return lines
 
 
 def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], report_uri: str | None) -> Alert:
@@ -596,3 +640,15 @@ def dataset_rejection_cause(plan: Mapping[str, Any], report: Report, report_uri:
         f"Fix the file (run `tuneline validate` locally to see every finding) and upload it again. "
         f"Full report: {report_uri}"
     )
+
+
+def with_report_links(alert: Alert, links: Mapping[str, str]) -> Alert:
+    """The alert with the run's report page (and leaderboard) added at the end, where a reader looks for more."""
+    lines = [
+        f"{label}: {links[key]}"
+        for key, label in (("reportUri", "Report page"), ("leaderboardUri", "Leaderboard"))
+        if links.get(key)
+    ]
+    if not lines:
+        return alert
+    return Alert(subject=alert.subject, body=alert.body.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")

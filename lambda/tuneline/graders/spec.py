@@ -62,23 +62,6 @@ class GraderSpec:
     def judge_model(self) -> str | None:
         return self.options.get("modelId") if self.type == "llmJudge" else None
 
-    def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "options": dict(self.options),
-            "timeout_seconds": self.timeout_seconds,
-            "reserved_concurrency": self.reserved_concurrency,
-        }
-
-    @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> GraderSpec:
-        return cls(
-            type=data["type"],
-            options=dict(data.get("options", {})),
-            timeout_seconds=int(data.get("timeout_seconds", DEFAULT_GRADER_TIMEOUT_SECONDS)),
-            reserved_concurrency=int(data.get("reserved_concurrency", DEFAULT_GRADER_CONCURRENCY)),
-        )
-
 
 @dataclass(frozen=True)
 class RftSettings:
@@ -88,25 +71,6 @@ class RftSettings:
     skip_training_above: float = DEFAULT_SKIP_TRAINING_ABOVE
     dry_run_samples: int = DEFAULT_DRY_RUN_SAMPLES
     baseline_samples: int = DEFAULT_BASELINE_SAMPLES
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "grader": self.grader.to_json_dict(),
-            "hyperparameters": dict(self.hyperparameters),
-            "skip_training_above": self.skip_training_above,
-            "dry_run_samples": self.dry_run_samples,
-            "baseline_samples": self.baseline_samples,
-        }
-
-    @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> RftSettings:
-        return cls(
-            grader=GraderSpec.from_json_dict(data["grader"]),
-            hyperparameters=dict(data.get("hyperparameters", {})),
-            skip_training_above=float(data.get("skip_training_above", DEFAULT_SKIP_TRAINING_ABOVE)),
-            dry_run_samples=int(data.get("dry_run_samples", DEFAULT_DRY_RUN_SAMPLES)),
-            baseline_samples=int(data.get("baseline_samples", DEFAULT_BASELINE_SAMPLES)),
-        )
 
 
 _RFT_KEYS = ("grader", "hyperParameters", "skipTrainingAbove", "dryRunSamples", "baselineSamples")

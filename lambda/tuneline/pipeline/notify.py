@@ -39,7 +39,14 @@ def build_alert(event: Mapping[str, Any], *, s3: Any) -> Alert:
         return job_started(plan, None)
     state = event.get("state") or {}
     if kind == "completed":
-        return job_completed(state["plan"], state.get("metrics") or {}, state.get("job") or {})
+        return job_completed(
+            state["plan"],
+            state.get("metrics") or {},
+            state.get("job") or {},
+            evaluation=state.get("evaluation"),
+            serving=state.get("serving"),
+            judge=state.get("judge"),
+        )
     if kind == "failed":
         return _failure_alert(state, s3=s3)
     raise ValueError(f"unknown alert kind {kind!r}; expected started, completed or failed")

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tuneline.alerts.messages import dataset_rejection_cause
 from tuneline.datasets.lines import LineStream, Readable
 from tuneline.datasets.media import lines_with_media_replaced
@@ -75,7 +77,17 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         "mediaStaged": len(media.copies) if media else 0,
         # What the Guard step checks again before the job starts.
         "staged": record_staged(s3, bucket, staged_keys),
+        # What identifies the uploaded bytes on the model card (S3's MD5 for a single-part upload).
+        "sourceETag": _etag(s3, plan["source"]),
     }
+
+
+def _etag(s3: Any, source: Mapping[str, Any]) -> str | None:
+    version = {"VersionId": source["versionId"]} if source.get("versionId") else {}
+    try:
+        return str(s3.head_object(Bucket=source["bucket"], Key=source["key"], **version)["ETag"]).strip('"')
+    except ClientError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tuneline.profiles import ConfigError, parse_profiles, profiles_from_json, profiles_to_json
+from tuneline.profiles import ConfigError, parse_profiles, profiles_document, profiles_from_document
 
 RFT: dict[str, Any] = {
     "baseModel": "amazon.nova-2-lite-v1:0:256k",
@@ -53,9 +53,8 @@ def test_an_rft_profile_parses_with_typed_hyperparameters_and_defaults() -> None
     assert (parsed.rft.skip_training_above, parsed.rft.dry_run_samples) == (0.95, 5)
 
 
-def test_an_rft_profile_survives_the_trip_through_the_lambda_environment() -> None:
-    profiles = parse_profiles(profile())
-    assert profiles_from_json(profiles_to_json(profiles)) == profiles
+def test_the_functions_read_the_same_rft_profile_from_the_document() -> None:
+    assert profiles_from_document(profiles_document(profile())) == parse_profiles(profile())
 
 
 def test_other_base_models_are_refused_with_the_models_that_support_rft() -> None:

@@ -40,6 +40,7 @@ STATE_KEYS = {
     "autoFix",
     "pricePer1kTokensUsd",
     "serving",
+    "evaluation",
     "tags",
     "hasValidation",
     "isDistillation",

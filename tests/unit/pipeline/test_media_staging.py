@@ -11,7 +11,6 @@ from tests.unit.pipeline.conftest import Account
 from tuneline.datasets.media import media_uris
 from tuneline.errors import DatasetRejected
 from tuneline.handlers import plan, validate
-from tuneline.profiles import parse_profiles, profiles_to_json
 
 NOVA_LITE = "amazon.nova-lite-v1:0:300k"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -35,9 +34,8 @@ def picture_record(uri: str, number: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def nova_lite(account: Account, monkeypatch: pytest.MonkeyPatch) -> Account:
-    profiles = {"p": {"baseModel": NOVA_LITE, "budgetUsd": 50}}
-    monkeypatch.setenv("PROFILES", profiles_to_json(parse_profiles(profiles)))
+def nova_lite(account: Account) -> Account:
+    account.use_profiles({"p": {"baseModel": NOVA_LITE, "budgetUsd": 50}})
     return account
 
 
@@ -97,12 +95,9 @@ def test_a_missing_image_rejects_the_dataset_naming_its_line_and_nothing_is_stag
     assert [(e["file"], e["line"], e["rule"]) for e in report["errors"]] == [("pictures.jsonl", 7, "media.missing")]
 
 
-def test_a_split_dataset_points_both_halves_at_the_staged_copies(
-    nova_lite: Account, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_split_dataset_points_both_halves_at_the_staged_copies(nova_lite: Account) -> None:
     account = nova_lite
-    profiles = {"p": {"baseModel": NOVA_LITE, "budgetUsd": 50, "validationSplit": 0.2}}
-    monkeypatch.setenv("PROFILES", profiles_to_json(parse_profiles(profiles)))
+    account.use_profiles({"p": {"baseModel": NOVA_LITE, "budgetUsd": 50, "validationSplit": 0.2}})
     image_keys = [f"pictures/cat-{n}.png" for n in range(RECORDS)]
     for key in image_keys:
         account.upload(key, PNG)

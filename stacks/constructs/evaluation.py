@@ -1,0 +1,656 @@
+"""The evaluation stage of the customize workflow: ask the base and the custom model the same prompts, score
+them, optionally have an LLM judge them, and let the result decide whether anything is served
+(docs/decisions/0011-evaluation-stage.md, docs/bedrock.md §12.3).
+
+    Evaluate the model? --no--> (serving)
+      | yes
+    Prepare evaluation -> Can the custom model be asked? --skipped--> Record evaluation skipped -> (serving)
+      -> Create evaluation deployment / Buy evaluation throughput (SDK tasks, the serving's own name and token)
+      -> Start evaluation checks -> Wait -> Get status -> Count -> Is the evaluation serving ready?
+      -> Collect answers (Distributed Map over staged/<job>/evaluation/items.jsonl; per prompt: Ask base model,
+         Ask custom model (Converse SDK tasks), Keep both answers; results written to S3)
+      -> Score answers (reports/<job>/evaluation.json, .jsonl)
+      -> Ask the judge? -> Create judge job for base / custom (createEvaluationJob, bring your own inference)
+         -> Wait -> Get both judge jobs -> Count -> Are the judge jobs done? -> Read judge results
+         (a judge failure is recorded and reported; it does not change the gate)
+      -> Finish evaluation (delete the evaluation's serving unless it is what the profile serves and it passed)
+      -> Did the custom model beat the base? --yes--> (serving)  --no--> Withhold serving -> (completed alert)
+    Any error after the purchase -> Release evaluation serving -> the workflow's failure alert.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Aws, Duration, Fn, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from stacks import constants
+from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
+from stacks.constructs.functions import Functions
+from stacks.constructs.workflow_parts import (
+    BEDROCK_TRANSIENT_ERRORS,
+    ERRORS_ALL,
+    FailureBranch,
+    add_transient_retry,
+    count_step,
+    lambda_step,
+)
+from stacks.nag import acknowledge, acknowledge_wildcards, render_for_nag
+
+# How many prompts are asked at once. Each call reserves input + maxTokens of the model's tokens-per-minute
+# quota (docs/bedrock.md §10), so a few at a time keeps both models under it; throttling is retried below.
+EVALUATION_MAX_CONCURRENCY = 5
+# Throttling inside the Map: Converse answers ThrottlingException when the quota is used up (docs/bedrock.md §10).
+ASK_RETRY_ERRORS = (
+    "BedrockRuntime.ThrottlingException",
+    "BedrockRuntime.ServiceUnavailableException",
+    "BedrockRuntime.InternalServerException",
+    "BedrockRuntime.ModelNotReadyException",
+)
+# A deployment is ready in minutes, throughput in 20-30 (docs/bedrock.md §6): as the serving checks.
+CHECK_INTERVAL_SECONDS = 300
+MAX_CHECKS = 24
+# Evaluation jobs have no EventBridge events (docs/bedrock.md §12.1): poll every 10 minutes, for at most 12 hours.
+JUDGE_CHECK_INTERVAL_SECONDS = 600
+JUDGE_MAX_CHECKS = 72
+
+SETUP = "$.evaluationSetup"
+RESOURCE = "$.evaluationResource"
+STATUS = "$.evaluationStatus"
+POLL = "$.evaluationPoll"
+RESPONSES = "$.evaluationResponses"
+RESULT = "$.evaluation"
+JUDGE_JOBS = "$.judgeJobs"
+JUDGE_POLL = "$.judgePoll"
+JUDGE = "$.judge"
+RELEASE = "$.evaluationRelease"
+ERROR = "$.evaluationError"
+
+
+@dataclass(frozen=True)
+class EvaluationFunctions:
+    prepare: lambda_.IFunction
+    score: lambda_.IFunction
+    judge: lambda_.IFunction
+    finish: lambda_.IFunction
+
+
+class Evaluation(Construct):
+    """The evaluation Lambdas, the role Bedrock's judge jobs run as, and the stage's states."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, functions: Functions, bucket: s3.IBucket, key: kms.IKey
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._bucket = bucket
+        self._key = key
+        self.functions = EvaluationFunctions(
+            prepare=functions.create(
+                "EvalPrepare", handler_module="eval_prepare", description="Stage the evaluation set"
+            ),
+            score=functions.create(
+                "EvalScore",
+                handler_module="eval_score",
+                description="Score base and custom answers; decide the gate",
+                timeout=Duration.minutes(5),
+            ),
+            judge=functions.create("EvalJudge", handler_module="eval_judge", description="Read the judge's scores"),
+            finish=functions.create(
+                "EvalFinish", handler_module="eval_finish", description="Keep or delete the evaluation's serving"
+            ),
+        )
+        # Judge jobs read the bring-your-own-inference datasets under staged/ and write under staged/ too.
+        self.judge_role = BedrockJobRole(
+            self,
+            "JudgeRole",
+            bucket=bucket,
+            key=key,
+            job_resource="evaluation-job/*",
+            read_prefix=constants.STAGED_PREFIX,
+            write_prefix=constants.STAGED_PREFIX,
+        )
+        self.judge_role.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="InvokeEvaluatorModels",
+                actions=["bedrock:InvokeModel", "bedrock:CreateModelInvocationJob"],
+                resources=[
+                    "arn:aws:bedrock:*::foundation-model/*",
+                    bedrock_arn("inference-profile/*"),
+                ],
+            )
+        )
+        acknowledge_wildcards(
+            self.judge_role.role,
+            ["arn:aws:bedrock:*::foundation-model/*", bedrock_arn("inference-profile/*")],
+            "The evaluator model is chosen per profile and cross-Region inference profiles route to any Region.",
+        )
+        self._grant_functions()
+
+    def build_chain(
+        self, workflow: Construct, *, serve: sfn.IChainable, withheld_next: sfn.IChainable
+    ) -> sfn.IChainable:
+        failure: FailureBranch = workflow.failure  # type: ignore[attr-defined]
+        fns = self.functions
+
+        release = failure.caught(
+            lambda_step(
+                workflow,
+                "Release evaluation serving",
+                fns.finish,
+                payload={"state.$": "$"},
+                result_path=RELEASE,
+                comment="Delete what the evaluation bought, then alert",
+            )
+        )
+        release.next(failure.notify)
+
+        def on_error(task: Any) -> Any:
+            task.add_catch(release, errors=ERRORS_ALL, result_path="$.error")
+            return task
+
+        skipped = sfn.Pass(
+            workflow,
+            "Record evaluation skipped",
+            parameters={"status": "Skipped", "reason.$": f"{SETUP}.reason", "gate": {"passed": True}},
+            result_path=RESULT,
+        ).next(serve)
+        withheld = sfn.Pass(
+            workflow,
+            "Withhold serving",
+            parameters={"mode.$": "$.plan.serving.mode", "status": "WithheldByEvaluation"},
+            result_path="$.serving",
+        ).next(withheld_next)
+
+        prepare = failure.caught(
+            lambda_step(
+                workflow,
+                "Prepare evaluation",
+                fns.prepare,
+                payload={
+                    "plan.$": "$.plan",
+                    "metrics.$": "$.metrics",
+                    "job.$": "$.job",
+                    "execution.$": "$$.Execution.Name",
+                    "enteredTime.$": "$$.State.EnteredTime",
+                },
+                result_path=SETUP,
+                comment="Stage the evaluation set; prepare serving the custom model for it",
+            )
+        )
+        deployment = failure.caught(
+            self._purchase(
+                workflow,
+                "Create evaluation deployment",
+                "createCustomModelDeployment",
+                {
+                    "ModelDeploymentName.$": f"{SETUP}.request.name",
+                    "ModelArn.$": f"{SETUP}.request.modelArn",
+                    "Description.$": f"{SETUP}.request.description",
+                    "ClientRequestToken.$": f"{SETUP}.request.clientRequestToken",
+                    "Tags.$": f"{SETUP}.request.tags",
+                },
+                ["custom-model-deployment/*", "custom-model/*"],
+                {"arn.$": "$.CustomModelDeploymentArn"},
+            )
+        )
+        throughput = failure.caught(
+            self._purchase(
+                workflow,
+                "Buy evaluation throughput",
+                "createProvisionedModelThroughput",
+                {
+                    "ProvisionedModelName.$": f"{SETUP}.request.name",
+                    "ModelId.$": f"{SETUP}.request.modelArn",
+                    "ModelUnits.$": f"{SETUP}.request.modelUnits",
+                    "ClientRequestToken.$": f"{SETUP}.request.clientRequestToken",
+                    "Tags.$": f"{SETUP}.request.tags",
+                },
+                ["provisioned-model/*", "custom-model/*"],
+                {"arn.$": "$.ProvisionedModelArn"},
+            )
+        )
+
+        start_checks = sfn.Pass(
+            workflow, "Start evaluation checks", result=sfn.Result.from_object({"count": 0}), result_path=POLL
+        )
+        wait = sfn.Wait(
+            workflow,
+            "Wait for evaluation serving",
+            time=sfn.WaitTime.duration(Duration.seconds(CHECK_INTERVAL_SECONDS)),
+        )
+        get_deployment = on_error(
+            self._sdk(
+                workflow,
+                "Get evaluation deployment",
+                "bedrock",
+                "getCustomModelDeployment",
+                {"CustomModelDeploymentIdentifier.$": f"{RESOURCE}.arn"},
+                [bedrock_arn("custom-model-deployment/*")],
+                result_path=STATUS,
+                result_selector={"Status.$": "$.Status"},
+            )
+        )
+        get_throughput = on_error(
+            self._sdk(
+                workflow,
+                "Get evaluation throughput",
+                "bedrock",
+                "getProvisionedModelThroughput",
+                {"ProvisionedModelId.$": f"{RESOURCE}.arn"},
+                [bedrock_arn("provisioned-model/*")],
+                result_path=STATUS,
+                result_selector={"Status.$": "$.Status"},
+            )
+        )
+        count = count_step(workflow, "Count evaluation checks", POLL)
+        which = (
+            sfn.Choice(workflow, "Which evaluation serving?")
+            .when(sfn.Condition.string_equals(f"{SETUP}.request.kind", "deployment"), get_deployment)
+            .otherwise(get_throughput)
+        )
+        get_deployment.next(count)
+        get_throughput.next(count)
+        not_ready = sfn.Pass(
+            workflow,
+            "Evaluation serving not ready",
+            parameters={"Error": "EvaluationServingNotReady", "Cause": "The custom model could not be served"},
+            result_path="$.error",
+        ).next(release)
+
+        collect = on_error(self._collect_answers(workflow))
+        score = on_error(
+            lambda_step(
+                workflow,
+                "Score answers",
+                fns.score,
+                payload={"plan.$": "$.plan", "setup.$": SETUP, "responses.$": RESPONSES},
+                result_path=RESULT,
+                comment="Metrics, paired comparison, gate; write reports/<job>/evaluation.json and .jsonl",
+            )
+        )
+        finish = on_error(
+            lambda_step(
+                workflow,
+                "Finish evaluation",
+                fns.finish,
+                payload={"state.$": "$"},
+                result_path=RELEASE,
+                comment="Keep the evaluation's serving only if it passed and is what the profile serves",
+            )
+        )
+        judge = self._judge_chain(workflow, on_error=on_error, done=finish)
+        gate = (
+            sfn.Choice(workflow, "Did the custom model beat the base?")
+            .when(sfn.Condition.boolean_equals(f"{RESULT}.gate.passed", True), serve)
+            .otherwise(withheld)
+        )
+        finish.next(gate)
+
+        ready = (
+            sfn.Choice(workflow, "Is the evaluation serving ready?")
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals(f"{STATUS}.Status", "InService"),
+                    sfn.Condition.string_equals(f"{STATUS}.Status", "Active"),
+                ),
+                collect,
+            )
+            .when(sfn.Condition.string_equals(f"{STATUS}.Status", "Failed"), not_ready)
+            .when(sfn.Condition.number_greater_than_equals(f"{POLL}.count", MAX_CHECKS), not_ready)
+            .otherwise(wait)
+        )
+        count.next(ready)
+        wait.next(which)
+        start_checks.next(wait)
+        deployment.next(start_checks)
+        throughput.next(start_checks)
+        collect.next(score).next(judge)
+
+        route = (
+            sfn.Choice(workflow, "Can the custom model be asked?")
+            .when(sfn.Condition.string_equals(f"{SETUP}.status", "Skipped"), skipped)
+            .when(sfn.Condition.string_equals(f"{SETUP}.request.kind", "deployment"), deployment)
+            .otherwise(throughput)
+        )
+        prepare.next(route)
+        return (
+            sfn.Choice(workflow, "Evaluate the model?")
+            .when(sfn.Condition.boolean_equals("$.plan.evaluation.enabled", True), prepare)
+            .otherwise(serve)
+        )
+
+    # --- the Distributed Map ----------------------------------------------------------------------------
+
+    def _collect_answers(self, workflow: Construct) -> sfn.DistributedMap:
+        """One child execution per prompt: the base and the custom model answer with the same settings."""
+        collect = sfn.DistributedMap(
+            workflow,
+            "Collect answers",
+            comment="Ask both models every prompt of staged/<job>/evaluation/items.jsonl; answers written to S3",
+            item_reader=sfn.S3JsonLItemReader(
+                bucket=self._bucket, key=sfn.JsonPath.string_at("$.plan.evaluation.itemsKey")
+            ),
+            item_selector={
+                "index.$": "$$.Map.Item.Value.index",
+                "messages.$": "$$.Map.Item.Value.messages",
+                "system.$": "$$.Map.Item.Value.system",
+                "maxTokens.$": "$$.Map.Item.Value.maxTokens",
+                "baseModelId.$": f"{SETUP}.baseModelId",
+                "customModelId.$": f"{RESOURCE}.arn",
+            },
+            max_concurrency=EVALUATION_MAX_CONCURRENCY,
+            result_writer=sfn.ResultWriter(bucket=self._bucket, prefix="staged/evaluation-answers"),
+            map_execution_type=sfn.StateMachineType.STANDARD,
+            result_path=RESPONSES,
+        )
+        ask_base = self._ask(workflow, "Ask base model", "$.baseModelId", "$.base")
+        ask_custom = self._ask(workflow, "Ask custom model", "$.customModelId", "$.custom")
+        keep = sfn.Pass(
+            workflow,
+            "Keep both answers",
+            parameters={"index.$": "$.index", "base.$": "$.base", "custom.$": "$.custom"},
+        )
+        collect.item_processor(
+            ask_base.next(ask_custom).next(keep),
+            mode=sfn.ProcessorMode.DISTRIBUTED,
+            execution_type=sfn.ProcessorType.STANDARD,
+        )
+        return collect
+
+    def _ask(self, workflow: Construct, name: str, model_path: str, result_path: str) -> tasks.CallAwsService:
+        task = tasks.CallAwsService(
+            workflow,
+            name,
+            service="bedrockruntime",
+            action="converse",
+            iam_action="bedrock:InvokeModel",
+            iam_resources=[
+                "arn:aws:bedrock:*::foundation-model/*",
+                bedrock_arn("inference-profile/*"),
+                bedrock_arn("custom-model-deployment/*"),
+                bedrock_arn("provisioned-model/*"),
+            ],
+            parameters={
+                "ModelId.$": model_path,
+                "Messages.$": "$.messages",
+                "System.$": "$.system",
+                # Temperature 0 and the same token limit for both models (docs/bedrock.md §12.3).
+                "InferenceConfig": {"MaxTokens.$": "$.maxTokens", "Temperature": 0},
+            },
+            result_selector={
+                "text.$": "$.Output.Message.Content[0].Text",
+                "inputTokens.$": "$.Usage.InputTokens",
+                "outputTokens.$": "$.Usage.OutputTokens",
+            },
+            result_path=result_path,
+        )
+        task.add_retry(
+            errors=list(ASK_RETRY_ERRORS),
+            interval=Duration.seconds(2),
+            backoff_rate=2,
+            max_attempts=8,
+            max_delay=Duration.seconds(120),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        return task
+
+    # --- the judge --------------------------------------------------------------------------------------
+
+    def _judge_chain(self, workflow: Construct, *, on_error: Any, done: sfn.IChainable) -> sfn.IChainable:
+        """Two bring-your-own-inference evaluation jobs, polled until both end (bounded)."""
+        judge_failed = sfn.Pass(
+            workflow,
+            "Record judge failure",
+            parameters={"status": "Failed", "error.$": "$.judgeError", "jobs.$": JUDGE_JOBS},
+            result_path=JUDGE,
+        ).next(done)
+
+        def judged(task: Any) -> Any:
+            task.add_catch(judge_failed, errors=ERRORS_ALL, result_path="$.judgeError")
+            return task
+
+        creates = [
+            judged(self._create_judge_job(workflow, f"Create judge job for {model} model", model))
+            for model in ("base", "custom")
+        ]
+        start = sfn.Pass(
+            workflow, "Start judge checks", result=sfn.Result.from_object({"count": 0}), result_path=JUDGE_POLL
+        )
+        wait = sfn.Wait(
+            workflow, "Wait for judge jobs", time=sfn.WaitTime.duration(Duration.seconds(JUDGE_CHECK_INTERVAL_SECONDS))
+        )
+        gets = [
+            judged(
+                self._sdk(
+                    workflow,
+                    f"Get judge job for {model} model",
+                    "bedrock",
+                    "getEvaluationJob",
+                    {"JobIdentifier.$": f"{JUDGE_JOBS}.{model}.arn"},
+                    [bedrock_arn("evaluation-job/*")],
+                    result_path=f"{JUDGE_JOBS}.{model}.status",
+                    result_selector={"Status.$": "$.Status"},
+                )
+            )
+            for model in ("base", "custom")
+        ]
+        count = count_step(workflow, "Count judge checks", JUDGE_POLL)
+        read = judged(
+            lambda_step(
+                workflow,
+                "Read judge results",
+                self.functions.judge,
+                payload={"plan.$": "$.plan", "evaluation.$": RESULT},
+                result_path=JUDGE,
+                comment="Mean judge scores per model, merged into reports/<job>/evaluation.json and .jsonl",
+            )
+        )
+        read.next(done)
+        failed_states = ("Failed", "Stopped", "Stopping", "Deleting")
+        gave_up = sfn.Pass(
+            workflow,
+            "Judge jobs not done in time",
+            parameters={"Error": "JudgeTimedOut", "Cause": f"Not done after {JUDGE_MAX_CHECKS} checks"},
+            result_path="$.judgeError",
+        ).next(judge_failed)
+        job_failed = sfn.Pass(
+            workflow,
+            "Judge job failed",
+            parameters={"Error": "JudgeJobFailed", "Cause.$": f"States.JsonToString({JUDGE_JOBS})"},
+            result_path="$.judgeError",
+        ).next(judge_failed)
+        decide = (
+            sfn.Choice(workflow, "Are the judge jobs done?")
+            .when(
+                sfn.Condition.or_(
+                    *(
+                        sfn.Condition.string_equals(f"{JUDGE_JOBS}.{m}.status.Status", s)
+                        for m in ("base", "custom")
+                        for s in failed_states
+                    )
+                ),
+                job_failed,
+            )
+            .when(
+                sfn.Condition.and_(
+                    *(
+                        sfn.Condition.string_equals(f"{JUDGE_JOBS}.{m}.status.Status", "Completed")
+                        for m in ("base", "custom")
+                    )
+                ),
+                read,
+            )
+            .when(sfn.Condition.number_greater_than_equals(f"{JUDGE_POLL}.count", JUDGE_MAX_CHECKS), gave_up)
+            .otherwise(wait)
+        )
+        creates[0].next(creates[1]).next(start).next(wait).next(gets[0]).next(gets[1]).next(count).next(decide)
+        return (
+            sfn.Choice(workflow, "Ask the judge?")
+            .when(sfn.Condition.is_present(f"{RESULT}.judge.requests"), creates[0])
+            .otherwise(done)
+        )
+
+    def _create_judge_job(self, workflow: Construct, name: str, model: str) -> tasks.CallAwsService:
+        request = f"{RESULT}.judge.requests.{model}"
+        return self._sdk(
+            workflow,
+            name,
+            "bedrock",
+            "createEvaluationJob",
+            {
+                "JobName.$": f"{request}.jobName",
+                "RoleArn": self.judge_role.role.role_arn,
+                "ApplicationType": "ModelEvaluation",
+                "EvaluationConfig.$": f"{request}.evaluationConfig",
+                "InferenceConfig.$": f"{request}.inferenceConfig",
+                "OutputDataConfig": {"S3Uri.$": f"{request}.outputUri"},
+            },
+            [bedrock_arn("evaluation-job/*")],
+            result_path=f"{JUDGE_JOBS}.{model}",
+            result_selector={"arn.$": "$.JobArn"},
+        )
+
+    # --- states and permissions ------------------------------------------------------------------------
+
+    def _purchase(
+        self,
+        workflow: Construct,
+        name: str,
+        action: str,
+        parameters: dict[str, Any],
+        resources: list[str],
+        result_selector: dict[str, Any],
+    ) -> tasks.CallAwsService:
+        return self._sdk(
+            workflow,
+            name,
+            "bedrock",
+            action,
+            parameters,
+            [bedrock_arn(r) for r in resources],
+            result_path=RESOURCE,
+            result_selector=result_selector,
+        )
+
+    @staticmethod
+    def _sdk(
+        workflow: Construct,
+        name: str,
+        service: str,
+        action: str,
+        parameters: dict[str, Any],
+        resources: list[str],
+        *,
+        result_path: str,
+        result_selector: dict[str, Any],
+    ) -> tasks.CallAwsService:
+        task = tasks.CallAwsService(
+            workflow,
+            name,
+            service=service,
+            action=action,
+            iam_action=f"bedrock:{action[:1].upper()}{action[1:]}",
+            iam_resources=resources,
+            parameters=parameters,
+            result_selector=result_selector,
+            result_path=result_path,
+        )
+        add_transient_retry(task, BEDROCK_TRANSIENT_ERRORS)
+        return task
+
+    def grant_state_machine(self, state_machine: sfn.StateMachine) -> None:
+        """The Map reads the items and writes its results; judge jobs are passed their role and tagged."""
+        bucket, key = self._bucket, self._key
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="EvaluationItemsAndAnswers",
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*")],
+            )
+        )
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="EvaluationDataKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]
+            )
+        )
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PassJudgeRole",
+                actions=["iam:PassRole"],
+                resources=[self.judge_role.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+            )
+        )
+        policy = state_machine.role.node.try_find_child("DefaultPolicy")
+        # What CDK grants the Distributed Map: the item reader on the whole bucket (the key is chosen per
+        # execution; the items are under staged/), and the child executions of this state machine.
+        stack = Stack.of(state_machine)
+        machine_name = json.dumps(
+            stack.resolve(Fn.select(6, Fn.split(":", state_machine.state_machine_arn))), separators=(",", ":")
+        )
+        executions = f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine_name}"
+        for rendered in (
+            render_for_nag(stack.resolve(f"arn:{Aws.PARTITION}:s3:::{bucket.bucket_name}/*")),
+            f"{executions}:*",
+            f"{executions}/*:*",
+        ):
+            acknowledge(
+                state_machine,
+                f"AwsSolutions-IAM5[Resource::{rendered}]",
+                "The Distributed Map reads items whose key is chosen per execution and runs its prompts as child "
+                "executions of this state machine.",
+            )
+        acknowledge_wildcards(
+            policy or state_machine,
+            [
+                bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*"),
+                "arn:aws:bedrock:*::foundation-model/*",
+                bedrock_arn("inference-profile/*"),
+                bedrock_arn("evaluation-job/*"),
+            ]
+            + [f"{fn.function_arn}:*" for fn in vars(self.functions).values()],
+            "Evaluation items, answers and judge jobs are named per execution; the base model may be reached "
+            "through a cross-Region inference profile.",
+        )
+
+    def _grant_functions(self) -> None:
+        fns, bucket, key = self.functions, self._bucket, self._key
+
+        def allow(fn: lambda_.IFunction, sid: str, actions: list[str], resources: list[str], **kw: Any) -> None:
+            fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources, **kw))
+            acknowledge_wildcards(
+                fn, resources, f"{sid}: objects under one pipeline prefix, or serving named at run time."
+            )
+
+        staged = bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*")
+        reports = bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")
+        allow(
+            fns.prepare,
+            "ReadEvaluationSet",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            [bucket.arn_for_objects(f"{constants.INCOMING_PREFIX}*"), staged],
+        )
+        allow(fns.prepare, "StageEvaluationSet", ["s3:PutObject"], [staged])
+        allow(fns.score, "ReadAnswers", ["s3:GetObject"], [staged])
+        allow(fns.score, "WriteEvaluation", ["s3:PutObject"], [staged, reports])
+        allow(fns.judge, "ListJudgeOutput", ["s3:ListBucket"], [bucket.bucket_arn])
+        allow(fns.judge, "ReadJudgeOutput", ["s3:GetObject"], [staged, reports])
+        allow(fns.judge, "MergeJudgeScores", ["s3:PutObject"], [reports])
+        allow(
+            fns.finish,
+            "DeleteEvaluationServing",
+            ["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
+            [bedrock_arn("provisioned-model/*"), bedrock_arn("custom-model-deployment/*")],
+            conditions=constants.MANAGED_CONDITION,
+        )
+        for fn in (fns.prepare, fns.score, fns.judge):
+            allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn])
