@@ -117,8 +117,6 @@ class CustomizeWorkflow(Construct):
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         self._grant_bedrock(bedrock_role, key, base_model_ids)
-        for job in self._rft_jobs.values():
-            self._allow_passing(job.role)
         self._let_guard_see_the_queue(functions.guard)
         self._let_notify_read_the_history(functions.notify)
         role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
@@ -421,14 +419,13 @@ class CustomizeWorkflow(Construct):
                 resources=[bedrock_arn("model-customization-job/*")],
             )
         )
-        self._allow_passing(bedrock_role, sid="PassBedrockJobRole")
-
-    def _allow_passing(self, job_role: iam.IRole, sid: str | None = None) -> None:
+        # The shared job role and each RFT profile's own (stacks/constructs/rft.py), in one statement.
+        job_roles = [bedrock_role, *(job.role for job in self._rft_jobs.values())]
         self.state_machine.role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid=sid,
+                sid="PassBedrockJobRole",
                 actions=["iam:PassRole"],
-                resources=[job_role.role_arn],
+                resources=[job_role.role_arn for job_role in job_roles],
                 conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
             )
         )

@@ -590,7 +590,6 @@ class Evaluation(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
             )
         )
-        policy = state_machine.role.node.try_find_child("DefaultPolicy")
         # What CDK grants the Distributed Map: the item reader on the whole bucket (the key is chosen per
         # execution; the items are under staged/), and the child executions of this state machine.
         stack = Stack.of(state_machine)
@@ -609,8 +608,9 @@ class Evaluation(Construct):
                 "The Distributed Map reads items whose key is chosen per execution and runs its prompts as child "
                 "executions of this state machine.",
             )
+        # On the state machine, not only its default policy: a long role policy overflows into managed policies.
         acknowledge_wildcards(
-            policy or state_machine,
+            state_machine,
             [
                 bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*"),
                 "arn:aws:bedrock:*::foundation-model/*",
