@@ -107,6 +107,13 @@ def _job(rules: ModelRules, model_id: str, customization_type: str, number: int)
         body["validationSplit"] = 0.15
     if customization_type == "DISTILLATION":
         body["teacherModel"] = _teacher_for(rules)
+    if customization_type == "REINFORCEMENT_FINE_TUNING":
+        # RFT takes its typed hyperparameters under rftConfig, with the grader the stack builds for the profile.
+        del body["hyperParameters"]
+        body["rftConfig"] = {
+            "grader": {"type": "numeric", "tolerance": 0.001, "referenceField": "final_answer"},
+            "hyperParameters": {"epochCount": 1, "batchSize": 32, "learningRate": 5e-05, "reasoningEffort": "high"},
+        }
     return body
 
 

@@ -175,8 +175,8 @@ def test_bedrock_roles_use_the_key_only_through_services_and_for_aws_resources(t
         if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
         == "bedrock.amazonaws.com"
     ]
-    # Customization, import, and one job role per RFT profile (math-rft, rft-own).
-    assert len(bedrock_roles) == 4
+    # Customization, import, evaluation judges, and one job role per RFT profile (math-rft, rft-own).
+    assert len(bedrock_roles) == 5
     kms_statements = 0
     for policy in resources_of_type(template_json, "AWS::IAM::Policy").values():
         if not any({"Ref": r} in policy["Properties"]["Roles"] for r in bedrock_roles):
