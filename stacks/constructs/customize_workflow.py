@@ -182,11 +182,23 @@ class CustomizeWorkflow(Construct):
         if not self._rft_jobs or self._rft_check is None:
             return plan.next(validate).next(guard).next(announce)
         checks = self._rft_checks(failure)
-        is_rft = (
-            sfn.Choice(self, "Reinforcement fine-tuning?")
-            .when(sfn.Condition.boolean_equals("$.plan.isReinforcementFineTuning", True), checks)
-            .otherwise(guard)
-        )
+        is_rft = sfn.Choice(self, "Reinforcement fine-tuning?")
+        for name, job in self._rft_jobs.items():
+            # The grader of the execution's profile, fixed in the template (the functions know no profile names).
+            use_grader = sfn.Pass(
+                self,
+                f"Use the grader of {name}",
+                result=sfn.Result.from_object({"graderArn": job.grader_arn}),
+                result_path="$.rft",
+            )
+            is_rft.when(
+                sfn.Condition.and_(
+                    sfn.Condition.boolean_equals("$.plan.isReinforcementFineTuning", True),
+                    sfn.Condition.string_equals("$.plan.profile", name),
+                ),
+                use_grader.next(checks),
+            )
+        is_rft.otherwise(guard)
         checks.next(guard)
         plan.next(validate).next(is_rft)
         guard.next(announce)
@@ -200,7 +212,7 @@ class CustomizeWorkflow(Construct):
                 self,
                 "Dry-run grader",
                 self._rft_check,
-                payload={"check": "grader", "plan.$": "$.plan"},
+                payload={"check": "grader", "plan.$": "$.plan", "graderArn.$": "$.rft.graderArn"},
                 result_path="$.rft.graderCheck",
                 comment="Reference answers must score high, empty or wrong ones low",
             )
@@ -210,7 +222,7 @@ class CustomizeWorkflow(Construct):
                 self,
                 "Score base model",
                 self._rft_check,
-                payload={"check": "baseline", "plan.$": "$.plan"},
+                payload={"check": "baseline", "plan.$": "$.plan", "graderArn.$": "$.rft.graderArn"},
                 result_path="$.rft.baseline",
                 comment="Mean reward of the base model on sample prompts: near 1 or 0 means RFT would not help",
             )

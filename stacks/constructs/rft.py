@@ -79,7 +79,7 @@ class ReinforcementFineTuning(Construct):
             handler_module="rft_check",
             description="Dry-run the RFT grader and score the base model before the job",
             timeout=RFT_CHECK_TIMEOUT,
-            environment={"RFT_GRADERS": json.dumps({n: j.grader_arn for n, j in self.jobs.items()})},
+            reads_profiles=True,
         )
         self._grant_checks(bucket, key, profiles)
 
@@ -93,7 +93,8 @@ class ReinforcementFineTuning(Construct):
             handler_module="grader",
             description=f"RFT grader ({spec.type}) of profile {name}",
             timeout=Duration.seconds(spec.timeout_seconds),
-            environment={"GRADER_PROFILE": name},
+            # The grader's settings as written in cdk.json (no profile name: only Plan reads the profiles).
+            environment={"GRADER": json.dumps(spec.as_written(), separators=(",", ":"))},
         )
         # RFT fans out: every training step sends batchSize x trainingSamplePerPrompt answers. Reserved
         # concurrency keeps that room for the grader, and caps what an llmJudge grader can spend per moment.

@@ -4,6 +4,7 @@ the stack builds, and the checks before the job."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk.assertions import Template
@@ -87,7 +88,13 @@ def test_the_grader_has_timeout_and_reserved_concurrency_for_rft_fan_out(templat
     properties = grader["Properties"]
     assert properties["Timeout"] == 300
     assert properties["ReservedConcurrentExecutions"] == 20
-    assert properties["Environment"]["Variables"]["GRADER_PROFILE"] == "math-rft"
+    assert json.loads(properties["Environment"]["Variables"]["GRADER"]) == {
+        "type": "numeric",
+        "tolerance": 0.001,
+        "referenceField": "final_answer",
+        "timeoutSeconds": 300,
+        "reservedConcurrency": 20,
+    }
 
 
 def test_rft_executions_dry_run_the_grader_and_score_the_base_model_before_the_guard(
@@ -96,7 +103,10 @@ def test_rft_executions_dry_run_the_grader_and_score_the_base_model_before_the_g
     states = customize_definition["States"]
     assert states["Validate dataset"]["Next"] == "Reinforcement fine-tuning?"
     choice = states["Reinforcement fine-tuning?"]
-    assert choice["Choices"][0]["Next"] == "Dry-run grader" and choice["Default"] == "Check budget and capacity"
+    assert [c["Next"] for c in choice["Choices"]] == ["Use the grader of math-rft", "Use the grader of rft-own"]
+    assert choice["Default"] == "Check budget and capacity"
+    assert states["Use the grader of rft-own"]["Result"] == {"graderArn": OWN_GRADER}
+    assert states["Use the grader of math-rft"]["Next"] == "Dry-run grader"
     assert states["Dry-run grader"]["Next"] == "Score base model"
     assert states["Score base model"]["Next"] == "Check budget and capacity"
     assert states["Dry-run grader"]["Parameters"]["check"] == "grader"

@@ -52,10 +52,11 @@ def test_an_rft_job_trains_end_to_end_and_calls_the_deployed_grader(pipeline: Pi
     [execution] = pipeline.finished_executions(1)
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     entered = pipeline.states_entered(execution)
-    assert entered[:6] == [
+    assert entered[:7] == [
         "Plan job",
         "Validate dataset",
         "Reinforcement fine-tuning?",
+        f"Use the grader of {RFT_TRAINS}",
         "Dry-run grader",
         "Score base model",
         "Check budget and capacity",
@@ -111,13 +112,15 @@ def test_a_grader_that_breaks_during_training_fails_the_job(pipeline: Pipeline) 
         f
         for page in lambda_.get_paginator("list_functions").paginate()
         for f in page["Functions"]
-        if (f.get("Environment") or {}).get("Variables", {}).get("GRADER_PROFILE") == RFT_TRAINS
+        if f["Handler"] == "tuneline.handlers.grader.handler"
+        and json.loads(f["Environment"]["Variables"]["GRADER"])["type"] == "numeric"
+        and "RftTrains" in f["FunctionName"]
     ]
     [grader] = graders
     pipeline.upload(f"incoming/{RFT_TRAINS}/prompts.jsonl", PROMPTS)
     pipeline.wait_for_jobs(1)
     lambda_.update_function_configuration(
-        FunctionName=grader["FunctionName"], Environment={"Variables": {"GRADER_PROFILE": "no-such-profile"}}
+        FunctionName=grader["FunctionName"], Environment={"Variables": {"GRADER": '{"type": "no-such-grader"}'}}
     )
     [execution] = pipeline.finished_executions(1)
     assert execution["status"] == "FAILED"

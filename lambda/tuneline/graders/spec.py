@@ -58,6 +58,13 @@ class GraderSpec:
     def lambda_arn(self) -> str | None:
         return self.options.get("lambdaArn") if self.type == "lambdaArn" else None
 
+    def as_written(self) -> dict[str, Any]:
+        """The grader as cdk.json writes it (what `parse_grader` reads)."""
+        written: dict[str, Any] = {"type": self.type, **self.options}
+        if self.built_in:
+            written.update(timeoutSeconds=self.timeout_seconds, reservedConcurrency=self.reserved_concurrency)
+        return written
+
     @property
     def judge_model(self) -> str | None:
         return self.options.get("modelId") if self.type == "llmJudge" else None

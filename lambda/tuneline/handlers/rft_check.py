@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -14,7 +13,7 @@ from tuneline.pipeline.settings import Settings
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     plan = event["plan"]
     profile = Settings.from_env().profiles[plan["profile"]]
-    grader_arn = json.loads(os.environ["RFT_GRADERS"])[profile.name]
+    grader_arn = event["graderArn"]
     if event["check"] == "grader":
         return dry_run_grader(plan, profile, grader_arn, s3=client("s3"), lambda_client=client("lambda"))
     return baseline(
