@@ -119,9 +119,9 @@ class CustomizeWorkflow(Construct):
         self._grant_bedrock(bedrock_role, key, base_model_ids)
         self._let_guard_see_the_queue(functions.guard)
         self._let_notify_read_the_history(functions.notify)
-        role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
+        # On the state machine, not only its default policy: a long role policy overflows into managed policies.
         acknowledge_wildcards(
-            role_policy or self.state_machine,
+            self.state_machine,
             ["*", bedrock_arn("custom-model/*"), bedrock_arn("model-customization-job/*")]
             + [f"{fn.function_arn}:*" for fn in [*vars(functions).values(), *([rft_check] if rft_check else [])]],
             "X-Ray and log delivery support no resource-level permissions; Bedrock job and model names are "

@@ -427,9 +427,9 @@ class Serving(Construct):
                 resources=[bedrock_arn(THROUGHPUT_RESOURCES), bedrock_arn(DEPLOYMENT_RESOURCES)],
             )
         )
-        policy = state_machine.role.node.try_find_child("DefaultPolicy")
+        # On the state machine, not only its default policy: a long role policy overflows into managed policies.
         acknowledge_wildcards(
-            policy or state_machine,
+            state_machine,
             [bedrock_arn(r) for r in (THROUGHPUT_RESOURCES, DEPLOYMENT_RESOURCES, CUSTOM_MODEL_RESOURCES)]
             + [f"{fn.function_arn}:*" for fn in vars(self.functions).values()],
             "Throughput, deployment and custom model IDs are assigned by Bedrock per execution; invoking a "
