@@ -13,6 +13,7 @@ The layout of the data bucket (docs/architecture.md, "Data bucket"):
     output/<job>/                         what Bedrock writes (metrics CSVs)
     reports/<job>/                        validation report, metrics summary, smoke test
     reports/imports/<import job>/         the model-folder check of an import
+    media/                                images and videos datasets name (per profile: `mediaPrefix`)
 
 Only `incoming/` and `imports/` start workflows, and the pipeline writes only under the other three, so
 nothing it writes can start another execution.
@@ -27,6 +28,12 @@ STAGED_PREFIX = "staged/"
 OUTPUT_PREFIX = "output/"
 REPORTS_PREFIX = "reports/"
 IMPORT_REPORTS_PREFIX = f"{REPORTS_PREFIX}imports/"
+# Where the images and videos of multimodal datasets live (a profile may name another prefix, `mediaPrefix`):
+# records may name media only there, so a dataset cannot get model files, other profiles' uploads or job
+# outputs copied into staged/.
+MEDIA_PREFIX = "media/"
+# The prefixes the pipeline owns or reads as workflows' input: a media prefix may not lie in or around them.
+PIPELINE_PREFIXES = (INCOMING_PREFIX, IMPORTS_PREFIX, STAGED_PREFIX, OUTPUT_PREFIX, REPORTS_PREFIX)
 
 # A training file under incoming/. Its companions share its name: `<name>.validation.jsonl` (validation set)
 # and `<name>.job.json` (per-job options); only the training file starts a job.

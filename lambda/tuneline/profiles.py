@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tuneline.layout import MEDIA_PREFIX, PIPELINE_PREFIXES
 from tuneline.suggest import did_you_mean
 
 CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
 SERVING_MODES = ("none", "provisioned", "on-demand")
 COMMITMENTS = ("none", "OneMonth", "SixMonths")
+# A media prefix: folders in the S3 key charset Bedrock accepts for media (docs/bedrock.md §2.1), ending in "/".
+MEDIA_PREFIX_PATTERN = re.compile(r"^(?:[A-Za-z0-9_.-]+/)+$")
 # A profile name is part of an S3 prefix and of Bedrock job names: keep it to what both accept.
 PROFILE_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 
@@ -60,6 +63,7 @@ class Profile:
     max_response_length: int = DEFAULT_MAX_RESPONSE_LENGTH
     price_per_1k_tokens_usd: float | None = None
     serving: ServingSettings = field(default_factory=ServingSettings)
+    media_prefix: str = MEDIA_PREFIX
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,6 +90,7 @@ _PROFILE_KEYS = {
     "maxResponseLengthForInference",
     "pricePer1kTokensUsd",
     "serving",
+    "mediaPrefix",
 }
 _SERVING_KEYS = {
     "mode",
@@ -181,7 +186,28 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
             else _number(body["pricePer1kTokensUsd"], f"{key}.pricePer1kTokensUsd", 0.0, 1000.0)
         ),
         serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
+        media_prefix=_media_prefix(body.get("mediaPrefix", MEDIA_PREFIX), f"{key}.mediaPrefix"),
     )
+
+
+def _media_prefix(value: Any, key: str) -> str:
+    """A key prefix of the data bucket that ends in "/", in Bedrock's S3 key charset, with no "." or ".." part,
+    and apart from the prefixes the pipeline owns (a dataset naming media there would get them copied)."""
+    if type(value) is not str or not MEDIA_PREFIX_PATTERN.match(value):
+        raise ConfigError(
+            key,
+            f'must be a folder of the data bucket like "media/" or "datasets/images/" (letters, digits, '
+            f"'_', '-', '.', ending in '/'), got {value!r}",
+        )
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ConfigError(key, f"{value!r} has a '.' or '..' folder; name the folder itself")
+    clash = next((p for p in PIPELINE_PREFIXES if value.startswith(p) or p.startswith(value)), None)
+    if clash is not None:
+        raise ConfigError(
+            key,
+            f"{value!r} overlaps {clash!r}, which the pipeline owns; use a folder of its own such as {MEDIA_PREFIX!r}",
+        )
+    return value
 
 
 def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:

@@ -277,10 +277,7 @@ def test_a_validation_companion_file_is_passed_as_validation_data_config(pipelin
 # --- nothing is started when it should not be -----------------------------------------------------------
 
 
-def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipeline) -> None:
-    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
-    for key in image_keys:
-        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+def picture_dataset(bucket: str, image_keys: list[str]) -> bytes:
     records = [
         {
             "schemaVersion": "bedrock-conversation-2024",
@@ -292,7 +289,7 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
                         {
                             "image": {
                                 "format": "png",
-                                "source": {"s3Location": {"uri": f"s3://{pipeline.bucket}/{key}"}},
+                                "source": {"s3Location": {"uri": f"s3://{bucket}/{key}"}},
                             }
                         },
                     ],
@@ -302,7 +299,14 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
         }
         for n, key in enumerate(image_keys)
     ]
-    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", b"".join(json.dumps(r).encode() + b"\n" for r in records))
+    return b"".join(json.dumps(r).encode() + b"\n" for r in records)
+
+
+def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipeline) -> None:
+    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
+    for key in image_keys:
+        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", picture_dataset(pipeline.bucket, image_keys))
 
     [execution] = pipeline.finished_executions(1)
 
@@ -320,6 +324,26 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
     assert staged_uris == [f"s3://{pipeline.bucket}/{staged_folder}/media/{key}" for key in image_keys]
     for uri, key in zip(staged_uris, image_keys, strict=True):
         assert pipeline.read(uri.removeprefix(f"s3://{pipeline.bucket}/")).endswith(key.encode())
+
+
+def test_a_record_naming_a_model_file_as_an_image_is_rejected_at_its_line_and_nothing_is_copied(
+    pipeline: Pipeline,
+) -> None:
+    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
+    for key in image_keys:
+        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+    image_keys[4] = "imports/llama/model-00001-of-00002.safetensors"
+    pipeline.upload(image_keys[4], b"\x89PNG\r\n\x1a\n not really a picture")
+    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", picture_dataset(pipeline.bucket, image_keys))
+
+    [execution] = pipeline.finished_executions(1)
+
+    assert execution["status"] == "FAILED"
+    assert pipeline.states_entered(execution) == ["Plan job", "Validate dataset", "Notify failure", "Job failed"]
+    assert pipeline.jobs() == [] and pipeline.object_keys("staged/") == []
+    text = words(pipeline.alert("dataset rejected")["message"])
+    assert "cats.jsonl line 5" in text and "media.outside-prefix" in text
+    assert f"s3://{pipeline.bucket}/media/" in text
 
 
 def test_a_rejected_dataset_starts_no_job_and_the_alert_names_the_line(pipeline: Pipeline) -> None:

@@ -71,6 +71,7 @@ class JobPlan:
     concurrency: int
     validation_split: float
     auto_fix: bool
+    media_prefix: str
     price_per_1k_tokens_usd: float | None
     serving: Mapping[str, Any]
     tags: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
@@ -109,6 +110,7 @@ class JobPlan:
             "concurrency": self.concurrency,
             "validationSplit": self.validation_split,
             "autoFix": self.auto_fix,
+            "mediaPrefix": self.media_prefix,
             "pricePer1kTokensUsd": self.price_per_1k_tokens_usd,
             "serving": dict(self.serving),
             "tags": [dict(tag) for tag in self.tags],
@@ -182,6 +184,7 @@ def plan_job(
         concurrency=settings.concurrency,
         validation_split=validation_split,
         auto_fix=settings.auto_fix,
+        media_prefix=settings.media_prefix,
         price_per_1k_tokens_usd=settings.price_per_1k_tokens_usd,
         serving=_serving_state(settings),
         tags=_tags(settings.name, source, manifest),

@@ -78,6 +78,12 @@ def test_good_config_loads_typed_values() -> None:
         ("profiles.support-bot.autoFix", "yes", "tuneline.profiles.support-bot.autoFix", "true or false"),
         ("profiles.support-bot.teacherModel", "x", "tuneline.profiles.support-bot.teacherModel", "DISTILLATION"),
         ("profiles.support-bot.serving", {"mode": "cloud"}, "tuneline.profiles.support-bot.serving.mode", "none"),
+        ("profiles.support-bot.mediaPrefix", "media", "tuneline.profiles.support-bot.mediaPrefix", "ending in '/'"),
+        ("profiles.support-bot.mediaPrefix", "/media/", "tuneline.profiles.support-bot.mediaPrefix", "a folder"),
+        ("profiles.support-bot.mediaPrefix", "media/../", "tuneline.profiles.support-bot.mediaPrefix", "'..'"),
+        ("profiles.support-bot.mediaPrefix", "imports/", "tuneline.profiles.support-bot.mediaPrefix", "overlaps"),
+        ("profiles.support-bot.mediaPrefix", "staged/x/", "tuneline.profiles.support-bot.mediaPrefix", "'staged/'"),
+        ("profiles.support-bot.mediaPrefix", "a b/", "tuneline.profiles.support-bot.mediaPrefix", "letters, digits"),
     ],
 )
 def test_bad_setting_names_key_and_rule(path: str, value: Any, key: str, says: str) -> None:
@@ -206,3 +212,14 @@ def test_profiles_round_trip_through_the_lambda_environment() -> None:
     restored = profiles_from_json(text)
     assert restored == profiles
     assert isinstance(restored["support-bot"], Profile)
+
+
+def test_the_media_prefix_defaults_to_media_and_survives_the_trip_to_the_lambdas() -> None:
+    profiles = parse_profiles(
+        {
+            "a": {"baseModel": "amazon.nova-lite-v1:0:300k"},
+            "b": {"baseModel": "amazon.nova-lite-v1:0:300k", "mediaPrefix": "team-b/img/"},
+        }
+    )
+    assert profiles["a"].media_prefix == "media/"
+    assert profiles_from_json(profiles_to_json(profiles))["b"].media_prefix == "team-b/img/"
