@@ -40,8 +40,6 @@ PIPELINE_PREFIXES = (INCOMING_PREFIX, IMPORTS_PREFIX, STAGED_PREFIX, OUTPUT_PREF
 DATASET_SUFFIX = ".jsonl"
 VALIDATION_SUFFIX = ".validation.jsonl"
 MANIFEST_SUFFIX = ".job.json"
-# Event patterns match suffixes case-sensitively; the pipeline accepts a dataset's extension in any case.
-DATASET_SUFFIX_SPELLINGS = (".jsonl", ".JSONL", ".Jsonl")
 
 # The empty (or small JSON) object written last into imports/<model>/ to say the folder is complete.
 IMPORT_MARKER_NAME = "_READY"

@@ -412,6 +412,27 @@ def test_a_dataset_named_with_an_upper_case_extension_trains(pipeline: Pipeline)
     assert not [alert for alert in pipeline.alerts() if "upload ignored" in str(alert.get("subject"))]
 
 
+def test_a_dataset_with_a_mixed_case_extension_trains(pipeline: Pipeline) -> None:
+    pipeline.upload(f"incoming/{SUPPORT_BOT}/questions.JsonL", SUPPORT_DATA)
+
+    [execution] = pipeline.finished_executions(1)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert len(pipeline.jobs()) == 1
+
+
+def test_a_key_with_a_dot_dot_folder_gets_an_upload_ignored_alert_and_starts_nothing(pipeline: Pipeline) -> None:
+    key = f"incoming/{SUPPORT_BOT}/../other/train.jsonl"
+    pipeline.upload(key, SUPPORT_DATA)
+
+    alert = pipeline.alert("upload ignored")
+
+    text = words(alert["message"])
+    assert "'..'" in text and f"incoming/{SUPPORT_BOT}/other/train.jsonl" in text
+    assert pipeline.emulator.executions(pipeline.state_machine_arn) == []
+    assert pipeline.jobs() == []
+
+
 def test_an_over_budget_job_alerts_and_starts_no_job(pipeline: Pipeline) -> None:
     pipeline.upload(f"incoming/{TIGHT_BUDGET}/train.jsonl", SUPPORT_DATA)
 
