@@ -97,3 +97,28 @@ def test_a_re_run_of_the_check_after_its_own_job_exists_does_not_wait_for_itself
     first.check_capacity()
     first.create_job()
     assert first.check_capacity()["epochs"] == 2
+
+
+def test_a_job_someone_else_named_like_the_profiles_jobs_takes_no_slot(account: Account) -> None:
+    upload = support_bot(account, "team-a")
+    # Anyone allowed to create jobs in the account can pick a Tuneline-looking name; no execution created it.
+    account.bedrock.create_model_customization_job(
+        jobName=upload.plan["jobName"].rsplit("-", 1)[0] + "-0000000000",
+        customModelName="someone-elses-model",
+        roleArn="arn:aws:iam::123456789012:role/bedrock",
+        baseModelIdentifier=upload.plan["baseModelIdentifier"],
+        trainingDataConfig={"s3Uri": upload.plan["trainingDataUri"]},
+        outputDataConfig={"s3Uri": upload.plan["outputDataUri"]},
+        hyperParameters=upload.plan["hyperParameters"],
+    )
+
+    assert upload.check_capacity()["budgetUsd"] == 50
+
+
+def test_a_job_of_a_running_execution_still_takes_its_slot(account: Account) -> None:
+    first, second = support_bot(account, "team-a"), support_bot(account, "team-b")
+    first.check_capacity()
+    first.create_job()
+
+    with pytest.raises(ConcurrencyLimitReached, match="already runs 1 job"):
+        second.check_capacity()
