@@ -64,6 +64,8 @@ class Profile:
     price_per_1k_tokens_usd: float | None = None
     serving: ServingSettings = field(default_factory=ServingSettings)
     media_prefix: str = MEDIA_PREFIX
+    # Smoke-test prompts come from the training data (maybe personal data): e-mailed only when asked for.
+    include_smoke_text_in_alerts: bool = False
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,6 +93,7 @@ _PROFILE_KEYS = {
     "pricePer1kTokensUsd",
     "serving",
     "mediaPrefix",
+    "includeSmokeTextInAlerts",
 }
 _SERVING_KEYS = {
     "mode",
@@ -187,6 +190,9 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         ),
         serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
         media_prefix=_media_prefix(body.get("mediaPrefix", MEDIA_PREFIX), f"{key}.mediaPrefix"),
+        include_smoke_text_in_alerts=_bool(
+            body.get("includeSmokeTextInAlerts", False), f"{key}.includeSmokeTextInAlerts"
+        ),
     )
 
 

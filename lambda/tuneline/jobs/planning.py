@@ -200,6 +200,7 @@ def _serving_state(profile: Profile) -> dict[str, Any]:
         "commitment": serving.commitment,
         "ttlHours": serving.ttl_hours,
         "keepOnSmokeFailure": serving.keep_on_smoke_failure,
+        "includeSmokeTextInAlerts": profile.include_smoke_text_in_alerts,
     }
 
 

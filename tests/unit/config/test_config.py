@@ -84,6 +84,12 @@ def test_good_config_loads_typed_values() -> None:
         ("profiles.support-bot.mediaPrefix", "imports/", "tuneline.profiles.support-bot.mediaPrefix", "overlaps"),
         ("profiles.support-bot.mediaPrefix", "staged/x/", "tuneline.profiles.support-bot.mediaPrefix", "'staged/'"),
         ("profiles.support-bot.mediaPrefix", "a b/", "tuneline.profiles.support-bot.mediaPrefix", "letters, digits"),
+        (
+            "profiles.support-bot.includeSmokeTextInAlerts",
+            "yes",
+            "tuneline.profiles.support-bot.includeSmokeTextInAlerts",
+            "true or false",
+        ),
     ],
 )
 def test_bad_setting_names_key_and_rule(path: str, value: Any, key: str, says: str) -> None:

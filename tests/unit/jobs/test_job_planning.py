@@ -95,6 +95,7 @@ def test_a_plain_fine_tuning_plan(make_profile) -> None:
         "commitment": "none",
         "ttlHours": 8,
         "keepOnSmokeFailure": False,
+        "includeSmokeTextInAlerts": False,
     }
     assert state["hasValidation"] is False
     assert state["isDistillation"] is False
@@ -200,6 +201,8 @@ def test_serving_and_price_settings_are_passed_through(make_profile) -> None:
         pricePer1kTokensUsd=0.002,
         autoFix=False,
         serving={"mode": "provisioned", "modelUnits": 2, "ttlHours": 4, "keepOnSmokeFailure": True},
+        includeSmokeTextInAlerts=True,
+        mediaPrefix="team/media/",
     )
 
     state = _state(profile)
@@ -212,7 +215,9 @@ def test_serving_and_price_settings_are_passed_through(make_profile) -> None:
         "commitment": "none",
         "ttlHours": 4,
         "keepOnSmokeFailure": True,
+        "includeSmokeTextInAlerts": True,
     }
+    assert state["mediaPrefix"] == "team/media/"
 
 
 def test_each_object_version_gets_its_own_job(make_profile) -> None:
