@@ -106,11 +106,3 @@ def test_a_job_someone_else_named_like_the_profiles_jobs_takes_no_slot(account: 
 
     assert upload.check_capacity()["budgetUsd"] == 50
 
-
-def test_a_job_of_a_running_execution_still_takes_its_slot(account: Account) -> None:
-    first, second = support_bot(account, "team-a"), support_bot(account, "team-b")
-    first.check_capacity()
-    first.create_job()
-
-    with pytest.raises(ConcurrencyLimitReached, match="already runs 1 job"):
-        second.check_capacity()
