@@ -32,6 +32,8 @@ IMPORT_REPORTS_PREFIX = f"{REPORTS_PREFIX}imports/"
 # records may name media only there, so a dataset cannot get model files, other profiles' uploads or job
 # outputs copied into staged/.
 MEDIA_PREFIX = "media/"
+# The folder of staged/<job>/ that holds the copies of a dataset's media.
+STAGED_MEDIA_FOLDER = "media/"
 # The prefixes the pipeline owns or reads as workflows' input: a media prefix may not lie in or around them.
 PIPELINE_PREFIXES = (INCOMING_PREFIX, IMPORTS_PREFIX, STAGED_PREFIX, OUTPUT_PREFIX, REPORTS_PREFIX)
 

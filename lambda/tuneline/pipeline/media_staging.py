@@ -25,10 +25,9 @@ from tuneline.datasets.media import MediaRef, media_in_lines
 from tuneline.datasets.media_types import HEAD_BYTES, mismatch
 from tuneline.datasets.models import MB, ModelRules
 from tuneline.findings import Finding
-from tuneline.layout import MEDIA_PREFIX
+from tuneline.layout import MEDIA_PREFIX, STAGED_MEDIA_FOLDER
 from tuneline.pipeline.s3_streams import ObjectVersion
 
-MEDIA_FOLDER = "media/"
 # Copies run in parallel: each is one small server-side request, so the time is all round trips.
 COPY_WORKERS = 16
 # A report lists this many media objects that cannot be staged by line, then says how many more there are.
@@ -54,7 +53,7 @@ class MediaPlan:
             self.outside.setdefault(source, (file, line))
             return
         if source not in self.copies:
-            self.copies[source] = f"{self.staged_prefix}{MEDIA_FOLDER}{source[1]}"
+            self.copies[source] = f"{self.staged_prefix}{STAGED_MEDIA_FOLDER}{source[1]}"
             self.first_named[source] = (file, line)
             self.declared[source] = ref
 
