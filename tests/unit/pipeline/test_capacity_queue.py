@@ -105,4 +105,3 @@ def test_a_job_someone_else_named_like_the_profiles_jobs_takes_no_slot(account: 
     upload.create_job(upload.plan["jobName"].rsplit("-", 1)[0] + "-0000000000", "someone-elses-model")
 
     assert upload.check_capacity()["budgetUsd"] == 50
-
