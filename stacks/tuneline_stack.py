@@ -27,7 +27,6 @@ from stacks.constructs.serving import Serving
 from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
 from tuneline.datasets.models import inference_profile_parts
-from tuneline.jobs.ignored_uploads import MISTAKEN_EXTENSIONS
 
 
 class TunelineStack(Stack):
@@ -196,10 +195,10 @@ class TunelineStack(Stack):
             "DatasetIntake",
             bucket=storage.data_bucket,
             prefix=constants.INCOMING_PREFIX,
-            suffixes=list(constants.DATASET_SUFFIX_SPELLINGS),
+            # Every key under incoming/: the intake takes a dataset's extension in any letter case, alerts on
+            # uploads that start nothing, and ignores companions quietly.
             function=intake_fn,
             alert_topic=alerts.topic,
-            mistaken_suffixes=list(MISTAKEN_EXTENSIONS),
         )
         intake_fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
 

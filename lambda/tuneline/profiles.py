@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuneline.datasets.models import UnknownModelError, check_teacher, known_model_ids, resolve_model
+from tuneline.layout import MEDIA_PREFIX, PIPELINE_PREFIXES
 from tuneline.suggest import did_you_mean
 
 CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
 SERVING_MODES = ("none", "provisioned", "on-demand")
 COMMITMENTS = ("none", "OneMonth", "SixMonths")
+# A media prefix: folders in the S3 key charset Bedrock accepts for media (docs/bedrock.md §2.1), ending in "/".
+MEDIA_PREFIX_PATTERN = re.compile(r"^(?:[A-Za-z0-9_.-]+/)+$")
 # A profile name is part of an S3 prefix and of Bedrock job names: keep it to what both accept.
 PROFILE_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 
@@ -132,6 +135,9 @@ class Profile:
     uploader_principals: tuple[str, ...] = ()
     # None: no evaluation (the default).
     evaluation: EvaluationSettings | None = None
+    media_prefix: str = MEDIA_PREFIX
+    # Smoke-test prompts come from the training data (maybe personal data): e-mailed only when asked for.
+    include_smoke_text_in_alerts: bool = False
 
 
 _PROFILE_KEYS = {
@@ -148,6 +154,8 @@ _PROFILE_KEYS = {
     "serving",
     "uploaderPrincipals",
     "evaluation",
+    "mediaPrefix",
+    "includeSmokeTextInAlerts",
 }
 _EVALUATION_KEYS = {"prompts", "gate", "judge", "baseModelInvocationId", "allowThroughput"}
 _GATE_KEYS = {"metric", "minImprovement", "requireSignificance"}
@@ -246,6 +254,10 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
         uploader_principals=_parse_uploader_principals(body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"),
         evaluation=_parse_evaluation(body.get("evaluation"), rules, f"{key}.evaluation"),
+        media_prefix=_media_prefix(body.get("mediaPrefix", MEDIA_PREFIX), f"{key}.mediaPrefix"),
+        include_smoke_text_in_alerts=_bool(
+            body.get("includeSmokeTextInAlerts", False), f"{key}.includeSmokeTextInAlerts"
+        ),
     )
 
 
@@ -267,6 +279,26 @@ def _parse_uploader_principals(raw: Any, key: str) -> tuple[str, ...]:
     if len(set(raw)) != len(raw):
         raise ConfigError(key, "lists a principal twice; list each once")
     return tuple(raw)
+
+
+def _media_prefix(value: Any, key: str) -> str:
+    """A key prefix of the data bucket that ends in "/", in Bedrock's S3 key charset, with no "." or ".." part,
+    and apart from the prefixes the pipeline owns (a dataset naming media there would get them copied)."""
+    if type(value) is not str or not MEDIA_PREFIX_PATTERN.match(value):
+        raise ConfigError(
+            key,
+            f'must be a folder of the data bucket like "media/" or "datasets/images/" (letters, digits, '
+            f"'_', '-', '.', ending in '/'), got {value!r}",
+        )
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ConfigError(key, f"{value!r} has a '.' or '..' folder; name the folder itself")
+    clash = next((p for p in PIPELINE_PREFIXES if value.startswith(p) or p.startswith(value)), None)
+    if clash is not None:
+        raise ConfigError(
+            key,
+            f"{value!r} overlaps {clash!r}, which the pipeline owns; use a folder of its own such as {MEDIA_PREFIX!r}",
+        )
+    return value
 
 
 def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:

@@ -120,6 +120,9 @@ class ModelRules:
     video_formats: tuple[str, ...] = ()
     max_images_per_record: int = 0
     max_videos_per_record: int = 0
+    # Size of one image / video object (docs/bedrock.md §2.2); 0: none documented, not checked.
+    max_image_bytes: int = 0
+    max_video_bytes: int = 0
     # A dataset must be text+images or text+videos, never both (Nova).
     mixed_media_allowed: bool = True
     # Minimum tokens an image costs (Llama 3.2 Vision: 1,601 per image tile set).
@@ -301,6 +304,8 @@ def _nova(family: str, name: str, model_id: str, *, multimodal: bool, distillati
         video_formats=NOVA_VIDEO_FORMATS if multimodal else (),
         max_images_per_record=10 if multimodal else 0,
         max_videos_per_record=1 if multimodal else 0,
+        max_image_bytes=10 * MB if multimodal else 0,
+        max_video_bytes=50 * MB if multimodal else 0,
         mixed_media_allowed=False,
         reserved_keywords=NOVA_RESERVED_KEYWORDS,
         reserved_keywords_ignore_case=True,
@@ -344,6 +349,7 @@ def _llama(
         region="us-west-2",
         image_formats=LLAMA_IMAGE_FORMATS if vision else (),
         max_images_per_record=10 if vision else 0,
+        max_image_bytes=10 * MB if vision else 0,
         tokens_per_image=1_601 if vision else 0,
         type_limits=_distillation_limits(10_000) if distillation else MappingProxyType({}),
     )
@@ -447,6 +453,8 @@ MODEL_RULES: tuple[ModelRules, ...] = (
         video_formats=("mov", "mkv", "mp4"),
         max_images_per_record=10,
         max_videos_per_record=1,
+        max_image_bytes=10 * MB,
+        max_video_bytes=50 * MB,
         mixed_media_allowed=False,
         reasoning_content=True,
         reserved_keywords=NOVA_RESERVED_KEYWORDS,

@@ -71,6 +71,7 @@ class JobPlan:
     concurrency: int
     validation_split: float
     auto_fix: bool
+    media_prefix: str
     price_per_1k_tokens_usd: float | None
     serving: Mapping[str, Any]
     evaluation: Mapping[str, Any] = field(default_factory=lambda: {"enabled": False})
@@ -110,6 +111,7 @@ class JobPlan:
             "concurrency": self.concurrency,
             "validationSplit": self.validation_split,
             "autoFix": self.auto_fix,
+            "mediaPrefix": self.media_prefix,
             "pricePer1kTokensUsd": self.price_per_1k_tokens_usd,
             "serving": dict(self.serving),
             "evaluation": dict(self.evaluation),
@@ -185,6 +187,7 @@ def plan_job(
         concurrency=settings.concurrency,
         validation_split=validation_split,
         auto_fix=settings.auto_fix,
+        media_prefix=settings.media_prefix,
         price_per_1k_tokens_usd=settings.price_per_1k_tokens_usd,
         serving=_serving_state(settings),
         evaluation=_evaluation_state(settings, evaluation_set, job_name=job_name, bucket=bucket),
@@ -201,6 +204,7 @@ def _serving_state(profile: Profile) -> dict[str, Any]:
         "commitment": serving.commitment,
         "ttlHours": serving.ttl_hours,
         "keepOnSmokeFailure": serving.keep_on_smoke_failure,
+        "includeSmokeTextInAlerts": profile.include_smoke_text_in_alerts,
     }
 
 
