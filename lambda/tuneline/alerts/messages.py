@@ -86,6 +86,44 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
     )
 
 
+def training_skipped(plan: Mapping[str, Any], baseline: Mapping[str, Any]) -> Alert:
+    """The base model already reaches `skipTrainingAbove` on the gate metric: no job was created
+    (docs/decisions/0011-evaluation-stage.md)."""
+    job_name = plan.get("jobName", "?")
+    metric, score, threshold = baseline.get("metric", "?"), baseline.get("score"), baseline.get("threshold")
+    shown = "?" if score is None else f"{float(score):.2f}"
+    return make_alert(
+        f"{SUBJECT_PREFIX}: training skipped, the base model is good enough - {job_name}",
+        [
+            f"The base model already scores {shown} on {metric} on the evaluation set, at or above the profile's "
+            f"skipTrainingAbove of {threshold}. No customization job was created and nothing was billed but the "
+            "base model's answers.",
+            fields(
+                ("Profile", plan.get("profile")),
+                ("Base model", baseline.get("baseModel") or plan.get("baseModelIdentifier")),
+                ("Dataset", _source_uri(plan.get("source"))),
+                ("Prompts", _prompts_text(baseline)),
+                ("Evaluation set", baseline.get("origin")),
+                ("Report", baseline.get("reportKey")),
+            ),
+            _bulleted(
+                "What next:",
+                [
+                    "Use the base model as it is, or raise evaluation.skipTrainingAbove in the profile (or set "
+                    "baselineFirst to false) and upload the dataset again to train anyway.",
+                ],
+            ),
+        ],
+    )
+
+
+def _prompts_text(baseline: Mapping[str, Any]) -> str | None:
+    scored, unanswered = baseline.get("scored"), baseline.get("unanswered")
+    if scored is None:
+        return None
+    return f"{scored} answered" + (f", {unanswered} without an answer" if unanswered else "")
+
+
 def job_completed(
     plan: Mapping[str, Any],
     summary: Mapping[str, Any],
