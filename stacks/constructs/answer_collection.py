@@ -4,8 +4,7 @@
       -> Collect answers (Distributed Map over the items file; per prompt: Ask base model -> Ask the custom model
          too? -> Ask custom model -> Keep both answers, or Keep base answer; results written to S3)
 
-`$.evaluationAsk` holds `itemsKey` (the JSONL items written by `pipeline/evaluation_prepare.py`), `resultPrefix`
-(where the ResultWriter puts this map run's results: under the job's own staged folder), `base` and `custom`
+`$.evaluationAsk` holds `itemsKey` (the JSONL items written by `pipeline/evaluation_prepare.py`), `base` and `custom`
 (model IDs or ARNs; `custom` empty asks the base model alone, as the check before training does) and `phase`,
 which the state after the Map reads to go on to the right scoring step. The results are read back with
 `tuneline.pipeline.evaluation_answers` (docs/decisions/0011-evaluation-stage.md).
@@ -21,9 +20,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from stacks.constants import STAGED_PREFIX
 from stacks.constructs.bedrock_role import bedrock_arn
 
 ASK = "$.evaluationAsk"
+ANSWERS_PREFIX = f"{STAGED_PREFIX}evaluation-answers"
 # How many prompts are asked at once. Each call reserves input + maxTokens of the model's tokens-per-minute
 # quota (docs/bedrock.md §10), so a few at a time keeps both models under it; throttling is retried below.
 EVALUATION_MAX_CONCURRENCY = 5
@@ -47,16 +48,15 @@ ASKED_MODELS = [
 
 
 def ask(
-    scope: Construct, name: str, *, phase: str, items_key: str, result_prefix: str, base: str, custom: str | None
+    scope: Construct, name: str, *, phase: str, items_key: str, base: str, custom: str | None
 ) -> sfn.Pass:
     """The Pass that says what the next `Collect answers` asks; `custom=None` asks the base model alone (an empty
     string, which the child's Choice tests: a null would be dropped from the rendered parameters).
 
-    `items_key`, `result_prefix`, `base` and `custom` are JSONPaths into the state."""
+    `items_key`, `base` and `custom` are JSONPaths into the state."""
     parameters: dict[str, Any] = {
         "phase": phase,
         "itemsKey.$": items_key,
-        "resultPrefix.$": result_prefix,
         "base.$": base,
         **({"custom.$": custom} if custom else {"custom": ""}),
     }
@@ -68,7 +68,7 @@ def collect_answers(scope: Construct, *, bucket: s3.IBucket, result_path: str) -
     collect = sfn.DistributedMap(
         scope,
         "Collect answers",
-        comment="Ask the models every prompt of the items file; answers written to S3 under the job's folder",
+        comment="Ask the models every prompt of the items file; answers written to S3",
         item_reader=sfn.S3JsonLItemReader(bucket=bucket, key=sfn.JsonPath.string_at(f"{ASK}.itemsKey")),
         item_selector={
             "index.$": "$$.Map.Item.Value.index",
@@ -79,7 +79,9 @@ def collect_answers(scope: Construct, *, bucket: s3.IBucket, result_path: str) -
             "customModelId.$": f"{ASK}.custom",
         },
         max_concurrency=EVALUATION_MAX_CONCURRENCY,
-        result_writer=sfn.ResultWriter(bucket=bucket, prefix=sfn.JsonPath.string_at(f"{ASK}.resultPrefix")),
+        # A fixed prefix: the map run's ID names its folder. Whether AWS evaluates `Prefix.$` against the state
+        # input or the Map's results is not documented clearly, so the job's own folder is not used here.
+        result_writer=sfn.ResultWriter(bucket=bucket, prefix=ANSWERS_PREFIX),
         map_execution_type=sfn.StateMachineType.STANDARD,
         result_path=result_path,
     )

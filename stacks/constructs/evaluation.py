@@ -269,7 +269,6 @@ class Evaluation(Construct):
             "Ask both models",
             phase=EVALUATION_PHASE,
             items_key="$.plan.evaluation.itemsKey",
-            result_prefix="$.plan.evaluation.responsesPrefix",
             base=f"{SETUP}.baseModelId",
             custom=f"{RESOURCE}.arn",
         )
@@ -393,7 +392,6 @@ class Evaluation(Construct):
             "Ask the base model only",
             phase=BASELINE_PHASE,
             items_key="$.plan.evaluation.itemsKey",
-            result_prefix="$.plan.evaluation.responsesPrefix",
             base=f"{BASELINE_SETUP}.baseModelId",
             custom=None,
         )

@@ -76,6 +76,7 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
                 ("Settings", _hyperparameters_text(plan.get("hyperParameters"))),
                 ("Records", _records_text(plan.get("validationStats"))),
                 ("Cost", _cost_text(plan)),
+                ("Evaluation", _evaluation_cost_text(plan)),
                 ("Model name", plan.get("customModelName")),
                 ("Description", _description(plan)),
                 ("Job ARN", job_arn),
@@ -607,6 +608,22 @@ def _cost_text(plan: Mapping[str, Any]) -> str | None:
     if estimate and budget:
         return f"about {estimate} (budget {budget})"
     return f"budget {budget}" if budget else None
+
+
+def _evaluation_cost_text(plan: Mapping[str, Any]) -> str | None:
+    """The evaluation's share of the estimate (docs/decisions/0011-evaluation-stage.md), when it has one."""
+    cost = (plan.get("estimate") or {}).get("evaluation")
+    if not cost:
+        return None
+    calls = f"{cost.get('prompts')} prompts, {cost.get('calls')} model answers"
+    inference = cost.get("inferenceUsd")
+    amount = "under $0.01" if inference is not None and inference < 0.01 else f"about {money(inference)}"
+    parts = [f"{amount} for {calls}" if inference is not None else calls]
+    if cost.get("throughputUsd"):
+        parts.append(
+            f"{money(cost['throughputUsd'])} for {cost.get('throughputHours')} hours of no-commitment throughput"
+        )
+    return ", plus ".join(parts)
 
 
 def _hyperparameters_text(hyperparameters: Mapping[str, Any] | None) -> str | None:

@@ -239,7 +239,6 @@ def _evaluation_state(
         "bucket": bucket,
         "stagedPrefix": staged,
         "itemsKey": f"{staged}items.jsonl",
-        # The Distributed Map's ResultWriter writes here, one folder per map run (base-only check and evaluation).
         "responsesPrefix": f"{staged}responses/",
         "judgePrefix": f"{staged}judge/",
     }
