@@ -47,9 +47,7 @@ ASKED_MODELS = [
 ]
 
 
-def ask(
-    scope: Construct, name: str, *, phase: str, items_key: str, base: str, custom: str | None
-) -> sfn.Pass:
+def ask(scope: Construct, name: str, *, phase: str, items_key: str, base: str, custom: str | None) -> sfn.Pass:
     """The Pass that says what the next `Collect answers` asks; `custom=None` asks the base model alone (an empty
     string, which the child's Choice tests: a null would be dropped from the rendered parameters).
 

@@ -94,7 +94,8 @@ class CustomizeWorkflow(Construct):
 
         announce.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
         if check_baseline is not None:
-            # Ask the base model before training; it may already be good enough (docs/decisions/0011-evaluation-stage.md).
+            # Ask the base model before training: it may already be good enough
+            # (docs/decisions/0011-evaluation-stage.md).
             skipped = sfn.Succeed(self, "Training skipped", comment="The base model already reaches the target")
             definition = validation.next(
                 check_baseline(self, notify=functions.notify, train=announce, skipped_next=skipped)

@@ -403,13 +403,11 @@ class Evaluation(Construct):
                 fns.score,
                 payload={"plan.$": "$.plan", "setup.$": BASELINE_SETUP, "responses.$": RESPONSES, "baseOnly": True},
                 result_path=BASELINE,
-                comment="The base model's score on the gate metric against skipTrainingAbove; reports/<job>/baseline.json",
+                comment="The base model's gate metric against skipTrainingAbove; reports/<job>/baseline.json",
             )
         )
-        self._after_collect(workflow).when(
-            sfn.Condition.string_equals("$.evaluationAsk.phase", BASELINE_PHASE), score
-        )
-        notify = failure.caught(
+        self._after_collect(workflow).when(sfn.Condition.string_equals("$.evaluationAsk.phase", BASELINE_PHASE), score)
+        announce_skip = failure.caught(
             lambda_step(
                 workflow,
                 "Notify training skipped",
@@ -419,10 +417,10 @@ class Evaluation(Construct):
                 comment="Alert: the base model already reaches the target; no job was created",
             )
         )
-        notify.next(skipped_next)
+        announce_skip.next(skipped_next)
         good_enough = (
             sfn.Choice(workflow, "Is the base model already good enough?")
-            .when(sfn.Condition.boolean_equals(f"{BASELINE}.skipTraining", True), notify)
+            .when(sfn.Condition.boolean_equals(f"{BASELINE}.skipTraining", True), announce_skip)
             .otherwise(train)
         )
         score.next(good_enough)

@@ -67,7 +67,9 @@ def test_the_base_model_is_checked_before_training_through_the_same_map(customiz
     assert states["Notify training skipped"]["Next"] == "Training skipped"
     assert states["Training skipped"]["Type"] == "Succeed"
     # Nothing before "Notify job starting" creates a job.
-    assert "Create customization job" not in {states[n].get("Next") for n in ("Score base answers", "Ask the base model only")}
+    assert "Create customization job" not in {
+        states[n].get("Next") for n in ("Score base answers", "Ask the base model only")
+    }
 
 
 def test_the_evaluation_serving_is_released_before_the_judge_runs(customize_definition: dict[str, Any]) -> None:

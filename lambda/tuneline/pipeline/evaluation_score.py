@@ -103,10 +103,9 @@ def check_baseline(
     bucket = str(settings["bucket"])
     metric = str(settings["gate"]["metric"])
     threshold = float(settings["skipTrainingAbove"])
-    scores = score_answers(
-        s3, bucket, str(setup["setKey"]), responses, model=BASE, score=_metric_scorer(metric)
-    )
+    scores = score_answers(s3, bucket, str(setup["setKey"]), responses, model=BASE, score=_metric_scorer(metric))
     mean = scores.mean
+    report_key = f"{plan['reportPrefix']}baseline.json"
     result = {
         "status": "Checked",
         "metric": metric,
@@ -118,9 +117,9 @@ def check_baseline(
         "unanswered": scores.unanswered,
         "baseModel": setup.get("baseModelId"),
         "origin": setup.get("origin"),
-        "reportKey": f"{plan['reportPrefix']}baseline.json",
+        "reportKey": report_key,
     }
-    _put(s3, bucket, result["reportKey"], json.dumps({"job": plan.get("jobName"), **result}, indent=2))
+    _put(s3, bucket, report_key, json.dumps({"job": plan.get("jobName"), **result}, indent=2))
     return result
 
 
