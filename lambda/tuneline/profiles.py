@@ -409,38 +409,43 @@ def _base_model_invocation_id(raw: Any, rules: Any, key: str) -> str | None:
 
 
 def _throughput_price(body: Mapping[str, Any], allow_throughput: bool, key: str) -> float | None:
-    raw = body.get("throughputPricePerHourUsd")
-    if raw is None:
-        if allow_throughput:
-            raise ConfigError(
-                f"{key}.throughputPricePerHourUsd",
-                "allowThroughput buys no-commitment Provisioned Throughput, billed by the hour until it is "
-                "deleted; set throughputPricePerHourUsd to its hourly price per model unit (Bedrock console, "
-                "Provisioned Throughput) so the budget check counts it",
-            )
-        return None
-    if not allow_throughput:
-        raise ConfigError(
-            f"{key}.throughputPricePerHourUsd", "applies only with allowThroughput: true; remove it or allow it"
-        )
-    return _number(raw, f"{key}.throughputPricePerHourUsd", 0.0, 10_000.0)
+    return _number_with_flag(
+        body,
+        "throughputPricePerHourUsd",
+        ("allowThroughput", allow_throughput),
+        key,
+        maximum=10_000.0,
+        needed="allowThroughput buys no-commitment Provisioned Throughput, billed by the hour until it is deleted; "
+        "set throughputPricePerHourUsd to its hourly price per model unit (Bedrock console, Provisioned "
+        "Throughput) so the budget check counts it",
+    )
 
 
 def _skip_training_above(body: Mapping[str, Any], baseline_first: bool, key: str) -> float | None:
-    raw = body.get("skipTrainingAbove")
+    return _number_with_flag(
+        body,
+        "skipTrainingAbove",
+        ("baselineFirst", baseline_first),
+        key,
+        maximum=1.0,
+        needed="baselineFirst needs the score (0 to 1) on the gate metric at which the base model is good enough "
+        "and training is skipped, e.g. 0.8",
+    )
+
+
+def _number_with_flag(
+    body: Mapping[str, Any], name: str, flag: tuple[str, bool], key: str, *, maximum: float, needed: str
+) -> float | None:
+    """A number that belongs to a flag: required when the flag is on (`needed` says why), refused when it is off."""
+    raw = body.get(name)
+    flag_name, on = flag
     if raw is None:
-        if baseline_first:
-            raise ConfigError(
-                f"{key}.skipTrainingAbove",
-                "baselineFirst needs the score (0 to 1) on the gate metric at which the base model is good enough "
-                "and training is skipped, e.g. 0.8",
-            )
+        if on:
+            raise ConfigError(f"{key}.{name}", needed)
         return None
-    if not baseline_first:
-        raise ConfigError(
-            f"{key}.skipTrainingAbove", "applies only with baselineFirst: true; remove it or set baselineFirst"
-        )
-    return _number(raw, f"{key}.skipTrainingAbove", 0.0, 1.0)
+    if not on:
+        raise ConfigError(f"{key}.{name}", f"applies only with {flag_name}: true; remove it or set {flag_name}")
+    return _number(raw, f"{key}.{name}", 0.0, maximum)
 
 
 def _parse_gate(raw: Any, key: str) -> GateSettings:
