@@ -87,6 +87,9 @@ class TunelineStack(Stack):
             quota_wait_hours=config.quota_wait_hours,
             serve=serving.build_chain if serving else None,
             evaluate=evaluation.build_chain if evaluation else None,
+            check_baseline=evaluation.build_baseline_chain
+            if evaluation and any(p.evaluation and p.evaluation.baseline_first for p in config.profiles.values())
+            else None,
         )
         if serving is not None:
             serving.grant_state_machine(workflow.state_machine)

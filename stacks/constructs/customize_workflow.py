@@ -63,6 +63,7 @@ class CustomizeWorkflow(Construct):
         quota_wait_hours: int,
         serve: Callable[[Construct], tuple[sfn.IChainable, sfn.INextable]] | None = None,
         evaluate: Callable[..., sfn.IChainable] | None = None,
+        check_baseline: Callable[..., sfn.IChainable] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._functions = functions
@@ -78,7 +79,7 @@ class CustomizeWorkflow(Construct):
         # Built in this order and wired afterwards, as in Serving.build_chain: the order of Notify failure's
         # incoming transitions and the order construct types first appear in (the serving's Wait before any
         # Choice) are part of the template.
-        validation = self._validation_chain(failure)
+        validation, announce = self._validation_chain(failure)
         create_states = self._create_job_states(failure, request=self._job_request(bedrock_role, key, job_network))
         summarize = self._summarize_metrics(failure)
         completed = self._completion_chain(failure)
@@ -91,7 +92,16 @@ class CustomizeWorkflow(Construct):
             # The evaluation stage decides whether serving happens (docs/decisions/0011-evaluation-stage.md).
             after_summary = evaluate(self, serve=after_summary, withheld_next=completed)
 
-        definition = validation.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
+        announce.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
+        if check_baseline is not None:
+            # Ask the base model before training: it may already be good enough
+            # (docs/decisions/0011-evaluation-stage.md).
+            skipped = sfn.Succeed(self, "Training skipped", comment="The base model already reaches the target")
+            definition = validation.next(
+                check_baseline(self, notify=functions.notify, train=announce, skipped_next=skipped)
+            )
+        else:
+            definition = validation.next(announce)
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -121,8 +131,9 @@ class CustomizeWorkflow(Construct):
 
     # --- the definition, one piece per step of the module docstring ----------------------------------------
 
-    def _validation_chain(self, failure: FailureBranch) -> sfn.Chain:
-        """Plan job -> Validate dataset -> Check budget and capacity -> Notify job starting."""
+    def _validation_chain(self, failure: FailureBranch) -> tuple[sfn.Chain, sfn.TaskStateBase]:
+        """Plan job -> Validate dataset -> Check budget and capacity; and Notify job starting, which follows it
+        (or follows the check of the base model, when a profile asks for one)."""
         functions = self._functions
         plan = failure.caught(
             lambda_step(
@@ -170,7 +181,7 @@ class CustomizeWorkflow(Construct):
                 comment="Alert: dataset accepted, job starting, estimated cost",
             )
         )
-        return plan.next(validate).next(guard).next(announce)
+        return plan.next(validate).next(guard), announce
 
     def _create_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
         """The three ways to start the job (.sync): distillation, with validation data, training data only."""

@@ -107,6 +107,8 @@ class TestFineTuningHappyPath:
             "Plan job",
             "Validate dataset",
             "Check budget and capacity",
+            # The shipped cdk.json has a profile with baselineFirst: the choice is there for every profile.
+            "Check the base model first?",
             "Notify job starting",
             "Choose job request",
             "Create customization job with validation data",

@@ -136,6 +136,9 @@ class ModelRules:
     # Per-record token limit that shrinks with the batch size: ((max batch size, max tokens), ...).
     batch_token_limits: tuple[tuple[int, int], ...] = ()
     type_limits: Mapping[str, TypeLimits] = field(default_factory=dict)
+    # The base model answers on demand only through a cross-Region inference profile (`us.<model id>`), not by
+    # its model ID (docs/bedrock.md §12.3): evaluation must be told the profile's ID.
+    invocation_needs_inference_profile: bool = False
 
     @property
     def validation_allowed(self) -> bool:
@@ -323,6 +326,7 @@ def _llama(
     max_tokens: int = 16_000,
     distillation: bool = True,
     on_demand: bool = False,
+    profile_only_invocation: bool = False,
 ) -> ModelRules:
     formats = _CONVERSE_ONLY if converse else _PROMPT_COMPLETION_AND_DISTILLATION
     if not distillation:
@@ -352,6 +356,7 @@ def _llama(
         max_image_bytes=10 * MB if vision else 0,
         tokens_per_image=1_601 if vision else 0,
         type_limits=_distillation_limits(10_000) if distillation else MappingProxyType({}),
+        invocation_needs_inference_profile=profile_only_invocation,
     )
 
 
@@ -459,6 +464,7 @@ MODEL_RULES: tuple[ModelRules, ...] = (
         reasoning_content=True,
         reserved_keywords=NOVA_RESERVED_KEYWORDS,
         reserved_keywords_ignore_case=True,
+        invocation_needs_inference_profile=True,
     ),
     _image_caption(
         "nova-canvas",
@@ -519,6 +525,7 @@ MODEL_RULES: tuple[ModelRules, ...] = (
         "meta.llama3-3-70b-instruct-v1:0:128k",
         converse=True,
         on_demand=True,
+        profile_only_invocation=True,
     ),
     _titan_text("titan-text-express", "Amazon Titan Text G1 - Express", "amazon.titan-text-express-v1:0:8k"),
     _titan_text("titan-text-lite", "Amazon Titan Text G1 - Lite", "amazon.titan-text-lite-v1:0:4k"),

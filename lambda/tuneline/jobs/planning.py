@@ -74,7 +74,7 @@ class JobPlan:
     media_prefix: str
     price_per_1k_tokens_usd: float | None
     serving: Mapping[str, Any]
-    evaluation: Mapping[str, Any] = field(default_factory=lambda: {"enabled": False})
+    evaluation: Mapping[str, Any] = field(default_factory=lambda: {"enabled": False, "baselineFirst": False})
     tags: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
     # The manifest's description as written; its tag copy loses characters tags do not allow.
     description: str | None = None
@@ -215,7 +215,8 @@ def _evaluation_state(
     because the state machine's Choice reads it."""
     settings = profile.evaluation
     if settings is None:
-        return {"enabled": False}
+        # baselineFirst too: the Choice before training reads it for every profile.
+        return {"enabled": False, "baselineFirst": False}
     judge = settings.judge
     staged = f"{STAGED_PREFIX}{job_name}/evaluation/"
     return {
@@ -235,6 +236,9 @@ def _evaluation_state(
         },
         "baseModelInvocationId": settings.base_model_invocation_id,
         "allowThroughput": settings.allow_throughput,
+        "throughputPricePerHourUsd": settings.throughput_price_per_hour_usd,
+        "baselineFirst": settings.baseline_first,
+        "skipTrainingAbove": settings.skip_training_above,
         "source": evaluation_set.to_dict() if evaluation_set else None,
         "bucket": bucket,
         "stagedPrefix": staged,

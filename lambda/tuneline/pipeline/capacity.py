@@ -119,7 +119,9 @@ def guard(
     (tuneline.pipeline.staged_integrity)."""
     if s3 is not None and validation.get("staged"):
         check_staged_unchanged(s3, plan["source"]["bucket"], validation["staged"])
-    estimate = check_budget(plan, int(validation.get("trainingTokens") or 0))
+    estimate = check_budget(
+        plan, int(validation.get("trainingTokens") or 0), int(validation.get("records") or 0) or None
+    )
     running = running_job_names(bedrock)
     waiting: list[str] = []
     if sfn is not None and execution:
@@ -139,4 +141,5 @@ def guard(
         "pricePer1kTokensUsd": estimate.price_per_1k_tokens_usd,
         "priceSource": estimate.price_source,
         "budgetUsd": plan["budgetUsd"],
+        **({"evaluation": estimate.evaluation.to_dict()} if estimate.evaluation else {}),
     }
