@@ -4,7 +4,9 @@
   (write `incoming/<profile>/` and the profile's media prefix, use the data key through S3 only), and one for
   model folders under `imports/`; their ARNs are stack outputs. A profile's `uploaderPrincipals` adds a
   bucket-policy Deny for every other principal writing `incoming/<profile>/`, so nobody else can start paid
-  work under that profile or plant its companion files.
+  work under that profile or plant its companion files. A bucket policy holds 20 KB: uploader rules that do
+  not fit `UPLOADER_DENY_BUDGET` are refused at synth, naming the profile where they overflow
+  (docs/decisions/0012-uploader-rules-budget.md).
 * **Pipeline-owned prefixes.** `staged/`, `reports/` and `output/` are written only by the roles that own them:
   a bucket-policy Deny of writes and deletes for every other principal, administrators included. Staged data
   cannot change between the check and the job (docs/architecture.md, "Data bucket").
