@@ -346,17 +346,36 @@ class CustomizeWorkflow(Construct):
         foundation_models = [
             f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/{model_id}" for model_id in base_model_ids
         ]
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="CreateCustomizationJobs",
-                actions=["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
-                resources=[
-                    *foundation_models,
-                    bedrock_arn("custom-model/*"),
-                    bedrock_arn("model-customization-job/*"),
-                ],
-            )
+        # The one statement that grows with the profiles (an ARN per base model and teacher), in a managed policy
+        # of its own: it has 6,144 characters to itself, and the role's inline policies, which IAM caps at
+        # 10,240 together, stay the same size however many profiles there are (tests/infra/test_limits.py).
+        jobs_policy = iam.ManagedPolicy(
+            self,
+            "CustomizationJobsPolicy",
+            description="Tuneline: create customization jobs from the base models the profiles name",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="CreateCustomizationJobs",
+                    actions=["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
+                    resources=[
+                        *foundation_models,
+                        bedrock_arn("custom-model/*"),
+                        bedrock_arn("model-customization-job/*"),
+                    ],
+                )
+            ],
         )
+        acknowledge_wildcards(
+            jobs_policy,
+            [bedrock_arn("custom-model/*"), bedrock_arn("model-customization-job/*")],
+            "Bedrock job and model names are chosen per execution.",
+        )
+        # Attached outside the role's default policy, so the state machine (not its role, which the policy names)
+        # waits for it explicitly.
+        machine = self.state_machine.node.default_child
+        assert machine is not None
+        machine.node.add_dependency(jobs_policy)
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="WaitForCustomizationJobs",  # what `.sync` polls with, and stops on abort
