@@ -89,6 +89,10 @@ class Resolver:
             if function == "Fn::Select":
                 index, items = argument
                 return self(items)[int(index)]
+            if function == "Fn::Split":
+                # CDK splits an ARN to take one part of it (a state machine's name for its executions' ARNs).
+                separator, source = argument
+                return str(self(source)).split(separator)
             if function == "Fn::GetAZs":
                 return [f"{REGION}{zone}" for zone in "abc"]
             if function.startswith("Fn::"):

@@ -1,7 +1,7 @@
 """A platform team's configuration: one profile per team, as many as asked, covering every option there is.
 
 Profiles cycle through every (base model, customization type) pair the model table allows, and through the
-options of each *axis*: a group of per-profile settings (serving today). An option that does not fit a profile's
+options of each *axis*: a group of per-profile settings (serving, evaluation). An option that does not fit a profile's
 model is skipped for the next that does. A new per-profile setting (an evaluation gate, RFT graders, uploader
 principals) is a new axis in `AXES`, and the limits test then covers it at 100 profiles without other changes.
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import app as tuneline_app
 from tuneline.datasets.models import MODEL_RULES, TEACHERS, ModelRules
-from tuneline.profiles import PROFILE_NAME_PATTERN
+from tuneline.profiles import JUDGE_METRICS, MAX_EVALUATION_PROMPTS, PROFILE_NAME_PATTERN
 
 # One option of an axis: the settings it adds to a profile of that model, or None when it does not fit.
 Option = Callable[[ModelRules], Mapping[str, Any] | None]
@@ -50,6 +50,23 @@ def _on_demand(rules: ModelRules) -> Mapping[str, Any] | None:
     return {"serving": {"mode": "on-demand", "ttlHours": 24, "keepOnSmokeFailure": False}}
 
 
+def _not_evaluated(_rules: ModelRules) -> Mapping[str, Any]:
+    return {"evaluation": False}
+
+
+def _evaluated_with_a_judge(rules: ModelRules) -> Mapping[str, Any] | None:
+    # Both models are asked through Converse (docs/decisions/0011-evaluation-stage.md).
+    if not rules.converse_supported:
+        return None
+    return {
+        "evaluation": {
+            "prompts": MAX_EVALUATION_PROMPTS,
+            "allowThroughput": True,
+            "judge": {"evaluatorModel": "us.amazon.nova-pro-v1:0", "metrics": list(JUDGE_METRICS)},
+        }
+    }
+
+
 # Axis name -> its options. Add an axis for each new group of per-profile settings.
 AXES: Mapping[str, tuple[Option, ...]] = {
     "serving": (
@@ -59,6 +76,7 @@ AXES: Mapping[str, tuple[Option, ...]] = {
         _provisioned_for("SixMonths"),
         _on_demand,
     ),
+    "evaluation": (_not_evaluated, _evaluated_with_a_judge),
 }
 
 

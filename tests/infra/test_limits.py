@@ -88,13 +88,14 @@ def test_the_stack_stays_a_quarter_below_the_aws_limit(configuration: dict[str, 
     assert not too_close, f"{limit.name}: over {HEADROOM:.0%} of {limit.maximum:,} ({limit.source}): {too_close}"
 
 
-def test_the_platform_team_covers_every_model_customization_type_and_serving_option() -> None:
+def test_the_platform_team_covers_every_model_customization_type_serving_and_evaluation_option() -> None:
     profiles = load_config(platform_team_context()["tuneline"]).profiles
     assert len(profiles) == PLATFORM_TEAM_SIZE
     assert {p.base_model for p in profiles.values()} == set(known_model_ids())
     assert {p.customization_type for p in profiles.values()} == set(CUSTOMIZATION_TYPES)
     assert {p.serving.mode for p in profiles.values()} == set(SERVING_MODES)
     assert {p.serving.commitment for p in profiles.values()} == set(COMMITMENTS)
+    assert {p.evaluation is not None for p in profiles.values()} == {True, False}  # the evaluation stage is built
     assert all(len(name) == 32 for name in profiles)  # the longest names, for the longest documents
 
 
@@ -128,7 +129,8 @@ def test_a_hundred_profiles_add_only_their_upload_policies_and_change_only_iam(
 ) -> None:
     # Everything else per profile lives in the asset: the template keeps its resources, adds one uploader policy
     # per profile, and only IAM policies change, for the base models and distillation teachers the profiles
-    # name (plus the asset's new key) and the bucket policy's per-profile upload rules.
+    # name (the roles' policies, and the state machine's customization-jobs managed policy; plus the asset's new
+    # key) and the bucket policy's per-profile upload rules.
     template, _ = platform_team
     resources = {k: v for k, v in template["Resources"].items() if v["Type"] != "AWS::CDK::Metadata"}
     uploader_policies = {k: v["Type"] for k, v in resources.items() if k.startswith("DataAccessUploaders")}
@@ -142,7 +144,9 @@ def test_a_hundred_profiles_add_only_their_upload_policies_and_change_only_iam(
         if logical_id in template_json["Resources"]
         and _as_compared(resource) != _as_compared(template_json["Resources"][logical_id])
     }
-    assert changed and set(changed.values()) <= {"AWS::IAM::Policy", "AWS::S3::BucketPolicy"}, changed
+    managed = {logical_id for logical_id, kind in changed.items() if kind == "AWS::IAM::ManagedPolicy"}
+    assert [logical_id.startswith("CustomizeCustomizationJobsPolicy") for logical_id in managed] == [True], changed
+    assert set(changed.values()) <= {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy"}, changed
 
 
 def _as_compared(resource: dict[str, Any]) -> dict[str, Any]:
@@ -162,5 +166,13 @@ def test_names_and_arns_are_measured_as_long_as_cloudformation_makes_them(templa
     assert resolve({"Ref": bucket}) == f"tuneline-{bucket.lower()}-{aws_limits.RANDOM_SUFFIX.lower()}"
     arn = resolve({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": bucket}, "/staged/*"]]})
     assert arn == f"arn:aws-us-gov:s3:::{resolve({'Ref': bucket})}/staged/*"
+    # The Distributed Map's grants name the executions of its state machine by the name in the machine's ARN.
+    [machine] = [
+        k
+        for k, v in template_json["Resources"].items()
+        if k.startswith("CustomizeStateMachine") and v["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    name = resolve({"Fn::Select": [6, {"Fn::Split": [":", {"Ref": machine}]}]})
+    assert name == resolve.name_of(machine) and resolve({"Ref": machine}).endswith(f":stateMachine:{name}")
     with pytest.raises(AssertionError, match="Fn::If is not resolved"):
         resolve({"Fn::If": ["Condition", "a", "b"]})
