@@ -54,17 +54,25 @@ def _not_evaluated(_rules: ModelRules) -> Mapping[str, Any]:
     return {"evaluation": False}
 
 
-def _evaluated_with_a_judge(rules: ModelRules) -> Mapping[str, Any] | None:
-    # Both models are asked through Converse (docs/decisions/0011-evaluation-stage.md).
-    if not rules.converse_supported:
-        return None
-    return {
-        "evaluation": {
-            "prompts": MAX_EVALUATION_PROMPTS,
-            "allowThroughput": True,
-            "judge": {"evaluatorModel": "us.amazon.nova-pro-v1:0", "metrics": list(JUDGE_METRICS)},
+def _evaluated_with_a_judge(*, baseline_first: bool) -> Option:
+    def option(rules: ModelRules) -> Mapping[str, Any] | None:
+        # Both models are asked through Converse (docs/decisions/0011-evaluation-stage.md).
+        if not rules.converse_supported:
+            return None
+        baseline = {"baselineFirst": True, "skipTrainingAbove": 0.85} if baseline_first else {}
+        return {
+            "evaluation": {
+                "prompts": MAX_EVALUATION_PROMPTS,
+                # The base model through a cross-Region inference profile, as some models require.
+                "baseModelInvocationId": f"us.{rules.canonical_id.rsplit(':', 1)[0]}",
+                "allowThroughput": True,
+                "throughputPricePerHourUsd": 39.6,
+                "judge": {"evaluatorModel": "us.amazon.nova-pro-v1:0", "metrics": list(JUDGE_METRICS)},
+                **baseline,
+            }
         }
-    }
+
+    return option
 
 
 # Axis name -> its options. Add an axis for each new group of per-profile settings.
@@ -76,7 +84,11 @@ AXES: Mapping[str, tuple[Option, ...]] = {
         _provisioned_for("SixMonths"),
         _on_demand,
     ),
-    "evaluation": (_not_evaluated, _evaluated_with_a_judge),
+    "evaluation": (
+        _not_evaluated,
+        _evaluated_with_a_judge(baseline_first=False),
+        _evaluated_with_a_judge(baseline_first=True),
+    ),
 }
 
 

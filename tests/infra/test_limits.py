@@ -95,7 +95,11 @@ def test_the_platform_team_covers_every_model_customization_type_serving_and_eva
     assert {p.customization_type for p in profiles.values()} == set(CUSTOMIZATION_TYPES)
     assert {p.serving.mode for p in profiles.values()} == set(SERVING_MODES)
     assert {p.serving.commitment for p in profiles.values()} == set(COMMITMENTS)
-    assert {p.evaluation is not None for p in profiles.values()} == {True, False}  # the evaluation stage is built
+    # The evaluation stage is built, with its check of the base model before training.
+    evaluations = {
+        (p.evaluation is not None, p.evaluation is not None and p.evaluation.baseline_first) for p in profiles.values()
+    }
+    assert evaluations == {(False, False), (True, False), (True, True)}
     assert all(len(name) == 32 for name in profiles)  # the longest names, for the longest documents
 
 
