@@ -66,7 +66,22 @@ def _no_evaluation(_rules: ModelRules) -> Mapping[str, Any]:
 
 
 def _evaluated_with_defaults(rules: ModelRules) -> Mapping[str, Any] | None:
-    return {"evaluation": True} if rules.converse_supported else None
+    if not rules.converse_supported:
+        return None
+    return {"evaluation": _invocation(rules) or True}
+
+
+def _invocation(rules: ModelRules) -> dict[str, Any]:
+    """What a base model that answers only through an inference profile must name (synth refuses it otherwise)."""
+    if not rules.invocation_needs_inference_profile:
+        return {}
+    return {"baseModelInvocationId": f"us.{_without_context(rules.model_ids[0])}"}
+
+
+def _baseline_first(rules: ModelRules) -> Mapping[str, Any] | None:
+    if not rules.converse_supported:
+        return None
+    return {"evaluation": {**_invocation(rules), "baselineFirst": True, "skipTrainingAbove": 0.85}}
 
 
 def _gated_on(metric: str, min_improvement: float, require_significance: bool) -> Option:
@@ -74,7 +89,7 @@ def _gated_on(metric: str, min_improvement: float, require_significance: bool) -
         if not rules.converse_supported:
             return None
         gate = {"metric": metric, "minImprovement": min_improvement, "requireSignificance": require_significance}
-        return {"evaluation": {"prompts": MAX_EVALUATION_PROMPTS, "gate": gate}}
+        return {"evaluation": {**_invocation(rules), "prompts": MAX_EVALUATION_PROMPTS, "gate": gate}}
 
     return option
 
@@ -98,7 +113,9 @@ def _judged_on_every_metric(rules: ModelRules) -> Mapping[str, Any] | None:
                 "customMetrics": custom,
             },
             "baseModelInvocationId": f"us.{_without_context(rules.model_ids[0])}",
-            "allowThroughput": not rules.on_demand_deployment,
+            **({} if rules.on_demand_deployment else {"allowThroughput": True, "throughputPricePerHourUsd": 123.45}),
+            "baselineFirst": True,
+            "skipTrainingAbove": 0.95,
         }
     }
 
@@ -107,7 +124,9 @@ def _judged_through_throughput(rules: ModelRules) -> Mapping[str, Any] | None:
     if not rules.converse_supported:
         return None
     judge = {"evaluatorModel": "us.anthropic.claude-3-5-sonnet-20241022-v2:0", "metrics": ["Builtin.Correctness"]}
-    return {"evaluation": {"judge": judge, "allowThroughput": True}}
+    return {
+        "evaluation": {**_invocation(rules), "judge": judge, "allowThroughput": True, "throughputPricePerHourUsd": 49.5}
+    }
 
 
 def _without_context(model_id: str) -> str:
@@ -123,6 +142,17 @@ _RUBRIC = (
     "when it breaks a rule in a way that could mislead the customer or expose the business. Explain the score in "
     "one sentence before giving it."
 )
+
+
+# --- media and alerts: the default folder, or a team's own folder with smoke text in alerts ---------------------
+
+
+def _default_media(_rules: ModelRules) -> Mapping[str, Any]:
+    return {}
+
+
+def _own_media_folder(rules: ModelRules) -> Mapping[str, Any]:
+    return {"mediaPrefix": f"teams/{rules.family}/images-and-videos/", "includeSmokeTextInAlerts": True}
 
 
 # --- uploaderPrincipals: IAM alone, a department's shared list, or a team's own roles ----------------------------
@@ -181,7 +211,9 @@ AXES: Mapping[str, tuple[Option, ...]] = {
         _gated_on("jsonValid", 0.1, True),
         _judged_on_every_metric,
         _judged_through_throughput,
+        _baseline_first,
     ),
+    "media": (_default_media, _own_media_folder),
     "uploaderPrincipals": (
         *(option for team in range(UPLOADER_TEAMS) for option in (_uploaders_left_to_iam, _team_uploaders(team))),
         *(_department_uploaders(department) for department in UPLOADER_DEPARTMENTS),
