@@ -15,14 +15,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuneline.datasets.models import UnknownModelError, check_teacher, known_model_ids, resolve_model
+from tuneline.datasets.models import (
+    UnknownModelError,
+    check_teacher,
+    is_inference_profile,
+    known_model_ids,
+    resolve_model,
+)
 from tuneline.graders.spec import RftConfigError, RftSettings, parse_rft_settings
+from tuneline.layout import MEDIA_PREFIX, PIPELINE_PREFIXES
 from tuneline.suggest import did_you_mean
 
 REINFORCEMENT_FINE_TUNING = "REINFORCEMENT_FINE_TUNING"
 CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", REINFORCEMENT_FINE_TUNING)
 SERVING_MODES = ("none", "provisioned", "on-demand")
 COMMITMENTS = ("none", "OneMonth", "SixMonths")
+# A media prefix: folders in the S3 key charset Bedrock accepts for media (docs/bedrock.md §2.1), ending in "/".
+MEDIA_PREFIX_PATTERN = re.compile(r"^(?:[A-Za-z0-9_.-]+/)+$")
 # A profile name is part of an S3 prefix and of Bedrock job names: keep it to what both accept.
 PROFILE_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 
@@ -111,8 +120,14 @@ class EvaluationSettings:
     # variant (`amazon.nova-micro-v1:0:128k` -> `amazon.nova-micro-v1:0`). Models callable only through an
     # inference profile need its ID here (`us.amazon.nova-2-lite-v1:0`).
     base_model_invocation_id: str | None = None
-    # Reach the custom model through no-commitment Provisioned Throughput when it has no on-demand deployment.
+    # Reach the custom model through no-commitment Provisioned Throughput when it has no on-demand deployment;
+    # its hourly price per model unit (from the Bedrock console) goes into the cost estimate and budget check.
     allow_throughput: bool = False
+    throughput_price_per_hour_usd: float | None = None
+    # Ask the base model the evaluation set before training; stop when it already scores `skip_training_above`
+    # on the gate metric (docs/decisions/0011-evaluation-stage.md).
+    baseline_first: bool = False
+    skip_training_above: float | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,9 @@ class Profile:
     evaluation: EvaluationSettings | None = None
     # Reinforcement fine-tuning only: the grader, rftConfig hyperparameters and the checks before the job.
     rft: RftSettings | None = None
+    media_prefix: str = MEDIA_PREFIX
+    # Smoke-test prompts come from the training data (maybe personal data): e-mailed only when asked for.
+    include_smoke_text_in_alerts: bool = False
 
 
 _PROFILE_KEYS = {
@@ -153,8 +171,19 @@ _PROFILE_KEYS = {
     "uploaderPrincipals",
     "rftConfig",
     "evaluation",
+    "mediaPrefix",
+    "includeSmokeTextInAlerts",
 }
-_EVALUATION_KEYS = {"prompts", "gate", "judge", "baseModelInvocationId", "allowThroughput"}
+_EVALUATION_KEYS = {
+    "prompts",
+    "gate",
+    "judge",
+    "baseModelInvocationId",
+    "allowThroughput",
+    "throughputPricePerHourUsd",
+    "baselineFirst",
+    "skipTrainingAbove",
+}
 _GATE_KEYS = {"metric", "minImprovement", "requireSignificance"}
 _JUDGE_KEYS = {"evaluatorModel", "metrics", "customMetrics"}
 _CUSTOM_METRIC_KEYS = {"name", "instructions"}
@@ -253,6 +282,10 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         uploader_principals=_parse_uploader_principals(body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"),
         evaluation=_parse_evaluation(body.get("evaluation"), rules, f"{key}.evaluation"),
         rft=rft,
+        media_prefix=_media_prefix(body.get("mediaPrefix", MEDIA_PREFIX), f"{key}.mediaPrefix"),
+        include_smoke_text_in_alerts=_bool(
+            body.get("includeSmokeTextInAlerts", False), f"{key}.includeSmokeTextInAlerts"
+        ),
     )
 
 
@@ -308,6 +341,26 @@ def _parse_uploader_principals(raw: Any, key: str) -> tuple[str, ...]:
     if len(set(raw)) != len(raw):
         raise ConfigError(key, "lists a principal twice; list each once")
     return tuple(raw)
+
+
+def _media_prefix(value: Any, key: str) -> str:
+    """A key prefix of the data bucket that ends in "/", in Bedrock's S3 key charset, with no "." or ".." part,
+    and apart from the prefixes the pipeline owns (a dataset naming media there would get them copied)."""
+    if type(value) is not str or not MEDIA_PREFIX_PATTERN.match(value):
+        raise ConfigError(
+            key,
+            f'must be a folder of the data bucket like "media/" or "datasets/images/" (letters, digits, '
+            f"'_', '-', '.', ending in '/'), got {value!r}",
+        )
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ConfigError(key, f"{value!r} has a '.' or '..' folder; name the folder itself")
+    clash = next((p for p in PIPELINE_PREFIXES if value.startswith(p) or p.startswith(value)), None)
+    if clash is not None:
+        raise ConfigError(
+            key,
+            f"{value!r} overlaps {clash!r}, which the pipeline owns; use a folder of its own such as {MEDIA_PREFIX!r}",
+        )
+    return value
 
 
 def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:
@@ -387,12 +440,9 @@ def _parse_evaluation(raw: Any, rules: Any, key: str) -> EvaluationSettings | No
             f"{rules.display_name} cannot be evaluated: both models are asked through the Converse API, which it "
             "does not support; remove evaluation from this profile",
         )
-    invocation_id = body.get("baseModelInvocationId")
-    if invocation_id is not None and (not isinstance(invocation_id, str) or not invocation_id.strip()):
-        raise ConfigError(
-            f"{key}.baseModelInvocationId",
-            "must be a model ID or inference profile ID such as us.amazon.nova-micro-v1:0",
-        )
+    invocation_id = _base_model_invocation_id(body.get("baseModelInvocationId"), rules, key)
+    allow_throughput = _bool(body.get("allowThroughput", False), f"{key}.allowThroughput")
+    baseline_first = _bool(body.get("baselineFirst", False), f"{key}.baselineFirst")
     return EvaluationSettings(
         prompts=int(
             _number(
@@ -405,9 +455,70 @@ def _parse_evaluation(raw: Any, rules: Any, key: str) -> EvaluationSettings | No
         ),
         gate=_parse_gate(body.get("gate", {}), f"{key}.gate"),
         judge=_parse_judge(body["judge"], f"{key}.judge") if body.get("judge") is not None else None,
-        base_model_invocation_id=invocation_id.strip() if isinstance(invocation_id, str) else None,
-        allow_throughput=_bool(body.get("allowThroughput", False), f"{key}.allowThroughput"),
+        base_model_invocation_id=invocation_id,
+        allow_throughput=allow_throughput,
+        throughput_price_per_hour_usd=_throughput_price(body, allow_throughput, key),
+        baseline_first=baseline_first,
+        skip_training_above=_skip_training_above(body, baseline_first, key),
     )
+
+
+def _base_model_invocation_id(raw: Any, rules: Any, key: str) -> str | None:
+    """The ID the base model answers on demand with; required where the model answers only through a
+    cross-Region inference profile (the model rules table, docs/bedrock.md §12.3)."""
+    example = f"us.{rules.canonical_id.rsplit(':', 1)[0]}" if rules.canonical_id.count(":") > 1 else "us.<model id>"
+    if raw is not None and (not isinstance(raw, str) or not raw.strip()):
+        raise ConfigError(
+            f"{key}.baseModelInvocationId", f"must be a model ID or inference profile ID such as {example}"
+        )
+    invocation_id = raw.strip() if isinstance(raw, str) else None
+    if rules.invocation_needs_inference_profile and not (invocation_id and is_inference_profile(invocation_id)):
+        raise ConfigError(
+            f"{key}.baseModelInvocationId",
+            f"{rules.display_name} answers on demand only through a cross-Region inference profile; set "
+            f"baseModelInvocationId to its inference profile ID, e.g. {example}",
+        )
+    return invocation_id
+
+
+def _throughput_price(body: Mapping[str, Any], allow_throughput: bool, key: str) -> float | None:
+    return _number_with_flag(
+        body,
+        "throughputPricePerHourUsd",
+        ("allowThroughput", allow_throughput),
+        key,
+        maximum=10_000.0,
+        needed="allowThroughput buys no-commitment Provisioned Throughput, billed by the hour until it is deleted; "
+        "set throughputPricePerHourUsd to its hourly price per model unit (Bedrock console, Provisioned "
+        "Throughput) so the budget check counts it",
+    )
+
+
+def _skip_training_above(body: Mapping[str, Any], baseline_first: bool, key: str) -> float | None:
+    return _number_with_flag(
+        body,
+        "skipTrainingAbove",
+        ("baselineFirst", baseline_first),
+        key,
+        maximum=1.0,
+        needed="baselineFirst needs the score (0 to 1) on the gate metric at which the base model is good enough "
+        "and training is skipped, e.g. 0.8",
+    )
+
+
+def _number_with_flag(
+    body: Mapping[str, Any], name: str, flag: tuple[str, bool], key: str, *, maximum: float, needed: str
+) -> float | None:
+    """A number that belongs to a flag: required when the flag is on (`needed` says why), refused when it is off."""
+    raw = body.get(name)
+    flag_name, on = flag
+    if raw is None:
+        if on:
+            raise ConfigError(f"{key}.{name}", needed)
+        return None
+    if not on:
+        raise ConfigError(f"{key}.{name}", f"applies only with {flag_name}: true; remove it or set {flag_name}")
+    return _number(raw, f"{key}.{name}", 0.0, maximum)
 
 
 def _parse_gate(raw: Any, key: str) -> GateSettings:
