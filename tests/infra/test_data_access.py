@@ -180,7 +180,8 @@ def test_bedrock_roles_use_the_key_only_through_services_and_for_aws_resources(t
         "BedrockJobRole",
         "EvaluationJudgeRole",
         "ModelImportBedrockImportRole",
-        "RFT_GUESS",
+        "RftMathRftJobRole",  # cdk.json's RFT profile
+        "RftRftOwnJobRole",  # tests/infra/synth.py's
     ]
     kms_statements = dict.fromkeys(bedrock_roles, 0)
     for policy in resources_of_type(template_json, "AWS::IAM::Policy").values():
