@@ -79,7 +79,6 @@ class ReinforcementFineTuning(Construct):
             handler_module="rft_check",
             description="Dry-run the RFT grader and score the base model before the job",
             timeout=RFT_CHECK_TIMEOUT,
-            reads_profiles=True,
         )
         self._grant_checks(bucket, key, profiles)
 

@@ -79,6 +79,17 @@ class RftSettings:
     dry_run_samples: int = DEFAULT_DRY_RUN_SAMPLES
     baseline_samples: int = DEFAULT_BASELINE_SAMPLES
 
+    def as_written(self) -> dict[str, Any]:
+        """`rftConfig` as cdk.json writes it (what `parse_rft_settings` reads): the plan carries it to the checks
+        before the job, so only the Plan function reads the profiles (docs/decisions/0010-profiles-at-run-time.md)."""
+        return {
+            "grader": self.grader.as_written(),
+            "hyperParameters": dict(self.hyperparameters),
+            "skipTrainingAbove": self.skip_training_above,
+            "dryRunSamples": self.dry_run_samples,
+            "baselineSamples": self.baseline_samples,
+        }
+
 
 _RFT_KEYS = ("grader", "hyperParameters", "skipTrainingAbove", "dryRunSamples", "baselineSamples")
 _COMMON_GRADER_KEYS = ("type", "timeoutSeconds", "reservedConcurrency")

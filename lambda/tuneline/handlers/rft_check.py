@@ -1,4 +1,5 @@
-"""RFT checks before the job: the grader dry run, then the base model's baseline (docs/bedrock.md §13)."""
+"""RFT checks before the job: the grader dry run, then the base model's baseline (docs/bedrock.md §13). The
+profile's rftConfig comes in the plan: this function reads no profiles."""
 
 from __future__ import annotations
 
@@ -7,18 +8,15 @@ from typing import Any
 
 from tuneline.pipeline.clients import client
 from tuneline.pipeline.rft_checks import baseline, dry_run_grader
-from tuneline.pipeline.settings import Settings
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     plan = event["plan"]
-    profile = Settings.from_env().profiles[plan["profile"]]
     grader_arn = event["graderArn"]
     if event["check"] == "grader":
-        return dry_run_grader(plan, profile, grader_arn, s3=client("s3"), lambda_client=client("lambda"))
+        return dry_run_grader(plan, grader_arn, s3=client("s3"), lambda_client=client("lambda"))
     return baseline(
         plan,
-        profile,
         grader_arn,
         region=os.environ.get("AWS_REGION", "us-east-1"),
         s3=client("s3"),

@@ -79,6 +79,8 @@ class JobPlan:
     tags: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
     # The manifest's description as written; its tag copy loses characters tags do not allow.
     description: str | None = None
+    # Reinforcement fine-tuning only: the profile's rftConfig as written, for the checks before the job.
+    rft_config: Mapping[str, Any] | None = None
 
     @property
     def has_validation(self) -> bool:
@@ -122,6 +124,7 @@ class JobPlan:
             "isDistillation": self.is_distillation,
             # RFT runs the grader dry run and the baseline before the job (docs/bedrock.md §13).
             "isReinforcementFineTuning": self.customization_type == REINFORCEMENT_FINE_TUNING,
+            "rftConfig": dict(self.rft_config) if self.rft_config is not None else None,
         }
 
 
@@ -196,6 +199,7 @@ def plan_job(
         evaluation=_evaluation_state(settings, evaluation_set, job_name=job_name, bucket=bucket),
         tags=_tags(settings.name, source, manifest),
         description=manifest.description if manifest else None,
+        rft_config=settings.rft.as_written() if settings.rft is not None else None,
     )
 
 

@@ -9,12 +9,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from tuneline.datasets.models import resolve_model
 from tuneline.errors import BaselineAlreadyGood, BaselineScoresZero, GraderDryRunFailed
 from tuneline.graders.checks import Prompt, dry_run_samples, judge_baseline, judge_dry_run, show_samples
 from tuneline.graders.contract import parse_rewards
 from tuneline.graders.rules import GradingError
-from tuneline.graders.spec import RftSettings
-from tuneline.profiles import Profile
+from tuneline.graders.spec import RftSettings, parse_rft_settings
 
 # Tokens the base model may write per baseline answer when the profile sets no inferenceMaxTokens.
 DEFAULT_BASELINE_MAX_TOKENS = 1024
@@ -50,10 +50,8 @@ def invoke_grader(lambda_client: Any, grader_arn: str, samples: list[dict[str, A
     return parse_rewards(rewards, [s["id"] for s in samples]), elapsed
 
 
-def dry_run_grader(
-    plan: Mapping[str, Any], profile: Profile, grader_arn: str, *, s3: Any, lambda_client: Any
-) -> dict[str, Any]:
-    settings = _settings(profile)
+def dry_run_grader(plan: Mapping[str, Any], grader_arn: str, *, s3: Any, lambda_client: Any) -> dict[str, Any]:
+    settings = rft_settings(plan)
     prompts = sample_prompts(s3, plan["source"]["bucket"], plan["stagedTrainingKey"], settings.dry_run_samples)
     samples, right, wrong = dry_run_samples(prompts, settings.grader)
     try:
@@ -61,13 +59,13 @@ def dry_run_grader(
     except GradingError as error:
         raise GraderDryRunFailed(
             f"the grader {grader_arn} could not score {len(samples)} sample answers: {error}. Nothing was started: "
-            f"fix the grader of profile {profile.name!r} and upload the dataset again. Samples: "
+            f"fix the grader of profile {plan['profile']!r} and upload the dataset again. Samples: "
             f"{json.dumps(show_samples(samples, {}), ensure_ascii=False)}"
         ) from None
     result = judge_dry_run(samples, scores, right, wrong)
     if not result.passed:
         raise GraderDryRunFailed(
-            f"the grader of profile {profile.name!r} cannot tell right from wrong answers: {result.problem}. "
+            f"the grader of profile {plan['profile']!r} cannot tell right from wrong answers: {result.problem}. "
             "Nothing was started: fix the grader (or the reference answers) and upload the dataset again. "
             f"Samples: {json.dumps(result.shown, ensure_ascii=False)}"
         )
@@ -76,7 +74,6 @@ def dry_run_grader(
 
 def baseline(
     plan: Mapping[str, Any],
-    profile: Profile,
     grader_arn: str,
     *,
     region: str,
@@ -85,11 +82,11 @@ def baseline(
     runtime: Any,
 ) -> dict[str, Any]:
     """The base model's mean reward on sample prompts; stops the run when RFT would not help."""
-    settings = _settings(profile)
+    settings = rft_settings(plan)
     if settings.baseline_samples == 0:
         return {"skipped": True}
     prompts = sample_prompts(s3, plan["source"]["bucket"], plan["stagedTrainingKey"], settings.baseline_samples)
-    model_id = base_inference_id(profile.base_model, region)
+    model_id = base_inference_id(plan["baseModelIdentifier"], region)
     max_tokens = int(settings.hyperparameters.get("inferenceMaxTokens", DEFAULT_BASELINE_MAX_TOKENS))
     samples = [p.sample(f"base-{i}", _answer(runtime, model_id, p, max_tokens)) for i, p in enumerate(prompts)]
     try:
@@ -101,7 +98,7 @@ def baseline(
     if result.verdict == "already-good":
         raise BaselineAlreadyGood(
             f"the base model {model_id} already scores {result.mean:.2f} on average over {result.samples} prompts, "
-            f"above skipTrainingAbove {settings.skip_training_above} of profile {profile.name!r}: the base model "
+            f"above skipTrainingAbove {settings.skip_training_above} of profile {plan['profile']!r}: the base model "
             f"already does this, so no RFT job was started. Samples: {shown}"
         )
     if result.verdict == "no-reward":
@@ -142,10 +139,14 @@ def _text(message: Mapping[str, Any]) -> str:
     return str(content)
 
 
-def _settings(profile: Profile) -> RftSettings:
-    if profile.rft is None:
-        raise GraderDryRunFailed(f"profile {profile.name!r} has no rftConfig; it does not train with a grader")
-    return profile.rft
+def rft_settings(plan: Mapping[str, Any]) -> RftSettings:
+    """The profile's rftConfig as the Plan function wrote it into the plan: only Plan reads the profiles
+    (docs/decisions/0010-profiles-at-run-time.md), every later step reads the plan."""
+    config = plan.get("rftConfig")
+    if not config:
+        raise GraderDryRunFailed(f"profile {plan['profile']!r} has no rftConfig; it does not train with a grader")
+    rules = resolve_model(plan["baseModelIdentifier"])
+    return parse_rft_settings(config, rules.rft_hyperparameters, f"profiles.{plan['profile']}.rftConfig")
 
 
 def converse_text(runtime: Any, model_id: str, prompt: str, max_tokens: int) -> str:

@@ -6,11 +6,14 @@ import json
 
 import pytest
 
+from tuneline.datasets.models import resolve_model
 from tuneline.errors import ManifestInvalid, PlanInvalid
+from tuneline.graders.spec import parse_rft_settings
 from tuneline.jobs.manifest import apply_manifest, parse_manifest
 from tuneline.jobs.naming import CUSTOM_MODEL_NAME_PATTERN, JOB_NAME_PATTERN, profile_of_job_name
 from tuneline.jobs.planning import ObjectRef, plan_job
 from tuneline.jobs.tags import MAX_TAG_VALUE_LENGTH, in_tag_charset
+from tuneline.profiles import parse_profiles
 
 BUCKET = "tuneline-data-123456789012"
 SOURCE = ObjectRef(BUCKET, "incoming/support/q4/chat.jsonl", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")
@@ -46,6 +49,7 @@ STATE_KEYS = {
     "hasValidation",
     "isDistillation",
     "isReinforcementFineTuning",
+    "rftConfig",
 }
 
 
@@ -62,6 +66,33 @@ def test_state_has_exactly_the_keys_the_workflow_reads(make_profile) -> None:
 
     assert set(state) == STATE_KEYS
     json.dumps(state)  # the state machine passes it on as JSON
+
+
+def test_an_rft_plan_carries_the_profiles_rft_config_for_the_checks_before_the_job() -> None:
+    # Only Plan reads the profiles (docs/decisions/0010-profiles-at-run-time.md): the grader dry run and the
+    # baseline read rftConfig from the plan, and must get back exactly the profile's settings.
+    body = {
+        "baseModel": "amazon.nova-2-lite-v1:0:256k",
+        "customizationType": "REINFORCEMENT_FINE_TUNING",
+        "rftConfig": {
+            "grader": {"type": "regex", "pattern": "answer: (\\d+)"},
+            "hyperParameters": {"epochCount": "2", "learningRate": 0.00001},
+            "skipTrainingAbove": 0.8,
+            "baselineSamples": 7,
+        },
+    }
+    profile = parse_profiles({"math": body})["math"]
+    state = _state(profile)
+    assert state["isReinforcementFineTuning"] is True
+    rules = resolve_model(state["baseModelIdentifier"])
+    read_back = parse_rft_settings(json.loads(json.dumps(state["rftConfig"])), rules.rft_hyperparameters, "plan")
+    assert read_back == profile.rft
+    assert read_back.hyperparameters == {"epochCount": 2, "learningRate": 0.00001}
+
+
+def test_a_plan_without_rft_carries_no_rft_config(make_profile) -> None:
+    state = _state(make_profile())
+    assert state["rftConfig"] is None and state["isReinforcementFineTuning"] is False
 
 
 def test_a_plain_fine_tuning_plan(make_profile) -> None:

@@ -29,6 +29,12 @@ def profile(**rft: Any) -> Any:
     return parse_profiles({"math": body})["math"]
 
 
+def plan(**rft: Any) -> dict[str, Any]:
+    """The plan the Plan function writes for the profile: the checks read rftConfig from it, not the profiles."""
+    settings = profile(**rft)
+    return {**PLAN, "baseModelIdentifier": settings.base_model, "rftConfig": settings.rft.as_written()}
+
+
 def reference_answers() -> dict[str, str]:
     records = [json.loads(line) for line in EXAMPLE.read_text().splitlines()]
     return {r["messages"][1]["content"]: r["reference_answer"]["final_answer"] for r in records}
@@ -79,7 +85,7 @@ class BaseModel:
 
 def test_a_working_grader_passes_the_dry_run() -> None:
     grader = GraderLambda()
-    result = dry_run_grader(PLAN, profile(), GRADER, s3=StagedFile(), lambda_client=grader)
+    result = dry_run_grader(plan(), GRADER, s3=StagedFile(), lambda_client=grader)
     assert result["passed"] and result["referenceMean"] == 1.0 and result["wrongMean"] == 0.0
     assert grader.calls == 1
 
@@ -87,7 +93,7 @@ def test_a_working_grader_passes_the_dry_run() -> None:
 @pytest.mark.parametrize("constant", [1.0, 0.5, 0.0])
 def test_a_constant_grader_stops_the_run_and_the_message_shows_samples(constant: float) -> None:
     with pytest.raises(GraderDryRunFailed) as failure:
-        dry_run_grader(PLAN, profile(), GRADER, s3=StagedFile(), lambda_client=GraderLambda(score=constant))
+        dry_run_grader(plan(), GRADER, s3=StagedFile(), lambda_client=GraderLambda(score=constant))
     message = str(failure.value)
     assert "cannot tell right from wrong" in message
     assert "Eli shares 80 cookies" in message and '"score": ' in message
@@ -95,27 +101,21 @@ def test_a_constant_grader_stops_the_run_and_the_message_shows_samples(constant:
 
 def test_a_grader_that_errors_stops_the_run() -> None:
     with pytest.raises(GraderDryRunFailed, match="KeyError: 'metadata'"):
-        dry_run_grader(
-            PLAN, profile(), GRADER, s3=StagedFile(), lambda_client=GraderLambda(error="KeyError: 'metadata'")
-        )
+        dry_run_grader(plan(), GRADER, s3=StagedFile(), lambda_client=GraderLambda(error="KeyError: 'metadata'"))
 
 
 def test_a_base_model_that_already_answers_right_stops_the_run() -> None:
     answers = reference_answers()
     model = BaseModel(lambda question: f"Working... {answers[question]}")
     with pytest.raises(BaselineAlreadyGood, match=r"already scores 1\.00"):
-        baseline(
-            PLAN, profile(), GRADER, region="us-east-1", s3=StagedFile(), lambda_client=GraderLambda(), runtime=model
-        )
+        baseline(plan(), GRADER, region="us-east-1", s3=StagedFile(), lambda_client=GraderLambda(), runtime=model)
     assert model.models == {"us.amazon.nova-2-lite-v1:0"}
 
 
 def test_a_base_model_that_scores_zero_stops_the_run_and_suggests_fine_tuning() -> None:
     model = BaseModel(lambda question: "I do not know.")
     with pytest.raises(BaselineScoresZero, match="fine-tune it first"):
-        baseline(
-            PLAN, profile(), GRADER, region="us-east-1", s3=StagedFile(), lambda_client=GraderLambda(), runtime=model
-        )
+        baseline(plan(), GRADER, region="us-east-1", s3=StagedFile(), lambda_client=GraderLambda(), runtime=model)
 
 
 def test_a_base_model_in_between_trains_and_reports_its_mean_reward() -> None:
@@ -127,8 +127,7 @@ def test_a_base_model_in_between_trains_and_reports_its_mean_reward() -> None:
         return answers[question] if len(seen) % 2 else "no idea"
 
     result = baseline(
-        PLAN,
-        profile(baselineSamples=10),
+        plan(baselineSamples=10),
         GRADER,
         region="us-east-1",
         s3=StagedFile(),
@@ -139,9 +138,9 @@ def test_a_base_model_in_between_trains_and_reports_its_mean_reward() -> None:
 
 
 def test_baseline_samples_0_skips_the_baseline() -> None:
-    assert baseline(
-        PLAN, profile(baselineSamples=0), GRADER, region="us-east-1", s3=None, lambda_client=None, runtime=None
-    ) == {"skipped": True}
+    assert baseline(plan(baselineSamples=0), GRADER, region="us-east-1", s3=None, lambda_client=None, runtime=None) == {
+        "skipped": True
+    }
 
 
 def test_the_base_model_is_called_through_the_regions_inference_profile() -> None:
