@@ -26,6 +26,30 @@ import app as tuneline_app
 from tuneline.datasets.models import MODEL_RULES, TEACHERS, ModelRules
 from tuneline.profiles import JUDGE_METRICS, MAX_CUSTOM_JUDGE_METRICS, MAX_EVALUATION_PROMPTS, PROFILE_NAME_PATTERN
 
+# An RFT profile's grader: one the stack builds that asks a judge model (its function, role and judge grant),
+# one of the rule graders, and one the user owns (no function: only the job role may call it).
+RFT_GRADERS: tuple[Mapping[str, Any], ...] = (
+    {
+        "type": "llmJudge",
+        "modelId": "us.amazon.nova-pro-v1:0",
+        "rubric": "Score 1 when the final answer equals the reference answer, 0 otherwise.",
+        "maxTokens": 512,
+        "timeoutSeconds": 600,
+        "reservedConcurrency": 50,
+    },
+    {"type": "numeric", "tolerance": 0.001, "relative": True, "referenceField": "final_answer"},
+    {"type": "lambdaArn", "lambdaArn": "arn:aws:lambda:us-east-1:111122223333:function:platform-team-rft-grader"},
+)
+RFT_HYPERPARAMETERS = {
+    "epochCount": 1,
+    "batchSize": 32,
+    "learningRate": 5e-05,
+    "trainingSamplePerPrompt": 4,
+    "evalInterval": 10,
+    "maxPromptLength": 4096,
+    "inferenceMaxTokens": 8192,
+    "reasoningEffort": "high",
+}
 # One option of an axis: the settings it adds to a profile of that model, or None when it does not fit.
 Option = Callable[[ModelRules], Mapping[str, Any] | None]
 PLATFORM_TEAM_SIZE = 100
@@ -267,11 +291,15 @@ def _job(rules: ModelRules, model_id: str, customization_type: str, number: int)
     if customization_type == "DISTILLATION":
         body["teacherModel"] = _teacher_for(rules)
     if customization_type == "REINFORCEMENT_FINE_TUNING":
-        # RFT takes its typed hyperparameters under rftConfig, with the grader the stack builds for the profile.
+        # RFT takes its typed hyperparameters under rftConfig (every one the model has) and every setting of
+        # rftConfig; the RFT profiles take turns through the graders (`number // len(jobs)` counts them).
         del body["hyperParameters"]
         body["rftConfig"] = {
-            "grader": {"type": "numeric", "tolerance": 0.001, "referenceField": "final_answer"},
-            "hyperParameters": {"epochCount": 1, "batchSize": 32, "learningRate": 5e-05, "reasoningEffort": "high"},
+            "grader": RFT_GRADERS[number // len(_job_kinds()) % len(RFT_GRADERS)],
+            "hyperParameters": RFT_HYPERPARAMETERS,
+            "skipTrainingAbove": 0.9,
+            "dryRunSamples": 10,
+            "baselineSamples": 40,
         }
     return body
 

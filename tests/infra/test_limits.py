@@ -14,6 +14,7 @@ tests/infra/test_lambda_asset.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ from stacks.constructs import access
 from tests.infra import aws_limits
 from tests.infra.aws_limits import Limit
 from tests.infra.many_profiles import PLATFORM_TEAM_SIZE, many_profiles, platform_team_context
-from tests.infra.synth import resources_of_type
+from tests.infra.synth import infra_context, resources_of_type, state_machine_definitions
 from tuneline import profiles as profile_rules
-from tuneline.datasets.models import known_model_ids
+from tuneline.datasets.models import RFT_HYPERPARAMETERS, known_model_ids
+from tuneline.graders import spec as rft_rules
 from tuneline.profiles import (
     COMMITMENTS,
     CUSTOMIZATION_TYPES,
@@ -36,6 +38,7 @@ from tuneline.profiles import (
     PROFILES_FILE,
     SERVING_MODES,
     ConfigError,
+    Profile,
     parse_profiles,
 )
 
@@ -137,6 +140,8 @@ def test_every_setting_a_profile_accepts_appears_in_the_platform_team() -> None:
         ("evaluation", "gate"): profile_rules._GATE_KEYS,
         ("evaluation", "judge"): profile_rules._JUDGE_KEYS,
         ("evaluation", "judge", "customMetrics"): profile_rules._CUSTOM_METRIC_KEYS,
+        ("rftConfig",): rft_rules._RFT_KEYS,
+        ("rftConfig", "hyperParameters"): RFT_HYPERPARAMETERS,
     }
     expected = {".".join((*path, key)) for path, keys in accepted.items() for key in keys}
     generated: set[str] = set()
@@ -225,30 +230,81 @@ def test_the_profiles_live_once_in_the_code_asset_and_only_the_plan_function_is_
     assert len(json.loads(config.profiles_document)) == PLATFORM_TEAM_SIZE
 
 
-def test_a_hundred_profiles_add_only_their_upload_policies_and_change_only_iam(
+def test_a_hundred_profiles_add_only_their_upload_policies_rft_resources_and_change_only_iam(
     template_json: dict[str, Any], platform_team: tuple[dict[str, Any], Path]
 ) -> None:
     # Everything else per profile lives in the asset: the template keeps its resources, adds one uploader policy
-    # per profile, and only IAM policies change, for the base models and distillation teachers the profiles
-    # name (plus the asset's new key) and the bucket policy's per-profile upload rules. The customize machine's
-    # role keeps its inline policy: its customization-job grants, which name the base models, are a managed
-    # policy of their own (stacks/constructs/customize_workflow.py).
+    # per profile and, for an RFT profile, its job role and the grader the stack builds for it; and only IAM
+    # policies change, for the base models and distillation teachers the profiles name (plus the asset's new key)
+    # and the bucket policy's per-profile upload rules. The customize machine's role keeps its inline policy: its
+    # customization-job grants, which name the base models, are a managed policy of their own
+    # (stacks/constructs/customize_workflow.py).
     template, _ = platform_team
     resources = {k: v for k, v in template["Resources"].items() if v["Type"] != "AWS::CDK::Metadata"}
     uploader_policies = {k: v["Type"] for k, v in resources.items() if k.startswith("DataAccessUploaders")}
     assert set(uploader_policies.values()) == {"AWS::IAM::ManagedPolicy"}
     assert len(uploader_policies) == PLATFORM_TEAM_SIZE  # one per profile (the imports/ one is named apart)
+    profiles = load_config(platform_team_context()["tuneline"]).profiles
+    rft_resources = _rft_resources(resources, profiles)
+    assert rft_resources and {profiles[name].rft.grader.built_in for name in rft_resources} == {True, False}
+    for name, own in rft_resources.items():
+        expected = RFT_JOB_ROLE_TYPES + (RFT_GRADER_TYPES if profiles[name].rft.grader.built_in else [])
+        assert sorted(resources[k]["Type"] for k in own) == sorted(expected), name
+    shipped_rft = _rft_resources(template_json["Resources"], load_config(infra_context()["tuneline"]).profiles)
     shipped = {k for k in template_json["Resources"] if not k.startswith("DataAccessUploaders")}
-    assert set(resources) - set(uploader_policies) == shipped
+    shipped -= {k for own in shipped_rft.values() for k in own}
+    assert set(resources) - set(uploader_policies) - {k for own in rft_resources.values() for k in own} == shipped
     changed = {
         logical_id: resource["Type"]
         for logical_id, resource in resources.items()
         if logical_id in template_json["Resources"]
         and _as_compared(resource) != _as_compared(template_json["Resources"][logical_id])
     }
-    assert changed and set(changed.values()) <= {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy"}
+    # The customize machine fixes each RFT profile's grader and job role in its definition (the functions know no
+    # profile names): its RFT states are the profiles', and nothing else in it changes.
+    machines = [k for k, kind in changed.items() if kind == "AWS::StepFunctions::StateMachine"]
+    assert [k[: -len("StateMachine") - 8] for k in machines] == ["Customize"]
+    assert _without_rft_states(template, machines[0]) == _without_rft_states(template_json, machines[0])
+    iam_only = {k: kind for k, kind in changed.items() if k not in machines}
+    assert set(iam_only.values()) <= {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy"}
     assert [k for k in changed if k.startswith("CustomizeJobPolicy")], changed
     assert not [k for k in changed if k.startswith("CustomizeStateMachineRole")], changed
+
+
+def _without_rft_states(template: dict[str, Any], machine: str) -> dict[str, Any]:
+    """The customize definition without its per-profile RFT states and the choices that lead to them."""
+    states = dict(state_machine_definitions(template)[machine]["States"])
+    for name in [n for n in states if n.startswith(("Use the grader of ", "Create RFT job for "))]:
+        del states[name]
+    for name in ("Reinforcement fine-tuning?", "Choose job request"):
+        kept = [c for c in states[name]["Choices"] if "isReinforcementFineTuning" not in json.dumps(c)]
+        states[name] = {**states[name], "Choices": kept}
+    return states
+
+
+# What the stack builds for each RFT profile (stacks/constructs/rft.py): its job role, with the policies of a
+# Bedrock job role and the grant to call its grader; and, when the grader is not the user's own Lambda, the
+# grader's function with its role, policy, log group and error alarm.
+RFT_JOB_ROLE_TYPES = ["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::Policy"]
+RFT_GRADER_TYPES = [
+    "AWS::Lambda::Function",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::Logs::LogGroup",
+    "AWS::CloudWatch::Alarm",
+]
+
+
+def _rft_resources(resources: dict[str, Any], profiles: Mapping[str, Profile]) -> dict[str, list[str]]:
+    """Each RFT profile's own resources by profile name: their logical IDs carry the name in PascalCase."""
+    own = {}
+    for name, profile in profiles.items():
+        if profile.rft is None:
+            continue
+        pascal = "".join(part.capitalize() for part in name.split("-"))
+        prefixes = (f"Rft{pascal}JobRole", f"FunctionsGrader{pascal}", f"MonitoringGrader{pascal}")
+        own[name] = sorted(k for k in resources if k.startswith(prefixes))
+    return own
 
 
 def _as_compared(resource: dict[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,12 @@ def test_rft_executions_dry_run_the_grader_and_score_the_base_model_before_the_g
 
 def test_the_state_machine_may_pass_the_rft_job_roles(template: Template, template_json: dict[str, Any]) -> None:
     passed = set()
-    for policy in resources_of_type(template_json, "AWS::IAM::Policy").values():
+    # The customization-job grants are the state machine's managed policy (stacks/constructs/customize_workflow.py).
+    policies = {
+        **resources_of_type(template_json, "AWS::IAM::Policy"),
+        **resources_of_type(template_json, "AWS::IAM::ManagedPolicy"),
+    }
+    for policy in policies.values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if statement["Action"] == "iam:PassRole":
                 resources = (
