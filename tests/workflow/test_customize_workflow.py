@@ -106,6 +106,8 @@ class TestFineTuningHappyPath:
         assert fine_tuning.pipeline.states_entered(fine_tuning.execution) == [
             "Plan job",
             "Validate dataset",
+            # The shipped cdk.json has an RFT profile: its checks' choice is there for every profile.
+            "Reinforcement fine-tuning?",
             "Check budget and capacity",
             # The shipped cdk.json has a profile with baselineFirst: the choice is there for every profile.
             "Check the base model first?",
