@@ -19,6 +19,7 @@ from moto.bedrock.responses import BedrockResponse
 from moto.bedrockruntime.responses import BedrockRuntimeResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
+from moto.sns.models import SNSBackend
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -41,6 +42,7 @@ from local.bedrock.api import SimulatedBedrockResponse, SimulatorRegistry, dispa
 from local.bedrock.runtime_api import SimulatedRuntimeResponse, dispatch_to_runtime_simulation
 from local.clock import SimulatedClock
 from local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime
+from local.sns_faults import PublishFaults
 
 # How often a `.sync` task re-reads its job (real seconds). moto polls every 0.5 s; with simulated time a
 # long job ends within a few real seconds, so the poll is tighter. Polls are not state transitions.
@@ -80,7 +82,9 @@ class MotoPatches:
         runtime: InProcessLambdaRuntime,
         bedrock: SimulatorRegistry,
         submit: event_delivery.Submit,
+        sns_faults: PublishFaults | None = None,
     ) -> None:
+        self._sns_faults = sns_faults or PublishFaults()
         self._clock = clock
         self._runtime = runtime
         self._bedrock = bedrock
@@ -159,6 +163,13 @@ class MotoPatches:
             with clock.busy():
                 original_sdk_call(task, *args, **kwargs)
 
+        original_publish = SNSBackend.publish
+        sns_faults = self._sns_faults
+
+        def publish_unless_refused(backend: SNSBackend, message: str, arn: str | None, **kwargs: Any) -> str:
+            sns_faults.check(kwargs.get("subject"))
+            return str(original_publish(backend, message, arn, **kwargs))
+
         SimulatedBedrockResponse.registry = self._bedrock
         SimulatedRuntimeResponse.registry = self._bedrock
         return [
@@ -235,6 +246,9 @@ class MotoPatches:
             # Gap: moto's bedrock-runtime answers every InvokeModel with `{}` and has no Converse. Answer both
             # from the simulation, for the throughput, deployments, imported and custom models it serves.
             mock.patch.object(BedrockRuntimeResponse, "_dispatch", dispatch_to_runtime_simulation),
+            # Gap: moto's SNS accepts every publish; AWS refuses some (KMSThrottling, InternalError). Tests
+            # inject those refusals through `Emulator.sns_faults` (local/sns_faults.py); none by default.
+            mock.patch.object(SNSBackend, "publish", publish_unless_refused),
         ]
 
 

@@ -30,7 +30,7 @@ BUILD_ROOT = ROOT / "build" / "lambda-asset"  # git-ignored; one folder per cont
 # boto3 and everything it imports, at the versions installed from requirements.txt.
 SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 # The services the functions create clients for (tuneline.pipeline.clients.client("...")).
-SDK_SERVICES = ("bedrock", "bedrock-runtime", "s3", "sns", "stepfunctions")
+SDK_SERVICES = ("bedrock", "bedrock-runtime", "cloudwatch", "s3", "sns", "stepfunctions")
 # Left out of the asset: caches, compiled files (Lambda's Python would not use this Python's), build leftovers.
 EXCLUDED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")

@@ -239,6 +239,21 @@ class TunelineStack(Stack):
         allow(notify_fn, "PublishAlerts", ["sns:Publish"], [alerts.topic.topic_arn])
         allow(notify_fn, "ReadReports", ["s3:GetObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "DescribeCustomModels", ["bedrock:GetCustomModel"], [bedrock_arn("custom-model/*")])
+        # An alert that cannot be published is kept and counted (docs/decisions/0014-alerts-never-decide-a-job.md).
+        allow(
+            notify_fn,
+            "KeepUndeliveredAlerts",
+            ["s3:PutObject"],
+            [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*/{constants.UNDELIVERED_ALERTS_FOLDER}*")],
+        )
+        notify_fn.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="CountUndeliveredAlerts",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": constants.METRIC_NAMESPACE}},
+            )
+        )
         for fn in (intake_fn, plan_fn, validate_fn, summarize_fn, notify_fn):
             allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
 

@@ -40,6 +40,12 @@ class ConcurrencyLimitReached(TunelineError):
     """The profile already runs its maximum number of jobs; Step Functions retries with backoff (a queue)."""
 
 
+class AlertNotDelivered(TunelineError):
+    """Publishing an alert failed with an error worth retrying (throttling, KMS, a 5xx); the Notify state retries
+    with backoff, and its last attempt stores the alert under reports/<job>/alerts/ instead of failing the run
+    (docs/decisions/0014-alerts-never-decide-a-job.md)."""
+
+
 class SmokeTestFailed(TunelineError):
     """The served model did not answer the smoke-test prompts."""
 
@@ -54,6 +60,12 @@ TRANSIENT_LAMBDA_ERRORS = (
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
+
+
+# How often a Notify state retries AlertNotDelivered. The function reads its attempt number
+# ($$.State.RetryCount) and, on the last one, stores the alert instead of raising, so the state machine and
+# the function must agree on this number.
+ALERT_PUBLISH_RETRIES = 4
 
 
 # The errors of the workflows' Fail states. A workflow reaches the first three only after its own failure alert

@@ -22,6 +22,8 @@ from stacks.constructs.workflow_parts import (
     FailureBranch,
     add_queue_retry,
     add_transient_retry,
+    alert_step,
+    continue_despite_alert_failure,
     lambda_step,
 )
 from stacks.nag import acknowledge_wildcards
@@ -68,7 +70,12 @@ class CustomizeWorkflow(Construct):
         self._quota_wait_hours = quota_wait_hours
 
         failure = FailureBranch(
-            self, notify=functions.notify, notify_name="Notify failure", fail_name="Job failed", error=JOB_FAILED
+            self,
+            notify=functions.notify,
+            notify_name="Notify failure",
+            fail_name="Job failed",
+            error=JOB_FAILED,
+            keeps_undelivered_alerts=True,
         )
         # The failure branch, for sub-chains built by `serve` to catch into.
         self.notify_failure = failure.notify
@@ -154,17 +161,16 @@ class CustomizeWorkflow(Construct):
         )
         # A full profile waits here: ConcurrencyLimitReached is retried with long, bounded backoff.
         add_queue_retry(guard, ["ConcurrencyLimitReached"], self._quota_wait_hours)
-        announce = failure.caught(
-            lambda_step(
-                self,
-                "Notify job starting",
-                functions.notify,
-                payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
-                result_path=sfn.JsonPath.DISCARD,
-                comment="Alert: dataset accepted, job starting, estimated cost",
-            )
+        # An alert never decides the job's fate (docs/decisions/0014-alerts-never-decide-a-job.md): the Catch
+        # for this state is added where its next state is known (_choose_job_request).
+        self._announce = alert_step(
+            self,
+            "Notify job starting",
+            functions.notify,
+            payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
+            comment="Alert: dataset accepted, job starting, estimated cost",
         )
-        return plan.next(validate).next(guard).next(announce)
+        return plan.next(validate).next(guard).next(self._announce)
 
     def _create_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
         """The three ways to start the job (.sync): distillation, with validation data, training data only."""
@@ -191,6 +197,7 @@ class CustomizeWorkflow(Construct):
             .when(sfn.Condition.boolean_equals("$.plan.hasValidation", True), create_states["with_validation"])
             .otherwise(create_states["training_only"])
         )
+        continue_despite_alert_failure(self._announce, choose)
         return sfn.Chain.custom(choose, list(create_states.values()), choose)
 
     def _summarize_metrics(self, failure: FailureBranch) -> sfn.TaskStateBase:
@@ -208,17 +215,17 @@ class CustomizeWorkflow(Construct):
 
     def _completion_chain(self, failure: FailureBranch) -> sfn.Chain:
         """Notify job completed -> Done."""
-        notify_done = failure.caught(
-            lambda_step(
-                self,
-                "Notify job completed",
-                self._functions.notify,
-                payload={"kind": "completed", "state.$": "$"},
-                result_path=sfn.JsonPath.DISCARD,
-                comment="Alert with the loss summary and the custom model ARN",
-            )
+        notify_done = alert_step(
+            self,
+            "Notify job completed",
+            self._functions.notify,
+            payload={"kind": "completed", "state.$": "$"},
+            comment="Alert with the loss summary and the custom model ARN",
         )
-        return notify_done.next(sfn.Succeed(self, "Done"))
+        done = sfn.Succeed(self, "Done")
+        # The job is trained and billed: a lost alert must not turn the run FAILED.
+        continue_despite_alert_failure(notify_done, done)
+        return notify_done.next(done)
 
     def _let_guard_see_the_queue(self, guard: lambda_.IFunction) -> None:
         """The capacity check lists this machine's running executions and reads their inputs.

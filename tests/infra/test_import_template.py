@@ -14,6 +14,7 @@ from stacks.constructs.import_workflow import (
 )
 from tests.infra.events import matches, object_created
 from tests.infra.synth import render, resources_of_type, state_machine_definitions
+from tuneline.aws_values import caught_error_path
 from tuneline.imports.smoke import LOAD_CHECK_SECONDS, LOAD_CHECKS, LOAD_DEADLINE_SECONDS
 
 FAILURE_ALERT = "Notify import failure"
@@ -84,7 +85,8 @@ def test_every_task_retries_and_catches_into_the_failure_alert(import_definition
         if name != FAILURE_ALERT:
             assert state["Catch"][0]["ErrorEquals"] == ["States.ALL"]
             assert state["Catch"][0]["Next"] == FAILURE_ALERT
-            assert state["Catch"][0]["ResultPath"] == "$.error"
+            # Under the state's own name, so the alert names it (tuneline.aws_values.caught_error_path).
+            assert state["Catch"][0]["ResultPath"] == caught_error_path(name)
 
 
 def test_the_failure_alert_ends_the_execution_as_failed(import_definition: dict[str, Any]) -> None:

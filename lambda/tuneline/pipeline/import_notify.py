@@ -9,7 +9,7 @@ from typing import Any
 
 from tuneline.alerts.imports import import_already_exists, import_completed, import_failed
 from tuneline.alerts.text import Alert
-from tuneline.aws_values import split_s3_uri
+from tuneline.aws_values import caught_error, split_s3_uri
 
 # The check step's rejection names its report last ("... Full report: s3://bucket/key").
 _REPORT_URI = re.compile(r"Full report: (s3://\S+)")
@@ -29,7 +29,7 @@ def build_import_alert(event: Mapping[str, Any], *, s3: Any) -> Alert:
 
 
 def _rejection_report(state: Mapping[str, Any], *, s3: Any) -> tuple[dict[str, Any] | None, str | None]:
-    error = state.get("error") or {}
+    _, error = caught_error(state)
     if error.get("Error") != "ModelFolderRejected":
         return None, None
     match = _REPORT_URI.search(_error_message(str(error.get("Cause") or "")))

@@ -128,7 +128,8 @@ def test_a_rejected_folder_lists_file_and_rule_from_the_report(account: Account)
             f"Full report: s3://{account.bucket}/{report_key}",
         }
     )
-    state = _state(account, error={"Error": "ModelFolderRejected", "Cause": cause})
+    # As the Catch of "Check model folder" writes it: under the state's name (tuneline.aws_values.caught_error_path).
+    state = _state(account, caught={"Check_model_folder": {"Error": "ModelFolderRejected", "Cause": cause}})
     alert = _publish(account, {"kind": "failed", "state": state})
     assert alert["Subject"] == "Tuneline: import FAILED, model folder rejected - llama-support"
     body = _flat(alert["Message"])
@@ -176,7 +177,7 @@ def test_a_failed_smoke_test_gives_the_model_to_try_and_to_delete(account: Accou
         created={"JobArn": "arn"},
         job={"Status": "Completed", "ImportedModelArn": MODEL_ARN},
         poll={"count": 3},
-        error={"Error": "SmokeTestFailed", "Cause": cause},
+        caught={"Smoke_test_imported_model": {"Error": "SmokeTestFailed", "Cause": cause}},
     )
     body = _publish(account, {"kind": "failed", "state": state})["Message"]
     assert "Failed in: Smoke test imported model" in body
