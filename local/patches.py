@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+import datetime as datetime_module
 import json
 import threading
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -170,6 +171,14 @@ class MotoPatches:
             sns_faults.check(kwargs.get("subject"))
             return str(original_publish(backend, message, arn, **kwargs))
 
+        # `$$.State.EnteredTime` on the simulated clock, in AWS's format (milliseconds, "Z").
+        def simulated_now(tz: Any = None) -> datetime:
+            return clock.now()
+
+        simulated_datetime = SimpleNamespace(
+            datetime=SimpleNamespace(now=simulated_now), timezone=datetime_module.timezone
+        )
+
         SimulatedBedrockResponse.registry = self._bedrock
         SimulatedRuntimeResponse.registry = self._bedrock
         return [
@@ -246,6 +255,10 @@ class MotoPatches:
             # Gap: moto's bedrock-runtime answers every InvokeModel with `{}` and has no Converse. Answer both
             # from the simulation, for the throughput, deployments, imported and custom models it serves.
             mock.patch.object(BedrockRuntimeResponse, "_dispatch", dispatch_to_runtime_simulation),
+            # Gap: `$$.State.EnteredTime` is the machine's real time, while Wait states and Retry intervals wait
+            # on the simulated clock: a state that compares times (the capacity queue's deadline) would never
+            # see a simulated day pass. Enter states at the simulated time.
+            mock.patch.object(state_module, "datetime", simulated_datetime),
             # Gap: moto's SNS accepts every publish; AWS refuses some (KMSThrottling, InternalError). Tests
             # inject those refusals through `Emulator.sns_faults` (local/sns_faults.py); none by default.
             mock.patch.object(SNSBackend, "publish", publish_unless_refused),

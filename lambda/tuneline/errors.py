@@ -37,7 +37,8 @@ class BudgetExceeded(TunelineError):
 
 
 class ConcurrencyLimitReached(TunelineError):
-    """The profile already runs its maximum number of jobs; Step Functions retries with backoff (a queue)."""
+    """The profile's job slots stayed taken until this upload's wait ran out (quotaWaitHours after it joined the
+    line; docs/decisions/0015-queue-on-a-deadline.md). Also raised by a check made without a place in the line."""
 
 
 class AlertNotDelivered(TunelineError):

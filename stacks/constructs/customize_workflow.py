@@ -123,7 +123,8 @@ class CustomizeWorkflow(Construct):
     # --- the definition, one piece per step of the module docstring ----------------------------------------
 
     def _validation_chain(self, failure: FailureBranch) -> sfn.Chain:
-        """Plan job -> Validate dataset -> Check budget and capacity -> Notify job starting."""
+        """Plan job -> Validate dataset -> Join the queue -> Check budget and capacity -> Is a job slot free?
+        (no: Wait for a job slot -> Check budget and capacity) -> Notify job starting."""
         functions = self._functions
         plan = failure.caught(
             lambda_step(
@@ -144,6 +145,16 @@ class CustomizeWorkflow(Construct):
                 comment="Check every record against the model's rules; stage an immutable copy",
             )
         )
+        # The line for a job slot (docs/decisions/0015-queue-on-a-deadline.md): the time the run joins it fixes
+        # its deadline, and every check is told the time by the state machine, so the wait is measured on
+        # Step Functions' clock and a full profile loops check -> wait -> check until a slot or the deadline.
+        join = sfn.Pass(
+            self,
+            "Join the queue",
+            comment="Note when this run starts waiting: its deadline is quotaWaitHours later",
+            parameters={"since.$": "$$.State.EnteredTime"},
+            result_path="$.queue",
+        )
         guard = failure.caught(
             lambda_step(
                 self,
@@ -152,15 +163,24 @@ class CustomizeWorkflow(Construct):
                 payload={
                     "plan.$": "$.plan",
                     "validation.$": "$.validation",
-                    # Where this execution stands in the profile's queue (see tuneline.pipeline.capacity).
+                    # Where this execution stands in the profile's line (see tuneline.pipeline.capacity).
                     "execution": {"id.$": "$$.Execution.Id", "stateMachine.$": "$$.StateMachine.Id"},
+                    "queue": {
+                        "since.$": "$.queue.since",
+                        "now.$": "$$.State.EnteredTime",
+                        "waitHours": self._quota_wait_hours,
+                    },
                 },
                 result_path="$.guard",
-                comment="Estimated cost within budget; the profile has a free job slot",
+                comment="Estimated cost within budget; a free job slot, in upload order, until the deadline",
             )
         )
-        # A full profile waits here: ConcurrencyLimitReached is retried with long, bounded backoff.
-        add_queue_retry(guard, ["ConcurrencyLimitReached"], self._quota_wait_hours)
+        wait_for_slot = sfn.Wait(
+            self,
+            "Wait for a job slot",
+            comment="The profile runs its maximum number of jobs: check again later",
+            time=sfn.WaitTime.seconds_path("$.guard.waitSeconds"),
+        )
         # An alert never decides the job's fate (docs/decisions/0014-alerts-never-decide-a-job.md): the Catch
         # for this state is added where its next state is known (_choose_job_request).
         self._announce = alert_step(
@@ -170,7 +190,13 @@ class CustomizeWorkflow(Construct):
             payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
             comment="Alert: dataset accepted, job starting, estimated cost",
         )
-        return plan.next(validate).next(guard).next(self._announce)
+        slot_free = (
+            sfn.Choice(self, "Is a job slot free?")
+            .when(sfn.Condition.boolean_equals("$.guard.admitted", False), wait_for_slot.next(guard))
+            .otherwise(self._announce)
+        )
+        plan.next(validate).next(join).next(guard).next(slot_free)
+        return sfn.Chain.custom(plan, [self._announce], self._announce)
 
     def _create_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
         """The three ways to start the job (.sync): distillation, with validation data, training data only."""
@@ -251,7 +277,9 @@ class CustomizeWorkflow(Construct):
                     sid="ListQueuedExecutions", actions=["states:ListExecutions"], resources=[machine.state_machine_arn]
                 ),
                 iam.PolicyStatement(
-                    sid="ReadQueuedExecutions", actions=["states:DescribeExecution"], resources=[executions]
+                    sid="ReadQueuedExecutions",
+                    actions=["states:DescribeExecution", "states:GetExecutionHistory"],
+                    resources=[executions],
                 ),
             ],
         )

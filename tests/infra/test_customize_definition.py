@@ -97,7 +97,9 @@ def test_happy_path_order(customize_definition: dict[str, Any]) -> None:
     assert path == [
         "Plan job",
         "Validate dataset",
+        "Join the queue",
         "Check budget and capacity",
+        "Is a job slot free?",
         "Notify job starting",
         "Choose job request",
         "Create customization job",
@@ -123,3 +125,23 @@ def test_capacity_check_knows_its_place_in_the_profiles_queue(customize_definiti
         "id.$": "$$.Execution.Id",
         "stateMachine.$": "$$.StateMachine.Id",
     }
+
+
+def test_a_full_profile_waits_in_a_loop_on_a_deadline_not_in_jittered_retries(
+    customize_definition: dict[str, Any],
+) -> None:
+    states = customize_definition["States"]
+    guard = states["Check budget and capacity"]
+    # The deadline's start is fixed once, when the run joins the line; every check is told the time.
+    assert states["Join the queue"]["Parameters"] == {"since.$": "$$.State.EnteredTime"}
+    queue = guard["Parameters"]["queue"]
+    assert queue["since.$"] == "$.queue.since" and queue["now.$"] == "$$.State.EnteredTime"
+    assert queue["waitHours"] == 24  # quotaWaitHours, cdk.json
+    assert not [r for r in guard["Retry"] if "ConcurrencyLimitReached" in r["ErrorEquals"]]
+    # Not admitted -> wait for the time the check asked for -> check again: 3 transitions per check.
+    choice = states["Is a job slot free?"]
+    [waiting] = choice["Choices"]
+    assert waiting == {"Variable": "$.guard.admitted", "BooleanEquals": False, "Next": "Wait for a job slot"}
+    assert states["Wait for a job slot"]["SecondsPath"] == "$.guard.waitSeconds"
+    assert states["Wait for a job slot"]["Next"] == "Check budget and capacity"
+    assert choice["Default"] == "Notify job starting"

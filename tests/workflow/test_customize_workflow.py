@@ -105,7 +105,9 @@ class TestFineTuningHappyPath:
         assert fine_tuning.pipeline.states_entered(fine_tuning.execution) == [
             "Plan job",
             "Validate dataset",
+            "Join the queue",
             "Check budget and capacity",
+            "Is a job slot free?",
             "Notify job starting",
             "Choose job request",
             "Create customization job with validation data",
@@ -519,9 +521,8 @@ def test_a_re_upload_during_a_job_waits_its_turn_and_changes_nothing_for_the_run
     jobs = [job_created_by(pipeline, first), job_created_by(pipeline, second)]
     # The profile runs one job at a time: the second was created only after the first ended.
     assert jobs[1]["creationTime"] >= jobs[0]["endTime"]
-    history = pipeline.emulator.execution_history(second["executionArn"])
-    waits = [e for e in history if "ConcurrencyLimitReached" in json.dumps(e, default=str) and "Failed" in e["type"]]
-    assert waits, "the second execution never waited for a free slot"
+    assert "Wait for a job slot" in pipeline.states_entered(second), "the second execution never waited for a slot"
+    assert "Wait for a job slot" not in pipeline.states_entered(first)
     # Each job trained on the version that started it, although the key changed while the first one ran.
     for execution, expected in ((first, len(records)), (second, 40)):
         plan = json.loads(execution["output"])["plan"]
@@ -553,11 +554,7 @@ def test_datasets_uploaded_together_train_one_at_a_time_within_the_profiles_conc
     first_round = guards[: len(keys)]
     assert overlapping(first_round) == len(keys), "the three capacity checks did not run at the same moment"
     # Of three checks at one moment for a one-at-a-time profile, exactly one finds the slot free.
-    assert sorted(str(invocation.error_type) for invocation in first_round) == [
-        "ConcurrencyLimitReached",
-        "ConcurrencyLimitReached",
-        "None",
-    ]
+    assert sorted(json.loads(invocation.payload)["admitted"] for invocation in first_round) == [False, False, True]
     assert [e["status"] for e in executions] == ["SUCCEEDED"] * len(keys)
     jobs = sorted((job_created_by(pipeline, e) for e in executions), key=lambda job: job["creationTime"])
     assert len({job["jobName"] for job in jobs}) == len(keys)

@@ -16,4 +16,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         bedrock=client("bedrock"),
         sfn=client("stepfunctions") if execution else None,
         execution=execution,
+        queue=event.get("queue"),
     )

@@ -1,18 +1,28 @@
 """Guard step: the estimated cost must fit the budget and the profile must have a free job slot.
 
-The slot check is a first-come, first-served queue. Executions that started earlier for the same profile
-and have not created their job yet hold a place ahead of this one, so several uploads that reach the
-check at the same moment cannot all see a free slot and all create jobs.
+The slot check is a first-come, first-served queue. Executions of the same profile whose upload came earlier
+and that have not created their job yet hold a place ahead of this one, so several uploads that reach the
+check at the same moment cannot all see a free slot and all create jobs. A waiting execution checks again
+until its deadline (docs/decisions/0015-queue-on-a-deadline.md).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tuneline.jobs.guard import QueuedExecution, check_budget, check_concurrency, started_before
+from tuneline.errors import ConcurrencyLimitReached
+from tuneline.jobs.guard import (
+    QueuedExecution,
+    check_budget,
+    check_concurrency,
+    parse_time,
+    queue_wait,
+    started_before,
+)
 from tuneline.jobs.naming import job_names
 from tuneline.layout import JOB_NAME_PREFIX
 
@@ -45,20 +55,49 @@ def running_executions(sfn: Any, state_machine_arn: str) -> list[QueuedExecution
     return executions
 
 
+def _with_upload_time(execution: QueuedExecution, started_with: Mapping[str, Any]) -> QueuedExecution:
+    uploaded = started_with.get("uploadedAt")
+    if not isinstance(uploaded, str):
+        return execution
+    try:
+        return replace(execution, uploaded=parse_time(uploaded))
+    except ValueError:
+        return execution
+
+
 def jobs_waiting_ahead(
     *, sfn: Any, bedrock: Any, state_machine_arn: str, execution_arn: str, profile: str, known_jobs: set[str]
 ) -> list[str]:
-    """Job names of this profile's executions ahead of `execution_arn` that have not created their job yet."""
-    executions = running_executions(sfn, state_machine_arn)
-    own = next((execution for execution in executions if execution.arn == execution_arn), None)
-    if own is None:
-        # Not listed yet (the list can lag a just-started execution): it is the newest, so all are ahead.
-        own = QueuedExecution(arn=execution_arn, name=execution_arn.rsplit(":", 1)[-1], started=datetime.now(UTC))
-    waiting: list[str] = []
-    for execution in started_before(executions, own):
+    """Job names of this profile's executions ahead of `execution_arn` that have not created their job yet.
+
+    Ahead means uploaded earlier (docs/decisions/0015-queue-on-a-deadline.md): every running execution's input
+    is read for its profile and upload time.
+    """
+    inputs: dict[str, dict[str, Any]] = {}
+    line: list[QueuedExecution] = []
+    own: QueuedExecution | None = None
+    for execution in running_executions(sfn, state_machine_arn):
         started_with = json.loads(sfn.describe_execution(executionArn=execution.arn)["input"])
         if started_with.get("profile") != profile:
             continue
+        placed = _with_upload_time(execution, started_with)
+        inputs[execution.arn] = started_with
+        if execution.arn == execution_arn:
+            own = placed
+        else:
+            line.append(placed)
+    if own is None:
+        # Not listed yet (the list can lag a just-started execution): it is the newest, so all are ahead.
+        own = QueuedExecution(
+            arn=execution_arn,
+            name=execution_arn.rsplit(":", 1)[-1],
+            started=datetime.now(UTC),
+            uploaded=datetime.max.replace(tzinfo=UTC),
+        )
+    ahead = started_before(line, own)
+    waiting: list[str] = []
+    for execution in line:
+        started_with = inputs[execution.arn]
         job_name = job_names(
             profile=profile,
             dataset=str(started_with.get("dataset") or ""),
@@ -66,9 +105,34 @@ def jobs_waiting_ahead(
             key=str(started_with["key"]),
             version_id=started_with.get("versionId"),
         ).job_name
-        if job_name not in known_jobs and not job_exists(bedrock, job_name):
+        if execution in ahead:
+            if job_name not in known_jobs and not job_exists(bedrock, job_name):
+                waiting.append(job_name)
+        # Behind in line but started first: it may have been admitted before this execution was listed (an
+        # earlier upload whose event came later). Until its job exists it holds the slot it was given.
+        elif (
+            execution.started < own.started
+            and job_name not in known_jobs
+            and not job_exists(bedrock, job_name)
+            and was_admitted(sfn, execution.arn)
+        ):
             waiting.append(job_name)
     return waiting
+
+
+def was_admitted(sfn: Any, execution_arn: str) -> bool:
+    """Whether the execution's last capacity check let it through: the state it is in now carries the
+    check's answer (`guard.admitted`) in its input."""
+    history = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=20)
+    for event in history.get("events", []):
+        details = event.get("stateEnteredEventDetails")
+        if details:
+            try:
+                entered_with = json.loads(details.get("input") or "{}")
+            except ValueError:
+                return False
+            return bool((entered_with.get("guard") or {}).get("admitted"))
+    return False
 
 
 def guard(
@@ -78,9 +142,24 @@ def guard(
     bedrock: Any,
     sfn: Any = None,
     execution: Mapping[str, str] | None = None,
+    queue: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Budget, then the profile's slot; `execution` ({"id", "stateMachine"}) places this run in the queue."""
+    """Budget, then the profile's slot; `execution` ({"id", "stateMachine"}) places this run in the line.
+
+    With `queue` ({"since", "now", "waitHours"}: when the run joined the line, the time of this check, both
+    from the state machine) a full profile answers `admitted: false` with the seconds to wait before the next
+    check, until the deadline; then, or without `queue`, it raises ConcurrencyLimitReached.
+    """
     estimate = check_budget(plan, int(validation.get("trainingTokens") or 0))
+    result: dict[str, Any] = {
+        "estimatedCostUsd": round(estimate.usd, 2),
+        "tokens": estimate.tokens,
+        "epochs": estimate.epochs,
+        "pricePer1kTokensUsd": estimate.price_per_1k_tokens_usd,
+        "priceSource": estimate.price_source,
+        "budgetUsd": plan["budgetUsd"],
+        "admitted": True,
+    }
     running = running_job_names(bedrock)
     waiting: list[str] = []
     if sfn is not None and execution:
@@ -92,14 +171,30 @@ def guard(
             profile=plan["profile"],
             known_jobs=set(running),
         )
-    check_concurrency(
-        running, plan["profile"], int(plan["concurrency"]), own_job_name=plan["jobName"], waiting_ahead=waiting
-    )
-    return {
-        "estimatedCostUsd": round(estimate.usd, 2),
-        "tokens": estimate.tokens,
-        "epochs": estimate.epochs,
-        "pricePer1kTokensUsd": estimate.price_per_1k_tokens_usd,
-        "priceSource": estimate.price_source,
-        "budgetUsd": plan["budgetUsd"],
-    }
+    try:
+        check_concurrency(
+            running, plan["profile"], int(plan["concurrency"]), own_job_name=plan["jobName"], waiting_ahead=waiting
+        )
+    except ConcurrencyLimitReached as full:
+        if not queue:
+            raise
+        wait = queue_wait(
+            parse_time(str(queue["since"])),
+            parse_time(str(queue["now"])),
+            float(queue["waitHours"]),
+            ahead=len(waiting),
+        )
+        if wait.expired:
+            raise ConcurrencyLimitReached(
+                f"{full} This upload waited {wait.hours:g} hours (quotaWaitHours) for a slot and gave up; nothing "
+                "was started. Upload it again to join the end of the line."
+            ) from None
+        deadline = wait.deadline.isoformat().replace("+00:00", "Z")
+        return {
+            **result,
+            "admitted": False,
+            "waitSeconds": wait.wait_seconds,
+            "deadline": deadline,
+            "waiting": str(full),
+        }
+    return result
