@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import ArnFormat, Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -205,6 +205,22 @@ class TunelineStack(Stack):
         allow(intake_fn, "StartWorkflow", ["states:StartExecution"], [workflow.state_machine.state_machine_arn])
         allow(intake_fn, "CheckUploadedObject", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
         allow(intake_fn, "ExplainIgnoredUploads", ["sns:Publish"], [alerts.topic.topic_arn])
+        # A companion that lands after its dataset's run was planned gets an alert: the intake finds those runs.
+        machine = workflow.state_machine
+        allow(intake_fn, "FindRunsOfCompanions", ["states:ListExecutions"], [machine.state_machine_arn])
+        allow(
+            intake_fn,
+            "ReadRunsOfCompanions",
+            ["states:DescribeExecution", "states:GetExecutionHistory"],
+            [
+                Stack.of(self).format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{machine.state_machine_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        )
         allow(plan_fn, "ReadCompanionFiles", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
         allow(plan_fn, "ListCompanionFiles", ["s3:ListBucket"], [bucket.bucket_arn])
         allow(validate_fn, "ReadDatasets", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])

@@ -90,13 +90,31 @@ def test_with_the_topic_down_for_the_whole_run_the_job_trains_and_every_alert_is
     assert sorted(key.rsplit("/", 1)[1].split("-")[0] for key in kept) == ["completed", "started"]
 
 
-def test_the_failure_alert_names_the_state_that_failed(pipeline: Pipeline) -> None:
-    message = "Maximum input token count 4097 exceeds limit of 4096 for record 12"
-    pipeline.emulator.bedrock.fail_next(message)
+def test_a_manifest_uploaded_after_the_job_was_planned_gets_an_alert_saying_it_was_not_used(
+    pipeline: Pipeline,
+) -> None:
+    manifest_key = "incoming/support-bot/train.job.json"
+    pipeline.emulator.bedrock.job_duration_seconds = 2 * 3600.0
     pipeline.upload(SUPPORT_KEY, SUPPORT_DATA)
+    # Simulated time runs at the real rate while the test uploads, so the job is still training.
+    with pipeline.emulator.clock.busy():
+        [job] = pipeline.wait_for_jobs(1)
+        pipeline.upload(manifest_key, json.dumps({"budgetUsd": 1}).encode())
+        pipeline.wait_until_intake_is_idle()
 
     execution = pipeline.only_execution()
 
-    assert execution["status"] == "FAILED"
-    text = words(pipeline.alert("Tuneline: FAILED")["message"])
-    assert "Failed in: Create customization job with validation data" in text
+    assert execution["status"] == "SUCCEEDED"  # the run goes on with what it planned
+    alert = pipeline.alert("NOT USED")
+    assert "train.job.json" in alert["subject"] and job["jobName"] in alert["subject"]
+    text = words(alert["message"])
+    assert f"s3://{pipeline.bucket}/{manifest_key}" in text and "does not use it" in text
+
+
+def test_a_manifest_uploaded_before_the_dataset_is_used_and_gets_no_late_alert(pipeline: Pipeline) -> None:
+    pipeline.upload("incoming/support-bot/train.job.json", json.dumps({"description": "first"}).encode())
+    pipeline.upload(SUPPORT_KEY, SUPPORT_DATA)
+
+    assert pipeline.only_execution()["status"] == "SUCCEEDED"
+    pipeline.wait_until_intake_is_idle()
+    assert not [a for a in pipeline.alerts() if "NOT USED" in str(a["subject"])]

@@ -425,6 +425,8 @@ def test_a_failed_job_sends_a_failure_alert_with_bedrocks_message(pipeline: Pipe
     alert = pipeline.alert("Tuneline: FAILED")
     assert job["jobName"] in alert["subject"]
     assert message in words(alert["message"])
+    # The state named from the error the Catch recorded, not guessed from what the state lacks.
+    assert "Failed in: Create customization job with validation data" in words(alert["message"])
     assert not [a for a in pipeline.alerts() if "training completed" in str(a["subject"])]
     assert pipeline.object_keys(f"reports/{job['jobName']}/summary.json") == []
 

@@ -37,9 +37,12 @@ def test_plan_names_paths_and_hyperparameters(account: Account) -> None:
 
 
 def test_plan_applies_the_manifest_beside_the_dataset(account: Account) -> None:
-    account.upload("incoming/support-bot/train.job.json", json.dumps({"hyperParameters": {"epochCount": 1}}).encode())
+    manifest = "incoming/support-bot/train.job.json"
+    version = account.upload(manifest, json.dumps({"hyperParameters": {"epochCount": 1}}).encode())
     state = _plan(account, "incoming/support-bot/train.jsonl", "support-bot/train.jsonl")
     assert state["hyperParameters"]["epochCount"] == "1"
+    # The version it followed, so a later manifest is reported as not used.
+    assert state["manifestSource"] == {"bucket": account.bucket, "key": manifest, "versionId": version}
 
 
 def test_plan_rejects_a_bad_manifest_naming_file_and_key(account: Account) -> None:
