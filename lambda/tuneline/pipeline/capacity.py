@@ -171,6 +171,9 @@ def guard(
             profile=plan["profile"],
             known_jobs=set(running),
         )
+        # An execution ahead may create its job while the line is read: then it was not waiting when looked
+        # at, and was not running when the jobs were listed. Listing again afterwards counts it either way.
+        running = sorted(set(running) | set(running_job_names(bedrock)))
     try:
         check_concurrency(
             running, plan["profile"], int(plan["concurrency"]), own_job_name=plan["jobName"], waiting_ahead=waiting

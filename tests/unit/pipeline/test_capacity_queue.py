@@ -11,6 +11,7 @@ from tests.unit.pipeline.conftest import Account
 from tuneline.errors import ConcurrencyLimitReached
 from tuneline.handlers import guard, plan
 from tuneline.jobs.guard import QUEUE_CHECK_SECONDS
+from tuneline.pipeline import capacity
 from tuneline.pipeline.intake import start_request
 
 TOKENS = {"trainingTokens": 10_000}
@@ -194,3 +195,24 @@ def test_an_earlier_upload_listed_late_does_not_take_a_slot_already_given_to_a_l
     later.create_job()  # once its job exists it is counted as running instead
     with pytest.raises(ConcurrencyLimitReached, match="already runs 1 job"):
         earlier.check_capacity()
+
+
+def test_a_job_created_by_the_upload_ahead_while_the_line_is_read_still_holds_its_slot(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = support_bot(account, "team-a"), support_bot(account, "team-b")
+    assert first.check_capacity()["admitted"] is True
+    # The first creates its job right after the second listed the running jobs, before it reads the line.
+    reads_of_the_line = 0
+    original = capacity.jobs_waiting_ahead
+
+    def create_during_the_read(**kwargs: Any) -> list[str]:
+        nonlocal reads_of_the_line
+        reads_of_the_line += 1
+        first.create_job()
+        return original(**kwargs)
+
+    monkeypatch.setattr(capacity, "jobs_waiting_ahead", create_during_the_read)
+    with pytest.raises(ConcurrencyLimitReached, match="already runs 1 job"):
+        second.check_capacity()
+    assert reads_of_the_line == 1
