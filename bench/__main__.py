@@ -1,4 +1,4 @@
-"""`make bench`: validation throughput and memory.
+"""`make bench`: validation throughput and memory, and the speed of `tuneline evaluate`.
 
 1. Throughput on two generated bedrock-conversation-2024 files, and the ratio of each to a bare
    `for line in f: json.loads(line)` loop over the same file in text mode (target <= 1.5 for both): ~100 MB
@@ -8,6 +8,8 @@
    and its ratio printed alongside.
 2. Peak RSS of a subprocess validating 10 MB (a file) and 1 GB (records generated on the fly, nothing on
    disk) (target < 100 MB each), read from the child's rusage.
+3. `tuneline evaluate` on 1,000 records of two models, the whole command, CPU time (target <= 1 s):
+   `bench/evaluate.py`.
 
 Generated data lives in bench/.data/ (git-ignored). Exit code 1 when a target is missed.
 """
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench import evaluate
 from bench.generate import write_file
 from tuneline.datasets.validator import validate_dataset
 
@@ -149,6 +152,8 @@ def main() -> int:
         f"1 GB (target < {RSS_TARGET_MB:.0f} MB)"
     )
     print(f"1 GB: {info['records']} records validated in {float(str(info['seconds'])):.1f} s")
+    evaluation = evaluate.run()
+    results.update(evaluation)
 
     missed = [
         name
@@ -158,6 +163,7 @@ def main() -> int:
             ("rss 10 MB", rss_small < RSS_TARGET_MB),
             ("rss short records", rss_short < RSS_TARGET_MB),
             ("rss 1 GB", rss_large < RSS_TARGET_MB),
+            ("evaluate 1,000 records x 2 models", evaluate.met(evaluation)),
         )
         if not ok
     ]

@@ -3,7 +3,9 @@
 Synthesizes the CDK app (cdk.json settings) into .demo/cdk.out, starts the emulator as a moto server on
 127.0.0.1, deploys the stack, drops an example dataset under incoming/<profile>/ and follows the workflow:
 states entered, alerts, reports. Then it drops a broken dataset to show the rejection alert.
-Bedrock training is simulated (one simulated hour per real second by default).
+Bedrock training is simulated (one simulated hour per real second by default). Everything a person opens
+afterwards (report pages, model cards, the leaderboard, the alert texts) is copied to .demo/out/, and the
+path of the trained job's report page is printed last.
 
     python -m local.demo [--profile support-bot] [--speedup 3600] [--keep-running]
 """
@@ -14,6 +16,8 @@ import argparse
 import json
 import logging
 import os
+import re
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -24,6 +28,8 @@ from local.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / ".demo"
+OUT_DIR = DEMO_DIR / "out"
+REPORTS_PREFIX = "reports/"
 STACK_OUTPUT_BUCKET = "DataBucketName"
 STACK_OUTPUT_WORKFLOW = "CustomizeStateMachineArn"
 
@@ -64,6 +70,28 @@ def example_dataset(folder: Path) -> Path | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
+def save_results(emulator: Emulator, bucket: str, out: Path) -> list[Path]:
+    """Copies everything under reports/ and every alert into `out` (emptied first); returns the files written."""
+    shutil.rmtree(out, ignore_errors=True)
+    s3 = emulator.client("s3")
+    written = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=REPORTS_PREFIX):
+        for item in page.get("Contents", []):
+            target = out / item["Key"][len(REPORTS_PREFIX) :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+            written.append(target)
+    alerts = out / "alerts"
+    alerts.mkdir(parents=True, exist_ok=True)
+    for number, alert in enumerate(emulator.read_alerts(timeout=0), start=1):
+        subject = str(alert.get("subject") or "alert")
+        name = re.sub(r"[^A-Za-z0-9]+", "-", subject.removeprefix("Tuneline:")).strip("-").lower()[:60]
+        target = alerts / f"{number:02d}-{name}.txt"
+        target.write_text(f"Subject: {subject}\n\n{alert['message']}", encoding="utf-8")
+        written.append(target)
+    return written
+
+
 def run_dataset(emulator: Emulator, outputs: dict[str, str], key: str, body: bytes, seen: int) -> int:
     """Uploads one dataset, follows its execution; returns how many executions exist afterwards."""
     s3 = emulator.client("s3")
@@ -81,6 +109,12 @@ def run_dataset(emulator: Emulator, outputs: dict[str, str], key: str, body: byt
     say("Alerts:")
     show_alerts(emulator.read_alerts(expected=alerts_before + 1, timeout=10)[alerts_before:])
     return len(executions)
+
+
+def trained_report(out: Path, dataset_stem: str) -> Path | None:
+    """The report page of the example dataset's job (job names carry the dataset's name)."""
+    pages = sorted(out.glob(f"*.{dataset_stem}.*/report.html"))
+    return pages[0] if pages else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,6 +150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for item in s3.list_objects_v2(Bucket=outputs[STACK_OUTPUT_BUCKET]).get("Contents", []):
             if not item["Key"].startswith("incoming/"):
                 say(f"  s3://{outputs[STACK_OUTPUT_BUCKET]}/{item['Key']}")
+        files = save_results(emulator, outputs[STACK_OUTPUT_BUCKET], OUT_DIR)
+        say(
+            f"\nSaved {len(files)} files to {OUT_DIR.relative_to(ROOT)}/: "
+            "report pages, model cards, the leaderboard and the alerts."
+        )
+        say(f"Leaderboard: {OUT_DIR / 'leaderboard.html'}")
+        trained = trained_report(OUT_DIR, dataset.stem)
+        say(f"Open the trained job's report page: {trained or OUT_DIR}")
         if args.keep_running:
             say(f"\nThe emulator stays up on {emulator.endpoint_url}; use it with AWS_ENDPOINT_URL. Ctrl-C stops it.")
             try:

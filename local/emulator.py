@@ -4,6 +4,7 @@
         outputs = emulator.deploy(Path("cdk.out"), "Tuneline")
         ...
     with Emulator(server=True) as emulator:         # a moto server on 127.0.0.1:<free port> (the demo)
+    with Emulator(server=True, port=4566) as e:     # on a fixed port (`make emulator`)
         print(emulator.endpoint_url)
 
 Schedules (EventBridge Scheduler) do not fire on their own; `emulator.run_schedule(...)` runs one firing, with
@@ -65,8 +66,12 @@ class Emulator:
         region: str = DEFAULT_REGION,
         bedrock_settings: SimulationSettings | None = None,
         lambda_timeout_scale: float = 1.0,
+        port: int | None = None,
     ) -> None:
         self.server = server
+        # Server mode only: a fixed port for people driving the emulator by hand (`make emulator`); tests and
+        # the demo take a free one.
+        self.port = port
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = SimulatedClock(speedup)
@@ -116,7 +121,7 @@ class Emulator:
             "AWS_SESSION_TOKEN": "testing",
         }
         if self.server:
-            port = _free_port()
+            port = self.port or _free_port()
             self.endpoint_url = f"http://127.0.0.1:{port}"
             # MOTO_PORT: moto's Step Functions interpreter sends its service calls to localhost:MOTO_PORT.
             environment.update(

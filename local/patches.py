@@ -20,11 +20,19 @@ from moto.bedrock.responses import BedrockResponse
 from moto.bedrockruntime.responses import BedrockRuntimeResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
+from moto.s3.responses import S3Response
 from moto.sns.models import SNSBackend
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state import state as state_module
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader import item_reader_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config.input_type import (
+    InputType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (
+    ResourceEvalS3 as ResultWriterS3,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory, state_task_lambda
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
@@ -38,7 +46,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
-from local import event_delivery, sfn_integrations, sfn_strictness
+from local import event_delivery, sfn_distributed_map, sfn_integrations, sfn_strictness
 from local.bedrock.api import SimulatedBedrockResponse, SimulatorRegistry, dispatch_to_simulation
 from local.bedrock.runtime_api import SimulatedRuntimeResponse, dispatch_to_runtime_simulation
 from local.clock import SimulatedClock
@@ -178,6 +186,14 @@ class MotoPatches:
         simulated_datetime = SimpleNamespace(
             datetime=SimpleNamespace(now=simulated_now), timezone=datetime_module.timezone
         )
+        original_put_object = S3Response.put_object
+        conditional_writes = threading.Lock()
+
+        def atomic_conditional_put(response: S3Response) -> Any:
+            if response.headers.get("If-Match") or response.headers.get("If-None-Match"):
+                with conditional_writes:
+                    return original_put_object(response)
+            return original_put_object(response)
 
         SimulatedBedrockResponse.registry = self._bedrock
         SimulatedRuntimeResponse.registry = self._bedrock
@@ -230,8 +246,26 @@ class MotoPatches:
                     state_task_lambda.StateTaskLambda._eval_parameters, payload_key="Payload"
                 ),
             ),
-            # Gap: aws-sdk errors from Bedrock must be named `Bedrock.<Exception>` for Retry/Catch to match.
-            mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, {"bedrock": "Bedrock"}),
+            # Gap: aws-sdk errors from Bedrock must be named `Bedrock.<Exception>` (and `BedrockRuntime.<Exception>`)
+            # for Retry/Catch to match.
+            mock.patch.dict(
+                state_task_service_aws_sdk._SERVICE_ERROR_NAMES,
+                {"bedrock": "Bedrock", "bedrockruntime": "BedrockRuntime"},
+            ),
+            # Gap: the aws-sdk service `bedrockruntime` is boto3's `bedrock-runtime`; moto looks it up unchanged.
+            mock.patch.dict(
+                state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES,
+                {"bedrockruntime": "bedrock-runtime"},
+            ),
+            # Gap: a Distributed Map's ItemReader has no JSONL input type and its ResultWriter writes no results
+            # (local/sfn_distributed_map.py).
+            mock.patch.object(InputType, "__init__", sfn_distributed_map.input_type_init(InputType.__init__)),
+            mock.patch.object(
+                item_reader_decl,
+                "resource_output_transformer_for",
+                sfn_distributed_map.transformer_for(item_reader_decl.resource_output_transformer_for),
+            ),
+            mock.patch.object(ResultWriterS3, "_handle_put_object", staticmethod(sfn_distributed_map.write_results)),
             # Simulated time: Wait states and Retry intervals wait on the simulated clock, service calls and
             # Lambda handlers count as real work (see local.clock), and the `.sync` poll is tightened; none of
             # this changes which states run.
@@ -246,6 +280,10 @@ class MotoPatches:
             # Gap: an SNS, Lambda or Step Functions target on an EventBridge rule makes put_events raise
             # NotImplementedError; input transformers render missing paths wrongly.
             mock.patch.object(Rule, "send_to_targets", send_to_targets),
+            # Gap: PutObject with If-Match or If-None-Match checks the ETag and then writes without a lock, so two
+            # concurrent conditional writes (two runs updating the leaderboard) can both succeed; S3 makes the
+            # check and the write one step and answers the loser 412. Serialize conditional writes.
+            mock.patch.object(S3Response, "put_object", atomic_conditional_put),
             # Gap: executions emit no `Step Functions Execution Status Change` events.
             mock.patch.object(Execution, "start", start_and_announce),
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminate_and_announce),

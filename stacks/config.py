@@ -1,7 +1,8 @@
 """The one typed configuration of a Tuneline deployment, read from cdk.json context in app.py only.
 
 Constructs receive these objects; none of them reads context or environment variables. Job profiles are parsed
-by `tuneline.profiles`, the same code the Lambdas use, so synth and run time agree on what a profile means.
+by `tuneline.profiles`, the same code the Lambdas use, so synth and run time agree on what a profile means: the
+functions receive the profiles as written here and parse them again (docs/decisions/0010-profiles-at-run-time.md).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tuneline.profiles import ConfigError, Profile, parse_profiles
+from tuneline.profiles import ConfigError, Profile, parse_profiles, profiles_document
 from tuneline.suggest import did_you_mean
 
 NETWORK_MODES = ("create", "none")
@@ -32,6 +33,8 @@ class TunelineConfig:
     alert_emails: tuple[str, ...]
     network: str
     profiles: Mapping[str, Profile]
+    # The same profiles as written in cdk.json, for the functions' code asset (tuneline.profiles.PROFILES_FILE).
+    profiles_document: str
     # A customization job can run for a day or more (Claude Haiku: hours); the workflow must outlive it.
     workflow_timeout_hours: int = 72
     # Total time a job may wait in the queue for a free Bedrock job slot before the execution gives up.
@@ -66,6 +69,8 @@ def load_config(context: Any, key: str = "tuneline") -> TunelineConfig:
         alert_emails=tuple(emails),
         network=network,
         profiles=parse_profiles(context.get("profiles"), f"{key}.profiles"),
+        # Only reached once parse_profiles has accepted them.
+        profiles_document=profiles_document(context["profiles"]),
         workflow_timeout_hours=_whole(context, "workflowTimeoutHours", 72, 1, 24 * 14, key),
         quota_wait_hours=_whole(context, "quotaWaitHours", 24, 1, 24 * 7, key),
         retain_data=_flag(context, "retainData", True, key),

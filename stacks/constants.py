@@ -7,7 +7,6 @@ from __future__ import annotations
 from tuneline.layout import (  # noqa: F401  (re-exported for the constructs)
     ALERTS_NOT_DELIVERED_METRIC,
     DATASET_SUFFIX,
-    DATASET_SUFFIX_SPELLINGS,
     IMPORT_MARKER_NAME,
     IMPORT_REPORTS_PREFIX,
     IMPORTS_PREFIX,
@@ -16,6 +15,7 @@ from tuneline.layout import (  # noqa: F401  (re-exported for the constructs)
     JOB_NAME_PREFIX,
     MANAGED_TAG,
     MANAGED_VALUE,
+    MEDIA_PREFIX,
     METRIC_NAMESPACE,
     OUTPUT_PREFIX,
     REPORTS_PREFIX,
@@ -34,7 +34,7 @@ INTAKE_MAX_RECEIVES = 5
 INTAKE_BATCH_SIZE = 10
 
 # A Notify step retries a failed publish after 10 s, doubling (10 + 20 + 40 + 80 s at most, with full jitter)
-# before it keeps the alert instead (docs/decisions/0014-alerts-never-decide-a-job.md).
+# before it keeps the alert instead (docs/decisions/0016-alerts-never-decide-a-job.md).
 ALERT_RETRY_FIRST_SECONDS = 10
 
 # ServiceQuotaExceeded / concurrency queue: first retry after 5 minutes, growing to at most an hour.

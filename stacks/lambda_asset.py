@@ -10,6 +10,10 @@ botocore's service models are kept only for the services the functions call (`SD
 data (450 services) would be dead weight in every function. tests/infra/test_lambda_asset.py checks that every
 operation, paginator and exception the runtime package uses exists in the bundled SDK, and that the asset
 imports with nothing but itself and the standard library. See docs/decisions/0009-runtime-parity.md.
+
+What a deployment adds to the code (the profiles document, docs/decisions/0010-profiles-at-run-time.md) is
+written at synth into CDK's output folder beside a copy of the build (`write_deployment_asset`), never into the
+shared build: synths of different configurations, in parallel, each get their own asset.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import importlib.metadata
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +33,9 @@ BUILD_ROOT = ROOT / "build" / "lambda-asset"  # git-ignored; one folder per cont
 
 # boto3 and everything it imports, at the versions installed from requirements.txt.
 SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
-# The services the functions create clients for (tuneline.pipeline.clients.client("...")).
-SDK_SERVICES = ("bedrock", "bedrock-runtime", "cloudwatch", "s3", "sns", "stepfunctions")
+# The services the package creates clients for (tuneline.pipeline.clients.client("...")); cloudformation only
+# for `tuneline status` and `tuneline report` (tuneline.deployed), which ship in the same package.
+SDK_SERVICES = ("bedrock", "bedrock-runtime", "cloudformation", "cloudwatch", "s3", "sns", "stepfunctions")
 # Left out of the asset: caches, compiled files (Lambda's Python would not use this Python's), build leftovers.
 EXCLUDED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
@@ -71,6 +76,25 @@ def build_lambda_asset(build_root: Path = BUILD_ROOT) -> tuple[Path, str]:
         shutil.rmtree(staging, ignore_errors=True)
     _remove_other_builds(build_root, keep=target)
     return target, asset_hash
+
+
+def deployment_asset_hash(code_hash: str, files: Mapping[str, str]) -> str:
+    """The hash naming the build (`code_hash`) with a deployment's `files` (relative path -> text) beside it."""
+    digest = hashlib.sha256(f"code {code_hash}\n".encode())
+    for relative, text in sorted(files.items()):
+        digest.update(relative.encode() + b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def write_deployment_asset(code: Path, destination: Path, files: Mapping[str, str]) -> None:
+    """Fill `destination` with a copy of the built `code` and a deployment's `files` at its root."""
+    _copy(((path.relative_to(code).as_posix(), path) for path in code.rglob("*") if path.is_file()), destination)
+    for relative, text in files.items():
+        target = destination / relative
+        if target.exists():
+            raise ValueError(f"{relative} would replace a file of the built code")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
 
 
 def _package_files() -> Iterator[tuple[str, Path]]:

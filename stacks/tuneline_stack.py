@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import ArnFormat, Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -10,9 +12,11 @@ from constructs import Construct
 
 from stacks import constants
 from stacks.config import TunelineConfig
+from stacks.constructs.access import DataAccess, media_prefixes
 from stacks.constructs.alerts import Alerts
 from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
 from stacks.constructs.customize_workflow import CustomizeFunctions, CustomizeWorkflow, JobNetwork
+from stacks.constructs.evaluation import Evaluation
 from stacks.constructs.functions import FunctionDefaults, Functions
 from stacks.constructs.import_workflow import ImportWorkflow
 from stacks.constructs.intake import Intake
@@ -23,8 +27,6 @@ from stacks.constructs.serving import Serving
 from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
 from tuneline.datasets.models import inference_profile_parts
-from tuneline.jobs.ignored_uploads import MISTAKEN_EXTENSIONS
-from tuneline.profiles import profiles_to_json
 
 
 class TunelineStack(Stack):
@@ -33,11 +35,11 @@ class TunelineStack(Stack):
         # The template lists resources in the order their constructs are created here: keep it when moving code.
         storage = Storage(self, "Storage", retain_data=config.retain_data)
         alerts = Alerts(self, "Alerts", key=storage.key, emails=config.alert_emails)
-        # EventBridge publishes to the encrypted topic and CloudWatch alarms notify it.
-        storage.allow_service_to_use_key("events.amazonaws.com")
-        storage.allow_service_to_use_key("cloudwatch.amazonaws.com")
+        storage.allow_alarms_to_use_key()
 
         network = Network(self, "Network") if config.network == "create" else None
+        if network is not None:
+            network.limit_s3_endpoint_to(storage.data_bucket)
         job_network = (
             JobNetwork(subnets=network.vpc.isolated_subnets, security_group=network.security_group) if network else None
         )
@@ -52,13 +54,27 @@ class TunelineStack(Stack):
         )
         customize_fns = _customize_functions(functions)
         bedrock_event_fn = functions.create(
-            "BedrockEvents", handler_module="bedrock_event", description="Alert on Bedrock job state changes"
+            "BedrockEvents",
+            handler_module="bedrock_event",
+            description="Alert on Bedrock job state changes",
+            asynchronous=True,
         )
         alerts.alert_on_bedrock_job_changes(bedrock_event_fn)
-        serving = Serving(
-            self, "Serving", functions=functions, bucket=storage.data_bucket, key=storage.key, topic=alerts.topic
+        # The serving states and their purchase permissions exist only when a profile serves its models.
+        serving = (
+            Serving(
+                self, "Serving", functions=functions, bucket=storage.data_bucket, key=storage.key, topic=alerts.topic
+            )
+            if any(p.serving.mode != "none" for p in config.profiles.values())
+            else None
         )
 
+        # Likewise the evaluation stage: only when a profile evaluates its models.
+        evaluation = (
+            Evaluation(self, "Evaluation", functions=functions, bucket=storage.data_bucket, key=storage.key)
+            if any(p.evaluation is not None for p in config.profiles.values())
+            else None
+        )
         workflow = CustomizeWorkflow(
             self,
             "Customize",
@@ -69,9 +85,16 @@ class TunelineStack(Stack):
             job_network=job_network,
             timeout=Duration.hours(config.workflow_timeout_hours),
             quota_wait_hours=config.quota_wait_hours,
-            serve=serving.build_chain,
+            serve=serving.build_chain if serving else None,
+            evaluate=evaluation.build_chain if evaluation else None,
+            check_baseline=evaluation.build_baseline_chain
+            if evaluation and any(p.evaluation and p.evaluation.baseline_first for p in config.profiles.values())
+            else None,
         )
-        serving.grant_state_machine(workflow.state_machine)
+        if serving is not None:
+            serving.grant_state_machine(workflow.state_machine)
+        if evaluation is not None:
+            evaluation.grant_state_machine(workflow.state_machine)
         Janitor(
             self,
             "ServingJanitor",
@@ -96,8 +119,26 @@ class TunelineStack(Stack):
 
         self._dataset_intake(intake_fn, storage=storage, alerts=alerts, workflow=workflow)
 
-        self._grant(storage, alerts, workflow, intake_fn, customize_fns)
-        Monitoring(self, "Monitoring", functions=functions.all, topic=alerts.topic)
+        self._grant(storage, alerts, workflow, intake_fn, customize_fns, media_prefixes=media_prefixes(config.profiles))
+        access = DataAccess(self, "DataAccess", bucket=storage.data_bucket, key=storage.key, profiles=config.profiles)
+        report_writers = [customize_fns.validate, customize_fns.summarize, imports.check_function]
+        if serving is not None:
+            report_writers.append(serving.functions.smoke)
+        access.protect_pipeline_prefixes(
+            {
+                constants.STAGED_PREFIX: [_role_of(customize_fns.validate)],
+                constants.REPORTS_PREFIX: [_role_of(fn) for fn in report_writers],
+                # Bedrock writes the job's metrics with the job role (docs/bedrock.md §5).
+                constants.OUTPUT_PREFIX: [bedrock_role.role],
+            }
+        )
+        Monitoring(
+            self,
+            "Monitoring",
+            functions=functions.all,
+            topic=alerts.topic,
+            async_dead_letter_queue=functions.async_dead_letter_queue,
+        )
         self._outputs(storage=storage, alerts=alerts, workflow=workflow, imports=imports, bedrock_role=bedrock_role)
 
     def _bedrock_job_role(self, config: TunelineConfig, *, storage: Storage, network: Network | None) -> BedrockJobRole:
@@ -131,7 +172,8 @@ class TunelineStack(Stack):
     def _functions(
         self, config: TunelineConfig, *, storage: Storage, alerts: Alerts, network: Network | None
     ) -> Functions:
-        """The factory every Lambda comes from: shared environment, and the VPC when there is one."""
+        """The factory every Lambda comes from: shared environment and code (with the profiles), and the VPC when
+        there is one."""
         return Functions(
             self,
             "Functions",
@@ -139,12 +181,12 @@ class TunelineStack(Stack):
                 environment={
                     "DATA_BUCKET": storage.data_bucket.bucket_name,
                     "ALERT_TOPIC_ARN": alerts.topic.topic_arn,
-                    "PROFILES": profiles_to_json(config.profiles),
                 },
                 vpc=network.vpc if network else None,
                 subnets=network.subnets if network else None,
                 security_group=network.security_group if network else None,
             ),
+            profiles_document=config.profiles_document,
         )
 
     def _dataset_intake(
@@ -156,10 +198,10 @@ class TunelineStack(Stack):
             "DatasetIntake",
             bucket=storage.data_bucket,
             prefix=constants.INCOMING_PREFIX,
-            suffixes=list(constants.DATASET_SUFFIX_SPELLINGS),
+            # Every key under incoming/: the intake takes a dataset's extension in any letter case, alerts on
+            # uploads that start nothing, and ignores companions quietly.
             function=intake_fn,
             alert_topic=alerts.topic,
-            mistaken_suffixes=list(MISTAKEN_EXTENSIONS),
         )
         intake_fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
 
@@ -185,6 +227,8 @@ class TunelineStack(Stack):
         workflow: CustomizeWorkflow,
         intake_fn: lambda_.IFunction,
         customize: CustomizeFunctions,
+        *,
+        media_prefixes: list[str],
     ) -> None:
         """Least privilege, written out: explicit actions only (no `s3:GetObject*`-style wildcards)."""
         plan_fn, validate_fn, guard_fn = customize.plan, customize.validate, customize.guard
@@ -193,8 +237,16 @@ class TunelineStack(Stack):
         key_arn = storage.key.key_arn
         incoming = bucket.arn_for_objects(f"{constants.INCOMING_PREFIX}*")
 
-        def allow(fn: lambda_.IFunction, sid: str, actions: list[str], resources: list[str]) -> None:
-            fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        def allow(
+            fn: lambda_.IFunction,
+            sid: str,
+            actions: list[str],
+            resources: list[str],
+            conditions: dict[str, Any] | None = None,
+        ) -> None:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
+            )
             acknowledge_wildcards(
                 fn,
                 resources,
@@ -222,11 +274,16 @@ class TunelineStack(Stack):
             ],
         )
         allow(plan_fn, "ReadCompanionFiles", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
-        allow(plan_fn, "ListCompanionFiles", ["s3:ListBucket"], [bucket.bucket_arn])
+        allow(
+            plan_fn, "ListCompanionFiles", ["s3:ListBucket"], [bucket.bucket_arn], _listing(constants.INCOMING_PREFIX)
+        )
         allow(validate_fn, "ReadDatasets", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
-        # Images and videos a multimodal dataset names may be anywhere in this bucket (Bedrock's rule: the
-        # dataset's bucket); they are read only as the source of their copies under staged/.
-        allow(validate_fn, "CopyDatasetMedia", ["s3:GetObject"], [bucket.arn_for_objects("*")])
+        # Images and videos a multimodal dataset names are read only as the source of their copies under staged/,
+        # and only from the media prefixes: a record naming another prefix (imports/, another profile's
+        # incoming/, output/) could otherwise have it copied where every job role reads.
+        allow(
+            validate_fn, "CopyDatasetMedia", ["s3:GetObject"], [bucket.arn_for_objects(f"{p}*") for p in media_prefixes]
+        )
         allow(
             validate_fn,
             "WriteStagedCopiesAndReports",
@@ -244,7 +301,9 @@ class TunelineStack(Stack):
             [bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*")],
         )
         allow(guard_fn, "CountRunningJobs", ["bedrock:ListModelCustomizationJobs"], ["*"])
-        allow(summarize_fn, "ListJobOutput", ["s3:ListBucket"], [bucket.bucket_arn])
+        # HeadObject of the staged files: their version and ETag must still be the validated ones.
+        allow(guard_fn, "CheckStagedData", ["s3:GetObject"], [bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*")])
+        allow(summarize_fn, "ListJobOutput", ["s3:ListBucket"], [bucket.bucket_arn], _listing(constants.OUTPUT_PREFIX))
         allow(
             summarize_fn,
             "ReadJobOutput",
@@ -254,8 +313,10 @@ class TunelineStack(Stack):
         allow(summarize_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "PublishAlerts", ["sns:Publish"], [alerts.topic.topic_arn])
         allow(notify_fn, "ReadReports", ["s3:GetObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
+        # The report page, model card, run record and the leaderboard (read, then written back conditionally).
+        allow(notify_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "DescribeCustomModels", ["bedrock:GetCustomModel"], [bedrock_arn("custom-model/*")])
-        # An alert that cannot be published is kept and counted (docs/decisions/0014-alerts-never-decide-a-job.md).
+        # An alert that cannot be published is kept and counted (docs/decisions/0016-alerts-never-decide-a-job.md).
         allow(
             notify_fn,
             "KeepUndeliveredAlerts",
@@ -274,10 +335,23 @@ class TunelineStack(Stack):
             allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
 
 
+def _listing(prefix: str) -> dict[str, Any]:
+    """ListBucket only under `prefix` (the s3:prefix the caller sends)."""
+    return {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
+
+
+def _role_of(fn: lambda_.IFunction) -> iam.IRole:
+    if fn.role is None:
+        raise ValueError(f"{fn.node.path} has no role to name in the bucket policy")
+    return fn.role
+
+
 def _customize_functions(functions: Functions) -> CustomizeFunctions:
     """The customize workflow's Lambda steps, created in this order."""
     return CustomizeFunctions(
-        plan=functions.create("Plan", handler_module="plan", description="Plan a customization job"),
+        plan=functions.create(
+            "Plan", handler_module="plan", description="Plan a customization job", reads_profiles=True
+        ),
         validate=functions.create("Validate", handler_module="validate", description="Validate and stage data"),
         guard=functions.create("Guard", handler_module="guard", description="Budget and capacity check"),
         summarize=functions.create("Summarize", handler_module="summarize", description="Summarize metrics"),
@@ -294,6 +368,7 @@ def _alert_on_execution_ends(
         "ExecutionEvents",
         handler_module="execution_event",
         description="Alert on workflow executions that fail without an alert, time out or are aborted",
+        asynchronous=True,
     )
     alerts.alert_on_uncaught_execution_end(state_machines, execution_event_fn)
     # An execution that timed out, was aborted or failed past its Catch never reached its release step: its

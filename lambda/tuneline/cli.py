@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from tuneline.datasets import cli as datasets_cli
+from tuneline.deployed import cli as deployed_cli
+from tuneline.evaluation import cli as evaluation_cli
 from tuneline.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from tuneline.imports import cli as imports_cli
 
@@ -21,14 +23,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tuneline",
         description=(
             "Check and prepare datasets and model folders for Amazon Bedrock model customization "
-            "and Custom Model Import, before you pay for a job."
+            "and Custom Model Import, before you pay for a job; compare a trained model with its base."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "examples:\n"
             "  tuneline validate train.jsonl --model amazon.nova-micro-v1:0:128k\n"
             "  tuneline estimate train.jsonl --model amazon.nova-micro-v1:0:128k --epochs 3\n"
-            "  tuneline validate-model ./my-model/\n\n"
+            "  tuneline validate-model ./my-model/\n"
+            "  tuneline evaluate --responses base=base.jsonl --responses custom=custom.jsonl\n"
+            "  tuneline status\n"
+            "  tuneline report JOB --open\n\n"
             "Run 'tuneline COMMAND --help' for a command's options, examples and the base model ids."
         ),
     )
@@ -36,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     datasets_cli.register(subparsers)
     imports_cli.register(subparsers)
+    evaluation_cli.register(subparsers)
+    deployed_cli.register(subparsers)
     return parser
 
 

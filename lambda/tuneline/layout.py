@@ -11,8 +11,10 @@ The layout of the data bucket (docs/architecture.md, "Data bucket"):
     imports/<model>/... + _READY          a model folder to import; the marker starts the import workflow
     staged/<job>/                         the validated, immutable copies a job reads (and its media)
     output/<job>/                         what Bedrock writes (metrics CSVs)
-    reports/<job>/                        validation report, metrics summary, smoke test
+    reports/<job>/                        validation report, metrics summary, smoke test, report page, model card
+    reports/leaderboard.json, .html       one row per job, updated at the end of every run
     reports/imports/<import job>/         the model-folder check of an import
+    media/                                images and videos datasets name (per profile: `mediaPrefix`)
 
 Only `incoming/` and `imports/` start workflows, and the pipeline writes only under the other three, so
 nothing it writes can start another execution.
@@ -27,14 +29,25 @@ STAGED_PREFIX = "staged/"
 OUTPUT_PREFIX = "output/"
 REPORTS_PREFIX = "reports/"
 IMPORT_REPORTS_PREFIX = f"{REPORTS_PREFIX}imports/"
+# Where the images and videos of multimodal datasets live (a profile may name another prefix, `mediaPrefix`):
+# records may name media only there, so a dataset cannot get model files, other profiles' uploads or job
+# outputs copied into staged/.
+MEDIA_PREFIX = "media/"
+# The folder of staged/<job>/ that holds the copies of a dataset's media.
+STAGED_MEDIA_FOLDER = "media/"
+# The prefixes the pipeline owns or reads as workflows' input: a media prefix may not lie in or around them.
+PIPELINE_PREFIXES = (INCOMING_PREFIX, IMPORTS_PREFIX, STAGED_PREFIX, OUTPUT_PREFIX, REPORTS_PREFIX)
+# Every run's row, across profiles; written with conditional writes (tuneline.pipeline.leaderboard_store).
+LEADERBOARD_KEY = f"{REPORTS_PREFIX}leaderboard.json"
+LEADERBOARD_PAGE_KEY = f"{REPORTS_PREFIX}leaderboard.html"
 
 # A training file under incoming/. Its companions share its name: `<name>.validation.jsonl` (validation set)
 # and `<name>.job.json` (per-job options); only the training file starts a job.
 DATASET_SUFFIX = ".jsonl"
 VALIDATION_SUFFIX = ".validation.jsonl"
 MANIFEST_SUFFIX = ".job.json"
-# Event patterns match suffixes case-sensitively; the pipeline accepts a dataset's extension in any case.
-DATASET_SUFFIX_SPELLINGS = (".jsonl", ".JSONL", ".Jsonl")
+# `<name>.eval.jsonl`: the evaluation set of a profile with `evaluation` (prompt, referenceResponse, category).
+EVALUATION_SUFFIX = ".eval.jsonl"
 
 # The empty (or small JSON) object written last into imports/<model>/ to say the folder is complete.
 IMPORT_MARKER_NAME = "_READY"
@@ -75,7 +88,7 @@ JANITOR_MARKER_TAGS = (WARNED_TAG, TERM_END_ALERTED_TAG, BAD_EXPIRY_ALERTED_TAG)
 
 # --- Reports and metrics --------------------------------------------------------------------------------
 # An alert that could not be published is kept as reports/<job>/alerts/<kind>-<time>.json and counted in this
-# metric, whose alarm tells an operator to look there (docs/decisions/0014-alerts-never-decide-a-job.md).
+# metric, whose alarm tells an operator to look there (docs/decisions/0016-alerts-never-decide-a-job.md).
 UNDELIVERED_ALERTS_FOLDER = "alerts/"
 METRIC_NAMESPACE = "Tuneline/Alerts"
 ALERTS_NOT_DELIVERED_METRIC = "AlertsNotDelivered"

@@ -1,7 +1,9 @@
 """Job profiles: the typed settings a platform engineer writes in cdk.json and every job runs under.
 
 Parsed by the CDK app at synth time (a bad profile fails `cdk synth` with the key and the allowed values) and
-again by the Lambdas from their environment, so both sides read profiles with the same code.
+again by the functions that need them, from the profiles document the app writes into their code asset
+(`PROFILES_FILE`, docs/decisions/0010-profiles-at-run-time.md): both sides read cdk.json's own text with the
+same code, so a setting added here reaches the functions without any change to how it is delivered.
 """
 
 from __future__ import annotations
@@ -10,14 +12,24 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from tuneline.datasets.models import (
+    UnknownModelError,
+    check_teacher,
+    is_inference_profile,
+    known_model_ids,
+    resolve_model,
+)
+from tuneline.layout import MEDIA_PREFIX, PIPELINE_PREFIXES
 from tuneline.suggest import did_you_mean
 
 CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
 SERVING_MODES = ("none", "provisioned", "on-demand")
 COMMITMENTS = ("none", "OneMonth", "SixMonths")
+# A media prefix: folders in the S3 key charset Bedrock accepts for media (docs/bedrock.md §2.1), ending in "/".
+MEDIA_PREFIX_PATTERN = re.compile(r"^(?:[A-Za-z0-9_.-]+/)+$")
 # A profile name is part of an S3 prefix and of Bedrock job names: keep it to what both accept.
 PROFILE_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 
@@ -26,6 +38,35 @@ DEFAULT_MAX_RESPONSE_LENGTH = 1000
 MAX_VALIDATION_SPLIT = 0.5
 # No-commitment throughput bills by the hour until deleted; a week is the longest TTL we let a profile ask for.
 MAX_TTL_HOURS = 168
+# An uploader is named by the ARN the bucket policy compares with aws:PrincipalArn: an IAM role or user (a role
+# session's ARN is its role's), or the account root. `*` matches any characters, e.g. SSO roles' suffixes.
+UPLOADER_PRINCIPAL_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:role|user)/[\w+=,.@/*-]+)$")
+# The profiles document's name at the root of the functions' code asset (docs/decisions/0010-profiles-at-run-time.md).
+PROFILES_FILE = "tuneline-profiles.json"
+PROFILES_KEY = "tuneline.profiles"
+# Evaluation (docs/decisions/0011-evaluation-stage.md): a Bedrock evaluation job takes at most 1,000 prompts
+# (docs/bedrock.md §12.1), and the judge runs on the same set.
+DEFAULT_EVALUATION_PROMPTS = 200
+MAX_EVALUATION_PROMPTS = 1000
+# The deterministic metrics a gate may use (the scoring engine's per-record metrics).
+GATE_METRICS = ("exactMatch", "tokenF1", "rougeL", "jsonValid")
+# LLM-as-judge metrics of a Bedrock evaluation job (docs/bedrock.md §12.1).
+JUDGE_METRICS = (
+    "Builtin.Correctness",
+    "Builtin.Completeness",
+    "Builtin.Faithfulness",
+    "Builtin.Helpfulness",
+    "Builtin.Coherence",
+    "Builtin.Relevance",
+    "Builtin.FollowingInstructions",
+    "Builtin.ProfessionalStyleAndTone",
+    "Builtin.Harmfulness",
+    "Builtin.Stereotyping",
+    "Builtin.Refusal",
+)
+DEFAULT_JUDGE_METRICS = ("Builtin.Correctness", "Builtin.Completeness")
+MAX_CUSTOM_JUDGE_METRICS = 10
+CUSTOM_METRIC_NAME_PATTERN = re.compile(r"^[0-9a-zA-Z](?:[0-9a-zA-Z_-]{0,62})$")
 
 
 class ConfigError(ValueError):
@@ -47,6 +88,47 @@ class ServingSettings:
 
 
 @dataclass(frozen=True)
+class CustomJudgeMetric:
+    name: str
+    instructions: str
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    evaluator_model: str
+    metrics: tuple[str, ...] = DEFAULT_JUDGE_METRICS
+    custom_metrics: tuple[CustomJudgeMetric, ...] = ()
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    metric: str = "rougeL"
+    min_improvement: float = 0.0
+    require_significance: bool = True
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Evaluate the custom model against its base before anything is served (docs/bedrock.md §12.3)."""
+
+    prompts: int = DEFAULT_EVALUATION_PROMPTS
+    gate: GateSettings = field(default_factory=GateSettings)
+    judge: JudgeSettings | None = None
+    # The ID the base model is invoked with on demand; by default the base model ID without its context
+    # variant (`amazon.nova-micro-v1:0:128k` -> `amazon.nova-micro-v1:0`). Models callable only through an
+    # inference profile need its ID here (`us.amazon.nova-2-lite-v1:0`).
+    base_model_invocation_id: str | None = None
+    # Reach the custom model through no-commitment Provisioned Throughput when it has no on-demand deployment;
+    # its hourly price per model unit (from the Bedrock console) goes into the cost estimate and budget check.
+    allow_throughput: bool = False
+    throughput_price_per_hour_usd: float | None = None
+    # Ask the base model the evaluation set before training; stop when it already scores `skip_training_above`
+    # on the gate metric (docs/decisions/0011-evaluation-stage.md).
+    baseline_first: bool = False
+    skip_training_above: float | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     base_model: str
@@ -60,18 +142,14 @@ class Profile:
     max_response_length: int = DEFAULT_MAX_RESPONSE_LENGTH
     price_per_1k_tokens_usd: float | None = None
     serving: ServingSettings = field(default_factory=ServingSettings)
-
-    def to_json_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["hyperparameters"] = dict(self.hyperparameters)
-        return data
-
-    @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> Profile:
-        """Inverse of to_json_dict (trusted input written by the CDK app)."""
-        values = dict(data)
-        values["serving"] = ServingSettings(**values.get("serving", {}))
-        return cls(**values)
+    # Only these principals may write incoming/<profile>/ (a bucket-policy Deny for everyone else); empty: anyone
+    # the account's IAM allows. Only the stack uses it (bucket-policy statements); the functions ignore it.
+    uploader_principals: tuple[str, ...] = ()
+    # None: no evaluation (the default).
+    evaluation: EvaluationSettings | None = None
+    media_prefix: str = MEDIA_PREFIX
+    # Smoke-test prompts come from the training data (maybe personal data): e-mailed only when asked for.
+    include_smoke_text_in_alerts: bool = False
 
 
 _PROFILE_KEYS = {
@@ -86,7 +164,24 @@ _PROFILE_KEYS = {
     "maxResponseLengthForInference",
     "pricePer1kTokensUsd",
     "serving",
+    "uploaderPrincipals",
+    "evaluation",
+    "mediaPrefix",
+    "includeSmokeTextInAlerts",
 }
+_EVALUATION_KEYS = {
+    "prompts",
+    "gate",
+    "judge",
+    "baseModelInvocationId",
+    "allowThroughput",
+    "throughputPricePerHourUsd",
+    "baselineFirst",
+    "skipTrainingAbove",
+}
+_GATE_KEYS = {"metric", "minImprovement", "requireSignificance"}
+_JUDGE_KEYS = {"evaluatorModel", "metrics", "customMetrics"}
+_CUSTOM_METRIC_KEYS = {"name", "instructions"}
 _SERVING_KEYS = {
     "mode",
     "modelUnits",
@@ -97,7 +192,7 @@ _SERVING_KEYS = {
 }
 
 
-def parse_profiles(raw: Any, key: str = "tuneline.profiles") -> dict[str, Profile]:
+def parse_profiles(raw: Any, key: str = PROFILES_KEY) -> dict[str, Profile]:
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigError(key, 'must be an object with at least one profile, e.g. {"default": {"baseModel": ...}}')
     profiles = {}
@@ -113,9 +208,6 @@ def parse_profiles(raw: Any, key: str = "tuneline.profiles") -> dict[str, Profil
 
 
 def parse_profile(name: str, raw: Any, key: str) -> Profile:
-    # Imported here so that reading already-validated profiles (Lambda cold start) skips the model table.
-    from tuneline.datasets.models import UnknownModelError, check_teacher, resolve_model
-
     body = _require_mapping(raw, key)
     _reject_unknown_keys(body, _PROFILE_KEYS, key)
     base_model = _require_str(body, "baseModel", key)
@@ -181,7 +273,53 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
             else _number(body["pricePer1kTokensUsd"], f"{key}.pricePer1kTokensUsd", 0.0, 1000.0)
         ),
         serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
+        uploader_principals=_parse_uploader_principals(body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"),
+        evaluation=_parse_evaluation(body.get("evaluation"), rules, f"{key}.evaluation"),
+        media_prefix=_media_prefix(body.get("mediaPrefix", MEDIA_PREFIX), f"{key}.mediaPrefix"),
+        include_smoke_text_in_alerts=_bool(
+            body.get("includeSmokeTextInAlerts", False), f"{key}.includeSmokeTextInAlerts"
+        ),
     )
+
+
+def _parse_uploader_principals(raw: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(
+            key, 'must be a list of IAM role or user ARNs, e.g. ["arn:aws:iam::111122223333:role/Uploader"]'
+        )
+    for index, principal in enumerate(raw):
+        if not isinstance(principal, str) or not UPLOADER_PRINCIPAL_PATTERN.fullmatch(principal):
+            hint = (
+                "name the role, arn:aws:iam::<account>:role/<name>, not its session (the bucket policy compares "
+                "aws:PrincipalArn, which is the role's ARN)"
+                if isinstance(principal, str) and ":assumed-role/" in principal
+                else "use an IAM role or user ARN such as arn:aws:iam::111122223333:role/Uploader (* matches any "
+                "characters), or arn:aws:iam::<account>:root"
+            )
+            raise ConfigError(f"{key}[{index}]", f"{principal!r} is not an IAM principal ARN; {hint}")
+    if len(set(raw)) != len(raw):
+        raise ConfigError(key, "lists a principal twice; list each once")
+    return tuple(raw)
+
+
+def _media_prefix(value: Any, key: str) -> str:
+    """A key prefix of the data bucket that ends in "/", in Bedrock's S3 key charset, with no "." or ".." part,
+    and apart from the prefixes the pipeline owns (a dataset naming media there would get them copied)."""
+    if type(value) is not str or not MEDIA_PREFIX_PATTERN.match(value):
+        raise ConfigError(
+            key,
+            f'must be a folder of the data bucket like "media/" or "datasets/images/" (letters, digits, '
+            f"'_', '-', '.', ending in '/'), got {value!r}",
+        )
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ConfigError(key, f"{value!r} has a '.' or '..' folder; name the folder itself")
+    clash = next((p for p in PIPELINE_PREFIXES if value.startswith(p) or p.startswith(value)), None)
+    if clash is not None:
+        raise ConfigError(
+            key,
+            f"{value!r} overlaps {clash!r}, which the pipeline owns; use a folder of its own such as {MEDIA_PREFIX!r}",
+        )
+    return value
 
 
 def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:
@@ -207,8 +345,6 @@ def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:
 
 
 def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
-    from tuneline.datasets.models import resolve_model
-
     if isinstance(raw, str):
         raw = {"mode": raw}
     body = _require_mapping(raw, key)
@@ -234,8 +370,6 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
             "deleted before the term ends; set acknowledgeCommitment to true to confirm",
         )
     if mode == "on-demand" and not rules.on_demand_deployment:
-        from tuneline.datasets.models import known_model_ids
-
         on_demand = sorted({m for m in known_model_ids() if resolve_model(m).on_demand_deployment})
         raise ConfigError(
             f"{key}.mode",
@@ -251,13 +385,164 @@ def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
     )
 
 
-def profiles_to_json(profiles: Mapping[str, Profile]) -> str:
-    """Compact JSON for a Lambda environment variable (4 KB limit for all variables together)."""
-    return json.dumps({name: p.to_json_dict() for name, p in profiles.items()}, separators=(",", ":"))
+def _parse_evaluation(raw: Any, rules: Any, key: str) -> EvaluationSettings | None:
+    """`evaluation`: absent or false turns it off; true takes every default; an object sets the details."""
+    if raw is None or raw is False:
+        return None
+    if raw is True:
+        raw = {}
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _EVALUATION_KEYS, key)
+    if not rules.converse_supported:
+        raise ConfigError(
+            key,
+            f"{rules.display_name} cannot be evaluated: both models are asked through the Converse API, which it "
+            "does not support; remove evaluation from this profile",
+        )
+    invocation_id = _base_model_invocation_id(body.get("baseModelInvocationId"), rules, key)
+    allow_throughput = _bool(body.get("allowThroughput", False), f"{key}.allowThroughput")
+    baseline_first = _bool(body.get("baselineFirst", False), f"{key}.baselineFirst")
+    return EvaluationSettings(
+        prompts=int(
+            _number(
+                body.get("prompts", DEFAULT_EVALUATION_PROMPTS),
+                f"{key}.prompts",
+                1,
+                MAX_EVALUATION_PROMPTS,
+                integer=True,
+            )
+        ),
+        gate=_parse_gate(body.get("gate", {}), f"{key}.gate"),
+        judge=_parse_judge(body["judge"], f"{key}.judge") if body.get("judge") is not None else None,
+        base_model_invocation_id=invocation_id,
+        allow_throughput=allow_throughput,
+        throughput_price_per_hour_usd=_throughput_price(body, allow_throughput, key),
+        baseline_first=baseline_first,
+        skip_training_above=_skip_training_above(body, baseline_first, key),
+    )
 
 
-def profiles_from_json(text: str) -> dict[str, Profile]:
-    return {name: Profile.from_json_dict(body) for name, body in json.loads(text).items()}
+def _base_model_invocation_id(raw: Any, rules: Any, key: str) -> str | None:
+    """The ID the base model answers on demand with; required where the model answers only through a
+    cross-Region inference profile (the model rules table, docs/bedrock.md §12.3)."""
+    example = f"us.{rules.canonical_id.rsplit(':', 1)[0]}" if rules.canonical_id.count(":") > 1 else "us.<model id>"
+    if raw is not None and (not isinstance(raw, str) or not raw.strip()):
+        raise ConfigError(
+            f"{key}.baseModelInvocationId", f"must be a model ID or inference profile ID such as {example}"
+        )
+    invocation_id = raw.strip() if isinstance(raw, str) else None
+    if rules.invocation_needs_inference_profile and not (invocation_id and is_inference_profile(invocation_id)):
+        raise ConfigError(
+            f"{key}.baseModelInvocationId",
+            f"{rules.display_name} answers on demand only through a cross-Region inference profile; set "
+            f"baseModelInvocationId to its inference profile ID, e.g. {example}",
+        )
+    return invocation_id
+
+
+def _throughput_price(body: Mapping[str, Any], allow_throughput: bool, key: str) -> float | None:
+    return _number_with_flag(
+        body,
+        "throughputPricePerHourUsd",
+        ("allowThroughput", allow_throughput),
+        key,
+        maximum=10_000.0,
+        needed="allowThroughput buys no-commitment Provisioned Throughput, billed by the hour until it is deleted; "
+        "set throughputPricePerHourUsd to its hourly price per model unit (Bedrock console, Provisioned "
+        "Throughput) so the budget check counts it",
+    )
+
+
+def _skip_training_above(body: Mapping[str, Any], baseline_first: bool, key: str) -> float | None:
+    return _number_with_flag(
+        body,
+        "skipTrainingAbove",
+        ("baselineFirst", baseline_first),
+        key,
+        maximum=1.0,
+        needed="baselineFirst needs the score (0 to 1) on the gate metric at which the base model is good enough "
+        "and training is skipped, e.g. 0.8",
+    )
+
+
+def _number_with_flag(
+    body: Mapping[str, Any], name: str, flag: tuple[str, bool], key: str, *, maximum: float, needed: str
+) -> float | None:
+    """A number that belongs to a flag: required when the flag is on (`needed` says why), refused when it is off."""
+    raw = body.get(name)
+    flag_name, on = flag
+    if raw is None:
+        if on:
+            raise ConfigError(f"{key}.{name}", needed)
+        return None
+    if not on:
+        raise ConfigError(f"{key}.{name}", f"applies only with {flag_name}: true; remove it or set {flag_name}")
+    return _number(raw, f"{key}.{name}", 0.0, maximum)
+
+
+def _parse_gate(raw: Any, key: str) -> GateSettings:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _GATE_KEYS, key)
+    metric = body.get("metric", "rougeL")
+    _require_choice(metric, GATE_METRICS, f"{key}.metric")
+    return GateSettings(
+        metric=metric,
+        min_improvement=_number(body.get("minImprovement", 0.0), f"{key}.minImprovement", 0.0, 1.0),
+        require_significance=_bool(body.get("requireSignificance", True), f"{key}.requireSignificance"),
+    )
+
+
+def _parse_judge(raw: Any, key: str) -> JudgeSettings:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _JUDGE_KEYS, key)
+    evaluator = _require_str(body, "evaluatorModel", key)
+    metrics = body.get("metrics", list(DEFAULT_JUDGE_METRICS))
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        raise ConfigError(f"{key}.metrics", 'must be a list of metric names such as ["Builtin.Correctness"]')
+    for index, metric in enumerate(metrics):
+        _require_choice(metric, JUDGE_METRICS, f"{key}.metrics[{index}]")
+    custom_raw = body.get("customMetrics", [])
+    if not isinstance(custom_raw, list) or len(custom_raw) > MAX_CUSTOM_JUDGE_METRICS:
+        raise ConfigError(
+            f"{key}.customMetrics",
+            f"must be a list of at most {MAX_CUSTOM_JUDGE_METRICS} objects with name and instructions",
+        )
+    custom = tuple(_parse_custom_metric(item, f"{key}.customMetrics[{i}]") for i, item in enumerate(custom_raw))
+    if not metrics and not custom:
+        raise ConfigError(f"{key}.metrics", "the judge needs at least one built-in or custom metric")
+    if len(metrics) + len(custom) > 25:
+        raise ConfigError(f"{key}.metrics", "an evaluation job takes at most 25 metrics in all (docs/bedrock.md §12.1)")
+    return JudgeSettings(evaluator_model=evaluator, metrics=tuple(metrics), custom_metrics=custom)
+
+
+def _parse_custom_metric(raw: Any, key: str) -> CustomJudgeMetric:
+    body = _require_mapping(raw, key)
+    _reject_unknown_keys(body, _CUSTOM_METRIC_KEYS, key)
+    name = _require_str(body, "name", key)
+    if not CUSTOM_METRIC_NAME_PATTERN.fullmatch(name):
+        raise ConfigError(
+            f"{key}.name", "use 1-63 letters, digits, hyphens and underscores, starting with a letter or digit"
+        )
+    instructions = _require_str(body, "instructions", key)
+    if "{{prediction}}" not in instructions:
+        raise ConfigError(
+            f"{key}.instructions",
+            "the rubric must contain {{prediction}} where the response goes (and may use {{prompt}} and "
+            "{{ground_truth}})",
+        )
+    return CustomJudgeMetric(name=name, instructions=instructions)
+
+
+def profiles_document(raw: Mapping[str, Any]) -> str:
+    """cdk.json's `profiles` object as the functions receive it: the settings exactly as written (keys sorted,
+    no spaces), so every key, including ones added later, reaches them without a change here. Call it only on
+    an object `parse_profiles` accepted."""
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def profiles_from_document(text: str) -> dict[str, Profile]:
+    """The profiles of a document written by `profiles_document`, parsed by the same code as at synth."""
+    return parse_profiles(json.loads(text))
 
 
 def _require_mapping(raw: Any, key: str) -> Mapping[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,9 @@ class Inference:
         self._serving = serving
         self.faults = InferenceFaults()
         self.calls: list[InferenceCall] = []
+        # What a kind of model answers a prompt with, when a test sets it (base: FOUNDATION; custom: DEPLOYMENT or
+        # PROVISIONED): how evaluation tests make the custom model better or worse than its base.
+        self.scripted_answers: dict[str, Callable[[str], str]] = {}
 
     def converse(self, params: dict[str, Any]) -> dict[str, Any]:
         model_id = str(params.get("modelId") or "")
@@ -221,6 +225,9 @@ class Inference:
     def _answer(self, target: InferenceTarget, prompt: str, max_tokens: int | None) -> tuple[str, bool]:
         if self.faults.empty_answers:
             return "", False
+        scripted = self.scripted_answers.get(target.kind)
+        if scripted is not None:
+            return scripted(prompt), False
         return answers.answer_text(target.label, prompt, max_tokens)
 
     def _log(

@@ -14,6 +14,7 @@ from typing import Any
 from local.bedrock import catalog
 from local.bedrock.context import EventSink, Faults, ObjectStore, SimContext, SimulationSettings
 from local.bedrock.errors import ResourceNotFoundException, ValidationException
+from local.bedrock.evaluations import EvaluationJobs
 from local.bedrock.imports import ModelImports
 from local.bedrock.inference import DEFAULT_INFERENCE_FAILURE, Inference, InferenceCall, inference_error
 from local.bedrock.jobs import CustomizationJobs
@@ -41,6 +42,7 @@ class BedrockSimulator:
         self.jobs = CustomizationJobs(self._context)
         self.imports = ModelImports(self._context)
         self.serving = Serving(self._context, self._resolve_model)
+        self.evaluations = EvaluationJobs(self._context)
         self.inference = Inference(self._context, jobs=self.jobs, imports=self.imports, serving=self.serving)
         self.tagging = Tagging(self._tagged_resource)
         self._operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = _operation_table(self)
@@ -252,6 +254,8 @@ def _operation_table(sim: BedrockSimulator) -> dict[str, Callable[[dict[str, Any
         "GetCustomModel": lambda p: jobs.get_model(p["modelIdentifier"]).describe(),
         "ListCustomModels": lambda p: limited([m.summary() for m in jobs.list_models()], p, "modelSummaries"),
         "DeleteCustomModel": empty(jobs.delete_model, "modelIdentifier"),
+        "CreateEvaluationJob": sim.evaluations.create,
+        "GetEvaluationJob": lambda p: sim.evaluations.get(p["jobIdentifier"]).describe(),
         "CreateProvisionedModelThroughput": serving.create_throughput,
         "GetProvisionedModelThroughput": lambda p: serving.get_throughput(p["provisionedModelId"]).describe(),
         "DeleteProvisionedModelThroughput": empty(serving.delete_throughput, "provisionedModelId"),

@@ -64,10 +64,19 @@ class BedrockJobRole(Construct):
                     "StringLike": {"s3:prefix": [f"{read_prefix}*"] + ([f"{write_prefix}*"] if write_prefix else [])}
                 },
             ),
+            # The data key only through the services that read and write for the job (S3 objects, Bedrock's
+            # encrypted copies), and grants only for AWS resources (docs/bedrock.md §9).
             iam.PolicyStatement(
                 sid="UseDataKey",
-                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                 resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": [_via("s3"), _via("bedrock")]}},
+            ),
+            iam.PolicyStatement(
+                sid="GrantDataKeyToBedrock",
+                actions=["kms:CreateGrant"],
+                resources=[key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
         ]
         if write_prefix:
@@ -89,6 +98,10 @@ class BedrockJobRole(Construct):
             + (f" and writes its output under {write_prefix} with names it chooses" if write_prefix else "")
             + "; ENIs get ids at run time; ec2:Describe* supports no resource-level permissions.",
         )
+
+
+def _via(service: str) -> str:
+    return f"{service}.{Aws.REGION}.amazonaws.com"
 
 
 def _vpc_statements(

@@ -26,7 +26,7 @@ from stacks.constructs.workflow_parts import (
     continue_despite_alert_failure,
     lambda_step,
 )
-from stacks.nag import acknowledge_wildcards
+from stacks.nag import LOG_GROUP_KEY_REASON, acknowledge_wildcards, skip_checkov
 from tuneline.errors import JOB_FAILED
 
 # The optimized integration that waits for the job to finish. The L2 task renders it without `.sync`
@@ -64,6 +64,8 @@ class CustomizeWorkflow(Construct):
         timeout: Duration,
         quota_wait_hours: int,
         serve: Callable[[Construct], tuple[sfn.IChainable, sfn.INextable]] | None = None,
+        evaluate: Callable[..., sfn.IChainable] | None = None,
+        check_baseline: Callable[..., sfn.IChainable] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._functions = functions
@@ -84,7 +86,7 @@ class CustomizeWorkflow(Construct):
         # Built in this order and wired afterwards, as in Serving.build_chain: the order of Notify failure's
         # incoming transitions and the order construct types first appear in (the serving's Wait before any
         # Choice) are part of the template.
-        validation = self._validation_chain(failure)
+        validation, slot_free, announce = self._validation_chain(failure)
         create_states = self._create_job_states(failure, request=self._job_request(bedrock_role, key, job_network))
         summarize = self._summarize_metrics(failure)
         completed = self._completion_chain(failure)
@@ -93,12 +95,24 @@ class CustomizeWorkflow(Construct):
             serve_start, serve_end = serve(self)
             serve_end.next(completed)
             after_summary = serve_start
+        if evaluate is not None:
+            # The evaluation stage decides whether serving happens (docs/decisions/0011-evaluation-stage.md).
+            after_summary = evaluate(self, serve=after_summary, withheld_next=completed)
 
-        definition = validation.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
+        announce.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
+        if check_baseline is not None:
+            # Ask the base model before training: it may already be good enough
+            # (docs/decisions/0011-evaluation-stage.md).
+            skipped = sfn.Succeed(self, "Training skipped", comment="The base model already reaches the target")
+            slot_free.otherwise(check_baseline(self, notify=functions.notify, train=announce, skipped_next=skipped))
+        else:
+            slot_free.otherwise(announce)
+        definition = validation
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
         )
+        skip_checkov(self.log_group, "CKV_AWS_158", LOG_GROUP_KEY_REASON)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -111,6 +125,7 @@ class CustomizeWorkflow(Construct):
         )
         self._grant_bedrock(bedrock_role, key, base_model_ids)
         self._let_guard_see_the_queue(functions.guard)
+        self._let_notify_read_the_history(functions.notify)
         role_policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
         acknowledge_wildcards(
             role_policy or self.state_machine,
@@ -122,9 +137,10 @@ class CustomizeWorkflow(Construct):
 
     # --- the definition, one piece per step of the module docstring ----------------------------------------
 
-    def _validation_chain(self, failure: FailureBranch) -> sfn.Chain:
+    def _validation_chain(self, failure: FailureBranch) -> tuple[sfn.IChainable, sfn.Choice, sfn.TaskStateBase]:
         """Plan job -> Validate dataset -> Join the queue -> Check budget and capacity -> Is a job slot free?
-        (no: Wait for a job slot -> Check budget and capacity) -> Notify job starting."""
+        (no: Wait for a job slot -> Check budget and capacity); and Notify job starting. The caller sets what
+        follows a free slot: Notify job starting, or the check of the base model when a profile asks for one."""
         functions = self._functions
         plan = failure.caught(
             lambda_step(
@@ -145,7 +161,7 @@ class CustomizeWorkflow(Construct):
                 comment="Check every record against the model's rules; stage an immutable copy",
             )
         )
-        # The line for a job slot (docs/decisions/0015-queue-on-a-deadline.md): the time the run joins it fixes
+        # The line for a job slot (docs/decisions/0017-queue-on-a-deadline.md): the time the run joins it fixes
         # its deadline, and every check is told the time by the state machine, so the wait is measured on
         # Step Functions' clock and a full profile loops check -> wait -> check until a slot or the deadline.
         join = sfn.Pass(
@@ -181,7 +197,7 @@ class CustomizeWorkflow(Construct):
             comment="The profile runs its maximum number of jobs: check again later",
             time=sfn.WaitTime.seconds_path("$.guard.waitSeconds"),
         )
-        # An alert never decides the job's fate (docs/decisions/0014-alerts-never-decide-a-job.md): the Catch
+        # An alert never decides the job's fate (docs/decisions/0016-alerts-never-decide-a-job.md): the Catch
         # for this state is added where its next state is known (_choose_job_request).
         self._announce = alert_step(
             self,
@@ -190,13 +206,11 @@ class CustomizeWorkflow(Construct):
             payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
             comment="Alert: dataset accepted, job starting, estimated cost",
         )
-        slot_free = (
-            sfn.Choice(self, "Is a job slot free?")
-            .when(sfn.Condition.boolean_equals("$.guard.admitted", False), wait_for_slot.next(guard))
-            .otherwise(self._announce)
+        slot_free = sfn.Choice(self, "Is a job slot free?").when(
+            sfn.Condition.boolean_equals("$.guard.admitted", False), wait_for_slot.next(guard)
         )
         plan.next(validate).next(join).next(guard).next(slot_free)
-        return sfn.Chain.custom(plan, [self._announce], self._announce)
+        return plan, slot_free, self._announce
 
     def _create_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
         """The three ways to start the job (.sync): distillation, with validation data, training data only."""
@@ -246,12 +260,44 @@ class CustomizeWorkflow(Construct):
             "Notify job completed",
             self._functions.notify,
             payload={"kind": "completed", "state.$": "$"},
-            comment="Alert with the loss summary and the custom model ARN",
+            comment="Write the report page, model card and leaderboard row; alert with the loss summary",
         )
         done = sfn.Succeed(self, "Done")
         # The job is trained and billed: a lost alert must not turn the run FAILED.
         continue_despite_alert_failure(notify_done, done)
         return notify_done.next(done)
+
+    def _let_notify_read_the_history(self, notify: lambda_.IFunction) -> None:
+        """The report page's timeline comes from the execution's history. A policy of its own, as for the guard."""
+        if notify.role is None:
+            raise ValueError("the notify function needs a role to read the history")
+        executions = self._executions_arn()
+        self._executions_policy(
+            "NotifyHistoryPolicy",
+            notify.role,
+            [
+                iam.PolicyStatement(
+                    sid="ReadExecutionHistory", actions=["states:GetExecutionHistory"], resources=[executions]
+                )
+            ],
+        )
+
+    def _executions_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _executions_policy(self, construct_id: str, role: iam.IRole, statements: list[iam.PolicyStatement]) -> None:
+        """A policy of its own on a function's role about this machine's executions (see the guard's for why)."""
+        policy = iam.Policy(self, construct_id, roles=[role], statements=statements)
+        acknowledge_wildcards(
+            policy,
+            [self._executions_arn()],
+            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
+        )
 
     def _let_guard_see_the_queue(self, guard: lambda_.IFunction) -> None:
         """The capacity check lists this machine's running executions and reads their inputs.
@@ -262,17 +308,11 @@ class CustomizeWorkflow(Construct):
         if guard.role is None:
             raise ValueError("the guard function needs a role to read the queue")
         machine = self.state_machine
-        executions = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        policy = iam.Policy(
-            self,
+        executions = self._executions_arn()
+        self._executions_policy(
             "GuardQueuePolicy",
-            roles=[guard.role],
-            statements=[
+            guard.role,
+            [
                 iam.PolicyStatement(
                     sid="ListQueuedExecutions", actions=["states:ListExecutions"], resources=[machine.state_machine_arn]
                 ),
@@ -282,11 +322,6 @@ class CustomizeWorkflow(Construct):
                     resources=[executions],
                 ),
             ],
-        )
-        acknowledge_wildcards(
-            policy,
-            [executions],
-            "Execution names are chosen per upload; the statement covers only this state machine's executions.",
         )
 
     def _job_request(self, bedrock_role: iam.IRole, key: kms.IKey, job_network: JobNetwork | None) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from stacks.constructs.workflow_parts import (
     count_step,
     lambda_step,
 )
-from stacks.nag import acknowledge_wildcards
+from stacks.nag import LOG_GROUP_KEY_REASON, acknowledge_wildcards, skip_checkov
 from tuneline.errors import IMPORT_FAILED
 from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
 from tuneline.imports.smoke import LOAD_CHECK_SECONDS, LOAD_CHECKS
@@ -103,6 +103,7 @@ class ImportWorkflow(Construct):
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
         )
+        skip_checkov(self.log_group, "CKV_AWS_158", LOG_GROUP_KEY_REASON)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",

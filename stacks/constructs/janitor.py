@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -40,13 +40,26 @@ class Janitor(Construct):
             handler_module="janitor",
             description="Delete expired Tuneline serving; warn before expiry",
             timeout=Duration.minutes(JANITOR_TIMEOUT_MINUTES),
+            asynchronous=True,
         )
+        # A schedule group of this stack's own, so the role below trusts this stack's schedules only.
+        group_name = f"{Stack.of(self).stack_name}-serving-janitor"
+        self.schedule_group = scheduler.ScheduleGroup(self, "ScheduleGroup", schedule_group_name=group_name)
         # Our own role (instead of the shared one CDK creates) so its policy's acknowledgement stays narrow.
+        # Scheduler sets aws:SourceArn to the schedule group's ARN (confused-deputy protection); the ARN is
+        # written out rather than referenced so the role does not wait for the group.
         self.schedule_role = iam.Role(
             self,
             "ScheduleRole",
             assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnEquals": {
+                        "aws:SourceArn": f"arn:{Aws.PARTITION}:scheduler:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+                        f"schedule-group/{group_name}"
+                    },
+                },
             ),
             description="Lets EventBridge Scheduler invoke the Tuneline serving janitor",
         )
@@ -54,6 +67,7 @@ class Janitor(Construct):
             self,
             "Schedule",
             description="Tuneline: check serving expiry tags",
+            schedule_group=self.schedule_group,
             schedule=scheduler.ScheduleExpression.rate(Duration.minutes(schedule_minutes)),
             target=targets.LambdaInvoke(
                 self.function,

@@ -9,6 +9,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
@@ -16,10 +17,35 @@ from stacks import constants
 
 class Monitoring(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, functions: Sequence[lambda_.Function], topic: sns.ITopic
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Sequence[lambda_.Function],
+        topic: sns.ITopic,
+        async_dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         action = cw_actions.SnsAction(topic)
+        if async_dead_letter_queue is not None:
+            lost = cloudwatch.Alarm(
+                self,
+                "AsyncEventsLost",
+                alarm_description=(
+                    "Tuneline: an event function (execution ends, Bedrock job changes or the serving janitor) failed "
+                    "on an event after every retry: an alert or a serving release may be missing. Read the message "
+                    "in the async dead-letter queue (the original event), check the function's logs and release "
+                    "any serving the event named by hand."
+                ),
+                metric=async_dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(5), statistic="Maximum"
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            lost.add_alarm_action(action)
         for function in functions:
             name = function.node.id
             alarm = cloudwatch.Alarm(
@@ -38,7 +64,7 @@ class Monitoring(Construct):
             alarm.add_alarm_action(action)
 
         # Alerts the Notify steps could not publish are kept under reports/<job>/alerts/ and counted here
-        # (docs/decisions/0014-alerts-never-decide-a-job.md). The alarm notifies the same topic, which may be
+        # (docs/decisions/0016-alerts-never-decide-a-job.md). The alarm notifies the same topic, which may be
         # the thing that is down: its state in the CloudWatch console is the signal that needs no topic.
         undelivered = cloudwatch.Alarm(
             self,

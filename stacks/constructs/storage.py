@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks import constants
+from stacks.nag import skip_checkov
 
 
 class Storage(Construct):
@@ -34,14 +35,17 @@ class Storage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
             removal_policy=removal,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
+            # Versioned like every bucket here; old versions of a log object go after the usual 90 days.
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(365),
+                    noncurrent_version_expiration=Duration.days(constants.NONCURRENT_VERSION_EXPIRY_DAYS),
+                )
+            ],
         )
-        Validations.of(self.log_bucket).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-S1",
-                reason="This is the access-log target itself; logging it into itself would loop.",
-            )
-        )
+        loop = "This is the access-log target itself; logging it into itself would loop."
+        Validations.of(self.log_bucket).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=loop))
+        skip_checkov(self.log_bucket, "CKV_AWS_18", loop)
 
         self.data_bucket = s3.Bucket(
             self,
@@ -75,13 +79,48 @@ class Storage(Construct):
         cfn_bucket = self.data_bucket.node.default_child
         assert isinstance(cfn_bucket, s3.CfnBucket)
         cfn_bucket.add_property_override("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True)
+        self._deny_other_encryption()
 
-    def allow_service_to_use_key(self, service_principal: str) -> None:
-        """Let an AWS service (EventBridge, CloudWatch) write to encrypted topics/queues in this account."""
+    def _deny_other_encryption(self) -> None:
+        """Only the data key encrypts objects here.
+
+        A PutObject (also CreateMultipartUpload and CopyObject) that asks for other encryption, SSE-S3 or another
+        KMS key, is denied; one without encryption headers gets the bucket default, the data key, which is how
+        the pipeline and Bedrock write (docs/bedrock.md §9). `Null: false` makes each statement apply only when
+        the header is present, since a negated operator alone is also true for a missing key.
+        """
+        for sid, header, allowed in (
+            ("DenyOtherEncryption", "s3:x-amz-server-side-encryption", "aws:kms"),
+            ("DenyOtherKmsKeys", "s3:x-amz-server-side-encryption-aws-kms-key-id", self.key.key_arn),
+        ):
+            self.data_bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[self.data_bucket.arn_for_objects("*")],
+                    conditions={"Null": {header: "false"}, "StringNotEqualsIfExists": {header: allowed}},
+                )
+            )
+
+    def allow_alarms_to_use_key(self) -> None:
+        """CloudWatch alarms of this account and Region publish to the encrypted alert topic.
+
+        Only CloudWatch needs the key: EventBridge rules target Lambdas and SQS-managed queues, never the topic.
+        The source conditions keep another account's alarms (confused deputy) off the key.
+        """
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(service_principal)],
+                sid="AllowAlarmsOfThisAccount",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey"],
                 resources=["*"],  # in a key policy "*" means this key
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"
+                    },
+                },
             )
         )

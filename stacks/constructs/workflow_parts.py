@@ -106,9 +106,9 @@ def alert_step(
     payload: dict[str, object],
     comment: str,
 ) -> tasks.LambdaInvoke:
-    """A Notify step whose alert never decides the run (docs/decisions/0014-alerts-never-decide-a-job.md).
+    """A Notify step whose alert never decides the run (docs/decisions/0016-alerts-never-decide-a-job.md).
 
-    The function is told its attempt number and the execution's name: publishing errors worth retrying raise
+    The function is told its attempt number and the execution's ARN: publishing errors worth retrying raise
     AlertNotDelivered, retried here with backoff, and on the last attempt the function keeps the alert under
     reports/<job>/alerts/ and returns normally.
     """
@@ -116,7 +116,7 @@ def alert_step(
         scope,
         name,
         function,
-        payload={**payload, "attempt.$": "$$.State.RetryCount", "execution.$": "$$.Execution.Name"},
+        payload={**payload, "attempt.$": "$$.State.RetryCount", "execution.$": "$$.Execution.Id"},
         result_path=sfn.JsonPath.DISCARD,
         comment=comment,
     )
@@ -169,7 +169,8 @@ class FailureBranch:
             scope,
             notify_name,
             notify,
-            payload={"kind": "failed", "state.$": "$"},
+            # The execution, so the alert step can read its history (the report page's timeline).
+            payload={"kind": "failed", "state.$": "$", "execution.$": "$$.Execution.Id"},
             comment="Alert with what failed, why, and what to do",
         )
         failed = sfn.Fail(scope, fail_name, error=error, cause="The failure alert has been sent")

@@ -35,8 +35,10 @@ def test_catches_lead_to_a_failure_alert_then_fail(customize_definition: dict[st
     states = customize_definition["States"]
     # Serving purchases catch the quota error first on purpose, and whatever fails after a purchase releases it
     # before alerting; the last catch-all always leads to an alert. The starting and completed alerts go on
-    # instead (docs/decisions/0014-alerts-never-decide-a-job.md; tests/infra/test_retry_and_catch.py).
-    alerting = {"Notify failure", "Release serving"}
+    # instead (docs/decisions/0016-alerts-never-decide-a-job.md; tests/infra/test_retry_and_catch.py);
+    # after the evaluation's purchase the same goes for Release evaluation serving. A failing judge is recorded
+    # and reported in the completed alert instead (docs/decisions/0011-evaluation-stage.md).
+    alerting = {"Notify failure", "Release serving", "Release evaluation serving"}
     for name, state in _tasks(customize_definition).items():
         if (
             name in alerting
@@ -46,7 +48,9 @@ def test_catches_lead_to_a_failure_alert_then_fail(customize_definition: dict[st
             continue
         last = state["Catch"][-1]
         assert last["ErrorEquals"] == ["States.ALL"], name
-        assert last["Next"] in alerting, name
+        expected = {"Record judge failure"} if "judge" in name else alerting
+        assert last["Next"] in expected, name
+    assert states["Record judge failure"]["Next"] == "Did the custom model beat the base?"
     assert states[states["Notify failure"]["Next"]]["Type"] == "Fail"
 
 
@@ -100,10 +104,12 @@ def test_happy_path_order(customize_definition: dict[str, Any]) -> None:
         "Join the queue",
         "Check budget and capacity",
         "Is a job slot free?",
+        "Check the base model first?",
         "Notify job starting",
         "Choose job request",
         "Create customization job",
         "Summarize metrics",
+        "Evaluate the model?",
         "Serve the model?",
         "Serving not requested",
         "Serving finished",

@@ -22,9 +22,18 @@ from typing import Any
 import pytest
 from mypy import api as mypy_api
 
+import app as tuneline_app
 from stacks import lambda_asset
-from stacks.lambda_asset import SDK_DISTRIBUTIONS, SDK_SERVICES, asset_size, build_lambda_asset
+from stacks.config import load_config
+from stacks.lambda_asset import (
+    SDK_DISTRIBUTIONS,
+    SDK_SERVICES,
+    asset_size,
+    build_lambda_asset,
+    write_deployment_asset,
+)
 from tests.infra.synth import resources_of_type
+from tuneline.profiles import PROFILES_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "lambda" / "tuneline"
@@ -32,6 +41,7 @@ DEPLOYED_PYTHON = "3.14"
 # How the runtime package names the clients it is handed (parameters, attributes): receiver name -> service.
 CLIENT_NAMES = {
     "bedrock": "bedrock",
+    "cloudformation": "cloudformation",
     "runtime": "bedrock-runtime",
     "s3": "s3",
     "s3_client": "s3",
@@ -253,12 +263,20 @@ def test_every_function_runs_the_python_the_checks_target_from_the_bundled_asset
     tuneline = {name: f for name, f in functions.items() if f["Properties"]["Handler"].startswith("tuneline.")}
     assert tuneline
     assert {f["Properties"]["Runtime"] for f in tuneline.values()} == {f"python{DEPLOYED_PYTHON}"}
-    # One asset for all of them, and it is the bundle (the runtime package with the SDK beside it).
+    # One asset for all of them, and it is the bundle (the runtime package with the SDK beside it), plus the
+    # profiles document of this deployment (docs/decisions/0010-profiles-at-run-time.md).
     [key] = {f["Properties"]["Code"]["S3Key"] for f in tuneline.values()}
     staged = template_path.parent / f"asset.{key.removesuffix('.zip')}"
-    assert _files(staged) == _files(asset)
+    assert _files(staged) == _files(asset) | {PROFILES_FILE}
     assert (staged / "tuneline" / "handlers").is_dir() and (staged / "botocore" / "data" / "bedrock").is_dir()
+    shipped = load_config(tuneline_app.cdk_json_context()["tuneline"])
+    assert (staged / PROFILES_FILE).read_text(encoding="utf-8") == shipped.profiles_document
 
 
 def _files(folder: Path) -> set[str]:
     return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_a_deployment_file_never_replaces_a_file_of_the_built_code(asset: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"six\.py would replace a file of the built code"):
+        write_deployment_asset(asset, tmp_path / "deployment", {"six.py": "# not the SDK's six"})

@@ -4,6 +4,7 @@ failure branches, the janitor's schedule and permissions, and profile errors tha
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,9 @@ def test_smoke_test_waits_out_a_model_that_is_not_ready(customize_definition: di
 
 def test_mode_none_skips_straight_to_the_completion_alert(customize_definition: dict[str, Any]) -> None:
     states = customize_definition["States"]
-    assert states["Summarize metrics"]["Next"] == "Serve the model?"
+    # The evaluation stage comes first; without an evaluation setting it goes straight to serving.
+    assert states["Summarize metrics"]["Next"] == "Evaluate the model?"
+    assert states["Evaluate the model?"]["Default"] == "Serve the model?"
     serve = states["Serve the model?"]
     assert {c["StringEquals"] for c in serve["Choices"]} == {"provisioned", "on-demand"}
     assert states[serve["Default"]]["Next"] == "Serving finished"
@@ -296,3 +299,30 @@ def test_the_janitor_may_write_exactly_the_marker_tags_its_code_writes() -> None
     from tuneline.serving.janitor import MARKER_TAGS
 
     assert sorted(JANITOR_MARKER_TAGS) == sorted(MARKER_TAGS.values())
+
+
+def test_without_a_serving_profile_neither_serving_states_nor_purchase_permissions_are_deployed(
+    tmp_path: Path,
+) -> None:
+    # cdk.json's own profiles serve nothing.
+    assert all(body.get("serving", "none") in ("none", {"mode": "none"}) for body in _shipped_profiles().values())
+    tuneline_app.build_app(context=tuneline_app.cdk_json_context(), outdir=str(tmp_path)).synth()
+    template = json.loads((tmp_path / f"{tuneline_app.STACK_NAME}.template.json").read_text())
+    text = json.dumps(template)
+    for purchase in ("CreateProvisionedModelThroughput", "CreateCustomModelDeployment"):
+        assert f"bedrock:{purchase}" not in text
+    [machine] = [
+        r
+        for r in resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
+        if "Plan job" in json.dumps(r["Properties"]["DefinitionString"])
+    ]
+    definition = json.dumps(machine["Properties"]["DefinitionString"])
+    assert "Serve the model?" not in definition and "Notify job completed" in definition
+    handlers = {f["Properties"]["Handler"] for f in resources_of_type(template, "AWS::Lambda::Function").values()}
+    assert not {h for h in handlers if ".serve_" in h}
+    # The janitor stays: serving bought before a profile stopped serving must still expire.
+    assert "tuneline.handlers.janitor.handler" in handlers
+
+
+def _shipped_profiles() -> dict[str, Any]:
+    return dict(tuneline_app.cdk_json_context()["tuneline"]["profiles"])

@@ -15,6 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROFILES = load_config(tuneline_app.cdk_json_context()["tuneline"]).profiles
 DATASETS = {
     "support-bot": "support-bot/train.jsonl",
+    "support-bot-gated": "support-bot-gated/train.jsonl",
     "llama-instruct": "llama-instruct/train.jsonl",
     "titan-domain": "titan-domain/corpus.jsonl",
     "nova-distill": "nova-distill/prompts.jsonl",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,10 +109,13 @@ class TestFineTuningHappyPath:
             "Join the queue",
             "Check budget and capacity",
             "Is a job slot free?",
+            # The shipped cdk.json has a profile with baselineFirst: the choice is there for every profile.
+            "Check the base model first?",
             "Notify job starting",
             "Choose job request",
             "Create customization job with validation data",
             "Summarize metrics",
+            "Evaluate the model?",
             "Serve the model?",
             "Serving not requested",
             "Serving finished",
@@ -279,10 +283,7 @@ def test_a_validation_companion_file_is_passed_as_validation_data_config(pipelin
 # --- nothing is started when it should not be -----------------------------------------------------------
 
 
-def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipeline) -> None:
-    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
-    for key in image_keys:
-        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+def picture_dataset(bucket: str, image_keys: list[str]) -> bytes:
     records = [
         {
             "schemaVersion": "bedrock-conversation-2024",
@@ -294,7 +295,7 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
                         {
                             "image": {
                                 "format": "png",
-                                "source": {"s3Location": {"uri": f"s3://{pipeline.bucket}/{key}"}},
+                                "source": {"s3Location": {"uri": f"s3://{bucket}/{key}"}},
                             }
                         },
                     ],
@@ -304,7 +305,14 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
         }
         for n, key in enumerate(image_keys)
     ]
-    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", b"".join(json.dumps(r).encode() + b"\n" for r in records))
+    return b"".join(json.dumps(r).encode() + b"\n" for r in records)
+
+
+def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipeline) -> None:
+    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
+    for key in image_keys:
+        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", picture_dataset(pipeline.bucket, image_keys))
 
     [execution] = pipeline.finished_executions(1)
 
@@ -322,6 +330,26 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
     assert staged_uris == [f"s3://{pipeline.bucket}/{staged_folder}/media/{key}" for key in image_keys]
     for uri, key in zip(staged_uris, image_keys, strict=True):
         assert pipeline.read(uri.removeprefix(f"s3://{pipeline.bucket}/")).endswith(key.encode())
+
+
+def test_a_record_naming_a_model_file_as_an_image_is_rejected_at_its_line_and_nothing_is_copied(
+    pipeline: Pipeline,
+) -> None:
+    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
+    for key in image_keys:
+        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+    image_keys[4] = "imports/llama/model-00001-of-00002.safetensors"
+    pipeline.upload(image_keys[4], b"\x89PNG\r\n\x1a\n not really a picture")
+    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", picture_dataset(pipeline.bucket, image_keys))
+
+    [execution] = pipeline.finished_executions(1)
+
+    assert execution["status"] == "FAILED"
+    assert pipeline.states_entered(execution) == ["Plan job", "Validate dataset", "Notify failure", "Job failed"]
+    assert pipeline.jobs() == [] and pipeline.object_keys("staged/") == []
+    text = words(pipeline.alert("dataset rejected")["message"])
+    assert "cats.jsonl line 5" in text and "media.outside-prefix" in text
+    assert f"s3://{pipeline.bucket}/media/" in text
 
 
 def test_a_rejected_dataset_starts_no_job_and_the_alert_names_the_line(pipeline: Pipeline) -> None:
@@ -388,6 +416,27 @@ def test_a_dataset_named_with_an_upper_case_extension_trains(pipeline: Pipeline)
     assert execution["status"] == "SUCCEEDED"
     assert len(pipeline.jobs()) == 1
     assert not [alert for alert in pipeline.alerts() if "upload ignored" in str(alert.get("subject"))]
+
+
+def test_a_dataset_with_a_mixed_case_extension_trains(pipeline: Pipeline) -> None:
+    pipeline.upload(f"incoming/{SUPPORT_BOT}/questions.JsonL", SUPPORT_DATA)
+
+    [execution] = pipeline.finished_executions(1)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert len(pipeline.jobs()) == 1
+
+
+def test_a_key_with_a_dot_dot_folder_gets_an_upload_ignored_alert_and_starts_nothing(pipeline: Pipeline) -> None:
+    key = f"incoming/{SUPPORT_BOT}/../other/train.jsonl"
+    pipeline.upload(key, SUPPORT_DATA)
+
+    alert = pipeline.alert("upload ignored")
+
+    text = words(alert["message"])
+    assert "'..'" in text and f"incoming/{SUPPORT_BOT}/other/train.jsonl" in text
+    assert pipeline.emulator.executions(pipeline.state_machine_arn) == []
+    assert pipeline.jobs() == []
 
 
 def test_an_over_budget_job_alerts_and_starts_no_job(pipeline: Pipeline) -> None:
@@ -532,6 +581,46 @@ def test_a_re_upload_during_a_job_waits_its_turn_and_changes_nothing_for_the_run
             pipeline.read(plan["stagedValidationKey"])
         )
         assert len(staged) == expected
+
+
+def test_staged_data_overwritten_while_the_job_waits_fails_the_run_with_an_alert(pipeline: Pipeline) -> None:
+    records = lines_of(SUPPORT_DATA)
+    assert PROFILES[SUPPORT_BOT].concurrency == 1
+    pipeline.upload(SUPPORT_KEY, b"".join(records))
+    # As in the re-upload test: the clock runs at the real rate until the second execution waits in the queue
+    # and its staged copy has been overwritten, so the running job cannot end in between.
+    with pipeline.emulator.clock.busy():
+        [running] = pipeline.wait_for_jobs(1)
+        assert running["status"] == "InProgress"
+        pipeline.upload(f"incoming/{SUPPORT_BOT}/second.jsonl", b"".join(records[:40]))
+        waiting = _waiting_in_the_queue(pipeline)
+        plan = pipeline.state_input(waiting, "Check budget and capacity")["plan"]
+        staged_key = plan["stagedTrainingKey"]
+        pipeline.emulator.client("s3").put_object(Bucket=pipeline.bucket, Key=staged_key, Body=records[0])
+
+    first, second = pipeline.finished_executions(2)
+
+    assert first["status"] == "SUCCEEDED"
+    assert second["status"] == "FAILED"
+    states = pipeline.states_entered(second)
+    assert states[-3:] == ["Check budget and capacity", "Notify failure", "Job failed"]
+    assert not set(CREATE_STATES) & set(states)
+    assert len(pipeline.jobs()) == 1, "a job was created on data that changed after validation"
+    text = words(pipeline.alert("staged data changed")["message"])
+    assert f"s3://{pipeline.bucket}/{staged_key}" in text
+    assert "StagedDataChanged" in text
+
+
+def _waiting_in_the_queue(pipeline: Pipeline) -> dict[str, Any]:
+    """The execution whose capacity check has already found the profile's slot taken."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for execution in pipeline.emulator.executions(pipeline.state_machine_arn):
+            history = pipeline.emulator.execution_history(execution["executionArn"])
+            if any("ConcurrencyLimitReached" in json.dumps(e, default=str) and "Failed" in e["type"] for e in history):
+                return execution
+        time.sleep(0.05)
+    raise AssertionError("no execution waited for a free slot")
 
 
 def test_datasets_uploaded_together_train_one_at_a_time_within_the_profiles_concurrency(

@@ -71,6 +71,13 @@ ERRORS: dict[str, Explanation] = {
         f"Follow the details, {_UPLOAD_AGAIN}. {_NOTHING_STARTED}",
         charged=False,
     ),
+    "EvaluationSetInvalid": Explanation(
+        "evaluation set rejected",
+        "The evaluation set (<name>.eval.jsonl) breaks a rule; the message names its file, line and key.",
+        "Fix that line (each record has prompt and referenceResponse, and may have category) and upload the "
+        "dataset again. Training finished; the evaluation serving, if any, was deleted and nothing was served.",
+        charged=True,
+    ),
     "DatasetRejected": Explanation(
         "dataset rejected",
         "The dataset breaks Bedrock's data rules.",
@@ -90,6 +97,12 @@ ERRORS: dict[str, Explanation] = {
         "The estimated training cost is above the budget.",
         f"Raise budgetUsd in the profile, lower the epochs, or train on a smaller dataset, {_UPLOAD_AGAIN}. "
         f"{_NOTHING_STARTED}",
+        charged=False,
+    ),
+    "StagedDataChanged": Explanation(
+        "staged data changed",
+        "A staged copy of the dataset changed after it was validated, before the job could start.",
+        f"Find who wrote it (the details name the file), {_UPLOAD_AGAIN}. {_NOTHING_STARTED}",
         charged=False,
     ),
     "ConcurrencyLimitReached": Explanation(

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tuneline.alerts.evaluation import verdict_from_report
 from tuneline.alerts.explain import explain, explain_job_failure, parse_cause
 from tuneline.alerts.serving import delete_serving_command
 from tuneline.alerts.text import (
@@ -75,6 +76,7 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
                 ("Settings", _hyperparameters_text(plan.get("hyperParameters"))),
                 ("Records", _records_text(plan.get("validationStats"))),
                 ("Cost", _cost_text(plan)),
+                ("Evaluation", _evaluation_cost_text(plan)),
                 ("Model name", plan.get("customModelName")),
                 ("Description", _description(plan)),
                 ("Job ARN", job_arn),
@@ -85,8 +87,55 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
     )
 
 
-def job_completed(plan: Mapping[str, Any], summary: Mapping[str, Any], job: Mapping[str, Any]) -> Alert:
-    """`summary` is MetricsSummary.to_dict(), or the summarize step's result holding it under "metrics"."""
+def training_skipped(plan: Mapping[str, Any], baseline: Mapping[str, Any]) -> Alert:
+    """The base model already reaches `skipTrainingAbove` on the gate metric: no job was created
+    (docs/decisions/0011-evaluation-stage.md)."""
+    job_name = plan.get("jobName", "?")
+    metric, score, threshold = baseline.get("metric", "?"), baseline.get("score"), baseline.get("threshold")
+    shown = "?" if score is None else f"{float(score):.2f}"
+    return make_alert(
+        f"{SUBJECT_PREFIX}: training skipped, the base model is good enough - {job_name}",
+        [
+            f"The base model already scores {shown} on {metric} on the evaluation set, at or above the profile's "
+            f"skipTrainingAbove of {threshold}. No customization job was created and nothing was billed but the "
+            "base model's answers.",
+            fields(
+                ("Profile", plan.get("profile")),
+                ("Base model", baseline.get("baseModel") or plan.get("baseModelIdentifier")),
+                ("Dataset", _source_uri(plan.get("source"))),
+                ("Prompts", _prompts_text(baseline)),
+                ("Evaluation set", baseline.get("origin")),
+                ("Report", baseline.get("reportKey")),
+            ),
+            _bulleted(
+                "What next:",
+                [
+                    "Use the base model as it is, or raise evaluation.skipTrainingAbove in the profile (or set "
+                    "baselineFirst to false) and upload the dataset again to train anyway.",
+                ],
+            ),
+        ],
+    )
+
+
+def _prompts_text(baseline: Mapping[str, Any]) -> str | None:
+    scored, unanswered = baseline.get("scored"), baseline.get("unanswered")
+    if scored is None:
+        return None
+    return f"{scored} answered" + (f", {unanswered} without an answer" if unanswered else "")
+
+
+def job_completed(
+    plan: Mapping[str, Any],
+    summary: Mapping[str, Any],
+    job: Mapping[str, Any],
+    evaluation: Mapping[str, Any] | None = None,
+    serving: Mapping[str, Any] | None = None,
+    judge: Mapping[str, Any] | None = None,
+) -> Alert:
+    """`summary` is MetricsSummary.to_dict(), or the summarize step's result holding it under "metrics".
+
+    With an evaluation (docs/decisions/0011-evaluation-stage.md) the alert leads with its verdict."""
     job_name = plan.get("jobName") or lookup(job, "jobName") or "?"
     report_uri = summary.get("reportUri")
     if "metrics" in summary:
@@ -98,6 +147,7 @@ def job_completed(plan: Mapping[str, Any], summary: Mapping[str, Any], job: Mapp
     return make_alert(
         f"{SUBJECT_PREFIX}: {headline} - {job_name}",
         [
+            *_evaluation_lines(evaluation, serving, judge),
             f"Training finished for profile {plan.get('profile', '?')}: the custom model is ready.",
             fields(
                 ("Custom model", lookup(job, "outputModelArn") or lookup(job, "outputModelName")),
@@ -110,6 +160,39 @@ def job_completed(plan: Mapping[str, Any], summary: Mapping[str, Any], job: Mapp
             _bulleted("What next:", _next_steps_after_training(plan, overfitting)),
         ],
     )
+
+
+def _evaluation_lines(
+    evaluation: Mapping[str, Any] | None, serving: Mapping[str, Any] | None, judge: Mapping[str, Any] | None
+) -> list[str | None]:
+    if not evaluation:
+        return []
+    if evaluation.get("status") == "Skipped":
+        return [f"Evaluation skipped: {evaluation.get('reason')}."]
+    verdict = verdict_from_report(evaluation)
+    lines: list[str | None] = [verdict[:1].upper() + verdict[1:] + "." if verdict else None]
+    if (serving or {}).get("status") == "WithheldByEvaluation":
+        lines.append(
+            "Nothing was served or bought: the custom model did not pass the evaluation gate, and the deployment "
+            "created to evaluate it was deleted."
+        )
+    if (judge or {}).get("status") == "Failed":
+        error = (judge or {}).get("error") or {}
+        lines.append(
+            f"The LLM judge failed ({error.get('Error', 'unknown error')}); the gate used the deterministic metric "
+            "alone."
+        )
+    elif (judge or {}).get("status") == "Completed":
+        means = (judge or {}).get("means") or {}
+        lines.append(
+            "Judge scores (base -> custom): "
+            + ", ".join(
+                f"{metric} {means.get('base', {}).get(metric)} -> {value}"
+                for metric, value in (means.get("custom") or {}).items()
+            )
+        )
+    lines.append(f"Evaluation report: {evaluation.get('reportKey')}")
+    return lines
 
 
 def dataset_rejected(plan: Mapping[str, Any] | None, report: Mapping[str, Any], report_uri: str | None) -> Alert:
@@ -527,6 +610,22 @@ def _cost_text(plan: Mapping[str, Any]) -> str | None:
     return f"budget {budget}" if budget else None
 
 
+def _evaluation_cost_text(plan: Mapping[str, Any]) -> str | None:
+    """The evaluation's share of the estimate (docs/decisions/0011-evaluation-stage.md), when it has one."""
+    cost = (plan.get("estimate") or {}).get("evaluation")
+    if not cost:
+        return None
+    calls = f"{cost.get('prompts')} prompts, {cost.get('calls')} model answers"
+    inference = cost.get("inferenceUsd")
+    amount = "under $0.01" if inference is not None and inference < 0.01 else f"about {money(inference)}"
+    parts = [f"{amount} for {calls}" if inference is not None else calls]
+    if cost.get("throughputUsd"):
+        parts.append(
+            f"{money(cost['throughputUsd'])} for {cost.get('throughputHours')} hours of no-commitment throughput"
+        )
+    return ", plus ".join(parts)
+
+
 def _hyperparameters_text(hyperparameters: Mapping[str, Any] | None) -> str | None:
     if not hyperparameters:
         return "model defaults"
@@ -596,3 +695,15 @@ def dataset_rejection_cause(plan: Mapping[str, Any], report: Report, report_uri:
         f"Fix the file (run `tuneline validate` locally to see every finding) and upload it again. "
         f"Full report: {report_uri}"
     )
+
+
+def with_report_links(alert: Alert, links: Mapping[str, str]) -> Alert:
+    """The alert with the run's report page (and leaderboard) added at the end, where a reader looks for more."""
+    lines = [
+        f"{label}: {links[key]}"
+        for key, label in (("reportUri", "Report page"), ("leaderboardUri", "Leaderboard"))
+        if links.get(key)
+    ]
+    if not lines:
+        return alert
+    return Alert(subject=alert.subject, body=alert.body.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")

@@ -1,4 +1,4 @@
-"""Check budget and capacity before any money is spent."""
+"""Check that the staged data is unchanged, the budget and the capacity before any money is spent."""
 
 from __future__ import annotations
 
@@ -17,4 +17,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         sfn=client("stepfunctions") if execution else None,
         execution=execution,
         queue=event.get("queue"),
+        s3=client("s3"),
     )

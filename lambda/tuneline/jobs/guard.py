@@ -1,6 +1,6 @@
 """Guards that run before a job is created: the estimated cost against the budget, and the profile's
 concurrency limit, with the line of uploads waiting for a slot ordered and bounded by a deadline
-(docs/decisions/0015-queue-on-a-deadline.md).
+(docs/decisions/0017-queue-on-a-deadline.md).
 """
 
 from __future__ import annotations
@@ -18,9 +18,14 @@ if TYPE_CHECKING:
     from tuneline.datasets.cost import CostEstimate
 
 
-def check_budget(plan_state: Mapping[str, Any], training_tokens: int) -> CostEstimate:
-    """The cost estimate for a planned job; raises BudgetExceeded when it is above the plan's budget."""
-    from tuneline.datasets.cost import estimate_cost
+def check_budget(plan_state: Mapping[str, Any], training_tokens: int, records: int | None = None) -> CostEstimate:
+    """The cost estimate for a planned job; raises BudgetExceeded when it is above the plan's budget.
+
+    With evaluation on, its estimate (`estimate.evaluation`: the answers and any no-commitment throughput, docs/
+    decisions/0011-evaluation-stage.md) counts against the budget too; `records` gives its tokens per call."""
+    from dataclasses import replace
+
+    from tuneline.datasets.cost import estimate_cost, estimate_evaluation_cost
     from tuneline.datasets.models import resolve_model
 
     rules = resolve_model(plan_state["baseModelIdentifier"])
@@ -30,7 +35,22 @@ def check_budget(plan_state: Mapping[str, Any], training_tokens: int) -> CostEst
         plan_state.get("hyperParameters") or {},
         plan_state.get("pricePer1kTokensUsd"),
     )
+    evaluation = estimate_evaluation_cost(
+        rules,
+        plan_state.get("evaluation") or {},
+        plan_state.get("serving") or {},
+        tokens_per_record=training_tokens // records if records else 0,
+    )
+    estimate = replace(estimate, evaluation=evaluation)
     budget = float(plan_state["budgetUsd"])
+    if evaluation is not None and estimate.usd + evaluation.usd > budget:
+        raise BudgetExceeded(
+            f"Estimated cost ${estimate.usd + evaluation.usd:,.2f} is above the budget of ${budget:,.2f} for job "
+            f"{plan_state['jobName']} (profile {plan_state['profile']}): training ${estimate.usd:,.2f} and "
+            f"evaluation ${evaluation.usd:,.2f}, of which ${evaluation.throughput_usd:,.2f} is "
+            f"{evaluation.throughput_hours} hours of no-commitment throughput. Nothing was started. To run it, raise "
+            "budgetUsd in the profile, or lower evaluation.prompts or turn off evaluation.allowThroughput."
+        )
     if estimate.usd > budget:
         epochs_hint = (
             f", lower {rules.epochs_hyperparameter} (now {estimate.epochs})" if rules.epochs_hyperparameter else ""
@@ -98,7 +118,7 @@ def started_before(executions: Iterable[QueuedExecution], own: QueuedExecution) 
     """The executions that come before `own` in line: uploaded earlier; start time, then the name, break ties.
 
     Every execution orders the same set the same way, so of two executions exactly one is ahead
-    (docs/decisions/0015-queue-on-a-deadline.md).
+    (docs/decisions/0017-queue-on-a-deadline.md).
     """
     return [execution for execution in executions if execution.place < own.place]
 

@@ -19,17 +19,18 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote_plus
 
-from tuneline.layout import DATASET_SUFFIX, INCOMING_PREFIX, MANIFEST_SUFFIX, VALIDATION_SUFFIX
+from tuneline.layout import DATASET_SUFFIX, EVALUATION_SUFFIX, INCOMING_PREFIX, MANIFEST_SUFFIX, VALIDATION_SUFFIX
 
 TRAINING_SUFFIX = DATASET_SUFFIX
 # The training half of a split: `<name>.train.jsonl` pairs with `<name>.validation.jsonl`.
 SPLIT_TRAINING_MARK = ".train"
 
-ObjectKind = Literal["training", "validation", "manifest"]
+ObjectKind = Literal["training", "validation", "manifest", "evaluation"]
 
 # Longest suffix first: a validation file also ends with ".jsonl".
 _SUFFIXES: tuple[tuple[str, ObjectKind], ...] = (
     (VALIDATION_SUFFIX, "validation"),
+    (EVALUATION_SUFFIX, "evaluation"),
     (MANIFEST_SUFFIX, "manifest"),
     (TRAINING_SUFFIX, "training"),
 )
@@ -61,6 +62,10 @@ class IncomingObject:
     @property
     def manifest_key(self) -> str:
         return self._sibling(MANIFEST_SUFFIX)
+
+    @property
+    def evaluation_key(self) -> str:
+        return self._sibling(EVALUATION_SUFFIX)
 
     def _sibling(self, suffix: str) -> str:
         folder = f"{self.folder}/" if self.folder else ""
@@ -127,6 +132,19 @@ def match_companions(training_key: str, sibling_keys: Iterable[str]) -> tuple[st
         validation = validation or _find_key(f"{split_base}{VALIDATION_SUFFIX}", listed)
         manifest = manifest or _find_key(f"{split_base}{MANIFEST_SUFFIX}", listed)
     return validation, manifest
+
+
+def match_evaluation_set(training_key: str, sibling_keys: Iterable[str]) -> str | None:
+    """The `<name>.eval.jsonl` listed beside a training file (letter case forgiven, as for the others)."""
+    incoming = classify_key(training_key, url_encoded=False)
+    if incoming is None:
+        return None
+    listed = list(sibling_keys)
+    found = _find_key(incoming.evaluation_key, listed)
+    split_base = _split_base(training_key)
+    if found is None and split_base is not None:
+        found = _find_key(f"{split_base}{EVALUATION_SUFFIX}", listed)
+    return found
 
 
 def _split_base(training_key: str) -> str | None:

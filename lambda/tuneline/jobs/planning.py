@@ -71,8 +71,10 @@ class JobPlan:
     concurrency: int
     validation_split: float
     auto_fix: bool
+    media_prefix: str
     price_per_1k_tokens_usd: float | None
     serving: Mapping[str, Any]
+    evaluation: Mapping[str, Any] = field(default_factory=lambda: {"enabled": False, "baselineFirst": False})
     tags: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
     # The manifest's description as written; its tag copy loses characters tags do not allow.
     description: str | None = None
@@ -109,8 +111,10 @@ class JobPlan:
             "concurrency": self.concurrency,
             "validationSplit": self.validation_split,
             "autoFix": self.auto_fix,
+            "mediaPrefix": self.media_prefix,
             "pricePer1kTokensUsd": self.price_per_1k_tokens_usd,
             "serving": dict(self.serving),
+            "evaluation": dict(self.evaluation),
             "tags": [dict(tag) for tag in self.tags],
             "description": self.description,
             "hasValidation": self.has_validation,
@@ -125,6 +129,7 @@ def plan_job(
     source: ObjectRef,
     validation: ObjectRef | None,
     manifest: JobManifest | None,
+    evaluation_set: ObjectRef | None = None,
 ) -> JobPlan:
     """Plan the job a training file starts. `bucket` is the data bucket the pipeline writes to."""
     from tuneline.datasets.models import resolve_model
@@ -182,8 +187,10 @@ def plan_job(
         concurrency=settings.concurrency,
         validation_split=validation_split,
         auto_fix=settings.auto_fix,
+        media_prefix=settings.media_prefix,
         price_per_1k_tokens_usd=settings.price_per_1k_tokens_usd,
         serving=_serving_state(settings),
+        evaluation=_evaluation_state(settings, evaluation_set, job_name=job_name, bucket=bucket),
         tags=_tags(settings.name, source, manifest),
         description=manifest.description if manifest else None,
     )
@@ -197,6 +204,47 @@ def _serving_state(profile: Profile) -> dict[str, Any]:
         "commitment": serving.commitment,
         "ttlHours": serving.ttl_hours,
         "keepOnSmokeFailure": serving.keep_on_smoke_failure,
+        "includeSmokeTextInAlerts": profile.include_smoke_text_in_alerts,
+    }
+
+
+def _evaluation_state(
+    profile: Profile, evaluation_set: ObjectRef | None, *, job_name: str, bucket: str
+) -> dict[str, Any]:
+    """What the evaluation stage needs (docs/decisions/0011-evaluation-stage.md); `enabled` is always there
+    because the state machine's Choice reads it."""
+    settings = profile.evaluation
+    if settings is None:
+        # baselineFirst too: the Choice before training reads it for every profile.
+        return {"enabled": False, "baselineFirst": False}
+    judge = settings.judge
+    staged = f"{STAGED_PREFIX}{job_name}/evaluation/"
+    return {
+        "enabled": True,
+        "prompts": settings.prompts,
+        "gate": {
+            "metric": settings.gate.metric,
+            "minImprovement": settings.gate.min_improvement,
+            "requireSignificance": settings.gate.require_significance,
+        },
+        "judge": None
+        if judge is None
+        else {
+            "evaluatorModel": judge.evaluator_model,
+            "metrics": list(judge.metrics),
+            "customMetrics": [{"name": m.name, "instructions": m.instructions} for m in judge.custom_metrics],
+        },
+        "baseModelInvocationId": settings.base_model_invocation_id,
+        "allowThroughput": settings.allow_throughput,
+        "throughputPricePerHourUsd": settings.throughput_price_per_hour_usd,
+        "baselineFirst": settings.baseline_first,
+        "skipTrainingAbove": settings.skip_training_above,
+        "source": evaluation_set.to_dict() if evaluation_set else None,
+        "bucket": bucket,
+        "stagedPrefix": staged,
+        "itemsKey": f"{staged}items.jsonl",
+        "responsesPrefix": f"{staged}responses/",
+        "judgePrefix": f"{staged}judge/",
     }
 
 

@@ -5,7 +5,7 @@ the topic's KMS key, a 5xx, a dropped connection) raises AlertNotDelivered, whic
 with backoff. On the state's last attempt, or at once for an error that retrying cannot fix (the topic is
 gone, the role may not publish), the alert is written to reports/<job>/alerts/ and counted in the
 AlertsNotDelivered metric, whose alarm points an operator there; the workflow then goes on
-(docs/decisions/0014-alerts-never-decide-a-job.md).
+(docs/decisions/0016-alerts-never-decide-a-job.md).
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ def job_folder_of(event: Mapping[str, Any]) -> str:
     """The folder under reports/ an undelivered alert of this Notify event goes to: the job's, or the
     execution's name when the run failed before a job name was planned."""
     plan = event.get("plan") or (event.get("state") or {}).get("plan") or {}
-    return str(plan.get("jobName") or event.get("execution") or "unplanned")
+    # `execution` is the execution's ARN; its name is the part after the last colon.
+    return str(plan.get("jobName") or str(event.get("execution") or "").rsplit(":", 1)[-1] or "unplanned")
 
 
 def _describe(error: Exception) -> str:

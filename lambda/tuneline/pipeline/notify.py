@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from tuneline.alerts.messages import dataset_rejected, job_completed, job_started, pipeline_failed
+from tuneline.alerts.messages import dataset_rejected, job_completed, job_started, pipeline_failed, training_skipped
 from tuneline.alerts.serving import serving_left_running
 from tuneline.alerts.text import Alert
 from tuneline.aws_values import caught_error, split_s3_uri
@@ -22,10 +22,19 @@ def build_alert(event: Mapping[str, Any], *, s3: Any) -> Alert:
         return job_started(plan, None)
     state = event.get("state") or {}
     if kind == "completed":
-        return job_completed(state["plan"], state.get("metrics") or {}, state.get("job") or {})
+        return job_completed(
+            state["plan"],
+            state.get("metrics") or {},
+            state.get("job") or {},
+            evaluation=state.get("evaluation"),
+            serving=state.get("serving"),
+            judge=state.get("judge"),
+        )
     if kind == "failed":
         return _failure_alert(state, s3=s3)
-    raise ValueError(f"unknown alert kind {kind!r}; expected started, completed or failed")
+    if kind == "baselineSufficient":
+        return training_skipped(state["plan"], state.get("baseline") or {})
+    raise ValueError(f"unknown alert kind {kind!r}; expected started, completed, failed or baselineSufficient")
 
 
 def _failure_alert(state: Mapping[str, Any], *, s3: Any) -> Alert:

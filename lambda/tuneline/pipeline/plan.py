@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tuneline.errors import UnknownProfile
-from tuneline.jobs.keys import classify_key, match_companions
+from tuneline.jobs.keys import classify_key, match_companions, match_evaluation_set
 from tuneline.jobs.manifest import parse_manifest
 from tuneline.jobs.planning import ObjectRef, plan_job
 from tuneline.profiles import Profile
@@ -28,7 +28,9 @@ def plan_execution(execution_input: Mapping[str, Any], *, profiles: Mapping[str,
             "them, or add the profile to cdk.json and redeploy. Nothing was started."
         )
 
-    validation_key, manifest_key = match_companions(key, _sibling_keys(s3, bucket, incoming.training_key))
+    siblings = _sibling_keys(s3, bucket, incoming.training_key)
+    validation_key, manifest_key = match_companions(key, siblings)
+    evaluation_key = match_evaluation_set(key, siblings) if profile.evaluation is not None else None
     manifest = None
     manifest_version: str | None = None
     if manifest_key:
@@ -42,6 +44,7 @@ def plan_execution(execution_input: Mapping[str, Any], *, profiles: Mapping[str,
         source=ObjectRef(bucket=bucket, key=key, version_id=execution_input.get("versionId")),
         validation=_current_version(s3, bucket, validation_key) if validation_key else None,
         manifest=manifest,
+        evaluation_set=_current_version(s3, bucket, evaluation_key) if evaluation_key else None,
     )
     state = plan.to_state()
     # The optimized Bedrock integration takes tags in the API's PascalCase shape.

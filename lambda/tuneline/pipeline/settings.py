@@ -6,12 +6,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
 
-from tuneline.profiles import Profile, profiles_from_json
+from tuneline.profiles import Profile, profiles_from_document
 
 
 class MissingSetting(RuntimeError):
-    """A required environment variable is not set: the function was deployed without it."""
+    """A required environment variable or file is missing: the function was deployed without it."""
 
 
 @dataclass(frozen=True)
@@ -41,5 +43,15 @@ class Settings:
         return self._require("STATE_MACHINE_ARN")
 
     @cached_property
-    def profiles(self) -> dict[str, Profile]:
-        return profiles_from_json(self._require("PROFILES"))
+    def profiles(self) -> Mapping[str, Profile]:
+        """The deployment's job profiles, from the document in the function's own code
+        (docs/decisions/0010-profiles-at-run-time.md). Only functions deployed with `PROFILES_FILE` read them."""
+        # LAMBDA_TASK_ROOT is where Lambda unpacked the function's code (/var/task). Read on each call that needs
+        # it (about 2 ms for 100 profiles) rather than cached per process: the runtime package keeps no state
+        # that execution environments could share.
+        path = Path(self._require("LAMBDA_TASK_ROOT")) / self._require("PROFILES_FILE")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise MissingSetting(f"the profiles document {path} is missing; redeploy the Tuneline stack") from None
+        return MappingProxyType(profiles_from_document(text))

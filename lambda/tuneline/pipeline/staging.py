@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tuneline.alerts.messages import dataset_rejection_cause
 from tuneline.datasets.lines import LineStream, Readable
 from tuneline.datasets.media import lines_with_media_replaced
@@ -22,8 +24,10 @@ from tuneline.datasets.split import split_stream
 from tuneline.datasets.validator import training_tokens, validate_dataset
 from tuneline.errors import DatasetRejected
 from tuneline.findings import Report
+from tuneline.layout import MEDIA_PREFIX
 from tuneline.pipeline.media_staging import MediaPlan, copy_media, plan_media
 from tuneline.pipeline.s3_streams import MultipartWriter, ObjectVersion, Rereadable
+from tuneline.pipeline.staged_integrity import record_staged
 
 REPORT_NAME = "validation.json"
 # Reads while streaming a normalized copy: big enough that per-call overhead vanishes.
@@ -60,6 +64,9 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         if validation is not None and plan.get("stagedValidationKey"):
             staged.write(validation, plan["stagedValidationKey"])
 
+    staged_keys = [plan["stagedTrainingKey"]]
+    if plan.get("stagedValidationKey") and (split is not None or validation is not None):
+        staged_keys.append(plan["stagedValidationKey"])
     return {
         "valid": True,
         "reportKey": report_key,
@@ -69,7 +76,19 @@ def validate_and_stage(plan: Mapping[str, Any], *, s3: Any) -> dict[str, Any]:
         "warnings": sum(report.stats.get("warning_counts", {}).values()) or len(report.warnings),
         "split": split,
         "mediaStaged": len(media.copies) if media else 0,
+        # What the Guard step checks again before the job starts.
+        "staged": record_staged(s3, bucket, staged_keys),
+        # What identifies the uploaded bytes on the model card (S3's MD5 for a single-part upload).
+        "sourceETag": _etag(s3, plan["source"]),
     }
+
+
+def _etag(s3: Any, source: Mapping[str, Any]) -> str | None:
+    version = {"VersionId": source["versionId"]} if source.get("versionId") else {}
+    try:
+        return str(s3.head_object(Bucket=source["bucket"], Key=source["key"], **version)["ETag"]).strip('"')
+    except ClientError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -115,8 +134,9 @@ def _stage_media(
     files = [(train.key.rsplit("/", 1)[-1], train)]
     if validation is not None:
         files.append((validation.key.rsplit("/", 1)[-1], validation))
-    media = plan_media(staged_prefix, files, normalize=fix)
-    report.errors.extend(copy_media(media, s3=s3, bucket=bucket))
+    media = plan_media(staged_prefix, files, normalize=fix, media_prefix=media_prefix(plan))
+    rules = resolve_model(plan["baseModelIdentifier"])
+    report.errors.extend(copy_media(media, s3=s3, bucket=bucket, rules=rules))
     return media
 
 
@@ -133,7 +153,13 @@ def _validate(plan: Mapping[str, Any], train: ObjectVersion, validation: ObjectV
         # the bucket the dataset is staged in, the one the job's service role reads.
         hyperparameters=plan.get("hyperParameters") or None,
         dataset_bucket=plan["source"]["bucket"],
+        media_prefix=media_prefix(plan),
     )
+
+
+def media_prefix(plan: Mapping[str, Any]) -> str:
+    """The profile's media folder (plans written before profiles had one use the default)."""
+    return str(plan.get("mediaPrefix") or MEDIA_PREFIX)
 
 
 def _split(plan: Mapping[str, Any], train: ObjectVersion, staged: Staging) -> dict[str, Any]:

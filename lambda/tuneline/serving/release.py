@@ -78,10 +78,7 @@ def release_serving(
     if not decision.delete:
         return {"action": KEPT, "reason": decision.reason, "arn": resource_arn}
     try:
-        if request.get("kind") == "deployment":
-            bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=resource_arn)
-        else:
-            bedrock.delete_provisioned_model_throughput(provisionedModelId=resource_arn)
+        delete_serving(bedrock, str(request.get("kind")), resource_arn)
     except ClientError as failure:
         code = failure.response.get("Error", {}).get("Code")
         if code == "ResourceNotFoundException":
@@ -100,6 +97,14 @@ def release_serving(
             return {"action": RETRYING, **refused}
         return {"action": LEFT_FOR_JANITOR, **refused, "expiresAt": request.get("expiresAt")}
     return {"action": DELETED, "reason": decision.reason, "arn": resource_arn}
+
+
+def delete_serving(bedrock: Any, kind: str, arn: str) -> None:
+    """Delete an on-demand deployment (`kind` "deployment") or Provisioned Throughput (any other kind)."""
+    if kind == "deployment":
+        bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
+    else:
+        bedrock.delete_provisioned_model_throughput(provisionedModelId=arn)
 
 
 def next_attempt(previous: Mapping[str, Any]) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 
 from stacks.config import load_config
-from tuneline.profiles import ConfigError, Profile, parse_profiles, profiles_from_json, profiles_to_json
+from tuneline.profiles import ConfigError, Profile, parse_profiles, profiles_document, profiles_from_document
 
 GOOD: dict[str, Any] = {
     "alertEmails": ["ml@example.com"],
@@ -78,6 +79,36 @@ def test_good_config_loads_typed_values() -> None:
         ("profiles.support-bot.autoFix", "yes", "tuneline.profiles.support-bot.autoFix", "true or false"),
         ("profiles.support-bot.teacherModel", "x", "tuneline.profiles.support-bot.teacherModel", "DISTILLATION"),
         ("profiles.support-bot.serving", {"mode": "cloud"}, "tuneline.profiles.support-bot.serving.mode", "none"),
+        (
+            "profiles.support-bot.uploaderPrincipals",
+            "arn:aws:iam::111122223333:role/Uploader",
+            "tuneline.profiles.support-bot.uploaderPrincipals",
+            "must be a list",
+        ),
+        (
+            "profiles.support-bot.uploaderPrincipals",
+            ["arn:aws:iam::111122223333:role/Uploader", "alice"],
+            "tuneline.profiles.support-bot.uploaderPrincipals[1]",
+            "role/Uploader",
+        ),
+        (
+            "profiles.support-bot.uploaderPrincipals",
+            ["arn:aws:sts::111122223333:assumed-role/Uploader/alice"],
+            "tuneline.profiles.support-bot.uploaderPrincipals[0]",
+            "not its session",
+        ),
+        ("profiles.support-bot.mediaPrefix", "media", "tuneline.profiles.support-bot.mediaPrefix", "ending in '/'"),
+        ("profiles.support-bot.mediaPrefix", "/media/", "tuneline.profiles.support-bot.mediaPrefix", "a folder"),
+        ("profiles.support-bot.mediaPrefix", "media/../", "tuneline.profiles.support-bot.mediaPrefix", "'..'"),
+        ("profiles.support-bot.mediaPrefix", "imports/", "tuneline.profiles.support-bot.mediaPrefix", "overlaps"),
+        ("profiles.support-bot.mediaPrefix", "staged/x/", "tuneline.profiles.support-bot.mediaPrefix", "'staged/'"),
+        ("profiles.support-bot.mediaPrefix", "a b/", "tuneline.profiles.support-bot.mediaPrefix", "letters, digits"),
+        (
+            "profiles.support-bot.includeSmokeTextInAlerts",
+            "yes",
+            "tuneline.profiles.support-bot.includeSmokeTextInAlerts",
+            "true or false",
+        ),
     ],
 )
 def test_bad_setting_names_key_and_rule(path: str, value: Any, key: str, says: str) -> None:
@@ -199,10 +230,46 @@ def test_validation_split_refused_where_the_model_takes_no_validation_set() -> N
         parse_profiles({"p": {"baseModel": "amazon.titan-image-generator-v2:0", "validationSplit": 0.1}})
 
 
-def test_profiles_round_trip_through_the_lambda_environment() -> None:
-    profiles = load_config(GOOD).profiles
-    text = profiles_to_json(profiles)
-    assert len(text) < 4096  # Lambda's limit for all environment variables together
-    restored = profiles_from_json(text)
-    assert restored == profiles
-    assert isinstance(restored["support-bot"], Profile)
+def test_uploader_principals_are_read_for_the_stack() -> None:
+    uploaders = ["arn:aws:iam::111122223333:role/Uploader", "arn:aws:iam::111122223333:role/aws-reserved/sso/Admin_*"]
+    config = load_config(_with("profiles.support-bot.uploaderPrincipals", uploaders))
+    assert config.profiles["support-bot"].uploader_principals == tuple(uploaders)
+    assert profiles_from_document(config.profiles_document)["support-bot"].uploader_principals == tuple(uploaders)
+
+
+def test_the_functions_read_back_the_profiles_synth_accepted_from_the_settings_as_written() -> None:
+    context = _with("profiles.served", {"baseModel": "amazon.nova-lite-v1:0:300k", "serving": "on-demand"})
+    config = load_config(context)
+    # The document is cdk.json's own text, so a setting added to Profile reaches the functions unchanged.
+    assert json.loads(config.profiles_document) == context["profiles"]
+    restored = profiles_from_document(config.profiles_document)
+    assert restored == config.profiles
+    assert isinstance(restored["support-bot"], Profile) and restored["served"].serving.mode == "on-demand"
+
+
+def test_the_profiles_document_does_not_depend_on_the_order_of_keys_in_cdk_json() -> None:
+    # The document is part of the code asset's hash: reordering cdk.json must not make a new deployment.
+    reordered = copy.deepcopy(GOOD)
+    reordered["profiles"]["support-bot"] = dict(reversed(list(GOOD["profiles"]["support-bot"].items())))
+    assert load_config(reordered).profiles_document == load_config(GOOD).profiles_document
+
+
+def test_the_media_prefix_defaults_to_media_and_survives_the_trip_to_the_lambdas() -> None:
+    profiles = parse_profiles(
+        {
+            "a": {"baseModel": "amazon.nova-lite-v1:0:300k"},
+            "b": {"baseModel": "amazon.nova-lite-v1:0:300k", "mediaPrefix": "team-b/img/"},
+        }
+    )
+    assert profiles["a"].media_prefix == "media/"
+    assert (
+        profiles_from_document(
+            profiles_document(
+                {
+                    "a": {"baseModel": "amazon.nova-lite-v1:0:300k"},
+                    "b": {"baseModel": "amazon.nova-lite-v1:0:300k", "mediaPrefix": "team-b/img/"},
+                }
+            )
+        )["b"].media_prefix
+        == "team-b/img/"
+    )

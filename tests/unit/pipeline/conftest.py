@@ -4,7 +4,7 @@ and a state machine for the intake to start."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from tuneline.pipeline import clients
-from tuneline.profiles import parse_profiles, profiles_to_json
+from tuneline.profiles import PROFILES_FILE, parse_profiles, profiles_document
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PROFILES = {
@@ -38,6 +38,17 @@ class Account:
     bucket: str
     alerts_queue_url: str
     state_machine_arn: str
+    monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory
+
+    def use_profiles(self, profiles: Mapping[str, Any]) -> None:
+        """Deploy `profiles` as the stack does: a document in a new code folder of the functions'
+        (docs/decisions/0010-profiles-at-run-time.md), where the Plan function is told to read it."""
+        parse_profiles(profiles)  # the synth-time check: a test cannot deploy what cdk synth would refuse
+        task_root = self.tmp_path_factory.mktemp("task-root")
+        (task_root / PROFILES_FILE).write_text(profiles_document(profiles), encoding="utf-8")
+        self.monkeypatch.setenv("LAMBDA_TASK_ROOT", str(task_root))
+        self.monkeypatch.setenv("PROFILES_FILE", PROFILES_FILE)
 
     def upload(self, key: str, body: bytes) -> str:
         return str(self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)["VersionId"])
@@ -55,7 +66,7 @@ class Account:
 
 
 @pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
+def account(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Account]:
     with mock_aws():
         clients.cache_clear()
         s3 = boto3.client("s3")
@@ -76,8 +87,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         monkeypatch.setenv("DATA_BUCKET", bucket)
         monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
         monkeypatch.setenv("STATE_MACHINE_ARN", machine)
-        monkeypatch.setenv("PROFILES", profiles_to_json(parse_profiles(PROFILES)))
-        yield Account(
+        deployed = Account(
             s3=s3,
             sns=sns,
             sqs=sqs,
@@ -86,7 +96,11 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
             bucket=bucket,
             alerts_queue_url=queue_url,
             state_machine_arn=machine,
+            monkeypatch=monkeypatch,
+            tmp_path_factory=tmp_path_factory,
         )
+        deployed.use_profiles(PROFILES)
+        yield deployed
         clients.cache_clear()
 
 

@@ -42,10 +42,10 @@ class Upload:
             event["queue"] = queue
         return guard.handler(event)
 
-    def create_job(self) -> None:
+    def create_job(self, job_name: str | None = None, model_name: str | None = None) -> None:
         self.account.bedrock.create_model_customization_job(
-            jobName=self.plan["jobName"],
-            customModelName=self.plan["customModelName"],
+            jobName=job_name or self.plan["jobName"],
+            customModelName=model_name or self.plan["customModelName"],
             roleArn="arn:aws:iam::123456789012:role/bedrock",
             baseModelIdentifier=self.plan["baseModelIdentifier"],
             trainingDataConfig={"s3Uri": self.plan["trainingDataUri"]},
@@ -102,6 +102,14 @@ def test_a_re_run_of_the_check_after_its_own_job_exists_does_not_wait_for_itself
     first.check_capacity()
     first.create_job()
     assert first.check_capacity()["epochs"] == 2
+
+
+def test_a_job_someone_else_named_like_the_profiles_jobs_takes_no_slot(account: Account) -> None:
+    upload = support_bot(account, "team-a")
+    # Anyone allowed to create jobs in the account can pick a Tuneline-looking name; no execution created it.
+    upload.create_job(upload.plan["jobName"].rsplit("-", 1)[0] + "-0000000000", "someone-elses-model")
+
+    assert upload.check_capacity()["budgetUsd"] == 50
 
 
 # --- the line is ordered by upload time and bounded by a deadline ----------------------------------------
@@ -206,11 +214,11 @@ def test_a_job_created_by_the_upload_ahead_while_the_line_is_read_still_holds_it
     reads_of_the_line = 0
     original = capacity.jobs_waiting_ahead
 
-    def create_during_the_read(**kwargs: Any) -> list[str]:
+    def create_during_the_read(*args: Any, **kwargs: Any) -> list[str]:
         nonlocal reads_of_the_line
         reads_of_the_line += 1
         first.create_job()
-        return original(**kwargs)
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(capacity, "jobs_waiting_ahead", create_during_the_read)
     with pytest.raises(ConcurrencyLimitReached, match="already runs 1 job"):
