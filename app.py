@@ -36,16 +36,17 @@ def build_app(*, context: dict[str, Any] | None = None, outdir: str | None = Non
     if context is None and "CDK_CONTEXT_JSON" not in os.environ:
         context = cdk_json_context()
     app = cdk.App(context=context, outdir=outdir)
+    # Settings that parse may still not fit together (the bucket policy's uploader rules): the stack says so.
     try:
         config = load_config(app.node.try_get_context("tuneline"))
+        TunelineStack(
+            app,
+            STACK_NAME,
+            config=config,
+            description="Tuneline: S3 datasets -> validated Amazon Bedrock custom models, with alerts",
+        )
     except ConfigError as error:
         raise SystemExit(f"Tuneline configuration error in cdk.json context, {error}") from None
-    TunelineStack(
-        app,
-        STACK_NAME,
-        config=config,
-        description="Tuneline: S3 datasets -> validated Amazon Bedrock custom models, with alerts",
-    )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 

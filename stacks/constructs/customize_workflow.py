@@ -364,46 +364,47 @@ class CustomizeWorkflow(Construct):
         return state
 
     def _grant_bedrock(self, bedrock_role: iam.IRole, key: kms.IKey, base_model_ids: Sequence[str]) -> None:
-        role = self.state_machine.role
-        # The caller of CreateModelCustomizationJob with customModelKmsKeyId must be able to use the key
-        # through Bedrock (docs/bedrock.md §9): Bedrock creates grants on it in the caller's name.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EncryptCustomModels",
-                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
-                resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Aws.REGION}.amazonaws.com"}},
-            )
-        )
+        """The customization job's grants, in a managed policy of their own: its list of base models grows with
+        the profiles, and kept apart it never grows the role's inline policy (10,240 characters for all of a
+        role's inline policies), which holds what CDK grants the tasks. Past that size CDK would move
+        statements into overflow policies that carry none of the acknowledgements below."""
         foundation_models = [
             f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/{model_id}" for model_id in base_model_ids
         ]
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="CreateCustomizationJobs",
-                actions=["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
-                resources=[
-                    *foundation_models,
-                    bedrock_arn("custom-model/*"),
-                    bedrock_arn("model-customization-job/*"),
-                ],
-            )
+        job_resources = [bedrock_arn("custom-model/*"), bedrock_arn("model-customization-job/*")]
+        policy = iam.ManagedPolicy(
+            self,
+            "JobPolicy",
+            description="Tuneline: start, wait on and stop the customization jobs of the profiles' base models",
+            roles=[self.state_machine.role],
+            statements=[
+                # The caller of CreateModelCustomizationJob with customModelKmsKeyId must be able to use the key
+                # through Bedrock (docs/bedrock.md §9): Bedrock creates grants on it in the caller's name.
+                iam.PolicyStatement(
+                    sid="EncryptCustomModels",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+                    resources=[key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Aws.REGION}.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="CreateCustomizationJobs",
+                    actions=["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
+                    resources=[*foundation_models, *job_resources],
+                ),
+                iam.PolicyStatement(
+                    sid="WaitForCustomizationJobs",  # what `.sync` polls with, and stops on abort
+                    actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"],
+                    resources=[bedrock_arn("model-customization-job/*")],
+                ),
+                iam.PolicyStatement(
+                    sid="PassBedrockJobRole",
+                    actions=["iam:PassRole"],
+                    resources=[bedrock_role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+                ),
+            ],
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="WaitForCustomizationJobs",  # what `.sync` polls with, and stops on abort
-                actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"],
-                resources=[bedrock_arn("model-customization-job/*")],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="PassBedrockJobRole",
-                actions=["iam:PassRole"],
-                resources=[bedrock_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
-            )
-        )
+        acknowledge_wildcards(policy, job_resources, "Bedrock job and custom model names are chosen per execution.")
 
 
 def _distillation_config() -> dict[str, Any]:

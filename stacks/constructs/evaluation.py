@@ -648,10 +648,14 @@ class Evaluation(Construct):
                 bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*"),
                 *ASKED_MODELS,
                 bedrock_arn("evaluation-job/*"),
+                # The evaluation's own serving, also when no profile serves (then nothing else grants these).
+                bedrock_arn("custom-model-deployment/*"),
+                bedrock_arn("provisioned-model/*"),
+                bedrock_arn("custom-model/*"),
             ]
             + [f"{fn.function_arn}:*" for fn in vars(self.functions).values()],
-            "Evaluation items, answers and judge jobs are named per execution; the base model may be reached "
-            "through a cross-Region inference profile.",
+            "Evaluation items, answers, judge jobs and the evaluation's serving are named per execution; the base "
+            "model may be reached through a cross-Region inference profile.",
         )
 
     def _grant_functions(self) -> None:
@@ -674,7 +678,14 @@ class Evaluation(Construct):
         allow(fns.prepare, "StageEvaluationSet", ["s3:PutObject"], [staged])
         allow(fns.score, "ReadAnswers", ["s3:GetObject"], [staged])
         allow(fns.score, "WriteEvaluation", ["s3:PutObject"], [staged, reports])
-        allow(fns.judge, "ListJudgeOutput", ["s3:ListBucket"], [bucket.bucket_arn])
+        # Judge jobs write under staged/<job>/judge/output/ (tuneline.jobs.planning); only that prefix is listed.
+        allow(
+            fns.judge,
+            "ListJudgeOutput",
+            ["s3:ListBucket"],
+            [bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{constants.STAGED_PREFIX}*"]}},
+        )
         allow(fns.judge, "ReadJudgeOutput", ["s3:GetObject"], [staged, reports])
         allow(fns.judge, "MergeJudgeScores", ["s3:PutObject"], [reports])
         allow(
