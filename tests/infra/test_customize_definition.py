@@ -150,4 +150,7 @@ def test_a_full_profile_waits_in_a_loop_on_a_deadline_not_in_jittered_retries(
     assert waiting == {"Variable": "$.guard.admitted", "BooleanEquals": False, "Next": "Wait for a job slot"}
     assert states["Wait for a job slot"]["SecondsPath"] == "$.guard.waitSeconds"
     assert states["Wait for a job slot"]["Next"] == "Check budget and capacity"
-    assert choice["Default"] == "Notify job starting"
+    # Admitted: on to the job (the shipped cdk.json has a profile with baselineFirst, so first the choice
+    # whether to ask the base model; its way to training is Notify job starting).
+    assert choice["Default"] == "Check the base model first?"
+    assert states["Check the base model first?"]["Default"] == "Notify job starting"
