@@ -256,6 +256,19 @@ def test_the_smoke_test_may_invoke_only_imported_models(template_json: dict[str,
     assert invokes and all(r.endswith(":imported-model/*") for r in invokes)
 
 
+def test_the_import_notify_step_writes_model_cards_only_under_the_import_reports(
+    template_json: dict[str, Any],
+) -> None:
+    writes = [
+        render(r)
+        for policy in resources_of_type(template_json, "AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == "WriteModelCards"
+        for r in _as_list(s["Resource"])
+    ]
+    assert writes and all(r.endswith("/reports/imports/*") for r in writes)
+
+
 # --- trigger, alerts, outputs ------------------------------------------------------------------------------
 
 
