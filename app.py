@@ -36,6 +36,7 @@ def build_app(*, context: dict[str, Any] | None = None, outdir: str | None = Non
     if context is None and "CDK_CONTEXT_JSON" not in os.environ:
         context = cdk_json_context()
     app = cdk.App(context=context, outdir=outdir)
+    # Settings that parse may still not fit together (the bucket policy's uploader rules): the stack says so.
     try:
         TunelineStack(
             app,

@@ -21,6 +21,7 @@ from moto.core.config import default_user_config
 from moto.events.models import Rule
 from moto.s3.responses import S3Response
 from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state import state as state_module
@@ -108,6 +109,7 @@ class MotoPatches:
         clock, runtime = self._clock, self._runtime
         rule_targets = event_delivery.RuleTargets(Rule.send_to_targets, self._submit)
         original_start = Execution.start
+        original_execution_init = Execution.__init__
         original_terminated = BaseExecutionWorkerCommunication.terminated
         original_service_for = state_task_service_factory.state_task_service_for
 
@@ -120,6 +122,10 @@ class MotoPatches:
             return original_service_for(service_name=service_name)
 
         tracker = self.executions
+
+        def created_running(execution: Execution, *args: Any, **kwargs: Any) -> None:
+            original_execution_init(execution, *args, **kwargs)
+            execution.exec_status = ExecutionStatus.RUNNING
 
         def start_and_announce(execution: Execution) -> None:
             tracker.started(execution.exec_arn)
@@ -265,6 +271,10 @@ class MotoPatches:
             # concurrent conditional writes (two runs updating the leaderboard) can both succeed; S3 makes the
             # check and the write one step and answers the loser 412. Serialize conditional writes.
             mock.patch.object(S3Response, "put_object", atomic_conditional_put),
+            # Gap: StartExecution lists a new execution before start() gives it a status, so a ListExecutions on
+            # another thread in between (a caller polling while EventBridge starts the execution) fails with
+            # AttributeError on the missing status; on AWS an execution is RUNNING from the moment it is listed.
+            mock.patch.object(Execution, "__init__", created_running),
             # Gap: executions emit no `Step Functions Execution Status Change` events.
             mock.patch.object(Execution, "start", start_and_announce),
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminate_and_announce),

@@ -6,7 +6,6 @@ from __future__ import annotations
 # resources and policies made here and the keys the functions read and write can never disagree.
 from tuneline.layout import (  # noqa: F401  (re-exported for the constructs)
     DATASET_SUFFIX,
-    DATASET_SUFFIX_SPELLINGS,
     IMPORT_MARKER_NAME,
     IMPORT_REPORTS_PREFIX,
     IMPORTS_PREFIX,

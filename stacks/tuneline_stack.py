@@ -27,7 +27,6 @@ from stacks.constructs.serving import Serving
 from stacks.constructs.storage import Storage
 from stacks.nag import acknowledge_wildcards
 from tuneline.datasets.models import inference_profile_parts
-from tuneline.jobs.ignored_uploads import MISTAKEN_EXTENSIONS
 
 
 class TunelineStack(Stack):
@@ -88,6 +87,9 @@ class TunelineStack(Stack):
             quota_wait_hours=config.quota_wait_hours,
             serve=serving.build_chain if serving else None,
             evaluate=evaluation.build_chain if evaluation else None,
+            check_baseline=evaluation.build_baseline_chain
+            if evaluation and any(p.evaluation and p.evaluation.baseline_first for p in config.profiles.values())
+            else None,
         )
         if serving is not None:
             serving.grant_state_machine(workflow.state_machine)
@@ -196,10 +198,10 @@ class TunelineStack(Stack):
             "DatasetIntake",
             bucket=storage.data_bucket,
             prefix=constants.INCOMING_PREFIX,
-            suffixes=list(constants.DATASET_SUFFIX_SPELLINGS),
+            # Every key under incoming/: the intake takes a dataset's extension in any letter case, alerts on
+            # uploads that start nothing, and ignores companions quietly.
             function=intake_fn,
             alert_topic=alerts.topic,
-            mistaken_suffixes=list(MISTAKEN_EXTENSIONS),
         )
         intake_fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
 

@@ -14,7 +14,7 @@ The layout of the data bucket (docs/architecture.md, "Data bucket"):
     reports/<job>/                        validation report, metrics summary, smoke test, report page, model card
     reports/leaderboard.json, .html       one row per job, updated at the end of every run
     reports/imports/<import job>/         the model-folder check of an import
-    media/...                             images and videos multimodal datasets name; copied into staged/
+    media/                                images and videos datasets name (per profile: `mediaPrefix`)
 
 Only `incoming/` and `imports/` start workflows, and the pipeline writes only under the other three, so
 nothing it writes can start another execution.
@@ -29,11 +29,14 @@ STAGED_PREFIX = "staged/"
 OUTPUT_PREFIX = "output/"
 REPORTS_PREFIX = "reports/"
 IMPORT_REPORTS_PREFIX = f"{REPORTS_PREFIX}imports/"
-# Where the images and videos a multimodal dataset names must be uploaded; the Validate step may copy media
-# from here only (IAM enforces it too).
+# Where the images and videos of multimodal datasets live (a profile may name another prefix, `mediaPrefix`):
+# records may name media only there, so a dataset cannot get model files, other profiles' uploads or job
+# outputs copied into staged/.
 MEDIA_PREFIX = "media/"
-# The folder of a job's staged media copies: staged/<job>/media/<original key>.
+# The folder of staged/<job>/ that holds the copies of a dataset's media.
 STAGED_MEDIA_FOLDER = "media/"
+# The prefixes the pipeline owns or reads as workflows' input: a media prefix may not lie in or around them.
+PIPELINE_PREFIXES = (INCOMING_PREFIX, IMPORTS_PREFIX, STAGED_PREFIX, OUTPUT_PREFIX, REPORTS_PREFIX)
 # Every run's row, across profiles; written with conditional writes (tuneline.pipeline.leaderboard_store).
 LEADERBOARD_KEY = f"{REPORTS_PREFIX}leaderboard.json"
 LEADERBOARD_PAGE_KEY = f"{REPORTS_PREFIX}leaderboard.html"
@@ -45,8 +48,6 @@ VALIDATION_SUFFIX = ".validation.jsonl"
 MANIFEST_SUFFIX = ".job.json"
 # `<name>.eval.jsonl`: the evaluation set of a profile with `evaluation` (prompt, referenceResponse, category).
 EVALUATION_SUFFIX = ".eval.jsonl"
-# Event patterns match suffixes case-sensitively; the pipeline accepts a dataset's extension in any case.
-DATASET_SUFFIX_SPELLINGS = (".jsonl", ".JSONL", ".Jsonl")
 
 # The empty (or small JSON) object written last into imports/<model>/ to say the folder is complete.
 IMPORT_MARKER_NAME = "_READY"

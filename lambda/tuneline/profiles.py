@@ -15,12 +15,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-from tuneline.datasets.models import ModelRules, UnknownModelError, check_teacher, known_model_ids, resolve_model
+from tuneline.datasets.models import (
+    ModelRules,
+    UnknownModelError,
+    check_teacher,
+    is_inference_profile,
+    known_model_ids,
+    resolve_model,
+)
+from tuneline.layout import MEDIA_PREFIX, PIPELINE_PREFIXES
 from tuneline.suggest import did_you_mean
 
 CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
 SERVING_MODES = ("none", "provisioned", "on-demand")
 COMMITMENTS = ("none", "OneMonth", "SixMonths")
+# A media prefix: folders in the S3 key charset Bedrock accepts for media (docs/bedrock.md §2.1), ending in "/".
+MEDIA_PREFIX_PATTERN = re.compile(r"^(?:[A-Za-z0-9_.-]+/)+$")
 # A profile name is part of an S3 prefix and of Bedrock job names: keep it to what both accept.
 PROFILE_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 
@@ -161,8 +171,14 @@ class EvaluationSettings:
     # variant (`amazon.nova-micro-v1:0:128k` -> `amazon.nova-micro-v1:0`). Models callable only through an
     # inference profile need its ID here (`us.amazon.nova-2-lite-v1:0`).
     base_model_invocation_id: str | None = None
-    # Reach the custom model through no-commitment Provisioned Throughput when it has no on-demand deployment.
+    # Reach the custom model through no-commitment Provisioned Throughput when it has no on-demand deployment;
+    # its hourly price per model unit (from the Bedrock console) goes into the cost estimate and budget check.
     allow_throughput: bool = False
+    throughput_price_per_hour_usd: float | None = None
+    # Ask the base model the evaluation set before training; stop when it already scores `skip_training_above`
+    # on the gate metric (docs/decisions/0011-evaluation-stage.md).
+    baseline_first: bool = False
+    skip_training_above: float | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +200,9 @@ class Profile:
     uploader_principals: tuple[str, ...] = ()
     # None: no evaluation (the default).
     evaluation: EvaluationSettings | None = None
+    media_prefix: str = MEDIA_PREFIX
+    # Smoke-test prompts come from the training data (maybe personal data): e-mailed only when asked for.
+    include_smoke_text_in_alerts: bool = False
 
 
 _PROFILE_KEYS = {
@@ -200,8 +219,19 @@ _PROFILE_KEYS = {
     "serving",
     "uploaderPrincipals",
     "evaluation",
+    "mediaPrefix",
+    "includeSmokeTextInAlerts",
 }
-_EVALUATION_KEYS = {"prompts", "gate", "judge", "baseModelInvocationId", "allowThroughput"}
+_EVALUATION_KEYS = {
+    "prompts",
+    "gate",
+    "judge",
+    "baseModelInvocationId",
+    "allowThroughput",
+    "throughputPricePerHourUsd",
+    "baselineFirst",
+    "skipTrainingAbove",
+}
 _GATE_KEYS = {"metric", "minImprovement", "requireSignificance"}
 _JUDGE_KEYS = {"evaluatorModel", "metrics", "customMetrics"}
 _CUSTOM_METRIC_KEYS = {"name", "instructions"}
@@ -311,6 +341,12 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         (), _parse_uploader_principals, body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"
     )
     evaluation = mistakes.check(None, _parse_evaluation, body.get("evaluation"), rules, f"{key}.evaluation")
+    media_prefix = mistakes.check(
+        MEDIA_PREFIX, _media_prefix, body.get("mediaPrefix", MEDIA_PREFIX), f"{key}.mediaPrefix"
+    )
+    include_smoke_text = mistakes.check(
+        False, _bool, body.get("includeSmokeTextInAlerts", False), f"{key}.includeSmokeTextInAlerts"
+    )
     mistakes.raise_any()
 
     return Profile(
@@ -328,6 +364,8 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         serving=serving,
         uploader_principals=uploader_principals,
         evaluation=evaluation,
+        media_prefix=media_prefix,
+        include_smoke_text_in_alerts=include_smoke_text,
     )
 
 
@@ -372,6 +410,26 @@ def _parse_uploader_principals(raw: Any, key: str) -> tuple[str, ...]:
         mistakes.add(ConfigError(key, "lists a principal twice; list each once"))
     mistakes.raise_any()
     return tuple(raw)
+
+
+def _media_prefix(value: Any, key: str) -> str:
+    """A key prefix of the data bucket that ends in "/", in Bedrock's S3 key charset, with no "." or ".." part,
+    and apart from the prefixes the pipeline owns (a dataset naming media there would get them copied)."""
+    if type(value) is not str or not MEDIA_PREFIX_PATTERN.match(value):
+        raise ConfigError(
+            key,
+            f'must be a folder of the data bucket like "media/" or "datasets/images/" (letters, digits, '
+            f"'_', '-', '.', ending in '/'), got {value!r}",
+        )
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ConfigError(key, f"{value!r} has a '.' or '..' folder; name the folder itself")
+    clash = next((p for p in PIPELINE_PREFIXES if value.startswith(p) or p.startswith(value)), None)
+    if clash is not None:
+        raise ConfigError(
+            key,
+            f"{value!r} overlaps {clash!r}, which the pipeline owns; use a folder of its own such as {MEDIA_PREFIX!r}",
+        )
+    return value
 
 
 def _parse_hyperparameters(raw: Any, rules: ModelRules, key: str) -> dict[str, str]:
@@ -467,14 +525,7 @@ def _parse_evaluation(raw: Any, rules: ModelRules | None, key: str) -> Evaluatio
                 "it does not support; remove evaluation from this profile",
             )
         )
-    invocation_id = body.get("baseModelInvocationId")
-    if invocation_id is not None and (not isinstance(invocation_id, str) or not invocation_id.strip()):
-        mistakes.add(
-            ConfigError(
-                f"{key}.baseModelInvocationId",
-                "must be a model ID or inference profile ID such as us.amazon.nova-micro-v1:0",
-            )
-        )
+    invocation_id = mistakes.check(None, _base_model_invocation_id, body.get("baseModelInvocationId"), rules, key)
     prompts = mistakes.check(
         1.0,
         _number,
@@ -486,15 +537,93 @@ def _parse_evaluation(raw: Any, rules: ModelRules | None, key: str) -> Evaluatio
     )
     gate = mistakes.check(GateSettings(), _parse_gate, body.get("gate", {}), f"{key}.gate")
     judge = mistakes.check(None, _parse_judge, body["judge"], f"{key}.judge") if body.get("judge") is not None else None
-    allow_throughput = mistakes.check(False, _bool, body.get("allowThroughput", False), f"{key}.allowThroughput")
+    allow_throughput = mistakes.check(None, _bool, body.get("allowThroughput", False), f"{key}.allowThroughput")
+    baseline_first = mistakes.check(None, _bool, body.get("baselineFirst", False), f"{key}.baselineFirst")
+    # A number that belongs to a flag is judged only once the flag itself was read right.
+    throughput_price = (
+        mistakes.check(None, _throughput_price, body, allow_throughput, key) if allow_throughput is not None else None
+    )
+    skip_training_above = (
+        mistakes.check(None, _skip_training_above, body, baseline_first, key) if baseline_first is not None else None
+    )
     mistakes.raise_any()
     return EvaluationSettings(
         prompts=int(prompts),
         gate=gate,
         judge=judge,
-        base_model_invocation_id=invocation_id.strip() if isinstance(invocation_id, str) else None,
-        allow_throughput=allow_throughput,
+        base_model_invocation_id=invocation_id,
+        allow_throughput=bool(allow_throughput),
+        throughput_price_per_hour_usd=throughput_price,
+        baseline_first=bool(baseline_first),
+        skip_training_above=skip_training_above,
     )
+
+
+def _base_model_invocation_id(raw: Any, rules: ModelRules | None, key: str) -> str | None:
+    """The ID the base model answers on demand with; required where the model answers only through a
+    cross-Region inference profile (the model rules table, docs/bedrock.md §12.3). Without the rules (an unknown
+    base model, reported on its own) only the value's shape is checked."""
+    example = (
+        f"us.{rules.canonical_id.rsplit(':', 1)[0]}"
+        if rules is not None and rules.canonical_id.count(":") > 1
+        else "us.<model id>"
+    )
+    if raw is not None and (not isinstance(raw, str) or not raw.strip()):
+        raise ConfigError(
+            f"{key}.baseModelInvocationId", f"must be a model ID or inference profile ID such as {example}"
+        )
+    invocation_id = raw.strip() if isinstance(raw, str) else None
+    if (
+        rules is not None
+        and rules.invocation_needs_inference_profile
+        and not (invocation_id and is_inference_profile(invocation_id))
+    ):
+        raise ConfigError(
+            f"{key}.baseModelInvocationId",
+            f"{rules.display_name} answers on demand only through a cross-Region inference profile; set "
+            f"baseModelInvocationId to its inference profile ID, e.g. {example}",
+        )
+    return invocation_id
+
+
+def _throughput_price(body: Mapping[str, Any], allow_throughput: bool, key: str) -> float | None:
+    return _number_with_flag(
+        body,
+        "throughputPricePerHourUsd",
+        ("allowThroughput", allow_throughput),
+        key,
+        maximum=10_000.0,
+        needed="allowThroughput buys no-commitment Provisioned Throughput, billed by the hour until it is deleted; "
+        "set throughputPricePerHourUsd to its hourly price per model unit (Bedrock console, Provisioned "
+        "Throughput) so the budget check counts it",
+    )
+
+
+def _skip_training_above(body: Mapping[str, Any], baseline_first: bool, key: str) -> float | None:
+    return _number_with_flag(
+        body,
+        "skipTrainingAbove",
+        ("baselineFirst", baseline_first),
+        key,
+        maximum=1.0,
+        needed="baselineFirst needs the score (0 to 1) on the gate metric at which the base model is good enough "
+        "and training is skipped, e.g. 0.8",
+    )
+
+
+def _number_with_flag(
+    body: Mapping[str, Any], name: str, flag: tuple[str, bool], key: str, *, maximum: float, needed: str
+) -> float | None:
+    """A number that belongs to a flag: required when the flag is on (`needed` says why), refused when it is off."""
+    raw = body.get(name)
+    flag_name, on = flag
+    if raw is None:
+        if on:
+            raise ConfigError(f"{key}.{name}", needed)
+        return None
+    if not on:
+        raise ConfigError(f"{key}.{name}", f"applies only with {flag_name}: true; remove it or set {flag_name}")
+    return _number(raw, f"{key}.{name}", 0.0, maximum)
 
 
 def _parse_gate(raw: Any, key: str) -> GateSettings:

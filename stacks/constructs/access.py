@@ -4,7 +4,9 @@
   (write `incoming/<profile>/` and the profile's media prefix, use the data key through S3 only), and one for
   model folders under `imports/`; their ARNs are stack outputs. A profile's `uploaderPrincipals` adds a
   bucket-policy Deny for every other principal writing `incoming/<profile>/`, so nobody else can start paid
-  work under that profile or plant its companion files.
+  work under that profile or plant its companion files. A bucket policy holds 20 KB: uploader rules that do
+  not fit `UPLOADER_DENY_BUDGET` are refused at synth, naming the profile where they overflow
+  (docs/decisions/0012-uploader-rules-budget.md).
 * **Pipeline-owned prefixes.** `staged/`, `reports/` and `output/` are written only by the roles that own them:
   a bucket-policy Deny of writes and deletes for every other principal, administrators included. Staged data
   cannot change between the check and the job (docs/architecture.md, "Data bucket").
@@ -15,7 +17,9 @@ The Allow side is IAM (the roles' policies); the bucket policy only denies. Deny
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from aws_cdk import Aws, CfnOutput
 from aws_cdk import aws_iam as iam
@@ -31,6 +35,13 @@ from tuneline.profiles import ConfigError, Profile
 WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload"]
 # What the Deny statements on pipeline-owned prefixes refuse to everyone but the owners.
 WRITE_AND_DELETE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+# S3 allows a bucket policy of 20 KB (20,480 bytes). The stack's own statements (TLS only, the data key only,
+# pipeline-owned prefixes) take about 2.5 KB at their longest; the named uploaders' Deny statements may take
+# this much, measured as compact JSON with the bucket's ARN at its longest, which leaves room for more of ours.
+BUCKET_POLICY_LIMIT = 20 * 1024
+UPLOADER_DENY_BUDGET = 16_000
+# The longest object ARN prefix the data bucket can have: the longest partition, a 63-character bucket name.
+_LONGEST_BUCKET_ARN = f"arn:aws-us-gov:s3:::{'b' * 63}"
 
 
 def media_prefix(profile: Profile) -> str:
@@ -117,23 +128,8 @@ class DataAccess(Construct):
         return policy
 
     def _deny_other_uploaders(self, profiles: Mapping[str, Profile]) -> None:
-        """One Deny per distinct list of uploaders (profiles sharing a list share the statement), so the bucket
-        policy stays far below its 20 KB limit however many profiles name the same people."""
-        by_uploaders: dict[tuple[str, ...], list[str]] = {}
-        for name, profile in sorted(profiles.items()):
-            if profile.uploader_principals:
-                by_uploaders.setdefault(tuple(sorted(profile.uploader_principals)), []).append(name)
-        for index, (principals, names) in enumerate(by_uploaders.items()):
-            self._bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"OnlyNamedUploaders{index}",
-                    effect=iam.Effect.DENY,
-                    principals=[iam.AnyPrincipal()],
-                    actions=["s3:PutObject"],
-                    resources=[self._bucket.arn_for_objects(f"{constants.INCOMING_PREFIX}{n}/*") for n in names],
-                    conditions={"ArnNotLike": {"aws:PrincipalArn": list(principals)}},
-                )
-            )
+        for statement in uploader_denies(profiles, self._bucket.arn_for_objects):
+            self._bucket.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
 
     def protect_pipeline_prefixes(self, owners: Mapping[str, Sequence[iam.IRole]]) -> None:
         """Deny writes and deletes under each prefix of `owners` to every principal but the roles listed for it."""
@@ -152,3 +148,51 @@ class DataAccess(Construct):
 
 def _pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.replace("/", "-").split("-"))
+
+
+def uploader_denies(profiles: Mapping[str, Profile], object_arn: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The bucket-policy statements that keep each profile's `incoming/<profile>/` to its `uploaderPrincipals`:
+    one Deny per distinct list (profiles naming the same principals share it), the principals in one
+    multi-valued condition. Raises ConfigError, naming the profile where they overflow, when they would not fit
+    `UPLOADER_DENY_BUDGET`: such a bucket policy would fail the deploy, after the stack's other resources."""
+    named = sorted(name for name, profile in profiles.items() if profile.uploader_principals)
+    if _longest_size(profiles, named) > UPLOADER_DENY_BUDGET:
+        # The first profile, in name order, with which the rules outgrow the budget.
+        count = next(c for c in range(1, len(named) + 1) if _longest_size(profiles, named[:c]) > UPLOADER_DENY_BUDGET)
+        lists = {profiles[name].uploader_principals for name in named}
+        raise ConfigError(
+            f"tuneline.profiles.{named[count - 1]}.uploaderPrincipals",
+            f"the bucket policy cannot hold this many uploader rules: up to this profile they take "
+            f"{_longest_size(profiles, named[:count]):,} characters, over the {UPLOADER_DENY_BUDGET:,} Tuneline "
+            f"keeps for them of the {BUCKET_POLICY_LIMIT:,} bytes S3 allows a bucket policy ({len(named)} profiles "
+            f"name uploaders, in {len(lists)} distinct lists). Give profiles with the same uploaders the same list "
+            "(they share one rule), name a group of roles with one wildcard ARN such as "
+            "arn:aws:iam::111122223333:role/ml-uploaders-*, or remove uploaderPrincipals where IAM alone may "
+            "decide who uploads",
+        )
+    return _statements_by_uploaders(profiles, named, object_arn)
+
+
+def _statements_by_uploaders(
+    profiles: Mapping[str, Profile], named: Sequence[str], object_arn: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    by_uploaders: dict[tuple[str, ...], list[str]] = {}
+    for name in named:
+        by_uploaders.setdefault(tuple(sorted(profiles[name].uploader_principals)), []).append(name)
+    return [
+        {
+            "Sid": f"OnlyNamedUploaders{index}",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:PutObject",
+            "Resource": [object_arn(f"{constants.INCOMING_PREFIX}{name}/*") for name in names],
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(principals)}},
+        }
+        for index, (principals, names) in enumerate(by_uploaders.items())
+    ]
+
+
+def _longest_size(profiles: Mapping[str, Profile], named: Sequence[str]) -> int:
+    """The statements for the profiles `named`, in characters of compact JSON, with the bucket's ARN at its longest."""
+    statements = _statements_by_uploaders(profiles, named, lambda key: f"{_LONGEST_BUCKET_ARN}/{key}")
+    return len(json.dumps(statements, separators=(",", ":")))

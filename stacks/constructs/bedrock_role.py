@@ -60,8 +60,9 @@ class BedrockJobRole(Construct):
                 sid="ListInputs",
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
+                # Each prefix once: judge jobs read and write under the same one.
                 conditions={
-                    "StringLike": {"s3:prefix": [f"{read_prefix}*"] + ([f"{write_prefix}*"] if write_prefix else [])}
+                    "StringLike": {"s3:prefix": list(dict.fromkeys(f"{p}*" for p in (read_prefix, write_prefix) if p))}
                 },
             ),
             # The data key only through the services that read and write for the job (S3 objects, Bedrock's

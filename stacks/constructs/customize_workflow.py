@@ -63,6 +63,7 @@ class CustomizeWorkflow(Construct):
         quota_wait_hours: int,
         serve: Callable[[Construct], tuple[sfn.IChainable, sfn.INextable]] | None = None,
         evaluate: Callable[..., sfn.IChainable] | None = None,
+        check_baseline: Callable[..., sfn.IChainable] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._functions = functions
@@ -78,7 +79,7 @@ class CustomizeWorkflow(Construct):
         # Built in this order and wired afterwards, as in Serving.build_chain: the order of Notify failure's
         # incoming transitions and the order construct types first appear in (the serving's Wait before any
         # Choice) are part of the template.
-        validation = self._validation_chain(failure)
+        validation, announce = self._validation_chain(failure)
         create_states = self._create_job_states(failure, request=self._job_request(bedrock_role, key, job_network))
         summarize = self._summarize_metrics(failure)
         completed = self._completion_chain(failure)
@@ -91,7 +92,16 @@ class CustomizeWorkflow(Construct):
             # The evaluation stage decides whether serving happens (docs/decisions/0011-evaluation-stage.md).
             after_summary = evaluate(self, serve=after_summary, withheld_next=completed)
 
-        definition = validation.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
+        announce.next(self._choose_job_request(create_states)).next(summarize).next(after_summary)
+        if check_baseline is not None:
+            # Ask the base model before training: it may already be good enough
+            # (docs/decisions/0011-evaluation-stage.md).
+            skipped = sfn.Succeed(self, "Training skipped", comment="The base model already reaches the target")
+            definition = validation.next(
+                check_baseline(self, notify=functions.notify, train=announce, skipped_next=skipped)
+            )
+        else:
+            definition = validation.next(announce)
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -121,8 +131,9 @@ class CustomizeWorkflow(Construct):
 
     # --- the definition, one piece per step of the module docstring ----------------------------------------
 
-    def _validation_chain(self, failure: FailureBranch) -> sfn.Chain:
-        """Plan job -> Validate dataset -> Check budget and capacity -> Notify job starting."""
+    def _validation_chain(self, failure: FailureBranch) -> tuple[sfn.Chain, sfn.TaskStateBase]:
+        """Plan job -> Validate dataset -> Check budget and capacity; and Notify job starting, which follows it
+        (or follows the check of the base model, when a profile asks for one)."""
         functions = self._functions
         plan = failure.caught(
             lambda_step(
@@ -170,7 +181,7 @@ class CustomizeWorkflow(Construct):
                 comment="Alert: dataset accepted, job starting, estimated cost",
             )
         )
-        return plan.next(validate).next(guard).next(announce)
+        return plan.next(validate).next(guard), announce
 
     def _create_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
         """The three ways to start the job (.sync): distillation, with validation data, training data only."""
@@ -321,46 +332,47 @@ class CustomizeWorkflow(Construct):
         return state
 
     def _grant_bedrock(self, bedrock_role: iam.IRole, key: kms.IKey, base_model_ids: Sequence[str]) -> None:
-        role = self.state_machine.role
-        # The caller of CreateModelCustomizationJob with customModelKmsKeyId must be able to use the key
-        # through Bedrock (docs/bedrock.md §9): Bedrock creates grants on it in the caller's name.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EncryptCustomModels",
-                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
-                resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Aws.REGION}.amazonaws.com"}},
-            )
-        )
+        """The customization job's grants, in a managed policy of their own: its list of base models grows with
+        the profiles, and kept apart it never grows the role's inline policy (10,240 characters for all of a
+        role's inline policies), which holds what CDK grants the tasks. Past that size CDK would move
+        statements into overflow policies that carry none of the acknowledgements below."""
         foundation_models = [
             f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/{model_id}" for model_id in base_model_ids
         ]
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="CreateCustomizationJobs",
-                actions=["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
-                resources=[
-                    *foundation_models,
-                    bedrock_arn("custom-model/*"),
-                    bedrock_arn("model-customization-job/*"),
-                ],
-            )
+        job_resources = [bedrock_arn("custom-model/*"), bedrock_arn("model-customization-job/*")]
+        policy = iam.ManagedPolicy(
+            self,
+            "JobPolicy",
+            description="Tuneline: start, wait on and stop the customization jobs of the profiles' base models",
+            roles=[self.state_machine.role],
+            statements=[
+                # The caller of CreateModelCustomizationJob with customModelKmsKeyId must be able to use the key
+                # through Bedrock (docs/bedrock.md §9): Bedrock creates grants on it in the caller's name.
+                iam.PolicyStatement(
+                    sid="EncryptCustomModels",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+                    resources=[key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Aws.REGION}.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="CreateCustomizationJobs",
+                    actions=["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
+                    resources=[*foundation_models, *job_resources],
+                ),
+                iam.PolicyStatement(
+                    sid="WaitForCustomizationJobs",  # what `.sync` polls with, and stops on abort
+                    actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"],
+                    resources=[bedrock_arn("model-customization-job/*")],
+                ),
+                iam.PolicyStatement(
+                    sid="PassBedrockJobRole",
+                    actions=["iam:PassRole"],
+                    resources=[bedrock_role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+                ),
+            ],
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="WaitForCustomizationJobs",  # what `.sync` polls with, and stops on abort
-                actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"],
-                resources=[bedrock_arn("model-customization-job/*")],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="PassBedrockJobRole",
-                actions=["iam:PassRole"],
-                resources=[bedrock_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
-            )
-        )
+        acknowledge_wildcards(policy, job_resources, "Bedrock job and custom model names are chosen per execution.")
 
 
 def _distillation_config() -> dict[str, Any]:

@@ -34,6 +34,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import constants
+from stacks.constructs.answer_collection import ASKED_MODELS, ask, collect_answers
 from stacks.constructs.bedrock_role import BedrockJobRole, bedrock_arn
 from stacks.constructs.functions import Functions
 from stacks.constructs.workflow_parts import (
@@ -46,16 +47,6 @@ from stacks.constructs.workflow_parts import (
 )
 from stacks.nag import acknowledge, acknowledge_wildcards, render_for_nag
 
-# How many prompts are asked at once. Each call reserves input + maxTokens of the model's tokens-per-minute
-# quota (docs/bedrock.md §10), so a few at a time keeps both models under it; throttling is retried below.
-EVALUATION_MAX_CONCURRENCY = 5
-# Throttling inside the Map: Converse answers ThrottlingException when the quota is used up (docs/bedrock.md §10).
-ASK_RETRY_ERRORS = (
-    "BedrockRuntime.ThrottlingException",
-    "BedrockRuntime.ServiceUnavailableException",
-    "BedrockRuntime.InternalServerException",
-    "BedrockRuntime.ModelNotReadyException",
-)
 # A deployment is ready in minutes, throughput in 20-30 (docs/bedrock.md §6): as the serving checks.
 CHECK_INTERVAL_SECONDS = 300
 MAX_CHECKS = 24
@@ -74,6 +65,10 @@ JUDGE_POLL = "$.judgePoll"
 JUDGE = "$.judge"
 RELEASE = "$.evaluationRelease"
 ERROR = "$.evaluationError"
+BASELINE_SETUP = "$.baselineSetup"
+BASELINE = "$.baseline"
+# `$.evaluationAsk.phase`: which scoring step follows the shared `Collect answers`.
+BASELINE_PHASE, EVALUATION_PHASE = "baseline", "evaluation"
 
 
 @dataclass(frozen=True)
@@ -93,6 +88,8 @@ class Evaluation(Construct):
         super().__init__(scope, construct_id)
         self._bucket = bucket
         self._key = key
+        self._collect_state: sfn.DistributedMap | None = None
+        self._phase_choice: sfn.Choice | None = None
         self.functions = EvaluationFunctions(
             prepare=functions.create(
                 "EvalPrepare", handler_module="eval_prepare", description="Stage the evaluation set"
@@ -266,7 +263,15 @@ class Evaluation(Construct):
             result_path="$.error",
         ).next(release)
 
-        collect = on_error(self._collect_answers(workflow))
+        collect = on_error(self._collect(workflow))
+        ask_both = ask(
+            workflow,
+            "Ask both models",
+            phase=EVALUATION_PHASE,
+            items_key="$.plan.evaluation.itemsKey",
+            base=f"{SETUP}.baseModelId",
+            custom=f"{RESOURCE}.arn",
+        )
         score = on_error(
             lambda_step(
                 workflow,
@@ -287,13 +292,15 @@ class Evaluation(Construct):
                 comment="Keep the evaluation's serving only if it passed and is what the profile serves",
             )
         )
-        judge = self._judge_chain(workflow, on_error=on_error, done=finish)
         gate = (
             sfn.Choice(workflow, "Did the custom model beat the base?")
             .when(sfn.Condition.boolean_equals(f"{RESULT}.gate.passed", True), serve)
             .otherwise(withheld)
         )
-        finish.next(gate)
+        # The judge reads the stored answers (bring your own inference), so the evaluation's serving is released
+        # first: throughput is not billed while the judge jobs run.
+        judge = self._judge_chain(workflow, on_error=on_error, done=gate)
+        finish.next(judge)
 
         ready = (
             sfn.Choice(workflow, "Is the evaluation serving ready?")
@@ -302,7 +309,7 @@ class Evaluation(Construct):
                     sfn.Condition.string_equals(f"{STATUS}.Status", "InService"),
                     sfn.Condition.string_equals(f"{STATUS}.Status", "Active"),
                 ),
-                collect,
+                ask_both,
             )
             .when(sfn.Condition.string_equals(f"{STATUS}.Status", "Failed"), not_ready)
             .when(sfn.Condition.number_greater_than_equals(f"{POLL}.count", MAX_CHECKS), not_ready)
@@ -313,7 +320,9 @@ class Evaluation(Construct):
         start_checks.next(wait)
         deployment.next(start_checks)
         throughput.next(start_checks)
-        collect.next(score).next(judge)
+        ask_both.next(collect)
+        self._after_collect(workflow).otherwise(score)
+        score.next(finish)
 
         route = (
             sfn.Choice(workflow, "Can the custom model be asked?")
@@ -328,80 +337,104 @@ class Evaluation(Construct):
             .otherwise(serve)
         )
 
-    # --- the Distributed Map ----------------------------------------------------------------------------
+    # --- the answers, shared by the check before training and the evaluation after it -------------------
 
-    def _collect_answers(self, workflow: Construct) -> sfn.DistributedMap:
-        """One child execution per prompt: the base and the custom model answer with the same settings."""
-        collect = sfn.DistributedMap(
-            workflow,
-            "Collect answers",
-            comment="Ask both models every prompt of staged/<job>/evaluation/items.jsonl; answers written to S3",
-            item_reader=sfn.S3JsonLItemReader(
-                bucket=self._bucket, key=sfn.JsonPath.string_at("$.plan.evaluation.itemsKey")
-            ),
-            item_selector={
-                "index.$": "$$.Map.Item.Value.index",
-                "messages.$": "$$.Map.Item.Value.messages",
-                "system.$": "$$.Map.Item.Value.system",
-                "maxTokens.$": "$$.Map.Item.Value.maxTokens",
-                "baseModelId.$": f"{SETUP}.baseModelId",
-                "customModelId.$": f"{RESOURCE}.arn",
-            },
-            max_concurrency=EVALUATION_MAX_CONCURRENCY,
-            result_writer=sfn.ResultWriter(bucket=self._bucket, prefix="staged/evaluation-answers"),
-            map_execution_type=sfn.StateMachineType.STANDARD,
-            result_path=RESPONSES,
-        )
-        ask_base = self._ask(workflow, "Ask base model", "$.baseModelId", "$.base")
-        ask_custom = self._ask(workflow, "Ask custom model", "$.customModelId", "$.custom")
-        keep = sfn.Pass(
-            workflow,
-            "Keep both answers",
-            parameters={"index.$": "$.index", "base.$": "$.base", "custom.$": "$.custom"},
-        )
-        collect.item_processor(
-            ask_base.next(ask_custom).next(keep),
-            mode=sfn.ProcessorMode.DISTRIBUTED,
-            execution_type=sfn.ProcessorType.STANDARD,
-        )
-        return collect
+    def _collect(self, workflow: Construct) -> sfn.DistributedMap:
+        """The workflow's one `Collect answers` Map (stacks/constructs/answer_collection.py)."""
+        if self._collect_state is None:
+            self._collect_state = collect_answers(workflow, bucket=self._bucket, result_path=RESPONSES)
+            self._collect_state.next(self._after_collect(workflow))
+        return self._collect_state
 
-    def _ask(self, workflow: Construct, name: str, model_path: str, result_path: str) -> tasks.CallAwsService:
-        task = tasks.CallAwsService(
+    def _after_collect(self, workflow: Construct) -> sfn.Choice:
+        if self._phase_choice is None:
+            self._phase_choice = sfn.Choice(workflow, "Which answers were collected?")
+        return self._phase_choice
+
+    def build_baseline_chain(
+        self, workflow: Construct, *, notify: lambda_.IFunction, train: sfn.IChainable, skipped_next: sfn.IChainable
+    ) -> sfn.IChainable:
+        """Ask the base model the evaluation set before training; stop when it already reaches the profile's
+        `skipTrainingAbove` on the gate metric (docs/decisions/0011-evaluation-stage.md). Call after build_chain.
+
+            Check the base model first? --no--> train
+              | yes
+            Prepare baseline check -> Can the base model be asked? --skipped--> Record baseline skipped -> train
+              -> Ask the base model only -> Collect answers (the shared Map) -> Score base answers
+              -> Is the base model already good enough? --no--> train
+                 --yes--> Notify training skipped -> Training skipped
+        """
+        failure: FailureBranch = workflow.failure  # type: ignore[attr-defined]
+        fns = self.functions
+        prepare = failure.caught(
+            lambda_step(
+                workflow,
+                "Prepare baseline check",
+                fns.prepare,
+                payload={
+                    "plan.$": "$.plan",
+                    "baseOnly": True,
+                    "execution.$": "$$.Execution.Name",
+                    "enteredTime.$": "$$.State.EnteredTime",
+                },
+                result_path=BASELINE_SETUP,
+                comment="Stage the evaluation set; the base model's invocation ID",
+            )
+        )
+        skipped = sfn.Pass(
             workflow,
-            name,
-            service="bedrockruntime",
-            action="converse",
-            iam_action="bedrock:InvokeModel",
-            iam_resources=[
-                "arn:aws:bedrock:*::foundation-model/*",
-                bedrock_arn("inference-profile/*"),
-                bedrock_arn("custom-model-deployment/*"),
-                bedrock_arn("provisioned-model/*"),
-            ],
-            parameters={
-                "ModelId.$": model_path,
-                "Messages.$": "$.messages",
-                "System.$": "$.system",
-                # Temperature 0 and the same token limit for both models (docs/bedrock.md §12.3).
-                "InferenceConfig": {"MaxTokens.$": "$.maxTokens", "Temperature": 0},
-            },
-            result_selector={
-                "text.$": "$.Output.Message.Content[0].Text",
-                "inputTokens.$": "$.Usage.InputTokens",
-                "outputTokens.$": "$.Usage.OutputTokens",
-            },
-            result_path=result_path,
+            "Record baseline skipped",
+            parameters={"status": "Skipped", "reason.$": f"{BASELINE_SETUP}.reason", "skipTraining": False},
+            result_path=BASELINE,
+        ).next(train)
+        ask_base = ask(
+            workflow,
+            "Ask the base model only",
+            phase=BASELINE_PHASE,
+            items_key="$.plan.evaluation.itemsKey",
+            base=f"{BASELINE_SETUP}.baseModelId",
+            custom=None,
         )
-        task.add_retry(
-            errors=list(ASK_RETRY_ERRORS),
-            interval=Duration.seconds(2),
-            backoff_rate=2,
-            max_attempts=8,
-            max_delay=Duration.seconds(120),
-            jitter_strategy=sfn.JitterType.FULL,
+        ask_base.next(self._collect(workflow))
+        score = failure.caught(
+            lambda_step(
+                workflow,
+                "Score base answers",
+                fns.score,
+                payload={"plan.$": "$.plan", "setup.$": BASELINE_SETUP, "responses.$": RESPONSES, "baseOnly": True},
+                result_path=BASELINE,
+                comment="The base model's gate metric against skipTrainingAbove; reports/<job>/baseline.json",
+            )
         )
-        return task
+        self._after_collect(workflow).when(sfn.Condition.string_equals("$.evaluationAsk.phase", BASELINE_PHASE), score)
+        announce_skip = failure.caught(
+            lambda_step(
+                workflow,
+                "Notify training skipped",
+                notify,
+                payload={"kind": "baselineSufficient", "state.$": "$"},
+                result_path=sfn.JsonPath.DISCARD,
+                comment="Alert: the base model already reaches the target; no job was created",
+            )
+        )
+        announce_skip.next(skipped_next)
+        good_enough = (
+            sfn.Choice(workflow, "Is the base model already good enough?")
+            .when(sfn.Condition.boolean_equals(f"{BASELINE}.skipTraining", True), announce_skip)
+            .otherwise(train)
+        )
+        score.next(good_enough)
+        can_ask = (
+            sfn.Choice(workflow, "Can the base model be asked?")
+            .when(sfn.Condition.string_equals(f"{BASELINE_SETUP}.status", "Skipped"), skipped)
+            .otherwise(ask_base)
+        )
+        prepare.next(can_ask)
+        return (
+            sfn.Choice(workflow, "Check the base model first?")
+            .when(sfn.Condition.boolean_equals("$.plan.evaluation.baselineFirst", True), prepare)
+            .otherwise(train)
+        )
 
     # --- the judge --------------------------------------------------------------------------------------
 
@@ -613,13 +646,16 @@ class Evaluation(Construct):
             policy or state_machine,
             [
                 bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*"),
-                "arn:aws:bedrock:*::foundation-model/*",
-                bedrock_arn("inference-profile/*"),
+                *ASKED_MODELS,
                 bedrock_arn("evaluation-job/*"),
+                # The evaluation's own serving, also when no profile serves (then nothing else grants these).
+                bedrock_arn("custom-model-deployment/*"),
+                bedrock_arn("provisioned-model/*"),
+                bedrock_arn("custom-model/*"),
             ]
             + [f"{fn.function_arn}:*" for fn in vars(self.functions).values()],
-            "Evaluation items, answers and judge jobs are named per execution; the base model may be reached "
-            "through a cross-Region inference profile.",
+            "Evaluation items, answers, judge jobs and the evaluation's serving are named per execution; the base "
+            "model may be reached through a cross-Region inference profile.",
         )
 
     def _grant_functions(self) -> None:
@@ -642,7 +678,14 @@ class Evaluation(Construct):
         allow(fns.prepare, "StageEvaluationSet", ["s3:PutObject"], [staged])
         allow(fns.score, "ReadAnswers", ["s3:GetObject"], [staged])
         allow(fns.score, "WriteEvaluation", ["s3:PutObject"], [staged, reports])
-        allow(fns.judge, "ListJudgeOutput", ["s3:ListBucket"], [bucket.bucket_arn])
+        # Judge jobs write under staged/<job>/judge/output/ (tuneline.jobs.planning); only that prefix is listed.
+        allow(
+            fns.judge,
+            "ListJudgeOutput",
+            ["s3:ListBucket"],
+            [bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{constants.STAGED_PREFIX}*"]}},
+        )
         allow(fns.judge, "ReadJudgeOutput", ["s3:GetObject"], [staged, reports])
         allow(fns.judge, "MergeJudgeScores", ["s3:PutObject"], [reports])
         allow(

@@ -34,13 +34,14 @@ class Intake(Construct):
         *,
         bucket: s3.IBucket,
         prefix: str,
-        suffixes: Sequence[str],
         function: lambda_.IFunction,
         alert_topic: sns.ITopic,
-        mistaken_suffixes: Sequence[str] = (),
+        suffixes: Sequence[str] = (),
     ) -> None:
-        """`mistaken_suffixes`: uploads under `prefix` that start nothing but reach the function so it can
-        explain by alert what to upload instead (a CSV or .json where a .jsonl belongs)."""
+        """Objects created under `prefix` (ending in one of `suffixes`, when given) reach `function`. Without
+        suffixes every key under the prefix does, and the function decides: that is how a dataset's extension
+        is matched in any letter case (EventBridge's wildcards are case-sensitive), and how uploads that start
+        nothing get their "upload ignored" alert."""
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
             self,
@@ -70,16 +71,6 @@ class Intake(Construct):
         )
         self.rule.add_target(targets.SqsQueue(self.queue))
         self.rules = [self.rule]
-        if mistaken_suffixes:
-            # A rule of its own, so the trigger rule stays exactly "training files"; keys never match both.
-            mistaken = events.Rule(
-                self,
-                "MistakenUploadRule",
-                description=f"Tuneline: files under {prefix} that are not datasets -> intake queue, which explains",
-                event_pattern=object_created_pattern(bucket.bucket_name, prefix, mistaken_suffixes),
-            )
-            mistaken.add_target(targets.SqsQueue(self.queue))
-            self.rules.append(mistaken)
         # Only these rules may send to the queue: a principal with SQS rights elsewhere in the account cannot
         # inject forged "Object Created" events (the rules' own Allow is added by their targets).
         self.queue.add_to_resource_policy(
@@ -118,17 +109,15 @@ class Intake(Construct):
         alarm.add_alarm_action(cw_actions.SnsAction(alert_topic))
 
 
-def object_created_pattern(bucket_name: str, prefix: str, suffixes: Sequence[str]) -> events.EventPattern:
-    """Keys under `prefix` that end in one of `suffixes`.
+def object_created_pattern(bucket_name: str, prefix: str, suffixes: Sequence[str] = ()) -> events.EventPattern:
+    """Keys under `prefix` that end in one of `suffixes` (any key under it without suffixes).
 
     EventBridge matches a list of patterns on one field as OR, so prefix and suffix are combined as one wildcard
     each. The pipeline writes only under other prefixes, so nothing it writes can match.
     """
+    keys = [{"wildcard": f"{prefix}*{suffix}"} for suffix in suffixes] or [{"prefix": prefix}]
     return events.EventPattern(
         source=["aws.s3"],
         detail_type=["Object Created"],
-        detail={
-            "bucket": {"name": [bucket_name]},
-            "object": {"key": [{"wildcard": f"{prefix}*{suffix}"} for suffix in suffixes]},
-        },
+        detail={"bucket": {"name": [bucket_name]}, "object": {"key": keys}},
     )

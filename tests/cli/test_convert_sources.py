@@ -172,8 +172,9 @@ def test_plain_text_for_a_fine_tuning_target_or_as_json_never_writes_an_empty_fi
     code, _, err = convert(capsys, str(source), "--from", "text", "--model", NOVA)
     assert code == 2 and "CONTINUED_PRE_TRAINING" in err
     for wrong in ("alpaca", "chat"):
-        code, _, err = convert(capsys, str(source), "--from", wrong, "--model", NOVA)
-        assert code == 2 and "not valid JSON" in err
+        code, summary, err = convert(capsys, str(source), "--from", wrong, "--model", NOVA)
+        assert code == 1 and "not valid JSON" in err and "plain text" in err and "CONTINUED_PRE_TRAINING" in err
+        assert summary["output"] is None and summary["command"] is None
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"\xef\xbb\xbf\r\n\r\n")
     code, summary, err = convert(capsys, str(empty), "--from", "alpaca", "--model", NOVA)
@@ -308,3 +309,70 @@ def test_convert_help_has_examples_for_every_source(capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit):
         main(["dedupe", "--help"])
     assert "tuneline dedupe train.jsonl" in capsys.readouterr().out
+
+
+# --- records that exist but do not fit --from: exit 1, and the command that fits --------------------------------
+
+
+def openai_chat(count: int) -> list[dict[str, Any]]:
+    return [plain_chat(i) for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("records", "wrong", "label", "right"),
+    [
+        pytest.param(openai_chat(120), "dolly", "OpenAI chat", "--from chat", id="chat-read-as-dolly"),
+        pytest.param(dolly(120), "chat", "Dolly", "--from dolly", id="dolly-read-as-chat"),
+        pytest.param(
+            [{"frage": f"F {i} 東京", "antwort": f"A {i} 🎉"} for i in range(120)],
+            "alpaca",
+            "'frage'",
+            "--from jsonl --prompt-field frage --answer-field antwort",
+            id="flat-fields-read-as-alpaca",
+        ),
+    ],
+)
+def test_records_that_fit_another_source_exit_1_with_the_command_that_reads_them(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    records: list[dict[str, Any]],
+    wrong: str,
+    label: str,
+    right: str,
+) -> None:
+    source = write(tmp_path / "data.jsonl", records)
+    out = tmp_path / "train.jsonl"
+
+    code, summary, err = convert(capsys, str(source), "--from", wrong, "--model", LLAMA, "-o", str(out))
+
+    assert code == 1 and not out.exists()
+    assert str(source) in err and label in err and "nothing was written" in err
+    command = summary["command"]
+    assert command == f"tuneline convert {source} {right} --model {LLAMA} -o {out}"
+    assert command in err
+    assert main(command.split()[1:]) == 0  # the printed command works as printed
+    assert valid(out, LLAMA) and len(records_of(out)) == 120
+
+
+def test_a_table_converted_as_chat_names_the_csv_conversion(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "faq.tsv"
+    rows = ["question\tanswer"] + [f'"Q {i}: 東京?"\t"A {i}\nsecond line 🎉"' for i in range(20)]
+    source.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(rows).encode() + b"\r\n")
+
+    code, summary, err = convert(capsys, str(source), "--from", "chat", "--model", NOVA)
+
+    assert code == 1 and "TSV table" in err
+    assert summary["command"].startswith(f"tuneline convert {source} --from csv --model {NOVA} -o ")
+
+
+def test_from_auto_reads_a_table_with_its_named_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "faq.tsv"
+    rows = ["id\tPrompt\tResponse"] + [f'{i}\t"F {i}: 東京?"\t"A {i}\nzweite Zeile 🎉"' for i in range(120)]
+    source.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(rows).encode() + b"\r\n")
+    out = tmp_path / "train.jsonl"
+
+    code, summary, _ = convert(capsys, str(source), "--from", "auto", "--model", LLAMA, "-o", str(out))
+
+    assert code == 0 and summary["records_out"] == 120 and "TSV table" in summary["detected"]
+    assert records_of(out)[1] == {"prompt": "F 1: 東京?", "completion": "A 1\nzweite Zeile 🎉"}
+    assert valid(out, LLAMA)

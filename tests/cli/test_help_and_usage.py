@@ -116,8 +116,11 @@ def test_convert_from_an_empty_csv_says_it_is_empty(capsys: pytest.CaptureFixtur
 def test_convert_with_the_wrong_source_shape_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     output = tmp_path / "out.jsonl"
     argv = ["convert", str(DATA / "converse_train.jsonl"), "--from", "alpaca", "--model", NOVA, "-o", str(output)]
-    assert main(argv) == 2
-    assert "has what --from alpaca reads (e.g. line 1); check --from" in capsys.readouterr().err
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "has what --from alpaca reads (e.g. line 1)" in err
+    assert "already in the bedrock-conversation-2024 format" in err
+    assert f"tuneline validate {DATA / 'converse_train.jsonl'} --model {NOVA}" in err
     assert not output.exists()
 
 

@@ -309,3 +309,117 @@ def test_the_tsv_and_txt_upload_advice_commands_work(
     code, report = validate(capsys, tmp_path / "manual.jsonl", "--model", TITAN, "--type", "CONTINUED_PRE_TRAINING")
     assert code == 0, report["errors"][:3]
     assert report["stats"]["records"] == COUNT
+
+
+# --- the JSON-array findings give a convert command that works ---------------------------------------------------
+
+
+def backticked(message: str) -> str:
+    return message.split("`")[1]
+
+
+@pytest.mark.parametrize(
+    ("model", "kind", "make"),
+    [
+        pytest.param(NOVA, "FINE_TUNING", lambda i: valid_converse(i, text(i), answer(i)), id="converse-array"),
+        pytest.param(LLAMA, "FINE_TUNING", lambda i: {"prompt": text(i), "completion": answer(i)}, id="prompt-array"),
+        pytest.param(TITAN, "CONTINUED_PRE_TRAINING", lambda i: {"input": text(i)}, id="pretraining-array"),
+    ],
+)
+@pytest.mark.parametrize("pretty", [True, False], ids=["pretty-printed", "one-line"])
+def test_a_json_array_of_records_in_the_right_format_is_told_a_convert_command_that_works(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str, kind: str, make: Any, pretty: bool
+) -> None:
+    records = [make(i) for i in range(COUNT)]
+    path = tmp_path / "train.json"
+    if pretty:
+        write(path, records, array=True)
+    else:
+        path.write_text(json.dumps(records, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    code, report = validate(capsys, path, "--model", model, "--type", kind)
+
+    assert code == 1
+    rule = "jsonl.multi-line-json" if pretty else "jsonl.not-object"
+    finding = next(error for error in report["errors"] if error["rule"] == rule)
+    assert "jq" not in finding["message"]
+    run_printed(capsys, backticked(finding["message"]))
+    code, converted = validate(capsys, tmp_path / "train.converted.jsonl", "--model", model, "--type", kind)
+    assert code == 0, converted["errors"][:3]
+    assert converted["stats"]["records"] == COUNT
+
+
+# --- a table passed to validate ----------------------------------------------------------------------------------
+
+
+def table_file(path: Path, header: list[str], delimiter: str, rows: int) -> Path:
+    lines = [delimiter.join(header)]
+    for i in range(rows):
+        cells = [f'"{text(i)}"', f'"{answer(i)}, with the delimiter {delimiter} inside"']
+        lines.append(delimiter.join(cells + [f"tag{i}"] * (len(header) - 2)))
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "delimiter", "kind", "options"),
+    [
+        pytest.param("faq.tsv", ["question", "answer"], "\t", "TSV", "", id="tsv"),
+        pytest.param(
+            "faq.csv",
+            ["Prompt", "Response", "category"],
+            ";",
+            "semicolon-separated",
+            " --question-column Prompt --answer-column Response",
+            id="semicolon-named-columns",
+        ),
+        pytest.param(
+            "faq.csv", ["frage", "antwort"], ",", "CSV", " --question-column frage --answer-column antwort", id="csv"
+        ),
+    ],
+)
+def test_a_table_leads_with_the_csv_conversion_that_works(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    header: list[str],
+    delimiter: str,
+    kind: str,
+    options: str,
+) -> None:
+    path = table_file(tmp_path / name, header, delimiter, COUNT)
+
+    code, report = validate(capsys, path, "--model", NOVA)
+
+    assert code == 1
+    first = report["errors"][0]
+    assert first["rule"] == RULE and f"a {kind} table with a header row" in first["message"]
+    output = tmp_path / "faq.converted.jsonl"
+    assert first["command"] == f"tuneline convert {path} --from csv{options} --model {NOVA} -o {output}"
+    run_printed(capsys, first["command"])
+    code, converted = validate(capsys, output, "--model", NOVA)
+    assert code == 0, converted["errors"][:3]
+    assert converted["stats"]["records"] == COUNT
+
+
+def test_a_table_without_known_columns_is_named_without_a_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = table_file(tmp_path / "export.csv", ["col a", "col b", "col c"], ",", COUNT)
+
+    _, report = validate(capsys, path, "--model", NOVA)
+
+    first = report["errors"][0]
+    assert first["rule"] == RULE and "CSV table" in first["message"] and "'col a'" in first["message"]
+    assert "command" not in first and "--question-column <column>" in first["message"]
+
+
+def test_prose_with_commas_is_still_plain_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text(
+        "\n".join(f"Line {i}, where a comma or two, like this, {'and more, ' * (i % 4)}appears." for i in range(COUNT)),
+        encoding="utf-8",
+    )
+    _, report = validate(capsys, path, "--model", TITAN, "--type", "CONTINUED_PRE_TRAINING")
+    assert report["errors"][0]["rule"] == RULE and "plain text" in report["errors"][0]["message"]
+    assert "--from text" in report["errors"][0]["command"]

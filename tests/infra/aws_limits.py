@@ -89,6 +89,9 @@ class Resolver:
             if function == "Fn::Select":
                 index, items = argument
                 return self(items)[int(index)]
+            if function == "Fn::Split":
+                delimiter, source = argument
+                return str(self(source)).split(delimiter)
             if function == "Fn::GetAZs":
                 return [f"{REGION}{zone}" for zone in "abc"]
             if function.startswith("Fn::"):
@@ -228,6 +231,11 @@ def managed_policies_per_role(template: Mapping[str, Any]) -> dict[str, int]:
         logical_id: len(properties.get("ManagedPolicyArns", [])) + len(attached.get(logical_id, []))
         for logical_id, properties in _resources(template, "AWS::IAM::Role")
     }
+
+
+def bucket_policy_bytes(template: Mapping[str, Any]) -> dict[str, int]:
+    """Per bucket policy: its document as compact JSON (the stack's policies are ASCII: characters are bytes)."""
+    return _property_sizes(template, "AWS::S3::BucketPolicy", "PolicyDocument")
 
 
 def trust_policy_chars(template: Mapping[str, Any]) -> dict[str, int]:

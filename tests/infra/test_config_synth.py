@@ -60,3 +60,19 @@ def test_a_cdk_json_with_three_mistakes_names_all_three_in_one_run_without_a_tra
     assert "tuneline.profiles.llama-instruct.hyperParameters.epochCount" in result.stderr
     assert "3. tuneline.retainData: must be true or false (without quotes), got 'yes'" in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_uploader_rules_past_the_bucket_policy_limit_fail_synth_naming_the_profile(tmp_path: Path) -> None:
+    context = _context_with()
+    profiles = context["tuneline"]["profiles"]  # type: ignore[index]
+    for team in range(60):
+        profiles[f"team-{team:02d}"] = {
+            "baseModel": "amazon.nova-micro-v1:0:128k",
+            "uploaderPrincipals": [f"arn:aws:iam::210987654321:role/team-{team:02d}-dataset-uploaders-*"],
+        }
+    with pytest.raises(SystemExit) as raised:
+        tuneline_app.build_app(context=context, outdir=str(tmp_path))
+    message = str(raised.value)
+    assert message.startswith("Tuneline configuration error in cdk.json context, tuneline.profiles.team-")
+    assert ".uploaderPrincipals: the bucket policy cannot hold this many uploader rules" in message
+    assert "20,480 bytes S3 allows a bucket policy" in message

@@ -45,7 +45,7 @@ def test_catches_lead_to_a_failure_alert_then_fail(customize_definition: dict[st
         assert last["ErrorEquals"] == ["States.ALL"], name
         expected = {"Record judge failure"} if "judge" in name else alerting
         assert last["Next"] in expected, name
-    assert states["Record judge failure"]["Next"] == "Finish evaluation"
+    assert states["Record judge failure"]["Next"] == "Did the custom model beat the base?"
     assert states[states["Notify failure"]["Next"]]["Type"] == "Fail"
 
 
@@ -97,6 +97,7 @@ def test_happy_path_order(customize_definition: dict[str, Any]) -> None:
         "Plan job",
         "Validate dataset",
         "Check budget and capacity",
+        "Check the base model first?",
         "Notify job starting",
         "Choose job request",
         "Create customization job",

@@ -175,23 +175,30 @@ def test_bedrock_roles_use_the_key_only_through_services_and_for_aws_resources(t
         if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
         == "bedrock.amazonaws.com"
     ]
-    assert len(bedrock_roles) == 2
-    kms_statements = 0
+    # Customization jobs, model imports and the evaluation's judge jobs.
+    assert sorted(r[:-8] for r in bedrock_roles) == [  # without the 8-character hash CDK appends
+        "BedrockJobRole",
+        "EvaluationJudgeRole",
+        "ModelImportBedrockImportRole",
+    ]
+    kms_statements = dict.fromkeys(bedrock_roles, 0)
     for policy in resources_of_type(template_json, "AWS::IAM::Policy").values():
-        if not any({"Ref": r} in policy["Properties"]["Roles"] for r in bedrock_roles):
+        roles = [r for r in bedrock_roles if {"Ref": r} in policy["Properties"]["Roles"]]
+        if not roles:
             continue
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = as_list(statement["Action"])
             if not any(a.startswith("kms:") for a in actions):
                 continue
-            kms_statements += 1
+            for role in roles:
+                kms_statements[role] += 1
             if "kms:CreateGrant" in actions:
                 assert actions == ["kms:CreateGrant"]
                 assert statement["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
             else:
                 via = [render(v) for v in statement["Condition"]["StringEquals"]["kms:ViaService"]]
                 assert via == ["s3.REF_AWS::Region.amazonaws.com", "bedrock.REF_AWS::Region.amazonaws.com"]
-    assert kms_statements == 4
+    assert set(kms_statements.values()) == {2}, kms_statements  # use the key, grant it to Bedrock
 
 
 def test_the_scheduler_role_trusts_only_this_stacks_schedule_group(template_json: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -296,7 +297,8 @@ def _marker_rule(template_json: dict[str, Any]) -> dict[str, Any]:
 def test_only_a_ready_marker_under_imports_reaches_the_import_intake(
     template_json: dict[str, Any], key: str, starts: bool
 ) -> None:
-    pattern = _marker_rule(template_json)["EventPattern"]
+    # A copy: the template is shared by the session's tests.
+    pattern = copy.deepcopy(_marker_rule(template_json)["EventPattern"])
     pattern["detail"]["bucket"]["name"] = ["data-bucket"]
     event = object_created("data-bucket", key, size=0)
     assert matches(pattern, event) is starts

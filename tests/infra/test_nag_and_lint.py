@@ -54,7 +54,7 @@ _OBSOLETE_FLAGS = {
 def test_every_feature_flag_the_library_recommends_is_decided_in_cdk_json(template_path: Path) -> None:
     # The same rule as the CDK CLI's "N feature flags are not configured" warning after every synth: a flag
     # needs a decision when cdk.json leaves it unset and its default differs from the recommended value.
-    # docs/decisions/0012-feature-flags.md says how the values in cdk.json were chosen.
+    # docs/decisions/0013-feature-flags.md says how the values in cdk.json were chosen.
     manifest = json.loads((template_path.parent / "manifest.json").read_text())
     reports = [a for a in manifest["artifacts"].values() if a["type"] == "cdk:feature-flag-report"]
     assert reports
@@ -66,4 +66,4 @@ def test_every_feature_flag_the_library_recommends_is_decided_in_cdk_json(templa
         and "userValue" not in flag
         and flag.get("unconfiguredBehavesLike", {}).get("v2", False) != flag["recommendedValue"]
     ]
-    assert undecided == [], f"decide these flags in cdk.json (docs/decisions/0012-feature-flags.md): {undecided}"
+    assert undecided == [], f"decide these flags in cdk.json (docs/decisions/0013-feature-flags.md): {undecided}"

@@ -301,16 +301,21 @@ def test_the_janitor_may_write_exactly_the_marker_tags_its_code_writes() -> None
     assert sorted(JANITOR_MARKER_TAGS) == sorted(MARKER_TAGS.values())
 
 
-def test_without_a_serving_profile_neither_serving_states_nor_purchase_permissions_are_deployed(
-    tmp_path: Path,
-) -> None:
-    # cdk.json's own profiles serve nothing.
-    assert all(body.get("serving", "none") in ("none", {"mode": "none"}) for body in _shipped_profiles().values())
-    tuneline_app.build_app(context=tuneline_app.cdk_json_context(), outdir=str(tmp_path)).synth()
-    template = json.loads((tmp_path / f"{tuneline_app.STACK_NAME}.template.json").read_text())
-    text = json.dumps(template)
-    for purchase in ("CreateProvisionedModelThroughput", "CreateCustomModelDeployment"):
-        assert f"bedrock:{purchase}" not in text
+def _synth_without_serving(outdir: Path, *, evaluating: bool) -> dict[str, Any]:
+    """cdk.json's profiles with serving turned off everywhere; with or without the ones that evaluate."""
+    context = tuneline_app.cdk_json_context()
+    profiles = context["tuneline"]["profiles"]
+    for name, body in list(profiles.items()):
+        body.pop("serving", None)
+        if "evaluation" in body and not evaluating:
+            del profiles[name]
+    assert any("evaluation" in body for body in profiles.values()) == evaluating
+    tuneline_app.build_app(context=context, outdir=str(outdir)).synth()
+    return dict(json.loads((outdir / f"{tuneline_app.STACK_NAME}.template.json").read_text()))
+
+
+def _assert_no_serving_states(template: dict[str, Any]) -> str:
+    """The customize workflow's definition, once checked to hold no serving state."""
     [machine] = [
         r
         for r in resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
@@ -322,7 +327,29 @@ def test_without_a_serving_profile_neither_serving_states_nor_purchase_permissio
     assert not {h for h in handlers if ".serve_" in h}
     # The janitor stays: serving bought before a profile stopped serving must still expire.
     assert "tuneline.handlers.janitor.handler" in handlers
+    return definition
 
 
-def _shipped_profiles() -> dict[str, Any]:
-    return dict(tuneline_app.cdk_json_context()["tuneline"]["profiles"])
+def test_without_a_serving_profile_neither_serving_states_nor_purchase_permissions_are_deployed(
+    tmp_path: Path,
+) -> None:
+    template = _synth_without_serving(tmp_path, evaluating=False)
+    text = json.dumps(template)
+    for purchase in ("CreateProvisionedModelThroughput", "CreateCustomModelDeployment"):
+        assert f"bedrock:{purchase}" not in text
+    _assert_no_serving_states(template)
+
+
+def test_an_evaluating_profile_without_serving_may_serve_only_its_evaluation(tmp_path: Path) -> None:
+    # The evaluation asks the custom model through serving of its own (docs/decisions/0011-evaluation-stage.md),
+    # so the purchase is granted, to the state machine only, but no serving state or function is deployed.
+    template = _synth_without_serving(tmp_path, evaluating=True)
+    purchasers = {
+        role["Ref"]
+        for policy in resources_of_type(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "bedrock:CreateCustomModelDeployment" in json.dumps(statement["Action"])
+        for role in policy["Properties"]["Roles"]
+    }
+    assert [role.startswith("CustomizeStateMachineRole") for role in purchasers] == [True]
+    assert "Create evaluation deployment" in _assert_no_serving_states(template)

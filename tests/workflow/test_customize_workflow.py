@@ -107,6 +107,8 @@ class TestFineTuningHappyPath:
             "Plan job",
             "Validate dataset",
             "Check budget and capacity",
+            # The shipped cdk.json has a profile with baselineFirst: the choice is there for every profile.
+            "Check the base model first?",
             "Notify job starting",
             "Choose job request",
             "Create customization job with validation data",
@@ -279,10 +281,7 @@ def test_a_validation_companion_file_is_passed_as_validation_data_config(pipelin
 # --- nothing is started when it should not be -----------------------------------------------------------
 
 
-def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipeline) -> None:
-    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
-    for key in image_keys:
-        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+def picture_dataset(bucket: str, image_keys: list[str]) -> bytes:
     records = [
         {
             "schemaVersion": "bedrock-conversation-2024",
@@ -294,7 +293,7 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
                         {
                             "image": {
                                 "format": "png",
-                                "source": {"s3Location": {"uri": f"s3://{pipeline.bucket}/{key}"}},
+                                "source": {"s3Location": {"uri": f"s3://{bucket}/{key}"}},
                             }
                         },
                     ],
@@ -304,7 +303,14 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
         }
         for n, key in enumerate(image_keys)
     ]
-    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", b"".join(json.dumps(r).encode() + b"\n" for r in records))
+    return b"".join(json.dumps(r).encode() + b"\n" for r in records)
+
+
+def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipeline) -> None:
+    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
+    for key in image_keys:
+        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", picture_dataset(pipeline.bucket, image_keys))
 
     [execution] = pipeline.finished_executions(1)
 
@@ -322,6 +328,26 @@ def test_a_picture_dataset_trains_on_staged_copies_of_its_images(pipeline: Pipel
     assert staged_uris == [f"s3://{pipeline.bucket}/{staged_folder}/media/{key}" for key in image_keys]
     for uri, key in zip(staged_uris, image_keys, strict=True):
         assert pipeline.read(uri.removeprefix(f"s3://{pipeline.bucket}/")).endswith(key.encode())
+
+
+def test_a_record_naming_a_model_file_as_an_image_is_rejected_at_its_line_and_nothing_is_copied(
+    pipeline: Pipeline,
+) -> None:
+    image_keys = [f"media/cats/cat-{n}.png" for n in range(10)]
+    for key in image_keys:
+        pipeline.upload(key, b"\x89PNG\r\n\x1a\n" + key.encode())
+    image_keys[4] = "imports/llama/model-00001-of-00002.safetensors"
+    pipeline.upload(image_keys[4], b"\x89PNG\r\n\x1a\n not really a picture")
+    pipeline.upload(f"incoming/{PICTURES}/cats.jsonl", picture_dataset(pipeline.bucket, image_keys))
+
+    [execution] = pipeline.finished_executions(1)
+
+    assert execution["status"] == "FAILED"
+    assert pipeline.states_entered(execution) == ["Plan job", "Validate dataset", "Notify failure", "Job failed"]
+    assert pipeline.jobs() == [] and pipeline.object_keys("staged/") == []
+    text = words(pipeline.alert("dataset rejected")["message"])
+    assert "cats.jsonl line 5" in text and "media.outside-prefix" in text
+    assert f"s3://{pipeline.bucket}/media/" in text
 
 
 def test_a_rejected_dataset_starts_no_job_and_the_alert_names_the_line(pipeline: Pipeline) -> None:
@@ -388,6 +414,27 @@ def test_a_dataset_named_with_an_upper_case_extension_trains(pipeline: Pipeline)
     assert execution["status"] == "SUCCEEDED"
     assert len(pipeline.jobs()) == 1
     assert not [alert for alert in pipeline.alerts() if "upload ignored" in str(alert.get("subject"))]
+
+
+def test_a_dataset_with_a_mixed_case_extension_trains(pipeline: Pipeline) -> None:
+    pipeline.upload(f"incoming/{SUPPORT_BOT}/questions.JsonL", SUPPORT_DATA)
+
+    [execution] = pipeline.finished_executions(1)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert len(pipeline.jobs()) == 1
+
+
+def test_a_key_with_a_dot_dot_folder_gets_an_upload_ignored_alert_and_starts_nothing(pipeline: Pipeline) -> None:
+    key = f"incoming/{SUPPORT_BOT}/../other/train.jsonl"
+    pipeline.upload(key, SUPPORT_DATA)
+
+    alert = pipeline.alert("upload ignored")
+
+    text = words(alert["message"])
+    assert "'..'" in text and f"incoming/{SUPPORT_BOT}/other/train.jsonl" in text
+    assert pipeline.emulator.executions(pipeline.state_machine_arn) == []
+    assert pipeline.jobs() == []
 
 
 def test_an_over_budget_job_alerts_and_starts_no_job(pipeline: Pipeline) -> None:

@@ -16,16 +16,28 @@ import pytest
 
 import app as tuneline_app
 from local.bedrock.errors import ThrottlingException
-from local.bedrock.inference import DEPLOYMENT, FOUNDATION
+from local.bedrock.inference import DEPLOYMENT, FOUNDATION, PROVISIONED
 from local.emulator import Emulator
 
 NOVA_MICRO = "amazon.nova-micro-v1:0:128k"
-DATASET = Path(__file__).resolve().parents[2] / "examples" / "support-bot" / "train.jsonl"
+LLAMA_8B = "meta.llama3-1-8b-instruct-v1:0:128k"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DATASET = EXAMPLES / "support-bot" / "train.jsonl"
+# Llama 3.1 8B has no on-demand custom model deployment (docs/bedrock.md §6.3): its custom model answers only
+# through Provisioned Throughput. Prompt-completion records, and no validation set: a companion evaluation set.
+LLAMA_DATASET = EXAMPLES / "llama-instruct" / "train.jsonl"
 EVALUATION = {"prompts": 6, "gate": {"metric": "tokenF1", "minImprovement": 0.05, "requireSignificance": False}}
 PROFILES: dict[str, dict[str, Any]] = {
     "eval-od": {"serving": {"mode": "on-demand", "ttlHours": 4}, "evaluation": EVALUATION},
     "eval-judged": {
         "evaluation": {**EVALUATION, "judge": {"evaluatorModel": "us.amazon.nova-pro-v1:0"}},
+    },
+    "eval-first": {"evaluation": {**EVALUATION, "baselineFirst": True, "skipTrainingAbove": 0.8}},
+    "eval-llama": {"baseModel": LLAMA_8B, "validationSplit": 0, "evaluation": EVALUATION},
+    "eval-llama-pt": {
+        "baseModel": LLAMA_8B,
+        "validationSplit": 0,
+        "evaluation": {**EVALUATION, "allowThroughput": True, "throughputPricePerHourUsd": 20},
     },
 }
 REFERENCES: dict[str, str] = {}
@@ -74,9 +86,9 @@ def script(emulator: Emulator, *, custom_better: bool) -> None:
     emulator.bedrock.inference.scripted_answers.update({FOUNDATION: half, DEPLOYMENT: good if custom_better else poor})
 
 
-def run(emulator: Emulator, stack: dict[str, str], profile: str) -> dict[str, Any]:
+def run(emulator: Emulator, stack: dict[str, str], profile: str, dataset: Path = DATASET) -> dict[str, Any]:
     emulator.client("s3").put_object(
-        Bucket=stack["DataBucketName"], Key=f"incoming/{profile}/train.jsonl", Body=DATASET.read_bytes()
+        Bucket=stack["DataBucketName"], Key=f"incoming/{profile}/train.jsonl", Body=dataset.read_bytes()
     )
     (execution,) = emulator.wait_for_executions(stack["CustomizeStateMachineArn"], 1, timeout=180)
     states = emulator.states_entered(execution["executionArn"])
@@ -194,3 +206,102 @@ def test_the_completed_alert_leads_with_the_verdict_and_says_nothing_was_served(
     message = " ".join(completed_alert(emulator).split())
     assert message.lower().startswith("custom") and "tokenF1" in message
     assert "wins" in message and "Nothing was served or bought" in message
+
+
+def llama_evaluation_set(emulator: Emulator, stack: dict[str, str], profile: str) -> dict[str, str]:
+    """A companion `train.eval.jsonl` from the Llama example's records: prompt -> reference."""
+    records = [json.loads(line) for line in LLAMA_DATASET.read_text().splitlines()[:6]]
+    expected = {r["prompt"]: r["completion"] for r in records}
+    body = "".join(json.dumps({"prompt": p, "referenceResponse": c}) + "\n" for p, c in expected.items())
+    emulator.client("s3").put_object(
+        Bucket=stack["DataBucketName"], Key=f"incoming/{profile}/train.eval.jsonl", Body=body.encode()
+    )
+    return expected
+
+
+def jobs(emulator: Emulator) -> list[dict[str, Any]]:
+    return list(emulator.client("bedrock").list_model_customization_jobs()["modelCustomizationJobSummaries"])
+
+
+def throughputs(emulator: Emulator) -> list[dict[str, Any]]:
+    return list(emulator.client("bedrock").list_provisioned_model_throughputs()["provisionedModelSummaries"])
+
+
+def test_a_base_model_already_good_enough_stops_the_run_before_any_job_is_created(
+    emulator: Emulator, stack: dict[str, str]
+) -> None:
+    emulator.bedrock.inference.scripted_answers[FOUNDATION] = lambda prompt: references().get(prompt, "")
+    execution = run(emulator, stack, "eval-first")
+
+    output = json.loads(execution["output"])
+    states = emulator.states_entered(execution["executionArn"])
+    assert output["baseline"]["skipTraining"] is True and output["baseline"]["score"] >= 0.8
+    assert "Training skipped" in states and "Notify job starting" not in states
+    assert jobs(emulator) == [] and deployments(emulator) == []
+    # Only the base model was asked, once per prompt of the set.
+    asked = [c for c in emulator.bedrock.inference.calls if c.api == "Converse"]
+    assert {c.kind for c in asked} == {FOUNDATION} and len(asked) == output["baselineSetup"]["count"] == 6
+    assert json.loads(report(emulator, stack, "baseline.json"))["skipTraining"] is True
+    alerts = [a for a in emulator.read_alerts(timeout=5) if "training skipped" in str(a["subject"])]
+    assert alerts and "No customization job was created" in " ".join(str(alerts[-1]["message"]).split())
+    assert "tokenF1" in str(alerts[-1]["message"])
+
+
+def test_a_base_model_below_the_target_is_trained_and_evaluated_on_the_same_set(
+    emulator: Emulator, stack: dict[str, str]
+) -> None:
+    script(emulator, custom_better=True)
+    execution = run(emulator, stack, "eval-first")
+
+    output = json.loads(execution["output"])
+    states = emulator.states_entered(execution["executionArn"])
+    assert output["baseline"]["skipTraining"] is False and output["baseline"]["score"] < 0.8
+    assert states.index("Score base answers") < states.index("Notify job starting") < states.index("Score answers")
+    assert len(jobs(emulator)) == 1
+    assert output["evaluation"]["gate"]["passed"] is True
+    assert output["baselineSetup"]["setKey"] == output["evaluationSetup"]["setKey"]
+
+
+def test_evaluation_is_skipped_with_its_reason_when_the_custom_model_cannot_be_served(
+    emulator: Emulator, stack: dict[str, str]
+) -> None:
+    llama_evaluation_set(emulator, stack, "eval-llama")
+    execution = run(emulator, stack, "eval-llama", LLAMA_DATASET)
+
+    output = json.loads(execution["output"])
+    states = emulator.states_entered(execution["executionArn"])
+    assert output["evaluation"]["status"] == "Skipped" and "allowThroughput" in output["evaluation"]["reason"]
+    assert "Record evaluation skipped" in states and "Collect answers" not in states
+    # Nothing was bought to evaluate it, and no model was asked.
+    assert throughputs(emulator) == [] and deployments(emulator) == []
+    assert [c for c in emulator.bedrock.inference.calls if c.api == "Converse"] == []
+    message = " ".join(completed_alert(emulator).split())
+    assert "Evaluation skipped" in message and "no on-demand custom model deployment" in message
+
+
+def test_with_allow_throughput_a_losing_model_gets_no_commitment_throughput_that_is_deleted(
+    emulator: Emulator, stack: dict[str, str]
+) -> None:
+    expected = llama_evaluation_set(emulator, stack, "eval-llama-pt")
+    emulator.bedrock.inference.scripted_answers.update(
+        {FOUNDATION: lambda p: expected.get(p, ""), PROVISIONED: lambda p: "I cannot help with that."}
+    )
+    execution = run(emulator, stack, "eval-llama-pt", LLAMA_DATASET)
+
+    output = json.loads(execution["output"])
+    assert output["evaluationSetup"]["request"]["kind"] == "provisioned"
+    assert output["evaluationSetup"]["request"]["hasCommitment"] is False
+    arn = output["evaluationResource"]["arn"]
+    assert ":provisioned-model/" in arn
+    assert output["evaluation"]["gate"]["passed"] is False
+    assert output["evaluationRelease"] == {
+        "action": "deleted",
+        "arn": arn,
+        "reason": "the custom model did not pass the gate, so nothing is served",
+    }
+    assert throughputs(emulator) == []
+    # The custom model was asked through that throughput.
+    assert {c.model_id for c in emulator.bedrock.inference.calls if c.kind == PROVISIONED} == {arn}
+    assert output["serving"]["status"] == "WithheldByEvaluation"
+    # The budget check counted the throughput's hours.
+    assert output["guard"]["evaluation"]["throughputUsd"] > 0

@@ -76,6 +76,7 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
                 ("Settings", _hyperparameters_text(plan.get("hyperParameters"))),
                 ("Records", _records_text(plan.get("validationStats"))),
                 ("Cost", _cost_text(plan)),
+                ("Evaluation", _evaluation_cost_text(plan)),
                 ("Model name", plan.get("customModelName")),
                 ("Description", _description(plan)),
                 ("Job ARN", job_arn),
@@ -84,6 +85,44 @@ def job_started(plan: Mapping[str, Any], job_arn: str | None) -> Alert:
             + command_lines("To stop it:", f"aws bedrock stop-model-customization-job --job-identifier {job_name}"),
         ],
     )
+
+
+def training_skipped(plan: Mapping[str, Any], baseline: Mapping[str, Any]) -> Alert:
+    """The base model already reaches `skipTrainingAbove` on the gate metric: no job was created
+    (docs/decisions/0011-evaluation-stage.md)."""
+    job_name = plan.get("jobName", "?")
+    metric, score, threshold = baseline.get("metric", "?"), baseline.get("score"), baseline.get("threshold")
+    shown = "?" if score is None else f"{float(score):.2f}"
+    return make_alert(
+        f"{SUBJECT_PREFIX}: training skipped, the base model is good enough - {job_name}",
+        [
+            f"The base model already scores {shown} on {metric} on the evaluation set, at or above the profile's "
+            f"skipTrainingAbove of {threshold}. No customization job was created and nothing was billed but the "
+            "base model's answers.",
+            fields(
+                ("Profile", plan.get("profile")),
+                ("Base model", baseline.get("baseModel") or plan.get("baseModelIdentifier")),
+                ("Dataset", _source_uri(plan.get("source"))),
+                ("Prompts", _prompts_text(baseline)),
+                ("Evaluation set", baseline.get("origin")),
+                ("Report", baseline.get("reportKey")),
+            ),
+            _bulleted(
+                "What next:",
+                [
+                    "Use the base model as it is, or raise evaluation.skipTrainingAbove in the profile (or set "
+                    "baselineFirst to false) and upload the dataset again to train anyway.",
+                ],
+            ),
+        ],
+    )
+
+
+def _prompts_text(baseline: Mapping[str, Any]) -> str | None:
+    scored, unanswered = baseline.get("scored"), baseline.get("unanswered")
+    if scored is None:
+        return None
+    return f"{scored} answered" + (f", {unanswered} without an answer" if unanswered else "")
 
 
 def job_completed(
@@ -569,6 +608,22 @@ def _cost_text(plan: Mapping[str, Any]) -> str | None:
     if estimate and budget:
         return f"about {estimate} (budget {budget})"
     return f"budget {budget}" if budget else None
+
+
+def _evaluation_cost_text(plan: Mapping[str, Any]) -> str | None:
+    """The evaluation's share of the estimate (docs/decisions/0011-evaluation-stage.md), when it has one."""
+    cost = (plan.get("estimate") or {}).get("evaluation")
+    if not cost:
+        return None
+    calls = f"{cost.get('prompts')} prompts, {cost.get('calls')} model answers"
+    inference = cost.get("inferenceUsd")
+    amount = "under $0.01" if inference is not None and inference < 0.01 else f"about {money(inference)}"
+    parts = [f"{amount} for {calls}" if inference is not None else calls]
+    if cost.get("throughputUsd"):
+        parts.append(
+            f"{money(cost['throughputUsd'])} for {cost.get('throughputHours')} hours of no-commitment throughput"
+        )
+    return ", plus ".join(parts)
 
 
 def _hyperparameters_text(hyperparameters: Mapping[str, Any] | None) -> str | None:

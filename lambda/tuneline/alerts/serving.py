@@ -17,6 +17,7 @@ from typing import Any
 from tuneline.alerts.explain import parse_cause
 from tuneline.alerts.text import SUBJECT_PREFIX, Alert, bullets, command_lines, fields, make_alert, wrap
 from tuneline.aws_values import lookup
+from tuneline.datasets.pii import redact
 from tuneline.layout import EXPIRES_AT_TAG
 from tuneline.serving import workflow_state as keys
 from tuneline.serving.quotas import SERVICE_QUOTAS_CODE
@@ -46,7 +47,7 @@ def model_served(plan: Mapping[str, Any], request: Mapping[str, Any], smoke: Map
                 ("Latency", _latency_text(smoke.get("latencyMs"))),
                 ("Report", smoke.get("reportUri")),
             ),
-            _calls_lines(smoke.get("calls")),
+            _calls_lines(smoke.get("calls"), plan),
             _serving_command("Call it:", str(smoke.get("exampleCall") or "")),
             _cost_lines(request, arn),
         ],
@@ -87,7 +88,7 @@ def serving_failed(
                 ("Training summary", (metrics or {}).get("reportUri")),
             ),
             ["Details:", *wrap(detail, indent="  ")] if detail else None,
-            _calls_lines((smoke or {}).get("calls")),
+            _calls_lines((smoke or {}).get("calls"), plan),
             _release_lines(release, request),
             [
                 "What to do:",
@@ -167,14 +168,27 @@ def _latency_text(latency: Mapping[str, Any] | None) -> str | None:
     return f"median {latency.get('median')} ms, max {latency.get('max')} ms"
 
 
-def _calls_lines(calls: Any) -> list[str] | None:
+def _calls_lines(calls: Any, plan: Mapping[str, Any]) -> list[str] | None:
+    """The smoke-test calls. Their prompts come from the training data and the answers may repeat it, so the
+    text is shown (with personal data redacted) only when the profile sets includeSmokeTextInAlerts; otherwise
+    the outcome of each call, and the report holds the text."""
     if not isinstance(calls, list) or not calls:
         return None
-    lines = ["Smoke-test calls:"]
+    serving = plan.get("serving")
+    show_text = isinstance(serving, Mapping) and serving.get("includeSmokeTextInAlerts") is True
+    if not show_text:
+        answered = sum(1 for call in calls if not call.get("error"))
+        lines = [
+            f"Smoke-test calls: {answered} of {len(calls)} answered. Prompts and answers are in the smoke report, "
+            "not in alerts (set includeSmokeTextInAlerts in the profile to include them, redacted)."
+        ]
+        errors = [f"Error: {call['error']}" for call in calls[:MAX_LISTED_CALLS] if call.get("error")]
+        return lines + bullets(errors) if errors else lines
+    lines = ["Smoke-test calls (personal data redacted):"]
     for call in calls[:MAX_LISTED_CALLS]:
-        lines.extend(bullets([f"Prompt: {call.get('prompt', '')}"]))
-        outcome = f"Error: {call['error']}" if call.get("error") else f"Answer: {call.get('answer', '')}"
-        lines.extend(wrap(outcome, indent="  "))
+        lines.extend(bullets([f"Prompt: {redact(str(call.get('prompt', '')))[0]}"]))
+        answer = f"Answer: {redact(str(call.get('answer', '')))[0]}"
+        lines.extend(wrap(f"Error: {call['error']}" if call.get("error") else answer, indent="  "))
     return lines
 
 

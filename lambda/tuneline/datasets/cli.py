@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import shlex
 import sys
 import tempfile
 import textwrap
@@ -19,20 +20,30 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from tuneline.datasets.convert import (
-    DELIMITER_NAMES,
     SOURCES,
     ConvertError,
     ConvertRefused,
+    ConvertSummary,
+    NoRecordFits,
     convert_stream,
     parse_delimiter,
 )
 from tuneline.datasets.cost import estimate_cost
 from tuneline.datasets.dedupe import Deduplicator, dedupe_stream
 from tuneline.datasets.fix import FixSummary, normalize_stream, normalized_lines
-from tuneline.datasets.models import CUSTOMIZATION_TYPES, ModelRules, UnknownModelError, resolve_model
+from tuneline.datasets.models import (
+    CONTINUED_PRE_TRAINING,
+    CUSTOMIZATION_TYPES,
+    FINE_TUNING,
+    ModelRules,
+    UnknownModelError,
+    resolve_model,
+)
 from tuneline.datasets.render import CountingReader, progress_bar, render_report
-from tuneline.datasets.shapes import ARRAY_HEAD_CHARS, detect_source
+from tuneline.datasets.shapes import ARRAY_HEAD_CHARS, NATIVE, convert_command, detect_source
+from tuneline.datasets.shapes import TEXT as TEXT_SHAPE
 from tuneline.datasets.split import SplitError, split_stream
+from tuneline.datasets.tables import DELIMITER_NAMES
 from tuneline.datasets.validator import training_tokens, validate_dataset
 from tuneline.exit_codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from tuneline.suggest import did_you_mean
@@ -637,9 +648,15 @@ def _detect_source(args: argparse.Namespace) -> str | None:
             f"({', '.join(SOURCES)})"
         )
     args.source = shape.source
-    for dest in ("prompt_field", "answer_field", "context_field"):
-        if getattr(args, dest) is None and getattr(shape, dest) is not None:
-            setattr(args, dest, getattr(shape, dest))
+    # A table's question and answer columns are the shape's prompt and answer fields.
+    names = (
+        (("question_column", "prompt_field"), ("answer_column", "answer_field"))
+        if shape.source == "csv"
+        else (("prompt_field", "prompt_field"), ("answer_field", "answer_field"), ("context_field", "context_field"))
+    )
+    for dest, field_name in names:
+        if getattr(args, dest) is None and getattr(shape, field_name) is not None:
+            setattr(args, dest, getattr(shape, field_name))
     return f"{shape.label} (--from {shape.source})"
 
 
@@ -665,17 +682,25 @@ def _convert(args: argparse.Namespace) -> int:
                     dedupe=args.dedupe,
                     **options,
                 )
+            except NoRecordFits as misfit:
+                message, command = _shape_hint(
+                    f"{name}: {misfit}; nothing was written", name, args, rules, misfit.summary
+                )
+                raise _NothingConverted(message, misfit.summary, command) from None
             except ConvertRefused as refused:
-                raise _NothingConverted(f"{name}: {refused}", refused.summary) from None
+                raise _NothingConverted(f"{name}: {refused}", refused.summary, None) from None
             if summary.records_in and not summary.records_out:
-                raise UsageError(_wrong_shape(name, args, summary))
+                message, command = _wrong_shape(name, args, rules, summary)
+                raise _NothingConverted(message, summary, command)
             if not summary.records_out:
-                raise _NothingConverted(_nothing_converted(name, args), summary)
+                raise _NothingConverted(_nothing_converted(name, args), summary, None)
     except _NothingConverted as error:
-        message, summary = error.args
+        message, summary, command = error.args
         if args.format == "json":
-            print(json.dumps({"output": None, "error": message, **summary.to_dict()}))
+            print(json.dumps({"output": None, "error": message, "command": command, **summary.to_dict()}))
         print(f"tuneline convert: error: {message}", file=sys.stderr)
+        if command:
+            print(f"  {command}", file=sys.stderr)
         return EXIT_INVALID
     if args.format == "json":
         print(json.dumps({"output": str(output), "detected": detected, **summary.to_dict()}))
@@ -706,14 +731,47 @@ def _nothing_converted(name: str, args: argparse.Namespace) -> str:
     return f"{name} has no records for --from {args.source}; nothing was written"
 
 
-def _wrong_shape(name: str, args: argparse.Namespace, summary: Any) -> str:
+def _wrong_shape(
+    name: str, args: argparse.Namespace, rules: ModelRules, summary: ConvertSummary
+) -> tuple[str, str | None]:
+    """Why no record fitted --from, and the command that reads the shape the records have, if it is known."""
     reasons = ", ".join(f"{count} {reason}" for reason, count in summary.skipped_reasons.most_common())
     first = summary.skipped_lines[0] if summary.skipped_lines else "?"
-    options = {"csv": "the column options", "jsonl": "the field options"}.get(args.source, "the file")
-    return (
+    message = (
         f"none of the {summary.records_in} records of {name} has what --from {args.source} reads (e.g. line "
-        f"{first}); check --from ({', '.join(SOURCES)}) and {options}; skipped: {reasons}; nothing was written"
+        f"{first}); skipped: {reasons}; nothing was written"
     )
+    return _shape_hint(message, name, args, rules, summary)
+
+
+def _shape_hint(
+    message: str, name: str, args: argparse.Namespace, rules: ModelRules, summary: ConvertSummary
+) -> tuple[str, str | None]:
+    """`message` followed by what the records look like, and the command that converts that shape."""
+    found = summary.sample.verdict(None)
+    shape = found[0] if found is not None else None
+    if shape is None or shape.source is None or (shape.source == "csv" and shape.prompt_field is None):
+        options = {"csv": "the column options", "jsonl": "the field options"}.get(args.source, "the file")
+        what = f"; the file looks like {shape.label}" if shape is not None else ""
+        return f"{message}{what}; check --from ({', '.join(SOURCES)}) and {options}", None
+    kind = args.customization_type
+    if shape == NATIVE.get(rules.format_for(kind) or "") and not summary.sample.array:
+        source_name = "-" if name == STDIN_NAME else shlex.quote(name)
+        return (
+            f"{message}; the records are already in the {rules.format_for(kind)} format: validate them",
+            f"tuneline validate {source_name} --model {shlex.quote(args.model)}"
+            + (f" --type {kind}" if kind != FINE_TUNING else ""),
+        )
+    if shape is TEXT_SHAPE and kind != CONTINUED_PRE_TRAINING:
+        if CONTINUED_PRE_TRAINING not in rules.customization_types:
+            return (
+                f"{message}; the file looks like {shape.label}: plain text trains only with "
+                f"{CONTINUED_PRE_TRAINING}, which {rules.display_name} does not offer",
+                None,
+            )
+        kind = CONTINUED_PRE_TRAINING
+    command = convert_command(shape, file_name=name, model_id=args.model, customization_type=kind, output=args.output)
+    return f"{message}; the file looks like {shape.label}: convert it with", command
 
 
 def _estimate(args: argparse.Namespace) -> int:

@@ -36,13 +36,12 @@ from tuneline.datasets.models import (
     FORMAT_PROMPT_COMPLETION,
     ModelRules,
 )
+from tuneline.datasets.shapes import ShapeSample
+from tuneline.datasets.tables import DELIMITER_NAMES, DELIMITERS, sniff_delimiter
 from tuneline.suggest import did_you_mean
 
 SOURCES = ("csv", "alpaca", "chat", "dolly", "jsonl", "text")
 MAX_SKIPPED_LINES_LISTED = 20
-# Delimiters a table may use; the one found most often in the header line wins.
-DELIMITERS = (",", "\t", ";", "|")
-DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _IMAGE_FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "gif": "gif", "webp": "webp"}
 
 # Why a record was skipped (the keys of ConvertSummary.skipped_reasons).
@@ -71,6 +70,11 @@ class ConvertRefused(ValueError):
     def __init__(self, message: str, summary: ConvertSummary) -> None:
         super().__init__(message)
         self.summary = summary
+
+
+class NoRecordFits(ConvertRefused):
+    """The records are not of the shape the source reads (a Dolly conversion of OpenAI chat records):
+    `summary.sample` holds what they look like."""
 
 
 @dataclass
@@ -104,6 +108,8 @@ class ConvertSummary:
     unweighted_records: int = 0
     delimiter: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # The first records of a JSON source as read: what the file looks like when nothing fits --from.
+    sample: ShapeSample = field(default_factory=ShapeSample)
 
     def skip(self, line: int, reason: str = "incomplete record") -> None:
         self.skipped += 1
@@ -176,7 +182,17 @@ def convert_stream(
     elif source == "dolly":
         examples = read_fields(src, summary, "instruction", "context", "response", None, require=True)
     elif source == "jsonl":
-        examples = read_fields(src, summary, prompt_field, context_field, answer_field, system_field, require=True)
+        examples = read_fields(
+            src,
+            summary,
+            prompt_field,
+            context_field,
+            answer_field,
+            system_field,
+            require=True,
+            passages=target == FORMAT_CONTINUED_PRETRAINING,
+            named_by_options=True,
+        )
     elif source == "chat":
         examples = read_chat(src, summary, image_formats=rules.image_formats if keep_images else ())
     elif source == "text":
@@ -341,16 +357,6 @@ def read_csv(
         )
 
 
-def sniff_delimiter(head: bytes) -> str:
-    """The delimiter of a table from its header line: the candidate found most often outside quotes (comma
-    when there is none)."""
-    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace")
-    unquoted = re.sub(r'"[^"]*"', "", first)
-    counts = {d: unquoted.count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
 def parse_delimiter(text: str) -> str:
     """`--delimiter`: one character, or tab written as \\t, "tab" or a real tab."""
     named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -388,22 +394,37 @@ def read_fields(
     system: str | None,
     *,
     require: bool,
+    passages: bool = False,
+    named_by_options: bool = False,
 ) -> Iterator[Example]:
     """Flat JSON records: prompt (+ context, after a blank line) -> user turn, answer -> assistant turn.
 
     With `require`, the first object must have the prompt and answer fields (a misspelled field name stops
-    the conversion with the fields that record has, instead of skipping every record).
+    the conversion with the fields that record has, instead of skipping every record). With `passages`
+    (continued pre-training), the fields present are joined into one passage and only the prompt is required:
+    `{"input": ...}` records, or one JSON array of them, are read with `--prompt-field input`. A missing field
+    is a ConvertError (a usage error) when the field names are options, else the records have another shape
+    (NoRecordFits).
     """
     checked = not require
+    required = (prompt,) if passages else (prompt, answer)
     for line, item in _json_items(src, summary):
         if not isinstance(item, dict):
             summary.skip(line, SKIP_NOT_OBJECT)
             continue
         if not checked:
             checked = True
-            missing = [name for name in (prompt, answer) if name not in item]
+            missing = [name for name in required if name not in item]
             if missing:
                 keys = [str(key) for key in item]
+                if not named_by_options:
+                    summary.records_in = summary.skipped + 1
+                    summary.skip(line, f"no field {missing[0]!r}")
+                    raise NoRecordFits(
+                        f"the first record (line {line}) has no field {missing[0]!r}; its fields are: "
+                        f"{', '.join(map(repr, keys)) or 'none'}",
+                        summary,
+                    )
                 raise ConvertError(
                     f"the first record (line {line}) has no field {missing[0]!r}; {did_you_mean(missing[0], keys)}"
                     f"its fields are: {', '.join(map(repr, keys)) or 'none'} (name them with --prompt-field, "
@@ -415,6 +436,10 @@ def read_fields(
             continue
         question, extra, response, system_text = (_text(value) for value in values)
         text = f"{question}\n\n{extra}" if question and extra else question or extra
+        if passages:
+            passage = "\n\n".join(part for part in (system_text, text, response) if part)
+            yield Example(line=line, system=None, turns=[("user", passage)], passage=True)
+            continue
         yield Example(line=line, system=system_text or None, turns=[("user", text), ("assistant", response)])
 
 
@@ -639,9 +664,11 @@ def _json_items(src: BinaryIO | Readable, summary: ConvertSummary) -> Iterator[t
             ) from error
         if not isinstance(items, list):
             raise ConvertError("the file starts with '[' but is not a JSON array; write one JSON object per line")
+        summary.sample.add_array(items)
         for index, item in enumerate(items, 1):
             yield index, item
         return
+    sample = summary.sample
     for line_no, (raw, oversized) in enumerate(iter_lines(buffered), 1):
         if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -653,8 +680,15 @@ def _json_items(src: BinaryIO | Readable, summary: ConvertSummary) -> Iterator[t
         try:
             item = json.loads(raw.decode("utf-8-sig"))
         except (ValueError, RecursionError):
+            if sample.records < sample.limit:
+                sample.add_unparsed(raw.decode("utf-8", "replace") + "\n")
             summary.skip(line_no, SKIP_NOT_JSON)
             continue
+        if sample.records < sample.limit:
+            if isinstance(item, dict):
+                sample.add(item)
+            else:
+                sample.add_unparsed(raw.decode("utf-8", "replace") + "\n")
         yield line_no, item
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from tuneline.datasets.lines import Readable, iter_lines
+from tuneline.datasets.media_types import format_of_key
 
 # Only lines that contain this can name media; every other line passes through untouched and unparsed.
 _URI_MARK = b"s3://"
@@ -35,16 +37,31 @@ def with_media_uris(record: Any, replace: Callable[[str], str]) -> bool:
     return _visit(record, replace)
 
 
-def media_in_lines(src: Readable) -> Iterator[tuple[int, list[str]]]:
-    """(1-based line, its media URIs) for each line that names media; lines that do not parse are skipped
+@dataclass(frozen=True)
+class MediaRef:
+    """One media object a record names: its URI, image or video, and the format the record declares (the
+    block's `format`, or the file extension of an `image-ref`)."""
+
+    uri: str
+    kind: str
+    declared_format: str | None
+
+
+def media_refs(record: Any) -> list[MediaRef]:
+    """Every media object `record` names, in order (repeats included)."""
+    return [MediaRef(holder[name], kind, declared) for holder, name, kind, declared in _locations(record)]
+
+
+def media_in_lines(src: Readable) -> Iterator[tuple[int, list[MediaRef]]]:
+    """(1-based line, the media it names) for each line that names media; lines that do not parse are skipped
     (the validator reports those)."""
     for number, (raw, oversized) in enumerate(iter_lines(src), start=1):
         if oversized or _URI_MARK not in raw:
             continue
         record = _parse(raw)
-        uris = media_uris(record) if record is not None else []
-        if uris:
-            yield number, uris
+        refs = media_refs(record) if record is not None else []
+        if refs:
+            yield number, refs
 
 
 def lines_with_media_replaced(src: Readable, replace: Callable[[str], str]) -> Iterator[bytes]:
@@ -72,12 +89,20 @@ def _parse(raw: bytes) -> Any:
 
 
 def _visit(record: Any, replace: Callable[[str], str]) -> bool:
-    if type(record) is not dict:
-        return False
     named = False
-    if type(record.get("image-ref")) is str:
-        record["image-ref"] = replace(record["image-ref"])
+    for holder, field_name, _, _ in _locations(record):
+        holder[field_name] = replace(holder[field_name])
         named = True
+    return named
+
+
+def _locations(record: Any) -> Iterator[tuple[dict[str, Any], str, str, str | None]]:
+    """(the dict holding a media URI, the URI's field name, image or video, the declared format) for each media
+    reference whose URI is a string."""
+    if type(record) is not dict:
+        return
+    if type(record.get("image-ref")) is str:
+        yield record, "image-ref", "image", format_of_key(record["image-ref"])
     messages = record.get("messages")
     for message in messages if type(messages) is list else ():
         content = message.get("content") if type(message) is dict else None
@@ -87,6 +112,5 @@ def _visit(record: Any, replace: Callable[[str], str]) -> bool:
                 source = media.get("source") if type(media) is dict else None
                 location = source.get("s3Location") if type(source) is dict else None
                 if type(location) is dict and type(location.get("uri")) is str:
-                    location["uri"] = replace(location["uri"])
-                    named = True
-    return named
+                    declared = media.get("format")  # type: ignore[union-attr]
+                    yield location, "uri", kind, declared if type(declared) is str else None

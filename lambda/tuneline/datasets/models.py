@@ -120,6 +120,9 @@ class ModelRules:
     video_formats: tuple[str, ...] = ()
     max_images_per_record: int = 0
     max_videos_per_record: int = 0
+    # Size of one image / video object (docs/bedrock.md §2.2); 0: none documented, not checked.
+    max_image_bytes: int = 0
+    max_video_bytes: int = 0
     # A dataset must be text+images or text+videos, never both (Nova).
     mixed_media_allowed: bool = True
     # Minimum tokens an image costs (Llama 3.2 Vision: 1,601 per image tile set).
@@ -133,6 +136,9 @@ class ModelRules:
     # Per-record token limit that shrinks with the batch size: ((max batch size, max tokens), ...).
     batch_token_limits: tuple[tuple[int, int], ...] = ()
     type_limits: Mapping[str, TypeLimits] = field(default_factory=dict)
+    # The base model answers on demand only through a cross-Region inference profile (`us.<model id>`), not by
+    # its model ID (docs/bedrock.md §12.3): evaluation must be told the profile's ID.
+    invocation_needs_inference_profile: bool = False
 
     @property
     def validation_allowed(self) -> bool:
@@ -301,6 +307,8 @@ def _nova(family: str, name: str, model_id: str, *, multimodal: bool, distillati
         video_formats=NOVA_VIDEO_FORMATS if multimodal else (),
         max_images_per_record=10 if multimodal else 0,
         max_videos_per_record=1 if multimodal else 0,
+        max_image_bytes=10 * MB if multimodal else 0,
+        max_video_bytes=50 * MB if multimodal else 0,
         mixed_media_allowed=False,
         reserved_keywords=NOVA_RESERVED_KEYWORDS,
         reserved_keywords_ignore_case=True,
@@ -318,6 +326,7 @@ def _llama(
     max_tokens: int = 16_000,
     distillation: bool = True,
     on_demand: bool = False,
+    profile_only_invocation: bool = False,
 ) -> ModelRules:
     formats = _CONVERSE_ONLY if converse else _PROMPT_COMPLETION_AND_DISTILLATION
     if not distillation:
@@ -344,8 +353,10 @@ def _llama(
         region="us-west-2",
         image_formats=LLAMA_IMAGE_FORMATS if vision else (),
         max_images_per_record=10 if vision else 0,
+        max_image_bytes=10 * MB if vision else 0,
         tokens_per_image=1_601 if vision else 0,
         type_limits=_distillation_limits(10_000) if distillation else MappingProxyType({}),
+        invocation_needs_inference_profile=profile_only_invocation,
     )
 
 
@@ -447,10 +458,13 @@ MODEL_RULES: tuple[ModelRules, ...] = (
         video_formats=("mov", "mkv", "mp4"),
         max_images_per_record=10,
         max_videos_per_record=1,
+        max_image_bytes=10 * MB,
+        max_video_bytes=50 * MB,
         mixed_media_allowed=False,
         reasoning_content=True,
         reserved_keywords=NOVA_RESERVED_KEYWORDS,
         reserved_keywords_ignore_case=True,
+        invocation_needs_inference_profile=True,
     ),
     _image_caption(
         "nova-canvas",
@@ -511,6 +525,7 @@ MODEL_RULES: tuple[ModelRules, ...] = (
         "meta.llama3-3-70b-instruct-v1:0:128k",
         converse=True,
         on_demand=True,
+        profile_only_invocation=True,
     ),
     _titan_text("titan-text-express", "Amazon Titan Text G1 - Express", "amazon.titan-text-express-v1:0:8k"),
     _titan_text("titan-text-lite", "Amazon Titan Text G1 - Lite", "amazon.titan-text-lite-v1:0:4k"),

@@ -40,3 +40,23 @@ TRAINING_PRICE_PER_1K_TOKENS_USD: Mapping[str, float] = {
     "titan-image-generator-v2": 0.5,
     "titan-embed-image-v1": 0.002,
 }
+
+# family -> USD per 1,000 (input, output) tokens of on-demand inference, same source and date. Used only for the
+# estimate of what an evaluation costs (docs/decisions/0011-evaluation-stage.md); a custom model served by an
+# on-demand deployment is assumed to cost what its base model costs per token. Families not listed: no estimate.
+INFERENCE_PRICE_PER_1K_TOKENS_USD: Mapping[str, tuple[float, float]] = {
+    "nova-micro": (0.000035, 0.00014),
+    "nova-lite": (0.00006, 0.00024),
+    "nova-pro": (0.0008, 0.0032),
+    "claude-3-haiku": (0.00025, 0.00125),
+    "llama3-1-8b": (0.00022, 0.00022),
+    "llama3-1-70b": (0.00072, 0.00072),
+    "llama3-2-1b": (0.0001, 0.0001),
+    "llama3-2-3b": (0.00015, 0.00015),
+    "llama3-2-11b": (0.00016, 0.00016),
+    "llama3-2-90b": (0.00072, 0.00072),
+    "llama3-3-70b": (0.00072, 0.00072),
+    "titan-text-express": (0.0002, 0.0006),
+    "titan-text-lite": (0.00015, 0.0002),
+    "titan-text-premier": (0.0005, 0.0015),
+}

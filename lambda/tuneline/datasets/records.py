@@ -53,12 +53,14 @@ class RecordChecker:
         customization_type: str,
         single_turn: bool = False,
         dataset_bucket: str | None = None,
+        media_prefix: str | None = None,
     ) -> None:
         self.rules = rules
         self.sink = sink
         self.customization_type = customization_type
         self.single_turn = single_turn
         self.dataset_bucket = dataset_bucket
+        self.media_prefix = media_prefix
         self.file: str | None = None
         self.line = 0
         # Media seen in the current record, read by the scanner for the token estimate and dataset stats.
@@ -147,7 +149,8 @@ class RecordChecker:
             )
 
     def check_s3_uri(self, uri: Any, where: str) -> str | None:
-        """Returns the bucket of a valid URI; reports `media.uri` / `media.other-bucket` otherwise."""
+        """Returns the bucket of a valid URI; reports `media.uri`, `media.outside-prefix` (a key outside the
+        media folder) and `media.other-bucket`."""
         if type(uri) is not str:
             self.fail("media.uri", f"{where} needs an S3 URI string like s3://bucket/images/cat.png")
             return None
@@ -160,6 +163,14 @@ class RecordChecker:
             )
             return None
         bucket = match.group(1)
+        if self.media_prefix is not None and not match.group(2).startswith(self.media_prefix):
+            # The pipeline copies what records name into staged/, where every job role reads: only the media
+            # folder may be named, never model files, other uploads or job outputs.
+            self.fail(
+                "media.outside-prefix",
+                f"{where} {_preview(uri, 60)} is outside the media folder; images and videos must be under "
+                f"s3://{self.dataset_bucket or bucket}/{self.media_prefix}: move the object there and fix the URI",
+            )
         if self.dataset_bucket:
             if bucket != self.dataset_bucket:
                 self.fail(
@@ -631,6 +642,7 @@ def make_checker(
     customization_type: str,
     single_turn: bool = False,
     dataset_bucket: str | None = None,
+    media_prefix: str | None = None,
 ) -> RecordChecker:
     return CHECKERS[format_name](
         rules,
@@ -638,4 +650,5 @@ def make_checker(
         customization_type=customization_type,
         single_turn=single_turn,
         dataset_bucket=dataset_bucket,
+        media_prefix=media_prefix,
     )

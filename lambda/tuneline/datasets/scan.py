@@ -25,7 +25,7 @@ from tuneline.datasets.collector import FindingCollector
 from tuneline.datasets.lines import MAX_LINE_BYTES, ByteSource, Readable, open_text_lines
 from tuneline.datasets.pii_gate import PiiGate
 from tuneline.datasets.records import RecordChecker
-from tuneline.datasets.shapes import ARRAY_HEAD_CHARS, ShapeSample
+from tuneline.datasets.shapes import ARRAY_HEAD_CHARS, ShapeSample, auto_convert_command
 from tuneline.datasets.stats import SizeStats
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -128,7 +128,7 @@ def scan_file(
     source = ByteSource(stream, observe=gate.feed, progress=progress)
     reader = open_text_lines(source)
     readline = reader.readline
-    unusual = _UnusualLines(scan, sink, readline)
+    unusual = _UnusualLines(scan, sink, readline, checker)
 
     scan_json = _SCAN_JSON
     check = checker.check
@@ -293,10 +293,13 @@ class _UnusualLines:
     plus "\n", extra bytes read past the line). `stop` is set when the rest of the file cannot be read.
     """
 
-    def __init__(self, scan: FileScan, sink: FindingCollector, readline: Callable[[int], str]) -> None:
+    def __init__(
+        self, scan: FileScan, sink: FindingCollector, readline: Callable[[int], str], checker: RecordChecker
+    ) -> None:
         self.scan = scan
         self.sink = sink
         self.readline = readline
+        self.checker = checker
         self.stop = False
         # The first line as a JSON array of objects, or a pretty-printed file's first line: for the shape sample.
         self.array: list[Any] | None = None
@@ -328,16 +331,20 @@ class _UnusualLines:
             raw = raw[:-1]
             content = content[:-1]
         if line_no == 1 and content.strip() in _MULTI_LINE_OPENINGS:
+            self.multi_line = content.strip() != "{"
+            fix = (
+                f"convert the JSON array with `{self._convert_command()}`"
+                if self.multi_line
+                else "export the records as JSON Lines, one object per line"
+            )
             sink.error(
                 "jsonl.multi-line-json",
                 "the file is pretty-printed JSON: each record spreads over several lines, and Bedrock reads one "
-                "JSON object per line; write each record on one line (for a JSON array: jq -c '.[]' in.json > "
-                "out.jsonl)",
+                f"JSON object per line; {fix}",
                 line_no,
                 name,
             )
             self.stop = True
-            self.multi_line = content.strip() != "{"
             return None, "", 0
         if not (clean and end == len(content) and parsed is not None):
             try:
@@ -355,8 +362,7 @@ class _UnusualLines:
             sink.error(
                 "jsonl.not-object",
                 f"the line is a JSON array of {len(parsed)} objects; JSONL needs each record as one object on its "
-                "own line, without the surrounding [ ]: write one object per line (e.g. jq -c '.[]' in.json > "
-                "out.jsonl)",
+                f"own line, without the surrounding [ ]: `{self._convert_command()}` writes one record per line",
                 line_no,
                 name,
             )
@@ -371,6 +377,13 @@ class _UnusualLines:
             )
             return None, "", 0
         return parsed, content + "\n", 0
+
+    def _convert_command(self) -> str:
+        return auto_convert_command(
+            self.scan.name,
+            model_id=self.checker.rules.canonical_id,
+            customization_type=self.checker.customization_type,
+        )
 
     def _unreadable_file(self, head: bytes) -> bool:
         """Report a first line that shows the whole file is not UTF-8 text (UTF-16, an archive)."""

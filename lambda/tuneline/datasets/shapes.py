@@ -25,6 +25,7 @@ from tuneline.datasets.models import (
     FORMAT_PROMPT_COMPLETION,
     ModelRules,
 )
+from tuneline.datasets.tables import DELIMITER_NAMES, table_header
 
 RULE = "dataset.other-shape"
 SAMPLE_RECORDS = 200
@@ -32,6 +33,8 @@ SAMPLE_RECORDS = 200
 MAJORITY = 0.6
 # The head of a pretty-printed JSON array read to see its records (the scan stops at its first line).
 ARRAY_HEAD_CHARS = 4 * 1024 * 1024
+# How much of the lines that are not JSON is kept to tell a table (CSV, TSV) from prose.
+TABLE_HEAD_CHARS = 256 * 1024
 
 _PROMPT_FIELDS = ("prompt", "question", "query", "instruction", "input", "user", "human", "request", "source", "q")
 _ANSWER_FIELDS = ("response", "answer", "completion", "output", "reply", "target", "assistant", "bot", "a")
@@ -61,7 +64,8 @@ TEXT = Shape("text", "plain text, not JSON Lines", "text")
 PROMPT_COMPLETION = Shape("prompt-completion", "prompt/completion records", "jsonl")
 CONVERSE = Shape("converse", "Bedrock conversation records (content block lists)", "chat")
 CLAUDE = Shape("claude", "chat records ('messages' of user/assistant role and text content)", "chat")
-PRETRAINING = Shape("pretraining", "continued pre-training records ({'input': text})", None)
+# Read by `--from jsonl --prompt-field input` into continued pre-training records (one JSON array of them).
+PRETRAINING = Shape("pretraining", "continued pre-training records ({'input': text})", "jsonl", prompt_field="input")
 CAPTION = Shape("caption", "image caption records (image-ref/caption)", None)
 
 NATIVE = {
@@ -137,6 +141,29 @@ def _flat_shape(record: dict[str, Any]) -> Shape | None:
     )
 
 
+def table_shape(lines: list[str], *, complete: bool) -> Shape | None:
+    """A delimited table with a header (CSV, TSV, ...) whose question and answer columns are known by name, or are
+    its only two columns; a table without them is still a table (no columns to name in the command)."""
+    found = table_header(lines, complete=complete)
+    if found is None:
+        return None
+    delimiter, columns = found
+    lowered = {column.lower(): column for column in columns}
+    prompt = next((lowered[name] for name in _PROMPT_FIELDS if name in lowered), None)
+    answer = next((lowered[name] for name in _ANSWER_FIELDS if name in lowered and lowered[name] != prompt), None)
+    if (prompt is None or answer is None) and len(columns) == 2:
+        prompt, answer = columns
+    kind = {"\t": "TSV", ",": "CSV"}.get(delimiter, f"{DELIMITER_NAMES[delimiter]}-separated")
+    return Shape(
+        f"table:{delimiter}:{prompt}:{answer}",
+        f"a {kind} table with a header row (columns {', '.join(map(repr, columns[:6]))}"
+        f"{', ...' if len(columns) > 6 else ''})",
+        "csv",
+        prompt_field=prompt if answer is not None else None,
+        answer_field=answer if prompt is not None else None,
+    )
+
+
 class ShapeSample:
     """The shapes of the first records of one file, gathered while it is scanned."""
 
@@ -146,6 +173,10 @@ class ShapeSample:
         self.text_lines = 0
         self.shapes: Counter[Shape] = Counter()
         self.array = False
+        # The first lines that are not JSON, as read (a table's header and rows), up to TABLE_HEAD_CHARS.
+        self.text_head: list[str] = []
+        self._text_head_chars = 0
+        self._text_head_cut = False
 
     def add(self, record: dict[str, Any]) -> None:
         self.records += 1
@@ -154,7 +185,12 @@ class ShapeSample:
             self.shapes[shape] += 1
 
     def add_unparsed(self, text: str) -> None:
-        """A line that is not a JSON object: blank lines do not count, prose does."""
+        """A line that is not a JSON object: blank lines do not count, prose (or a table row) does."""
+        if self._text_head_chars + len(text) <= TABLE_HEAD_CHARS:
+            self.text_head.append(text)
+            self._text_head_chars += len(text)
+        else:
+            self._text_head_cut = True
         stripped = text.lstrip("\ufeff \t\r\n")
         if not stripped:
             return
@@ -205,7 +241,8 @@ class ShapeSample:
             shape, count = self.shapes.most_common(1)[0] if self.shapes else (None, 0)
             return (shape, count) if shape is not None and count >= needed else None
         if self.text_lines >= needed:
-            return TEXT, self.text_lines
+            complete = not self._text_head_cut and len(self.text_head) < self.limit
+            return table_shape(self.text_head, complete=complete) or TEXT, self.text_lines
         for shape, count in self.shapes.most_common(2):
             if shape != native and count >= needed:
                 return shape, count
@@ -242,18 +279,17 @@ def advise(
     message = (
         f"the file looks like {what}; {rules.display_name} {customization_type} expects one {target} record per line"
     )
-    source_name = "-" if file_name.startswith("<") else file_name
-    output = _output_name(file_name)
+    if shape is PRETRAINING and not sample.array:
+        # JSON lines of continued pre-training records: only the customization type is wrong.
+        if CONTINUED_PRE_TRAINING not in rules.customization_types:
+            return ShapeAdvice(f"{message}; {rules.display_name} has no continued pre-training", None)
+        source_name = "-" if file_name.startswith("<") else file_name
+        command = f"tuneline validate {shlex.quote(source_name)} --model {model_id} --type {CONTINUED_PRE_TRAINING}"
+        return ShapeAdvice(f"{message}; they train with --type {CONTINUED_PRE_TRAINING}", command)
     if shape.source is None:
-        if shape is PRETRAINING and not sample.array and CONTINUED_PRE_TRAINING in rules.customization_types:
-            command = f"tuneline validate {shlex.quote(source_name)} --model {model_id} --type {CONTINUED_PRE_TRAINING}"
-            return ShapeAdvice(f"{message}; they train with --type {CONTINUED_PRE_TRAINING}", command)
-        if sample.array and shape == native:
-            command = f"jq -c '.[]' {shlex.quote(source_name)} > {shlex.quote(output)}"
-            return ShapeAdvice(f"{message}; write one record per line", command)
         return ShapeAdvice(f"{message}; no converter reads them for this model", None)
     kind = customization_type
-    if shape is TEXT and customization_type != CONTINUED_PRE_TRAINING:
+    if shape in (TEXT, PRETRAINING) and customization_type != CONTINUED_PRE_TRAINING:
         if CONTINUED_PRE_TRAINING not in rules.customization_types:
             return ShapeAdvice(
                 f"{message}; {customization_type} needs question/answer records, and {rules.display_name} has no "
@@ -264,21 +300,53 @@ def advise(
             f"; {customization_type} needs question/answer records, plain text trains with {CONTINUED_PRE_TRAINING}"
         )
         kind = CONTINUED_PRE_TRAINING
+    if shape.source == "csv" and shape.prompt_field is None:
+        return ShapeAdvice(
+            f"{message}; convert it with `tuneline convert --from csv --question-column <column> --answer-column "
+            "<column>`, naming its prompt and answer columns",
+            None,
+        )
+    command = convert_command(shape, file_name=file_name, model_id=model_id, customization_type=kind)
+    return ShapeAdvice(f"{message}; convert it, then validate the output", command)
+
+
+# `convert --from auto`: the shape is found from the first records when the file is converted.
+_AUTO = Shape("auto", "a shape `tuneline convert --from auto` recognises", "auto")
+
+
+def auto_convert_command(file_name: str, *, model_id: str, customization_type: str) -> str:
+    """`tuneline convert FILE --from auto ...`: for findings made before the shape of the file is known."""
+    return convert_command(_AUTO, file_name=file_name, model_id=model_id, customization_type=customization_type)
+
+
+def convert_command(
+    shape: Shape, *, file_name: str, model_id: str, customization_type: str, output: str | None = None
+) -> str:
+    """The `tuneline convert` command that reads `shape` from `file_name` (default output: `<stem>.converted.jsonl`
+    next to it). Field and column options are given only where they differ from the defaults."""
+    if shape.source is None:
+        raise ValueError(f"no converter reads {shape.label}")
+    source_name = "-" if file_name.startswith("<") else file_name
     parts = ["tuneline", "convert", shlex.quote(source_name), "--from", shape.source]
-    for option, value in (
-        ("--prompt-field", shape.prompt_field),
-        ("--context-field", shape.context_field),
-        ("--answer-field", shape.answer_field),
-    ):
-        if value is not None and not (option == "--prompt-field" and value == "prompt"):
-            if option == "--answer-field" and value == "completion":
-                continue
+    if shape.source == "csv":
+        options: tuple[tuple[str, str | None, str | None], ...] = (
+            ("--question-column", shape.prompt_field, "question"),
+            ("--answer-column", shape.answer_field, "answer"),
+        )
+    else:
+        options = (
+            ("--prompt-field", shape.prompt_field, "prompt"),
+            ("--context-field", shape.context_field, None),
+            ("--answer-field", shape.answer_field, "completion"),
+        )
+    for option, value, default in options:
+        if value is not None and value != default:
             parts += [option, shlex.quote(value)]
     parts += ["--model", shlex.quote(model_id)]
-    if kind != FINE_TUNING:
-        parts += ["--type", kind]
-    parts += ["-o", shlex.quote(output)]
-    return ShapeAdvice(f"{message}; convert it, then validate the output", " ".join(parts))
+    if customization_type != FINE_TUNING:
+        parts += ["--type", customization_type]
+    parts += ["-o", shlex.quote(output or _output_name(file_name))]
+    return " ".join(parts)
 
 
 def _output_name(file_name: str) -> str:
@@ -286,7 +354,7 @@ def _output_name(file_name: str) -> str:
         return "converted.jsonl"
     directory, slash, base = file_name.replace("\\", "/").rpartition("/")
     stem = base
-    for suffix in (".jsonl", ".json", ".txt", ".text", ".md"):
+    for suffix in (".jsonl", ".json", ".txt", ".text", ".md", ".csv", ".tsv"):
         if stem.lower().endswith(suffix) and len(stem) > len(suffix):
             stem = stem[: -len(suffix)]
             break
@@ -309,7 +377,7 @@ def detect_source(head: bytes) -> Shape | None:
             if type(items) is list:
                 sample.add_array(items)
     else:
-        lines = text.splitlines()
+        lines = text.splitlines(keepends=True)
         if len(head) >= ARRAY_HEAD_CHARS and len(lines) > 1:
             lines = lines[:-1]  # cut by the head's bound
         for line in lines[: sample.limit]:

@@ -47,12 +47,14 @@ def validate_dataset(
     progress: Callable[[int], None] | None = None,
     hyperparameters: Mapping[str, str] | None = None,
     dataset_bucket: str | None = None,
+    media_prefix: str | None = None,
 ) -> Report:
     """Validate a dataset against the rules of `model_id` for `customization_type`.
 
     Raises `UnknownModelError` for a model that is not in the rules table; every problem with the data itself
     (including undecodable bytes) is a finding. `dataset_bucket`, when known, makes media in other buckets an
-    error. `hyperparameters` (batchSize) tighten the per-record token limit where the model says so.
+    error; `media_prefix`, when given, makes media under any other key prefix an error. `hyperparameters`
+    (batchSize) tighten the per-record token limit where the model says so.
     """
     rules = resolve_model(model_id)
     sink = FindingCollector(max_findings_per_rule)
@@ -78,6 +80,7 @@ def validate_dataset(
         customization_type=customization_type,
         single_turn=_single_turn(rules, customization_type, teacher_model_id),
         dataset_bucket=dataset_bucket,
+        media_prefix=media_prefix,
     )
     done = 0
 

@@ -1,4 +1,5 @@
-"""Prepare evaluation: stage the evaluation set and prepare how the custom model is served for it."""
+"""Prepare evaluation: stage the evaluation set and prepare how the custom model is served for it (nothing to
+serve when only the base model is asked, or when the model is imported)."""
 
 from __future__ import annotations
 
@@ -17,4 +18,6 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         execution=str(event.get("execution") or ""),
         now=request_time(event.get("enteredTime")),
         s3=client("s3"),
+        base_only=bool(event.get("baseOnly")),
+        custom_model_id=event.get("customModelId"),
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
+from tuneline import json_text
 from tuneline.errors import ManifestInvalid
 from tuneline.jobs.naming import CUSTOM_MODEL_NAME_PATTERN, object_version_digest, slug
 from tuneline.jobs.tags import MAX_MANIFEST_TAGS, MAX_TAG_VALUE_LENGTH, tag_key_problem, tag_value_problem
@@ -180,7 +181,7 @@ def _load_object(body: bytes, key: str) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        document = json_text.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except _DuplicateKey as error:
         raise _invalid(key, error.key, "appears twice", "keep one entry per key") from None
     except json.JSONDecodeError as error:

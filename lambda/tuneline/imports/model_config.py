@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuneline import json_text
 from tuneline.findings import Finding, Report
 from tuneline.imports.architectures import (
     CONTEXT_LENGTH_KEYS,
@@ -53,7 +54,7 @@ def check_config(source: FolderSource, files: dict[str, int], report: Report) ->
         report.errors.append(config_finding("config-missing", _missing_config_message(files)))
         return ConfigFacts()
     try:
-        document = json.loads(source.read_all(CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
+        document = json_text.loads(source.read_all(CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
     except SourceReadError as error:
         rule = read_failure_rule(error, "config-invalid")
         report.errors.append(config_finding(rule, f"config.json cannot be read: {error.reason}"))
@@ -79,7 +80,7 @@ def check_generation_config(source: FolderSource, files: dict[str, int], report:
     if GENERATION_CONFIG_FILE not in files:
         return
     try:
-        document = json.loads(source.read_all(GENERATION_CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
+        document = json_text.loads(source.read_all(GENERATION_CONFIG_FILE, MAX_CONFIG_BYTES).decode("utf-8"))
     except SourceReadError as error:
         rule = read_failure_rule(error, "generation-config-invalid")
         report.warnings.append(Finding(rule, f"cannot be read: {error.reason}", file=GENERATION_CONFIG_FILE))

@@ -14,6 +14,7 @@ import math
 import struct
 from dataclasses import dataclass, field
 
+from tuneline import json_text
 from tuneline.imports.dtypes import DTYPE_BITS
 
 LENGTH_PREFIX_BYTES = 8
@@ -96,7 +97,7 @@ def parse_header_length(prefix: bytes, file_size: int) -> int:
 def parse_header(raw: bytes, header_length: int) -> SafetensorsHeader:
     """Decode the JSON header and check every entry's structure."""
     try:
-        document = json.loads(raw.decode("utf-8"))
+        document = json_text.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise HeaderError(
             "safetensors-header-corrupt",

@@ -6,6 +6,7 @@ import json
 import posixpath
 from collections import defaultdict
 
+from tuneline import json_text
 from tuneline.findings import Finding, Report
 from tuneline.imports.sources import FolderSource, SourceReadError, read_failure_rule, rename_hint
 
@@ -98,7 +99,7 @@ def check_weight_map(
 
 def _read_weight_map(source: FolderSource, report: Report) -> dict[str, str] | None:
     try:
-        document = json.loads(source.read_all(INDEX_FILE, MAX_INDEX_BYTES).decode("utf-8"))
+        document = json_text.loads(source.read_all(INDEX_FILE, MAX_INDEX_BYTES).decode("utf-8"))
     except SourceReadError as error:
         rule = read_failure_rule(error, "safetensors-index-invalid")
         report.errors.append(Finding(rule, f"cannot be read: {error.reason}", file=INDEX_FILE))

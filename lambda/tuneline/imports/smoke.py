@@ -14,13 +14,13 @@ keeping a Lambda waiting; throttling and timeouts are waited out the same way.
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tuneline.cli_calls import invoke_model_call
 from tuneline.errors import SmokeTestFailed
 from tuneline.imports.errors import ImportedModelBusy, ImportedModelNotReady
 
@@ -74,22 +74,9 @@ def answer_text(document: Any) -> str | None:
     return None
 
 
-BODY_FILE = "body.json"
-
-
 def invoke_command(model_arn: str, request: SmokeRequest) -> str:
-    """A copy-paste AWS CLI call of the model with the smoke-test body, for AWS CLI v1 and v2 alike.
-
-    The body goes through a file read with `fileb://`, which both versions send as it is. An inline
-    `--body '{...}'` needs `--cli-binary-format raw-in-base64-out` in v2 (which otherwise expects base64),
-    and v1 rejects that option.
-    """
-    body = json.dumps(request.body, separators=(", ", ": "))
-    return (
-        f"printf '%s' {shlex.quote(body)} > {BODY_FILE} && "
-        f"aws bedrock-runtime invoke-model --model-id {model_arn} --content-type {CONTENT_TYPE} "
-        f"--body fileb://{BODY_FILE} answer.json && cat answer.json"
-    )
+    """A copy-paste AWS CLI call of the model with the smoke-test body (AWS CLI v1 and v2 alike)."""
+    return invoke_model_call(model_arn, request.body, content_type=CONTENT_TYPE)
 
 
 def smoke_test(check: Mapping[str, Any], model_arn: str, *, runtime: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from tuneline import json_text
 from tuneline.findings import Finding, Report
 from tuneline.imports.sources import (
     LFS_POINTER_MESSAGE,
@@ -47,7 +48,7 @@ def check_tokenizer(source: FolderSource, files: dict[str, int], report: Report)
         )
         return None
     try:
-        document = json.loads(source.read_all(TOKENIZER_CONFIG_FILE, MAX_TOKENIZER_CONFIG_BYTES).decode("utf-8"))
+        document = json_text.loads(source.read_all(TOKENIZER_CONFIG_FILE, MAX_TOKENIZER_CONFIG_BYTES).decode("utf-8"))
     except SourceReadError as error:
         rule = read_failure_rule(error, "tokenizer-config-invalid")
         report.errors.append(_finding(rule, f"cannot be read: {error.reason}"))

@@ -16,9 +16,14 @@ if TYPE_CHECKING:
     from tuneline.datasets.cost import CostEstimate
 
 
-def check_budget(plan_state: Mapping[str, Any], training_tokens: int) -> CostEstimate:
-    """The cost estimate for a planned job; raises BudgetExceeded when it is above the plan's budget."""
-    from tuneline.datasets.cost import estimate_cost
+def check_budget(plan_state: Mapping[str, Any], training_tokens: int, records: int | None = None) -> CostEstimate:
+    """The cost estimate for a planned job; raises BudgetExceeded when it is above the plan's budget.
+
+    With evaluation on, its estimate (`estimate.evaluation`: the answers and any no-commitment throughput, docs/
+    decisions/0011-evaluation-stage.md) counts against the budget too; `records` gives its tokens per call."""
+    from dataclasses import replace
+
+    from tuneline.datasets.cost import estimate_cost, estimate_evaluation_cost
     from tuneline.datasets.models import resolve_model
 
     rules = resolve_model(plan_state["baseModelIdentifier"])
@@ -28,7 +33,22 @@ def check_budget(plan_state: Mapping[str, Any], training_tokens: int) -> CostEst
         plan_state.get("hyperParameters") or {},
         plan_state.get("pricePer1kTokensUsd"),
     )
+    evaluation = estimate_evaluation_cost(
+        rules,
+        plan_state.get("evaluation") or {},
+        plan_state.get("serving") or {},
+        tokens_per_record=training_tokens // records if records else 0,
+    )
+    estimate = replace(estimate, evaluation=evaluation)
     budget = float(plan_state["budgetUsd"])
+    if evaluation is not None and estimate.usd + evaluation.usd > budget:
+        raise BudgetExceeded(
+            f"Estimated cost ${estimate.usd + evaluation.usd:,.2f} is above the budget of ${budget:,.2f} for job "
+            f"{plan_state['jobName']} (profile {plan_state['profile']}): training ${estimate.usd:,.2f} and "
+            f"evaluation ${evaluation.usd:,.2f}, of which ${evaluation.throughput_usd:,.2f} is "
+            f"{evaluation.throughput_hours} hours of no-commitment throughput. Nothing was started. To run it, raise "
+            "budgetUsd in the profile, or lower evaluation.prompts or turn off evaluation.allowThroughput."
+        )
     if estimate.usd > budget:
         epochs_hint = (
             f", lower {rules.epochs_hyperparameter} (now {estimate.epochs})" if rules.epochs_hyperparameter else ""

@@ -1,9 +1,10 @@
 """Uploads under `incoming/` that start nothing because they are not JSON Lines, and what to do instead.
 
 People drop `train.json`, `train.csv` or `train.jsonl.gz` where a `train.jsonl` belongs and then wait for
-an alert that never comes. The intake sees those uploads too (a rule for the usual wrong extensions) and
-explains, by alert, why nothing started and how to turn the file into a dataset. Companion files, hidden
-files and folder markers are not mistakes and get no alert.
+an alert that never comes. The intake sees every upload under incoming/ and explains, by alert, why nothing
+started and how to turn the file into a dataset. A key with a "." or ".." folder is refused as well (tools
+resolve such paths differently from S3, which keeps them literally). Companion files, hidden files, folder
+markers and other files are not mistakes and get no alert.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from dataclasses import dataclass
 from tuneline.jobs.keys import TRAINING_SUFFIX, classify_key
 from tuneline.layout import INCOMING_PREFIX
 
-# Extensions people upload in place of .jsonl. The stack's rule for ignored uploads matches exactly these,
-# so any other object under incoming/ costs no invocation at all.
+# Extensions people upload in place of .jsonl.
 MISTAKEN_EXTENSIONS = (".json", ".csv", ".tsv", ".txt", ".gz", ".zip", ".bz2", ".zst", ".parquet", ".xlsx")
 
 _COMPRESSED = {".gz", ".zip", ".bz2", ".zst"}
@@ -42,7 +42,11 @@ def explain_ignored_upload(key: str, bucket: str = "DATA_BUCKET") -> IgnoredUplo
         return None
     parts = key[len(INCOMING_PREFIX) :].split("/")
     file_name = parts[-1]
-    if len(parts) < 2 or not parts[0].strip() or file_name.startswith("."):
+    if len(parts) < 2 or not parts[0].strip():
+        return None
+    if any(part in (".", "..") for part in parts[:-1]):
+        return _dot_folder(key, parts, bucket)
+    if file_name.startswith("."):
         return None
     stem, extension = _split_extension(file_name)
     if extension not in MISTAKEN_EXTENSIONS:
@@ -51,6 +55,22 @@ def explain_ignored_upload(key: str, bucket: str = "DATA_BUCKET") -> IgnoredUplo
     target = f"{folder}{_dataset_stem(stem)}{TRAINING_SUFFIX}"
     reason, fix, command = _advice(extension, file_name, target, bucket)
     return IgnoredUpload(key=key, profile=parts[0], file_name=file_name, reason=reason, fix=fix, command=command)
+
+
+def _dot_folder(key: str, parts: list[str], bucket: str) -> IgnoredUpload:
+    """A key with a "." or ".." folder: S3 keeps it literally, but the console, the CLI and IAM paths do not all
+    read it so, so it never starts a job whatever its name."""
+    clean = "/".join(part for part in parts if part not in (".", ".."))
+    target = f"{INCOMING_PREFIX}{clean}"
+    file_name = parts[-1]
+    return IgnoredUpload(
+        key=key,
+        profile=parts[0],
+        file_name=file_name,
+        reason=f"the key {key} has a '.' or '..' folder, which no upload should have; it starts nothing.",
+        fix=f"Upload the file again as {target}, without '.' or '..' in the key, and delete this object.",
+        command=f"aws s3 cp {shlex.quote(file_name)} {shlex.quote(f's3://{bucket}/{target}')}",
+    )
 
 
 def _split_extension(file_name: str) -> tuple[str, str]:

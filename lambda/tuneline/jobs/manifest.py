@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tuneline import json_text
 from tuneline.errors import ManifestInvalid
 from tuneline.jobs.naming import CUSTOM_MODEL_NAME_PATTERN, MAX_CUSTOM_MODEL_NAME_LENGTH
 from tuneline.jobs.tags import MAX_MANIFEST_TAGS, MAX_TAG_VALUE_LENGTH, tag_key_problem, tag_value_problem
@@ -152,7 +153,7 @@ def _load_object(data: bytes, file: str) -> Mapping[str, Any]:
     if not text.strip():
         raise _invalid(file, "(file)", "is empty", f"write a JSON object such as {_EXAMPLE}, or delete the file")
     try:
-        body = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        body = json_text.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except _DuplicateKey as error:
         raise _invalid(file, error.key, "appears twice", "keep only one entry for each key") from None
     except _NonJsonNumber as error:

@@ -71,9 +71,10 @@ class JobPlan:
     concurrency: int
     validation_split: float
     auto_fix: bool
+    media_prefix: str
     price_per_1k_tokens_usd: float | None
     serving: Mapping[str, Any]
-    evaluation: Mapping[str, Any] = field(default_factory=lambda: {"enabled": False})
+    evaluation: Mapping[str, Any] = field(default_factory=lambda: {"enabled": False, "baselineFirst": False})
     tags: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
     # The manifest's description as written; its tag copy loses characters tags do not allow.
     description: str | None = None
@@ -110,6 +111,7 @@ class JobPlan:
             "concurrency": self.concurrency,
             "validationSplit": self.validation_split,
             "autoFix": self.auto_fix,
+            "mediaPrefix": self.media_prefix,
             "pricePer1kTokensUsd": self.price_per_1k_tokens_usd,
             "serving": dict(self.serving),
             "evaluation": dict(self.evaluation),
@@ -185,6 +187,7 @@ def plan_job(
         concurrency=settings.concurrency,
         validation_split=validation_split,
         auto_fix=settings.auto_fix,
+        media_prefix=settings.media_prefix,
         price_per_1k_tokens_usd=settings.price_per_1k_tokens_usd,
         serving=_serving_state(settings),
         evaluation=_evaluation_state(settings, evaluation_set, job_name=job_name, bucket=bucket),
@@ -201,6 +204,7 @@ def _serving_state(profile: Profile) -> dict[str, Any]:
         "commitment": serving.commitment,
         "ttlHours": serving.ttl_hours,
         "keepOnSmokeFailure": serving.keep_on_smoke_failure,
+        "includeSmokeTextInAlerts": profile.include_smoke_text_in_alerts,
     }
 
 
@@ -211,7 +215,8 @@ def _evaluation_state(
     because the state machine's Choice reads it."""
     settings = profile.evaluation
     if settings is None:
-        return {"enabled": False}
+        # baselineFirst too: the Choice before training reads it for every profile.
+        return {"enabled": False, "baselineFirst": False}
     judge = settings.judge
     staged = f"{STAGED_PREFIX}{job_name}/evaluation/"
     return {
@@ -231,6 +236,9 @@ def _evaluation_state(
         },
         "baseModelInvocationId": settings.base_model_invocation_id,
         "allowThroughput": settings.allow_throughput,
+        "throughputPricePerHourUsd": settings.throughput_price_per_hour_usd,
+        "baselineFirst": settings.baseline_first,
+        "skipTrainingAbove": settings.skip_training_above,
         "source": evaluation_set.to_dict() if evaluation_set else None,
         "bucket": bucket,
         "stagedPrefix": staged,

@@ -3,12 +3,18 @@
 The slot check is a first-come, first-served queue. Executions that started earlier for the same profile
 and have not created their job yet hold a place ahead of this one, so several uploads that reach the
 check at the same moment cannot all see a free slot and all create jobs.
+
+Only Tuneline's own jobs take slots: the jobs whose deterministic names the workflow's running executions
+determine. Anyone who may create jobs in the account can name one `tuneline-<profile>-...`; such a job
+blocks nothing. A job left running after its execution ended is stopped by the execution-end handler, so it
+is not counted either.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,30 +52,51 @@ def running_executions(sfn: Any, state_machine_arn: str) -> list[QueuedExecution
     return executions
 
 
-def jobs_waiting_ahead(
-    *, sfn: Any, bedrock: Any, state_machine_arn: str, execution_arn: str, profile: str, known_jobs: set[str]
-) -> list[str]:
-    """Job names of this profile's executions ahead of `execution_arn` that have not created their job yet."""
-    executions = running_executions(sfn, state_machine_arn)
-    own = next((execution for execution in executions if execution.arn == execution_arn), None)
-    if own is None:
-        # Not listed yet (the list can lag a just-started execution): it is the newest, so all are ahead.
-        own = QueuedExecution(arn=execution_arn, name=execution_arn.rsplit(":", 1)[-1], started=datetime.now(UTC))
-    waiting: list[str] = []
-    for execution in started_before(executions, own):
+@dataclass(frozen=True)
+class ExecutionJob:
+    """A running execution of the customize workflow and the job it creates (the name is deterministic)."""
+
+    execution: QueuedExecution
+    profile: str | None
+    job_name: str
+
+
+def execution_jobs(sfn: Any, state_machine_arn: str) -> list[ExecutionJob]:
+    """Every running execution with the profile and job name its input determines: Tuneline's own record of
+    which jobs are its own (a job merely named `tuneline-...` by someone else is none of them)."""
+    found: list[ExecutionJob] = []
+    for execution in running_executions(sfn, state_machine_arn):
         started_with = json.loads(sfn.describe_execution(executionArn=execution.arn)["input"])
-        if started_with.get("profile") != profile:
-            continue
+        profile = started_with.get("profile")
         job_name = job_names(
-            profile=profile,
+            profile=str(profile),
             dataset=str(started_with.get("dataset") or ""),
             bucket=str(started_with["bucket"]),
             key=str(started_with["key"]),
             version_id=started_with.get("versionId"),
         ).job_name
-        if job_name not in known_jobs and not job_exists(bedrock, job_name):
-            waiting.append(job_name)
-    return waiting
+        found.append(ExecutionJob(execution=execution, profile=profile, job_name=job_name))
+    return found
+
+
+def jobs_waiting_ahead(
+    jobs: list[ExecutionJob], *, bedrock: Any, execution_arn: str, profile: str, known_jobs: set[str]
+) -> list[str]:
+    """Job names of this profile's executions ahead of `execution_arn` that have not created their job yet."""
+    executions = [job.execution for job in jobs]
+    own = next((execution for execution in executions if execution.arn == execution_arn), None)
+    if own is None:
+        # Not listed yet (the list can lag a just-started execution): it is the newest, so all are ahead.
+        own = QueuedExecution(arn=execution_arn, name=execution_arn.rsplit(":", 1)[-1], started=datetime.now(UTC))
+    ahead = {execution.arn for execution in started_before(executions, own)}
+    return [
+        job.job_name
+        for job in jobs
+        if job.execution.arn in ahead
+        and job.profile == profile
+        and job.job_name not in known_jobs
+        and not job_exists(bedrock, job.job_name)
+    ]
 
 
 def guard(
@@ -82,21 +109,27 @@ def guard(
     s3: Any = None,
 ) -> dict[str, Any]:
     """Staged data unchanged, budget, then the profile's slot; `execution` ({"id", "stateMachine"}) places this
-    run in the queue. Every attempt checks the staged data again, so the one that lets the job start checks it
-    last (tuneline.pipeline.staged_integrity)."""
+    run in the queue.
+
+    A slot is taken only by a running job that one of the workflow's own running executions created: a job
+    someone else named `tuneline-<profile>-...` holds none. (Without `execution`, as in a direct call, every
+    running job with a Tuneline name counts.)
+
+    Every attempt checks the staged data again, so the one that lets the job start checks it last
+    (tuneline.pipeline.staged_integrity)."""
     if s3 is not None and validation.get("staged"):
         check_staged_unchanged(s3, plan["source"]["bucket"], validation["staged"])
-    estimate = check_budget(plan, int(validation.get("trainingTokens") or 0))
+    estimate = check_budget(
+        plan, int(validation.get("trainingTokens") or 0), int(validation.get("records") or 0) or None
+    )
     running = running_job_names(bedrock)
     waiting: list[str] = []
     if sfn is not None and execution:
+        jobs = execution_jobs(sfn, execution["stateMachine"])
+        own_names = {job.job_name for job in jobs} | {plan["jobName"]}
+        running = [name for name in running if name in own_names]
         waiting = jobs_waiting_ahead(
-            sfn=sfn,
-            bedrock=bedrock,
-            state_machine_arn=execution["stateMachine"],
-            execution_arn=execution["id"],
-            profile=plan["profile"],
-            known_jobs=set(running),
+            jobs, bedrock=bedrock, execution_arn=execution["id"], profile=plan["profile"], known_jobs=set(running)
         )
     check_concurrency(
         running, plan["profile"], int(plan["concurrency"]), own_job_name=plan["jobName"], waiting_ahead=waiting
@@ -108,4 +141,5 @@ def guard(
         "pricePer1kTokensUsd": estimate.price_per_1k_tokens_usd,
         "priceSource": estimate.price_source,
         "budgetUsd": plan["budgetUsd"],
+        **({"evaluation": estimate.evaluation.to_dict()} if estimate.evaluation else {}),
     }

@@ -9,17 +9,20 @@ that passes the gate is the resource the evaluation already created, not a secon
 - an on-demand deployment when the base model supports one (nothing is paid for idle time);
 - else no-commitment Provisioned Throughput, only when the profile sets `evaluation.allowThroughput`;
 - else the evaluation is skipped and the result says why.
+
+With `base_only` (the check before training, `evaluation.baselineFirst`) only the set is staged: the base model
+alone is asked. With `custom_model_id` (an imported model, which answers on demand by its ARN) nothing is bought.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from tuneline.errors import EvaluationSetInvalid
+from tuneline.pipeline.evaluation_answers import stage_prompts
 from tuneline.pipeline.evaluation_set import EvaluationPrompt, read_evaluation_set, sample_validation_set
 from tuneline.serving.errors import ServingNotPossible
 from tuneline.serving.request import prepare_request
@@ -40,6 +43,8 @@ def prepare_evaluation(
     execution: str,
     now: dt.datetime,
     s3: Any,
+    base_only: bool = False,
+    custom_model_id: str | None = None,
 ) -> dict[str, Any]:
     settings = plan.get("evaluation") or {}
     bucket = str(settings["bucket"])
@@ -50,8 +55,18 @@ def prepare_evaluation(
             "(<name>.validation.jsonl or validationSplit) with assistant answers"
         )
     staged = str(settings["stagedPrefix"])
-    _put_lines(s3, bucket, f"{staged}set.jsonl", (p.to_dataset_record() for p in prompts))
-    _put_lines(s3, bucket, str(settings["itemsKey"]), (p.to_item(i) for i, p in enumerate(prompts)))
+    stage_prompts(s3, bucket, f"{staged}set.jsonl", str(settings["itemsKey"]), prompts)
+    ready = {
+        "status": READY,
+        "count": len(prompts),
+        "origin": origin,
+        "baseModelId": base_model_invocation_id(plan),
+        "setKey": f"{staged}set.jsonl",
+    }
+    if base_only:
+        return ready
+    if custom_model_id:
+        return {**ready, "customModelId": custom_model_id}
 
     route = _serving_route(plan, settings)
     if route is None:
@@ -66,11 +81,7 @@ def prepare_evaluation(
     except ServingNotPossible as error:
         return _skipped(str(error), count=len(prompts), origin=origin)
     return {
-        "status": READY,
-        "count": len(prompts),
-        "origin": origin,
-        "baseModelId": base_model_invocation_id(plan),
-        "setKey": f"{staged}set.jsonl",
+        **ready,
         # Only the fields the purchase and its release read: the state stays small.
         "request": {
             key: request[key]
@@ -145,11 +156,6 @@ def _read_text(s3: Any, bucket: str, key: str, file: str, **extra: str) -> str:
         return str(body.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         raise EvaluationSetInvalid(f"{file}: is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
-
-
-def _put_lines(s3: Any, bucket: str, key: str, records: Any) -> None:
-    body = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
-    s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType="application/jsonl")
 
 
 def _skipped(reason: str, *, count: int = 0, origin: str = "none") -> dict[str, Any]:

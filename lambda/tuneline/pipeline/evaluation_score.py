@@ -18,15 +18,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tuneline.evaluation.engine import evaluate
 from tuneline.evaluation.metrics import score_response
 from tuneline.evaluation.records import EvalItem, Scored
+from tuneline.pipeline.evaluation_answers import BASE, CUSTOM, MODELS, read_answers, read_set, score_answers, to_item
 
-BASE, CUSTOM = "base", "custom"
-MODELS = (BASE, CUSTOM)
+__all__ = ["BASE", "CUSTOM", "MODELS", "check_baseline", "score_evaluation"]
 JUDGE_TASK_TYPE = "Generation"
 JUDGE_DATASET_NAME = "tuneline-evaluation"
 # docs/bedrock.md §12.1: lowercase letters, digits and hyphens, at most 63 characters.
@@ -38,15 +38,15 @@ def score_evaluation(
 ) -> dict[str, Any]:
     settings = plan["evaluation"]
     bucket = str(settings["bucket"])
-    items = [json.loads(line) for line in _lines(s3, bucket, str(setup["setKey"]))]
-    answers = dict(_answers(s3, responses))
+    items = read_set(s3, bucket, str(setup["setKey"]))
+    answers = read_answers(s3, responses)
     scored: dict[str, list[Scored]] = {BASE: [], CUSTOM: []}
     rows: list[dict[str, Any]] = []
     for index, record in enumerate(items):
         pair = answers.get(index)
         if pair is None:
             continue
-        item = EvalItem(prompt=record["prompt"], reference=record["referenceResponse"], category=record.get("category"))
+        item = to_item(record)
         row: dict[str, Any] = {"index": index, **record, "responses": {}, "scores": {}}
         for model in MODELS:
             text = str(pair.get(model) or "")
@@ -68,7 +68,7 @@ def score_evaluation(
     report = {
         "job": plan.get("jobName"),
         "baseModel": setup.get("baseModelId"),
-        "customModel": (setup.get("request") or {}).get("modelArn"),
+        "customModel": setup.get("customModelId") or (setup.get("request") or {}).get("modelArn"),
         "origin": setup.get("origin"),
         "prompts": len(items),
         "unanswered": len(items) - len(rows),
@@ -91,20 +91,51 @@ def score_evaluation(
     }
 
 
+def check_baseline(
+    plan: Mapping[str, Any], setup: Mapping[str, Any], responses: Mapping[str, Any], *, s3: Any
+) -> dict[str, Any]:
+    """The base model's mean on the gate metric against `skipTrainingAbove`; `reports/<job>/baseline.json`.
+
+    `skipTraining` is true when the mean reaches the threshold: training would not be worth its cost. Prompts
+    without an answer are left out (and counted); with no answer at all the check cannot say, so training goes on.
+    """
+    settings = plan["evaluation"]
+    bucket = str(settings["bucket"])
+    metric = str(settings["gate"]["metric"])
+    threshold = float(settings["skipTrainingAbove"])
+    scores = score_answers(s3, bucket, str(setup["setKey"]), responses, model=BASE, score=_metric_scorer(metric))
+    mean = scores.mean
+    report_key = f"{plan['reportPrefix']}baseline.json"
+    result = {
+        "status": "Checked",
+        "metric": metric,
+        "score": None if mean is None else round(mean, 4),
+        "threshold": threshold,
+        "skipTraining": mean is not None and mean >= threshold,
+        "prompts": len(scores.scores) + scores.unanswered,
+        "scored": len(scores.scores),
+        "unanswered": scores.unanswered,
+        "baseModel": setup.get("baseModelId"),
+        "origin": setup.get("origin"),
+        "reportKey": report_key,
+    }
+    _put(s3, bucket, report_key, json.dumps({"job": plan.get("jobName"), **result}, indent=2))
+    return result
+
+
+def _metric_scorer(metric: str) -> Any:
+    """score(item, response) -> the response's `metric`; a metric a record does not have (jsonValid on a
+    reference that is not JSON) scores 0, as the base model did not produce what was asked."""
+
+    def score(item: EvalItem, response: str) -> float:
+        return float(score_response(response, item.reference).get(metric, 0.0))
+
+    return score
+
+
 def _means(summary: Mapping[str, Any]) -> dict[str, Any]:
     """A model's summary without the per-category breakdown (that stays in the report)."""
     return {key: value for key, value in summary.items() if key != "byCategory"}
-
-
-def _answers(s3: Any, responses: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    """(index, {"base": text, "custom": text}) of every child execution that succeeded."""
-    details = responses.get("ResultWriterDetails") or {}
-    manifest = json.loads(_body(s3, str(details["Bucket"]), str(details["Key"])))
-    for result_file in (manifest.get("ResultFiles") or {}).get("SUCCEEDED", []):
-        for child in json.loads(_body(s3, str(manifest["DestinationBucket"]), str(result_file["Key"]))):
-            output = json.loads(child["Output"]) if isinstance(child.get("Output"), str) else child.get("Output")
-            if isinstance(output, Mapping) and "index" in output:
-                yield int(output["index"]), {model: (output.get(model) or {}).get("text") for model in MODELS}
 
 
 def _judge_requests(
@@ -167,10 +198,6 @@ def judge_job_name(job_name: str, model: str) -> str:
     stem = _JOB_NAME_INVALID.sub("-", job_name.lower()).strip("-")
     stem = re.sub(r"-{2,}", "-", stem)[: 63 - len(digest) - len(model) - 2].strip("-")
     return f"{stem}-{digest}-{model}" if stem else f"{digest}-{model}"
-
-
-def _lines(s3: Any, bucket: str, key: str) -> list[str]:
-    return [line for line in _body(s3, bucket, key).splitlines() if line.strip()]
 
 
 def _body(s3: Any, bucket: str, key: str) -> str:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from tuneline.alerts.messages import dataset_rejected, job_completed, job_started, pipeline_failed
+from tuneline.alerts.messages import dataset_rejected, job_completed, job_started, pipeline_failed, training_skipped
 from tuneline.alerts.serving import serving_left_running
 from tuneline.alerts.text import Alert
 from tuneline.aws_values import split_s3_uri
@@ -17,6 +17,7 @@ _STEPS = (
     ("plan", "Plan job"),
     ("validation", "Validate dataset"),
     ("guard", "Check budget and capacity"),
+    ("baseline", "Check the base model first"),
     ("job", "Create customization job"),
     ("metrics", "Summarize metrics"),
     ("serving", "Serve model"),
@@ -24,7 +25,10 @@ _STEPS = (
 
 
 def failed_step(state: Mapping[str, Any]) -> str | None:
+    baseline_first = bool((((state.get("plan") or {}).get("evaluation")) or {}).get("baselineFirst"))
     for key, name in _STEPS:
+        if key == "baseline" and not baseline_first:
+            continue
         if key not in state:
             return name
     return None
@@ -49,7 +53,9 @@ def build_alert(event: Mapping[str, Any], *, s3: Any) -> Alert:
         )
     if kind == "failed":
         return _failure_alert(state, s3=s3)
-    raise ValueError(f"unknown alert kind {kind!r}; expected started, completed or failed")
+    if kind == "baselineSufficient":
+        return training_skipped(state["plan"], state.get("baseline") or {})
+    raise ValueError(f"unknown alert kind {kind!r}; expected started, completed, failed or baselineSufficient")
 
 
 def _failure_alert(state: Mapping[str, Any], *, s3: Any) -> Alert:

@@ -24,6 +24,7 @@ from tuneline.datasets.split import split_stream
 from tuneline.datasets.validator import training_tokens, validate_dataset
 from tuneline.errors import DatasetRejected
 from tuneline.findings import Report
+from tuneline.layout import MEDIA_PREFIX
 from tuneline.pipeline.media_staging import MediaPlan, copy_media, plan_media
 from tuneline.pipeline.s3_streams import MultipartWriter, ObjectVersion, Rereadable
 from tuneline.pipeline.staged_integrity import record_staged
@@ -133,8 +134,9 @@ def _stage_media(
     files = [(train.key.rsplit("/", 1)[-1], train)]
     if validation is not None:
         files.append((validation.key.rsplit("/", 1)[-1], validation))
-    media = plan_media(staged_prefix, files, normalize=fix)
-    report.errors.extend(copy_media(media, s3=s3, bucket=bucket))
+    media = plan_media(staged_prefix, files, normalize=fix, media_prefix=media_prefix(plan))
+    rules = resolve_model(plan["baseModelIdentifier"])
+    report.errors.extend(copy_media(media, s3=s3, bucket=bucket, rules=rules))
     return media
 
 
@@ -151,7 +153,13 @@ def _validate(plan: Mapping[str, Any], train: ObjectVersion, validation: ObjectV
         # the bucket the dataset is staged in, the one the job's service role reads.
         hyperparameters=plan.get("hyperParameters") or None,
         dataset_bucket=plan["source"]["bucket"],
+        media_prefix=media_prefix(plan),
     )
+
+
+def media_prefix(plan: Mapping[str, Any]) -> str:
+    """The profile's media folder (plans written before profiles had one use the default)."""
+    return str(plan.get("mediaPrefix") or MEDIA_PREFIX)
 
 
 def _split(plan: Mapping[str, Any], train: ObjectVersion, staged: Staging) -> dict[str, Any]:

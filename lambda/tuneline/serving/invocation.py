@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tuneline.cli_calls import invoke_model_call
 from tuneline.serving.prompts import Prompt
 
 DEFAULT_MAX_TOKENS = 256
@@ -100,12 +101,9 @@ def invoke_output(body: Mapping[str, Any]) -> str:
 
 
 def example_call(model_id: str, *, converse: bool, family: str | None) -> str:
-    """A copy-paste AWS CLI call for the alert."""
+    """A copy-paste AWS CLI call for the alert, for AWS CLI v1 and v2 alike (`converse` takes plain JSON; an
+    invoke-model body goes through a file, see `cli_calls.py`)."""
     if converse:
         messages = json.dumps([{"role": "user", "content": [{"text": "Hello"}]}], separators=(",", ":"))
         return f"aws bedrock-runtime converse --model-id {model_id} --messages '{messages}'"
-    body = json.dumps(invoke_body(family, Prompt(text="Hello")), separators=(",", ":"))
-    return (
-        f"aws bedrock-runtime invoke-model --model-id {model_id} "
-        f"--cli-binary-format raw-in-base64-out --body '{body}' answer.json"
-    )
+    return invoke_model_call(model_id, invoke_body(family, Prompt(text="Hello")))

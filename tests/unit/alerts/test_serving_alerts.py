@@ -227,3 +227,39 @@ def test_alert_kind_is_chosen_from_the_workflow_state() -> None:
     assert "model served" in build_serving_alert("served", state).subject
     assert "quota" in build_serving_alert("quota", state).subject
     assert "FAILED" in build_serving_alert("failed", state).subject
+
+
+PERSONAL_CALLS = [
+    {
+        "prompt": "My card is 4111 1111 1111 1111, mail me at ana@example.com",
+        "answer": "Call +44 20 7946 0507.",
+        "error": None,
+    },
+    {"prompt": "Second question from the data", "answer": None, "error": "ThrottlingException: slow down"},
+]
+
+
+def test_smoke_prompts_and_answers_stay_out_of_alerts_by_default() -> None:
+    for alert in (
+        model_served(make_plan(), make_request(), {**SMOKE, "calls": PERSONAL_CALLS}),
+        serving_failed(
+            make_plan(),
+            make_request(),
+            error=None,
+            smoke={**SMOKE, "passed": False, "calls": PERSONAL_CALLS},
+            release=None,
+        ),
+    ):
+        body = _flat(alert.body)
+        assert "1 of 2 answered" in body and "includeSmokeTextInAlerts" in body
+        assert "4111" not in body and "ana@example.com" not in body and "7946" not in body
+        assert "Second question" not in body
+        assert "ThrottlingException: slow down" in body  # the service's error is no training data
+
+
+def test_with_include_smoke_text_the_calls_are_shown_with_personal_data_redacted() -> None:
+    plan = make_plan(includeSmokeTextInAlerts=True)
+    body = _flat(model_served(plan, make_request(plan), {**SMOKE, "calls": PERSONAL_CALLS}).body)
+    assert "Prompt: My card is [CARD_NUMBER], mail me at [EMAIL]" in body
+    assert "Answer: Call [PHONE]." in body
+    assert "Prompt: Second question from the data" in body

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from stacks.config import load_config
-from tuneline.profiles import ConfigError, ConfigErrors, Profile, parse_profiles, profiles_from_document
+from tuneline.profiles import (
+    ConfigError,
+    ConfigErrors,
+    Profile,
+    parse_profiles,
+    profiles_document,
+    profiles_from_document,
+)
 
 GOOD: dict[str, Any] = {
     "alertEmails": ["ml@example.com"],
@@ -96,6 +103,18 @@ def test_good_config_loads_typed_values() -> None:
             ["arn:aws:sts::111122223333:assumed-role/Uploader/alice"],
             "tuneline.profiles.support-bot.uploaderPrincipals[0]",
             "not its session",
+        ),
+        ("profiles.support-bot.mediaPrefix", "media", "tuneline.profiles.support-bot.mediaPrefix", "ending in '/'"),
+        ("profiles.support-bot.mediaPrefix", "/media/", "tuneline.profiles.support-bot.mediaPrefix", "a folder"),
+        ("profiles.support-bot.mediaPrefix", "media/../", "tuneline.profiles.support-bot.mediaPrefix", "'..'"),
+        ("profiles.support-bot.mediaPrefix", "imports/", "tuneline.profiles.support-bot.mediaPrefix", "overlaps"),
+        ("profiles.support-bot.mediaPrefix", "staged/x/", "tuneline.profiles.support-bot.mediaPrefix", "'staged/'"),
+        ("profiles.support-bot.mediaPrefix", "a b/", "tuneline.profiles.support-bot.mediaPrefix", "letters, digits"),
+        (
+            "profiles.support-bot.includeSmokeTextInAlerts",
+            "yes",
+            "tuneline.profiles.support-bot.includeSmokeTextInAlerts",
+            "true or false",
         ),
     ],
 )
@@ -240,6 +259,27 @@ def test_the_profiles_document_does_not_depend_on_the_order_of_keys_in_cdk_json(
     reordered = copy.deepcopy(GOOD)
     reordered["profiles"]["support-bot"] = dict(reversed(list(GOOD["profiles"]["support-bot"].items())))
     assert load_config(reordered).profiles_document == load_config(GOOD).profiles_document
+
+
+def test_the_media_prefix_defaults_to_media_and_survives_the_trip_to_the_lambdas() -> None:
+    profiles = parse_profiles(
+        {
+            "a": {"baseModel": "amazon.nova-lite-v1:0:300k"},
+            "b": {"baseModel": "amazon.nova-lite-v1:0:300k", "mediaPrefix": "team-b/img/"},
+        }
+    )
+    assert profiles["a"].media_prefix == "media/"
+    assert (
+        profiles_from_document(
+            profiles_document(
+                {
+                    "a": {"baseModel": "amazon.nova-lite-v1:0:300k"},
+                    "b": {"baseModel": "amazon.nova-lite-v1:0:300k", "mediaPrefix": "team-b/img/"},
+                }
+            )
+        )["b"].media_prefix
+        == "team-b/img/"
+    )
 
 
 def test_every_mistake_is_reported_in_one_reading_in_the_order_of_the_settings() -> None:

@@ -7,7 +7,14 @@ import json
 from typing import Any
 
 from tuneline.datasets.lines import LineStream
-from tuneline.datasets.media import lines_with_media_replaced, media_in_lines, media_uris, with_media_uris
+from tuneline.datasets.media import (
+    MediaRef,
+    lines_with_media_replaced,
+    media_in_lines,
+    media_refs,
+    media_uris,
+    with_media_uris,
+)
 
 
 def picture_question(*uris: str, video: str | None = None) -> dict[str, Any]:
@@ -58,7 +65,29 @@ def test_media_in_lines_gives_line_numbers_and_skips_text_and_broken_lines() -> 
             json.dumps(picture_question("s3://b/2.png", "s3://b/3.png")).encode(),
         ]
     )
-    assert list(media_in_lines(io.BytesIO(data))) == [(2, ["s3://b/1.png"]), (4, ["s3://b/2.png", "s3://b/3.png"])]
+    found = [(line, [(ref.uri, ref.kind) for ref in refs]) for line, refs in media_in_lines(io.BytesIO(data))]
+    assert found == [(2, [("s3://b/1.png", "image")]), (4, [("s3://b/2.png", "image"), ("s3://b/3.png", "image")])]
+
+
+def test_media_refs_carry_the_declared_format_or_the_extension() -> None:
+    record = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"image": {"format": "jpeg", "source": {"s3Location": {"uri": "s3://b/media/a.png"}}}},
+                    {"video": {"source": {"s3Location": {"uri": "s3://b/media/v.mp4"}}}},
+                ],
+            }
+        ]
+    }
+    assert media_refs(record) == [
+        MediaRef("s3://b/media/a.png", "image", "jpeg"),
+        MediaRef("s3://b/media/v.mp4", "video", None),
+    ]
+    assert media_refs({"image-ref": "s3://b/media/Cat.JPG", "caption": "a cat"}) == [
+        MediaRef("s3://b/media/Cat.JPG", "image", "jpg")
+    ]
 
 
 def test_replaced_lines_change_only_the_uris_and_copy_other_lines_byte_for_byte() -> None:

@@ -217,3 +217,12 @@ def test_a_mistyped_option_suggests_the_one_meant(option: str, meant: str) -> No
         parse_manifest(json.dumps({option: "x"}).encode(), key=KEY)
     assert f"{option} is not an import option" in str(raised.value)
     assert f"did you mean {meant!r}?" in str(raised.value)
+
+
+def test_a_marker_of_deeply_nested_arrays_is_invalid_json_naming_the_marker() -> None:
+    with pytest.raises(ManifestInvalid) as raised:
+        parse_manifest(b"[" * 5_000, key=KEY)
+
+    message = str(raised.value)
+    assert message.startswith(f"{KEY}: ") and "is not valid JSON (nested too deeply" in message
+    assert "recursion" not in message.lower()

@@ -76,3 +76,16 @@ def test_plain_text_and_tsv_advice_gives_a_command_that_converts_them() -> None:
     assert array is not None and array.command == (
         "tuneline convert chat.json --from auto --model <base-model-id> -o chat.jsonl"
     )
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["incoming/support-bot/../other/train.jsonl", "incoming/support-bot/./train.jsonl", "incoming/p/a/../x.csv"],
+)
+def test_a_key_with_a_dot_folder_is_explained_with_the_clean_key(key: str) -> None:
+    ignored = explain_ignored_upload(key, "data-bucket")
+    assert ignored is not None
+    assert "'..'" in ignored.reason and key in ignored.reason
+    clean = "/".join(part for part in key.split("/") if part not in (".", ".."))
+    assert clean in ignored.fix and ignored.command is not None
+    assert ignored.command.endswith(f"s3://data-bucket/{clean}")

@@ -178,3 +178,13 @@ def test_a_validation_split_for_a_model_without_validation_is_rejected(no_valida
 
 def test_a_zero_split_is_fine_for_a_model_without_validation(no_validation_profile) -> None:
     assert apply_manifest(no_validation_profile, _parse({"validationSplit": 0})).validation_split == 0.0
+
+
+@pytest.mark.parametrize("data", [b"[" * 100_000, b'{"tags": ' + b'{"a": ' * 5_000 + b"1" + b"}" * 5_001])
+def test_a_manifest_nested_too_deeply_is_invalid_json_naming_the_file(data: bytes) -> None:
+    with pytest.raises(ManifestInvalid) as caught:
+        parse_manifest(data, file=FILE)
+
+    message = str(caught.value)
+    assert message.startswith(FILE) and "is not valid JSON (nested too deeply" in message
+    assert "recursion" not in message.lower()

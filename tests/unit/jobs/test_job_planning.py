@@ -10,7 +10,7 @@ from tuneline.errors import ManifestInvalid, PlanInvalid
 from tuneline.jobs.manifest import apply_manifest, parse_manifest
 from tuneline.jobs.naming import CUSTOM_MODEL_NAME_PATTERN, JOB_NAME_PATTERN, profile_of_job_name
 from tuneline.jobs.planning import ObjectRef, plan_job
-from tuneline.jobs.tags import MAX_TAG_VALUE_LENGTH, TAG_CHARSET_PATTERN
+from tuneline.jobs.tags import MAX_TAG_VALUE_LENGTH, in_tag_charset
 
 BUCKET = "tuneline-data-123456789012"
 SOURCE = ObjectRef(BUCKET, "incoming/support/q4/chat.jsonl", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")
@@ -38,6 +38,7 @@ STATE_KEYS = {
     "concurrency",
     "validationSplit",
     "autoFix",
+    "mediaPrefix",
     "pricePer1kTokensUsd",
     "serving",
     "evaluation",
@@ -95,6 +96,7 @@ def test_a_plain_fine_tuning_plan(make_profile) -> None:
         "commitment": "none",
         "ttlHours": 8,
         "keepOnSmokeFailure": False,
+        "includeSmokeTextInAlerts": False,
     }
     assert state["hasValidation"] is False
     assert state["isDistillation"] is False
@@ -173,7 +175,7 @@ def test_pipeline_markers_are_valid_tags_even_for_odd_keys(make_profile) -> None
     assert tags["tuneline:profile"] == "support"
     source_tag = tags["tuneline:source"]
     assert len(source_tag) <= MAX_TAG_VALUE_LENGTH
-    assert TAG_CHARSET_PATTERN.fullmatch(source_tag)
+    assert in_tag_charset(source_tag)
     assert source_tag.startswith(f"{BUCKET}/incoming/support/")
     assert source_tag.endswith(".jsonl")
 
@@ -200,6 +202,8 @@ def test_serving_and_price_settings_are_passed_through(make_profile) -> None:
         pricePer1kTokensUsd=0.002,
         autoFix=False,
         serving={"mode": "provisioned", "modelUnits": 2, "ttlHours": 4, "keepOnSmokeFailure": True},
+        includeSmokeTextInAlerts=True,
+        mediaPrefix="team/media/",
     )
 
     state = _state(profile)
@@ -212,7 +216,9 @@ def test_serving_and_price_settings_are_passed_through(make_profile) -> None:
         "commitment": "none",
         "ttlHours": 4,
         "keepOnSmokeFailure": True,
+        "includeSmokeTextInAlerts": True,
     }
+    assert state["mediaPrefix"] == "team/media/"
 
 
 def test_each_object_version_gets_its_own_job(make_profile) -> None:

@@ -37,10 +37,10 @@ class Upload:
             }
         )
 
-    def create_job(self) -> None:
+    def create_job(self, job_name: str | None = None, model_name: str | None = None) -> None:
         self.account.bedrock.create_model_customization_job(
-            jobName=self.plan["jobName"],
-            customModelName=self.plan["customModelName"],
+            jobName=job_name or self.plan["jobName"],
+            customModelName=model_name or self.plan["customModelName"],
             roleArn="arn:aws:iam::123456789012:role/bedrock",
             baseModelIdentifier=self.plan["baseModelIdentifier"],
             trainingDataConfig={"s3Uri": self.plan["trainingDataUri"]},
@@ -97,3 +97,11 @@ def test_a_re_run_of_the_check_after_its_own_job_exists_does_not_wait_for_itself
     first.check_capacity()
     first.create_job()
     assert first.check_capacity()["epochs"] == 2
+
+
+def test_a_job_someone_else_named_like_the_profiles_jobs_takes_no_slot(account: Account) -> None:
+    upload = support_bot(account, "team-a")
+    # Anyone allowed to create jobs in the account can pick a Tuneline-looking name; no execution created it.
+    upload.create_job(upload.plan["jobName"].rsplit("-", 1)[0] + "-0000000000", "someone-elses-model")
+
+    assert upload.check_capacity()["budgetUsd"] == 50

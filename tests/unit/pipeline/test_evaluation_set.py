@@ -87,10 +87,39 @@ def test_evaluation_is_off_unless_a_profile_asks_for_it() -> None:
             {"judge": {"evaluatorModel": "m", "customMetrics": [{"name": "tone", "instructions": "rate"}]}},
             "tuneline.profiles.p.evaluation.judge.customMetrics[0].instructions",
         ),
-        ({"baselineFirst": True}, "tuneline.profiles.p.evaluation.baselineFirst"),
+        ({"baselineFirst": True}, "tuneline.profiles.p.evaluation.skipTrainingAbove"),
+        ({"baselineFirst": "yes", "skipTrainingAbove": 0.5}, "tuneline.profiles.p.evaluation.baselineFirst"),
+        ({"skipTrainingAbove": 0.5}, "tuneline.profiles.p.evaluation.skipTrainingAbove"),
+        ({"baselineFirst": True, "skipTrainingAbove": 1.5}, "tuneline.profiles.p.evaluation.skipTrainingAbove"),
+        ({"allowThroughput": True}, "tuneline.profiles.p.evaluation.throughputPricePerHourUsd"),
+        ({"throughputPricePerHourUsd": 20}, "tuneline.profiles.p.evaluation.throughputPricePerHourUsd"),
     ],
 )
 def test_a_bad_evaluation_setting_names_its_key(evaluation: dict, key: str) -> None:
     with pytest.raises(ConfigError) as raised:
         parse_profile("p", {"baseModel": NOVA_MICRO, "evaluation": evaluation}, "tuneline.profiles.p")
     assert raised.value.key == key
+
+
+def test_baseline_first_takes_its_threshold() -> None:
+    evaluation = {"baselineFirst": True, "skipTrainingAbove": 0.75}
+    parsed = parse_profile("p", {"baseModel": NOVA_MICRO, "evaluation": evaluation}, "tuneline.profiles.p").evaluation
+    assert parsed is not None and parsed.baseline_first and parsed.skip_training_above == 0.75
+
+
+@pytest.mark.parametrize(
+    ("base_model", "example"),
+    [
+        ("amazon.nova-2-lite-v1:0:256k", "us.amazon.nova-2-lite-v1:0"),
+        ("meta.llama3-3-70b-instruct-v1:0:128k", "us.meta.llama3-3-70b-instruct-v1:0"),
+    ],
+)
+def test_a_base_model_reachable_only_through_an_inference_profile_needs_its_id(base_model: str, example: str) -> None:
+    for evaluation in (True, {"baseModelInvocationId": base_model.rsplit(":", 1)[0]}):
+        with pytest.raises(ConfigError) as raised:
+            parse_profile("p", {"baseModel": base_model, "evaluation": evaluation}, "tuneline.profiles.p")
+        assert raised.value.key == "tuneline.profiles.p.evaluation.baseModelInvocationId"
+        assert example in raised.value.problem
+    fixed = {"baseModelInvocationId": example}
+    parsed = parse_profile("p", {"baseModel": base_model, "evaluation": fixed}, "tuneline.profiles.p").evaluation
+    assert parsed is not None and parsed.base_model_invocation_id == example

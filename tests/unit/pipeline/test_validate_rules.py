@@ -51,6 +51,6 @@ def test_media_outside_the_dataset_bucket_is_rejected() -> None:
             ]
         }
 
-    records = [record(f"s3://data-bucket/images/{i}.png") for i in range(8)] + [record("s3://elsewhere/x.png")]
+    records = [record(f"s3://data-bucket/media/{i}.png") for i in range(8)] + [record("s3://elsewhere/media/x.png")]
     report = _validate(_plan("amazon.nova-lite-v1:0:300k", {}), _Version("train.jsonl", records), None, fix=False)
     assert [(f.rule, f.line) for f in report.errors] == [("media.other-bucket", 9)]

@@ -73,19 +73,32 @@ def test_example_calls_are_one_copyable_line() -> None:
     converse = example_call(ARN, converse=True, family="nova-micro")
     assert converse.startswith(f"aws bedrock-runtime converse --model-id {ARN} --messages '")
     invoke = example_call(ARN, converse=False, family="titan-image-generator-v2")
-    assert "invoke-model" in invoke and "raw-in-base64-out" in invoke and "TEXT_IMAGE" in invoke
+    assert "invoke-model" in invoke and "TEXT_IMAGE" in invoke
     assert "\n" not in converse + invoke
+
+
+def test_the_invoke_model_example_runs_with_aws_cli_v1_and_v2() -> None:
+    # --cli-binary-format exists only in v2 (v1 fails with "Unknown options"); a fileb:// body works in both.
+    invoke = example_call(ARN, converse=False, family="titan-image-generator-v2")
+    assert "--cli-binary-format" not in invoke
+    write, call, show = invoke.split(" && ")
+    assert shlex.split(write)[3:] == [">", "body.json"]
+    argv = shlex.split(call)
+    assert argv[argv.index("--body") + 1] == "fileb://body.json" and show == "cat answer.json"
 
 
 @pytest.mark.parametrize("model_id", sorted(known_model_ids()))
 def test_every_model_gets_a_shell_valid_example_call_in_its_own_api(model_id: str) -> None:
     rules = resolve_model(model_id)
-    argv = shlex.split(example_call(ARN, converse=rules.converse_supported, family=rules.family))
+    call = example_call(ARN, converse=rules.converse_supported, family=rules.family)
+    argv = shlex.split(call.split(" && ")[1] if " && " in call else call)
     assert argv[:2] == ["aws", "bedrock-runtime"] and argv[argv.index("--model-id") + 1] == ARN
     if rules.converse_supported:
         assert argv[2] == "converse"
         assert json.loads(argv[argv.index("--messages") + 1])[0]["role"] == "user"
     else:
+        write, call, _ = example_call(ARN, converse=False, family=rules.family).split(" && ")
+        argv = shlex.split(call)
         assert argv[2] == "invoke-model" and argv[-1] == "answer.json"
-        assert argv[argv.index("--cli-binary-format") + 1] == "raw-in-base64-out"
-        assert json.loads(argv[argv.index("--body") + 1]) == invoke_body(rules.family, Prompt(text="Hello"))
+        assert argv[argv.index("--body") + 1] == "fileb://body.json"
+        assert json.loads(shlex.split(write)[2]) == invoke_body(rules.family, Prompt(text="Hello"))
