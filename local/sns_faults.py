@@ -2,7 +2,7 @@
 
 moto's SNS always accepts a publish. AWS can refuse one: `KMSThrottling` when the topic's KMS key is
 throttled, `InternalError` (HTTP 500) on a service fault. Tests use this knob to check that a refused alert
-never decides a job's fate (docs/decisions/0016-alerts-never-decide-a-job.md):
+never decides a job's fate (docs/decisions/0014-alerts-never-decide-a-job.md):
 
     emulator.sns_faults.fail_next(1, subject_contains="training started")            # one KMSThrottling
     emulator.sns_faults.fail_always(error="InternalError", subject_contains="completed")

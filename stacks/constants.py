@@ -34,7 +34,7 @@ INTAKE_MAX_RECEIVES = 5
 INTAKE_BATCH_SIZE = 10
 
 # A Notify step retries a failed publish after 10 s, doubling (10 + 20 + 40 + 80 s at most, with full jitter)
-# before it keeps the alert instead (docs/decisions/0016-alerts-never-decide-a-job.md).
+# before it keeps the alert instead (docs/decisions/0014-alerts-never-decide-a-job.md).
 ALERT_RETRY_FIRST_SECONDS = 10
 
 # ServiceQuotaExceeded / concurrency queue: first retry after 5 minutes, growing to at most an hour.

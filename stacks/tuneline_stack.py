@@ -316,7 +316,7 @@ class TunelineStack(Stack):
         # The report page, model card, run record and the leaderboard (read, then written back conditionally).
         allow(notify_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "DescribeCustomModels", ["bedrock:GetCustomModel"], [bedrock_arn("custom-model/*")])
-        # An alert that cannot be published is kept and counted (docs/decisions/0016-alerts-never-decide-a-job.md).
+        # An alert that cannot be published is kept and counted (docs/decisions/0014-alerts-never-decide-a-job.md).
         allow(
             notify_fn,
             "KeepUndeliveredAlerts",

@@ -42,13 +42,13 @@ class StagedDataChanged(TunelineError):
 
 class ConcurrencyLimitReached(TunelineError):
     """The profile's job slots stayed taken until this upload's wait ran out (quotaWaitHours after it joined the
-    line; docs/decisions/0017-queue-on-a-deadline.md). Also raised by a check made without a place in the line."""
+    line; docs/decisions/0015-queue-on-a-deadline.md). Also raised by a check made without a place in the line."""
 
 
 class AlertNotDelivered(TunelineError):
     """Publishing an alert failed with an error worth retrying (throttling, KMS, a 5xx); the Notify state retries
     with backoff, and its last attempt stores the alert under reports/<job>/alerts/ instead of failing the run
-    (docs/decisions/0016-alerts-never-decide-a-job.md)."""
+    (docs/decisions/0014-alerts-never-decide-a-job.md)."""
 
 
 class EvaluationSetInvalid(TunelineError):

@@ -161,7 +161,7 @@ class CustomizeWorkflow(Construct):
                 comment="Check every record against the model's rules; stage an immutable copy",
             )
         )
-        # The line for a job slot (docs/decisions/0017-queue-on-a-deadline.md): the time the run joins it fixes
+        # The line for a job slot (docs/decisions/0015-queue-on-a-deadline.md): the time the run joins it fixes
         # its deadline, and every check is told the time by the state machine, so the wait is measured on
         # Step Functions' clock and a full profile loops check -> wait -> check until a slot or the deadline.
         join = sfn.Pass(
@@ -197,7 +197,7 @@ class CustomizeWorkflow(Construct):
             comment="The profile runs its maximum number of jobs: check again later",
             time=sfn.WaitTime.seconds_path("$.guard.waitSeconds"),
         )
-        # An alert never decides the job's fate (docs/decisions/0016-alerts-never-decide-a-job.md): the Catch
+        # An alert never decides the job's fate (docs/decisions/0014-alerts-never-decide-a-job.md): the Catch
         # for this state is added where its next state is known (_choose_job_request).
         self._announce = alert_step(
             self,

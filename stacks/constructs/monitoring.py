@@ -64,7 +64,7 @@ class Monitoring(Construct):
             alarm.add_alarm_action(action)
 
         # Alerts the Notify steps could not publish are kept under reports/<job>/alerts/ and counted here
-        # (docs/decisions/0016-alerts-never-decide-a-job.md). The alarm notifies the same topic, which may be
+        # (docs/decisions/0014-alerts-never-decide-a-job.md). The alarm notifies the same topic, which may be
         # the thing that is down: its state in the CloudWatch console is the signal that needs no topic.
         undelivered = cloudwatch.Alarm(
             self,

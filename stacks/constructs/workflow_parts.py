@@ -106,7 +106,7 @@ def alert_step(
     payload: dict[str, object],
     comment: str,
 ) -> tasks.LambdaInvoke:
-    """A Notify step whose alert never decides the run (docs/decisions/0016-alerts-never-decide-a-job.md).
+    """A Notify step whose alert never decides the run (docs/decisions/0014-alerts-never-decide-a-job.md).
 
     The function is told its attempt number and the execution's ARN: publishing errors worth retrying raise
     AlertNotDelivered, retried here with backoff, and on the last attempt the function keeps the alert under

@@ -35,7 +35,7 @@ def test_catches_lead_to_a_failure_alert_then_fail(customize_definition: dict[st
     states = customize_definition["States"]
     # Serving purchases catch the quota error first on purpose, and whatever fails after a purchase releases it
     # before alerting; the last catch-all always leads to an alert. The starting and completed alerts go on
-    # instead (docs/decisions/0016-alerts-never-decide-a-job.md; tests/infra/test_retry_and_catch.py);
+    # instead (docs/decisions/0014-alerts-never-decide-a-job.md; tests/infra/test_retry_and_catch.py);
     # after the evaluation's purchase the same goes for Release evaluation serving. A failing judge is recorded
     # and reported in the completed alert instead (docs/decisions/0011-evaluation-stage.md).
     alerting = {"Notify failure", "Release serving", "Release evaluation serving"}

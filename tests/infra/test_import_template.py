@@ -248,15 +248,26 @@ def test_the_import_machine_may_create_read_and_tag_imports_and_pass_only_the_im
     assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "bedrock.amazonaws.com"
 
 
-def test_the_smoke_test_may_invoke_only_imported_models(template_json: dict[str, Any]) -> None:
-    invokes = [
+def _resources_of_statement(template_json: dict[str, Any], sid: str) -> list[str]:
+    return [
         render(r)
         for policy in resources_of_type(template_json, "AWS::IAM::Policy").values()
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
-        if s.get("Sid") == "InvokeImportedModels"
+        if s.get("Sid") == sid
         for r in _as_list(s["Resource"])
     ]
+
+
+def test_the_smoke_test_may_invoke_only_imported_models(template_json: dict[str, Any]) -> None:
+    invokes = _resources_of_statement(template_json, "InvokeImportedModels")
     assert invokes and all(r.endswith(":imported-model/*") for r in invokes)
+
+
+def test_the_import_notify_step_writes_model_cards_only_under_the_import_reports(
+    template_json: dict[str, Any],
+) -> None:
+    writes = _resources_of_statement(template_json, "WriteModelCards")
+    assert writes and all(r.endswith("/reports/imports/*") for r in writes)
 
 
 # --- trigger, alerts, outputs ------------------------------------------------------------------------------

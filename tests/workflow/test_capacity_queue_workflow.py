@@ -1,7 +1,7 @@
 """The line for a profile's job slots in the emulator: upload order, and a deadline on the simulated clock.
 
 Synthesized with `quotaWaitHours: 30` so that twenty 1-hour jobs, one at a time, fit in the wait
-(docs/decisions/0017-queue-on-a-deadline.md).
+(docs/decisions/0015-queue-on-a-deadline.md).
 """
 
 from __future__ import annotations

@@ -613,7 +613,7 @@ def test_staged_data_overwritten_while_the_job_waits_fails_the_run_with_an_alert
 
 def _waiting_in_the_queue(pipeline: Pipeline) -> dict[str, Any]:
     """The execution whose capacity check has already found the profile's slot taken: it waits in the loop
-    (docs/decisions/0017-queue-on-a-deadline.md)."""
+    (docs/decisions/0015-queue-on-a-deadline.md)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for execution in pipeline.emulator.executions(pipeline.state_machine_arn):

@@ -132,7 +132,13 @@ _STEP_OF_ERROR = {
 }
 
 
-def import_completed(check: Mapping[str, Any], job: Mapping[str, Any], smoke: Mapping[str, Any]) -> Alert:
+def import_completed(
+    check: Mapping[str, Any],
+    job: Mapping[str, Any],
+    smoke: Mapping[str, Any],
+    *,
+    model_card_uri: str | None = None,
+) -> Alert:
     name = check.get("importedModelName") or lookup(job, "importedModelName") or "?"
     model_arn = smoke.get("modelArn") or lookup(job, "importedModelArn")
     return make_alert(
@@ -148,6 +154,7 @@ def import_completed(check: Mapping[str, Any], job: Mapping[str, Any], smoke: Ma
                 ("Weights", _weights(check)),
                 ("Import job", check.get("jobName")),
                 ("Took", duration_between(lookup(job, "creationTime"), lookup(job, "endTime"))),
+                ("Model card", model_card_uri),
             ),
             fields(("Smoke prompt", smoke.get("prompt")), ("Answer", smoke.get("answer"))),
             _warnings(check),

@@ -1,6 +1,6 @@
 """Guards that run before a job is created: the estimated cost against the budget, and the profile's
 concurrency limit, with the line of uploads waiting for a slot ordered and bounded by a deadline
-(docs/decisions/0017-queue-on-a-deadline.md).
+(docs/decisions/0015-queue-on-a-deadline.md).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def started_before(executions: Iterable[QueuedExecution], own: QueuedExecution) 
     """The executions that come before `own` in line: uploaded earlier; start time, then the name, break ties.
 
     Every execution orders the same set the same way, so of two executions exactly one is ahead
-    (docs/decisions/0017-queue-on-a-deadline.md).
+    (docs/decisions/0015-queue-on-a-deadline.md).
     """
     return [execution for execution in executions if execution.place < own.place]
 

@@ -5,7 +5,7 @@ the topic's KMS key, a 5xx, a dropped connection) raises AlertNotDelivered, whic
 with backoff. On the state's last attempt, or at once for an error that retrying cannot fix (the topic is
 gone, the role may not publish), the alert is written to reports/<job>/alerts/ and counted in the
 AlertsNotDelivered metric, whose alarm points an operator there; the workflow then goes on
-(docs/decisions/0016-alerts-never-decide-a-job.md).
+(docs/decisions/0014-alerts-never-decide-a-job.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The slot check is a first-come, first-served queue. Executions of the same profile whose upload came earlier
 and that have not created their job yet hold a place ahead of this one, so several uploads that reach the
 check at the same moment cannot all see a free slot and all create jobs. A waiting execution checks again
-until its deadline (docs/decisions/0017-queue-on-a-deadline.md).
+until its deadline (docs/decisions/0015-queue-on-a-deadline.md).
 
 Only Tuneline's own jobs take slots: the jobs whose deterministic names the workflow's running executions
 determine. Anyone who may create jobs in the account can name one `tuneline-<profile>-...`; such a job
@@ -104,7 +104,7 @@ def jobs_waiting_ahead(
 ) -> list[str]:
     """Job names of this profile's executions ahead of `execution_arn` that have not created their job yet.
 
-    Ahead means uploaded earlier (docs/decisions/0017-queue-on-a-deadline.md): every running execution's input
+    Ahead means uploaded earlier (docs/decisions/0015-queue-on-a-deadline.md): every running execution's input
     gives its profile and upload time.
     """
     line = [job for job in jobs if job.profile == profile and job.execution.arn != execution_arn]

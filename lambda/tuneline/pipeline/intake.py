@@ -35,7 +35,7 @@ def object_from_event(event: Mapping[str, Any]) -> tuple[str, str, str | None]:
 def upload_time(event: Mapping[str, Any]) -> str | None:
     """When the object was uploaded, as ISO 8601 UTC: the event's `time` (an ISO string on AWS, with one-second
     resolution; a number of seconds in some emulations). The capacity queue orders uploads by it
-    (docs/decisions/0017-queue-on-a-deadline.md)."""
+    (docs/decisions/0015-queue-on-a-deadline.md)."""
     from datetime import UTC, datetime
 
     value = event.get("time")

@@ -7,7 +7,7 @@ that cannot be written is logged and left out; the alert still goes out.
 
 The alert is delivered by `alert_delivery.deliver`: a refused publish is retried by the Notify state (the reports
 are written again on each attempt, which overwrites them with the same content), and on the last attempt the
-alert is kept under reports/<job>/alerts/ instead (docs/decisions/0016-alerts-never-decide-a-job.md).
+alert is kept under reports/<job>/alerts/ instead (docs/decisions/0014-alerts-never-decide-a-job.md).
 """
 
 from __future__ import annotations
