@@ -84,9 +84,9 @@ lint: $(LINT_STAMP) $(CHECKOV_STAMP) $(LINT_TEMPLATE)  ## ruff, mypy, the import
 	$(VENV)/bin/lint-imports
 	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --quiet --compact -f $(LINT_TEMPLATE)
 
-synth: $(VENV_STAMP) $(NODE_STAMP)  ## synthesize offline (cdk-nag runs in every synth), then cfn-lint the templates
+synth: $(VENV_STAMP) $(NODE_STAMP)  ## synthesize offline (cdk-nag runs in every synth), cfn-lint the template, say what was made
 	source $(VENV)/bin/activate && $(CDK) synth --quiet
-	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+	$(PY) -m stacks.synth_summary cdk.out
 
 bench: $(VENV_STAMP)  ## performance targets (not part of make test): validator, synth at 100 profiles
 	$(PY) -m bench

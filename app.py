@@ -38,17 +38,27 @@ def build_app(*, context: dict[str, Any] | None = None, outdir: str | None = Non
     app = cdk.App(context=context, outdir=outdir)
     # Settings that parse may still not fit together (the bucket policy's uploader rules): the stack says so.
     try:
-        config = load_config(app.node.try_get_context("tuneline"))
         TunelineStack(
             app,
             STACK_NAME,
-            config=config,
+            config=load_config(app.node.try_get_context("tuneline")),
             description="Tuneline: S3 datasets -> validated Amazon Bedrock custom models, with alerts",
         )
     except ConfigError as error:
-        raise SystemExit(f"Tuneline configuration error in cdk.json context, {error}") from None
+        # A message, not a traceback: the person fixing cdk.json needs the keys, the rules and the fixes.
+        raise SystemExit(config_error_message(error)) from None
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
+
+
+def config_error_message(error: ConfigError) -> str:
+    """One line for one mistake; a numbered list when cdk.json has several, so one run names them all."""
+    mistakes = error.mistakes
+    if len(mistakes) == 1:
+        return f"Tuneline configuration error in cdk.json context, {error}"
+    lines = [f"Tuneline configuration: {len(mistakes)} errors in cdk.json context; nothing was synthesized."]
+    lines += [f"  {number}. {mistake}" for number, mistake in enumerate(mistakes, start=1)]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ Bedrock training is simulated (one simulated hour per real second by default). E
 afterwards (report pages, model cards, the leaderboard, the alert texts) is copied to .demo/out/, and the
 path of the trained job's report page is printed last.
 
-    python -m local.demo [--profile support-bot] [--speedup 3600] [--keep-running]
+    python -m local.demo [--profile support-bot] [--speedup 3600]
+
+The emulator stops when the demo ends; `make emulator` (local/serve.py) leaves it running to drive by hand.
 """
 
 from __future__ import annotations
@@ -121,7 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="support-bot", help="job profile (a folder under examples/)")
     parser.add_argument("--speedup", type=float, default=3600.0, help="simulated seconds per real second")
-    parser.add_argument("--keep-running", action="store_true", help="keep the emulator up until Ctrl-C")
     args = parser.parse_args(argv)
     examples = ROOT / "examples" / args.profile
     dataset = example_dataset(examples)
@@ -158,13 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"Leaderboard: {OUT_DIR / 'leaderboard.html'}")
         trained = trained_report(OUT_DIR, dataset.stem)
         say(f"Open the trained job's report page: {trained or OUT_DIR}")
-        if args.keep_running:
-            say(f"\nThe emulator stays up on {emulator.endpoint_url}; use it with AWS_ENDPOINT_URL. Ctrl-C stops it.")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                say("Stopping.")
+        say("To drive the stack by hand with awscli and tuneline: make emulator (README, Try it by hand).")
     return 0
 
 

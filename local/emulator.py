@@ -48,6 +48,7 @@ from local.clock import DEFAULT_SPEEDUP, SimulatedClock
 from local.lambda_runtime import InProcessLambdaRuntime
 from local.patches import MotoPatches, function_spec
 from local.s3_store import MotoObjectStore
+from local.sns_faults import PublishFaults
 from local.sqs_poller import SqsEventSourcePoller, adopt_sqs_mappings
 
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
@@ -77,6 +78,8 @@ class Emulator:
         self.runtime = InProcessLambdaRuntime(timeout_scale=lambda_timeout_scale)
         self.stacks: dict[str, deployment.DeployedStack] = {}
         self.endpoint_url: str | None = None
+        # SNS Publish refusals a test asks for (local/sns_faults.py).
+        self.sns_faults = PublishFaults()
         self._bedrock_settings = bedrock_settings or SimulationSettings()
         self._bedrock = SimulatorRegistry(self._new_simulator)
         self._poller = SqsEventSourcePoller()
@@ -136,7 +139,13 @@ class Emulator:
                 self._stack.enter_context(mock_aws())
         self.runtime.set_base_environment(environment)
         self._patches = self._stack.enter_context(
-            MotoPatches(clock=self.clock, runtime=self.runtime, bedrock=self._bedrock, submit=self._submit)
+            MotoPatches(
+                clock=self.clock,
+                runtime=self.runtime,
+                bedrock=self._bedrock,
+                submit=self._submit,
+                sns_faults=self.sns_faults,
+            )
         )
         self._inbox = AlertInbox(self.client("sqs"), self.client("sns"))
         self._ticker = threading.Thread(target=self._tick, name="emulator-clock", daemon=True)

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+import datetime as datetime_module
 import json
 import threading
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -20,6 +21,7 @@ from moto.bedrockruntime.responses import BedrockRuntimeResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
 from moto.s3.responses import S3Response
+from moto.sns.models import SNSBackend
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
@@ -50,6 +52,7 @@ from local.bedrock.api import SimulatedBedrockResponse, SimulatorRegistry, dispa
 from local.bedrock.runtime_api import SimulatedRuntimeResponse, dispatch_to_runtime_simulation
 from local.clock import SimulatedClock
 from local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime
+from local.sns_faults import PublishFaults
 
 # How often a `.sync` task re-reads its job (real seconds). moto polls every 0.5 s; with simulated time a
 # long job ends within a few real seconds, so the poll is tighter. Polls are not state transitions.
@@ -89,7 +92,9 @@ class MotoPatches:
         runtime: InProcessLambdaRuntime,
         bedrock: SimulatorRegistry,
         submit: event_delivery.Submit,
+        sns_faults: PublishFaults | None = None,
     ) -> None:
+        self._sns_faults = sns_faults or PublishFaults()
         self._clock = clock
         self._runtime = runtime
         self._bedrock = bedrock
@@ -173,6 +178,20 @@ class MotoPatches:
             with clock.busy():
                 original_sdk_call(task, *args, **kwargs)
 
+        original_publish = SNSBackend.publish
+        sns_faults = self._sns_faults
+
+        def publish_unless_refused(backend: SNSBackend, message: str, arn: str | None, **kwargs: Any) -> str:
+            sns_faults.check(kwargs.get("subject"))
+            return str(original_publish(backend, message, arn, **kwargs))
+
+        # `$$.State.EnteredTime` on the simulated clock, in AWS's format (milliseconds, "Z").
+        def simulated_now(tz: Any = None) -> datetime:
+            return clock.now()
+
+        simulated_datetime = SimpleNamespace(
+            datetime=SimpleNamespace(now=simulated_now), timezone=datetime_module.timezone
+        )
         original_put_object = S3Response.put_object
         conditional_writes = threading.Lock()
 
@@ -284,6 +303,13 @@ class MotoPatches:
             # Gap: moto's bedrock-runtime answers every InvokeModel with `{}` and has no Converse. Answer both
             # from the simulation, for the throughput, deployments, imported and custom models it serves.
             mock.patch.object(BedrockRuntimeResponse, "_dispatch", dispatch_to_runtime_simulation),
+            # Gap: `$$.State.EnteredTime` is the machine's real time, while Wait states and Retry intervals wait
+            # on the simulated clock: a state that compares times (the capacity queue's deadline) would never
+            # see a simulated day pass. Enter states at the simulated time.
+            mock.patch.object(state_module, "datetime", simulated_datetime),
+            # Gap: moto's SNS accepts every publish; AWS refuses some (KMSThrottling, InternalError). Tests
+            # inject those refusals through `Emulator.sns_faults` (local/sns_faults.py); none by default.
+            mock.patch.object(SNSBackend, "publish", publish_unless_refused),
         ]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tuneline.profiles import ConfigError, Profile, parse_profiles, profiles_document
+from tuneline.profiles import ConfigError, Mistakes, Profile, parse_profiles, profiles_document
 from tuneline.suggest import did_you_mean
 
 NETWORK_MODES = ("create", "none")
@@ -44,38 +44,50 @@ class TunelineConfig:
 
 
 def load_config(context: Any, key: str = "tuneline") -> TunelineConfig:
-    """Turn the `tuneline` context object into a TunelineConfig, or raise ConfigError naming the bad key."""
+    """Turn the `tuneline` context object into a TunelineConfig, or raise ConfigError naming the bad key; with
+    more than one mistake, `ConfigErrors` names each of them, so one synth reports them all."""
     if not isinstance(context, Mapping):
         raise ConfigError(key, 'is missing from cdk.json "context" (see README, Configuration)')
+    mistakes = Mistakes()
     for name in context:
         if name not in _TOP_LEVEL_KEYS:
             allowed = ", ".join(sorted(_TOP_LEVEL_KEYS))
             hint = did_you_mean(str(name), _TOP_LEVEL_KEYS)
-            raise ConfigError(f"{key}.{name}", f"unknown setting; {hint}allowed: {allowed}")
-
-    emails = context.get("alertEmails", [])
-    if not isinstance(emails, list) or not all(isinstance(e, str) and _EMAIL.match(e) for e in emails):
-        raise ConfigError(f"{key}.alertEmails", 'must be a list of e-mail addresses, e.g. ["ml-team@example.com"]')
-
-    network = context.get("network", "create")
-    if network not in NETWORK_MODES:
-        hint = did_you_mean(network, NETWORK_MODES) if isinstance(network, str) else ""
-        raise ConfigError(
-            f"{key}.network",
-            f"{network!r} is not one of {', '.join(NETWORK_MODES)}; {hint or 'use one of them'}".rstrip(),
-        )
-
+            mistakes.add(ConfigError(f"{key}.{name}", f"unknown setting; {hint}allowed: {allowed}"))
+    emails = mistakes.check((), _emails, context.get("alertEmails", []), f"{key}.alertEmails")
+    network = mistakes.check("", _network, context.get("network", "create"), f"{key}.network")
+    profiles = mistakes.check({}, parse_profiles, context.get("profiles"), f"{key}.profiles")
+    workflow_timeout_hours = mistakes.check(72, _whole, context, "workflowTimeoutHours", 72, 1, 24 * 14, key)
+    quota_wait_hours = mistakes.check(24, _whole, context, "quotaWaitHours", 24, 1, 24 * 7, key)
+    retain_data = mistakes.check(True, _flag, context, "retainData", True, key)
+    janitor_schedule_minutes = mistakes.check(15, _whole, context, "janitorScheduleMinutes", 15, 5, 60, key)
+    mistakes.raise_any()
     return TunelineConfig(
-        alert_emails=tuple(emails),
+        alert_emails=emails,
         network=network,
-        profiles=parse_profiles(context.get("profiles"), f"{key}.profiles"),
+        profiles=profiles,
         # Only reached once parse_profiles has accepted them.
         profiles_document=profiles_document(context["profiles"]),
-        workflow_timeout_hours=_whole(context, "workflowTimeoutHours", 72, 1, 24 * 14, key),
-        quota_wait_hours=_whole(context, "quotaWaitHours", 24, 1, 24 * 7, key),
-        retain_data=_flag(context, "retainData", True, key),
-        janitor_schedule_minutes=_whole(context, "janitorScheduleMinutes", 15, 5, 60, key),
+        workflow_timeout_hours=workflow_timeout_hours,
+        quota_wait_hours=quota_wait_hours,
+        retain_data=retain_data,
+        janitor_schedule_minutes=janitor_schedule_minutes,
     )
+
+
+def _emails(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(e, str) and _EMAIL.match(e) for e in value):
+        raise ConfigError(key, 'must be a list of e-mail addresses, e.g. ["ml-team@example.com"]')
+    return tuple(value)
+
+
+def _network(value: Any, key: str) -> str:
+    if value not in NETWORK_MODES:
+        hint = did_you_mean(value, NETWORK_MODES) if isinstance(value, str) else ""
+        raise ConfigError(
+            key, f"{value!r} is not one of {', '.join(NETWORK_MODES)}; {hint or 'use one of them'}".rstrip()
+        )
+    return str(value)
 
 
 def _whole(context: Mapping[str, Any], name: str, default: int, low: int, high: int, key: str) -> int:

@@ -35,7 +35,7 @@ BUILD_ROOT = ROOT / "build" / "lambda-asset"  # git-ignored; one folder per cont
 SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 # The services the package creates clients for (tuneline.pipeline.clients.client("...")); cloudformation only
 # for `tuneline status` and `tuneline report` (tuneline.deployed), which ship in the same package.
-SDK_SERVICES = ("bedrock", "bedrock-runtime", "cloudformation", "lambda", "s3", "sns", "stepfunctions")
+SDK_SERVICES = ("bedrock", "bedrock-runtime", "cloudformation", "cloudwatch", "lambda", "s3", "sns", "stepfunctions")
 # Left out of the asset: caches, compiled files (Lambda's Python would not use this Python's), build leftovers.
 EXCLUDED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import ArnFormat, Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -275,6 +275,22 @@ class TunelineStack(Stack):
         allow(intake_fn, "StartWorkflow", ["states:StartExecution"], [workflow.state_machine.state_machine_arn])
         allow(intake_fn, "CheckUploadedObject", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
         allow(intake_fn, "ExplainIgnoredUploads", ["sns:Publish"], [alerts.topic.topic_arn])
+        # A companion that lands after its dataset's run was planned gets an alert: the intake finds those runs.
+        machine = workflow.state_machine
+        allow(intake_fn, "FindRunsOfCompanions", ["states:ListExecutions"], [machine.state_machine_arn])
+        allow(
+            intake_fn,
+            "ReadRunsOfCompanions",
+            ["states:DescribeExecution", "states:GetExecutionHistory"],
+            [
+                Stack.of(self).format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{machine.state_machine_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        )
         allow(plan_fn, "ReadCompanionFiles", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])
         allow(
             plan_fn, "ListCompanionFiles", ["s3:ListBucket"], [bucket.bucket_arn], _listing(constants.INCOMING_PREFIX)
@@ -318,6 +334,21 @@ class TunelineStack(Stack):
         # The report page, model card, run record and the leaderboard (read, then written back conditionally).
         allow(notify_fn, "WriteReports", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
         allow(notify_fn, "DescribeCustomModels", ["bedrock:GetCustomModel"], [bedrock_arn("custom-model/*")])
+        # An alert that cannot be published is kept and counted (docs/decisions/0014-alerts-never-decide-a-job.md).
+        allow(
+            notify_fn,
+            "KeepUndeliveredAlerts",
+            ["s3:PutObject"],
+            [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*/{constants.UNDELIVERED_ALERTS_FOLDER}*")],
+        )
+        notify_fn.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="CountUndeliveredAlerts",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": constants.METRIC_NAMESPACE}},
+            )
+        )
         for fn in (intake_fn, plan_fn, validate_fn, summarize_fn, notify_fn):
             allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
 

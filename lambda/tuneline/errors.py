@@ -41,7 +41,14 @@ class StagedDataChanged(TunelineError):
 
 
 class ConcurrencyLimitReached(TunelineError):
-    """The profile already runs its maximum number of jobs; Step Functions retries with backoff (a queue)."""
+    """The profile's job slots stayed taken until this upload's wait ran out (quotaWaitHours after it joined the
+    line; docs/decisions/0015-queue-on-a-deadline.md). Also raised by a check made without a place in the line."""
+
+
+class AlertNotDelivered(TunelineError):
+    """Publishing an alert failed with an error worth retrying (throttling, KMS, a 5xx); the Notify state retries
+    with backoff, and its last attempt stores the alert under reports/<job>/alerts/ instead of failing the run
+    (docs/decisions/0014-alerts-never-decide-a-job.md)."""
 
 
 class EvaluationSetInvalid(TunelineError):
@@ -62,6 +69,12 @@ TRANSIENT_LAMBDA_ERRORS = (
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
+
+
+# How often a Notify state retries AlertNotDelivered. The function reads its attempt number
+# ($$.State.RetryCount) and, on the last one, stores the alert instead of raising, so the state machine and
+# the function must agree on this number.
+ALERT_PUBLISH_RETRIES = 4
 
 
 # The errors of the workflows' Fail states. A workflow reaches the first three only after its own failure alert

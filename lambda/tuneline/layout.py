@@ -85,3 +85,10 @@ TERM_END_ALERTED_TAG = "tuneline:term-end-alerted"
 BAD_EXPIRY_ALERTED_TAG = "tuneline:expiry-unreadable"
 # The only tags the janitor may write: its alert markers.
 JANITOR_MARKER_TAGS = (WARNED_TAG, TERM_END_ALERTED_TAG, BAD_EXPIRY_ALERTED_TAG)
+
+# --- Reports and metrics --------------------------------------------------------------------------------
+# An alert that could not be published is kept as reports/<job>/alerts/<kind>-<time>.json and counted in this
+# metric, whose alarm tells an operator to look there (docs/decisions/0014-alerts-never-decide-a-job.md).
+UNDELIVERED_ALERTS_FOLDER = "alerts/"
+METRIC_NAMESPACE = "Tuneline/Alerts"
+ALERTS_NOT_DELIVERED_METRIC = "AlertsNotDelivered"

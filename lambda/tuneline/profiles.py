@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from tuneline.datasets.models import (
+    ModelRules,
     UnknownModelError,
     check_teacher,
     is_inference_profile,
@@ -78,6 +79,58 @@ class ConfigError(ValueError):
         super().__init__(f"{key}: {problem}")
         self.key = key
         self.problem = problem
+
+    @property
+    def mistakes(self) -> tuple[ConfigError, ...]:
+        """Every mistake this error stands for: itself, or each one of a `ConfigErrors`."""
+        return (self,)
+
+
+class ConfigErrors(ConfigError):
+    """More than one setting is wrong: each mistake in the order the settings were read, so one `cdk synth`
+    names them all. `key` and `problem` are the first one's; the message lists every one on its own line."""
+
+    def __init__(self, errors: Iterable[ConfigError]) -> None:
+        self.errors = tuple(mistake for error in errors for mistake in error.mistakes)
+        first = self.errors[0]
+        super().__init__(first.key, first.problem)
+        self.args = ("\n".join(str(error) for error in self.errors),)
+
+    @property
+    def mistakes(self) -> tuple[ConfigError, ...]:
+        return self.errors
+
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+class Mistakes:
+    """Collects the ConfigErrors of independent settings, so a reading reports all of them, not the first.
+
+    `check` runs one setting's parser and returns its value, or `fallback` after noting the error; a setting
+    whose rule depends on another (customizationType on baseModel) is checked only when that one was right,
+    so a mistake is never reported twice under two keys. `raise_any` raises what was found: the error itself
+    when there is one, `ConfigErrors` when there are more."""
+
+    def __init__(self) -> None:
+        self.found: list[ConfigError] = []
+
+    def check(self, fallback: _T, parse: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return parse(*args, **kwargs)
+        except ConfigError as error:
+            self.found.extend(error.mistakes)
+            return fallback
+
+    def add(self, error: ConfigError) -> None:
+        self.found.extend(error.mistakes)
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise ConfigErrors(self.found)
 
 
 @dataclass(frozen=True)
@@ -198,61 +251,113 @@ _SERVING_KEYS = {
 
 
 def parse_profiles(raw: Any, key: str = PROFILES_KEY) -> dict[str, Profile]:
+    """Every profile, or a ConfigError naming each mistake in all of them (`ConfigErrors` when more than one)."""
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigError(key, 'must be an object with at least one profile, e.g. {"default": {"baseModel": ...}}')
+    mistakes = Mistakes()
     profiles = {}
     for name, body in raw.items():
         if not isinstance(name, str) or not PROFILE_NAME_PATTERN.fullmatch(name):
-            raise ConfigError(
-                f"{key}.{name}",
-                "profile names are 1-32 characters of lowercase letters, digits and inner hyphens "
-                "(they become the S3 prefix incoming/<profile>/ and part of Bedrock job names)",
+            mistakes.add(
+                ConfigError(
+                    f"{key}.{name}",
+                    "profile names are 1-32 characters of lowercase letters, digits and inner hyphens "
+                    "(they become the S3 prefix incoming/<profile>/ and part of Bedrock job names)",
+                )
             )
-        profiles[name] = parse_profile(name, body, f"{key}.{name}")
+        profile = mistakes.check(None, parse_profile, name, body, f"{key}.{name}")
+        if profile is not None:
+            profiles[name] = profile
+    mistakes.raise_any()
     return profiles
 
 
 def parse_profile(name: str, raw: Any, key: str) -> Profile:
+    """One profile, or a ConfigError naming each of its mistakes. A setting whose rule depends on the base model
+    or the customization type is checked only when those are right; "" and None below stand for a setting
+    already reported as wrong."""
     body = _require_mapping(raw, key)
-    _reject_unknown_keys(body, _PROFILE_KEYS, key)
-    base_model = _require_str(body, "baseModel", key)
-    try:
-        rules = resolve_model(base_model)
-    except UnknownModelError as error:
-        raise ConfigError(f"{key}.baseModel", str(error)) from None
+    mistakes = Mistakes()
+    mistakes.check(None, _reject_unknown_keys, body, _PROFILE_KEYS, key)
+    base_model = mistakes.check("", _require_str, body, "baseModel", key)
+    rules = mistakes.check(None, _model_rules, base_model, f"{key}.baseModel") if base_model else None
 
-    customization_type = body.get("customizationType", "FINE_TUNING")
-    _require_choice(customization_type, CUSTOMIZATION_TYPES, f"{key}.customizationType")
-    if customization_type not in rules.customization_types:
-        raise ConfigError(
-            f"{key}.customizationType",
-            f"{rules.display_name} does not support {customization_type}; it supports "
-            f"{', '.join(rules.customization_types)}{_models_supporting(customization_type)}",
+    customization_type = mistakes.check(
+        "", _choice, body.get("customizationType", "FINE_TUNING"), CUSTOMIZATION_TYPES, f"{key}.customizationType"
+    )
+    if rules is not None and customization_type and customization_type not in rules.customization_types:
+        mistakes.add(
+            ConfigError(
+                f"{key}.customizationType",
+                f"{rules.display_name} does not support {customization_type}; it supports "
+                f"{', '.join(rules.customization_types)}{_models_supporting(customization_type)}",
+            )
         )
-    rft = _parse_rft(body, rules, customization_type, key)
+        customization_type = ""
+    rft = (
+        mistakes.check(None, _parse_rft, body, rules, customization_type, key)
+        if rules is not None and customization_type
+        else None
+    )
 
     teacher = body.get("teacherModel")
-    if customization_type == "DISTILLATION":
-        if not isinstance(teacher, str) or not teacher:
-            raise ConfigError(f"{key}.teacherModel", "DISTILLATION needs a teacher model ID or inference profile ARN")
-        problem = check_teacher(teacher, rules)
-        if problem:
-            raise ConfigError(f"{key}.teacherModel", problem)
-    elif teacher is not None:
-        raise ConfigError(
-            f"{key}.teacherModel",
-            "is only used with customizationType DISTILLATION; remove it or set customizationType to DISTILLATION",
+    if customization_type:
+        mistakes.check(None, _check_teacher, teacher, customization_type, rules, f"{key}.teacherModel")
+
+    hyperparameters = (
+        mistakes.check({}, _parse_hyperparameters, body.get("hyperParameters", {}), rules, f"{key}.hyperParameters")
+        if rules is not None
+        else {}
+    )
+
+    validation_split = mistakes.check(
+        0.0, _number, body.get("validationSplit", 0.0), f"{key}.validationSplit", 0.0, MAX_VALIDATION_SPLIT
+    )
+    if (
+        validation_split
+        and rules is not None
+        and customization_type
+        and not rules.validation_allowed_for(customization_type)
+    ):
+        mistakes.add(
+            ConfigError(
+                f"{key}.validationSplit",
+                f"{rules.display_name} accepts no validation set for {customization_type}; remove "
+                "validationSplit or set it to 0",
+            )
         )
 
-    hyperparameters = _parse_hyperparameters(body.get("hyperParameters", {}), rules, f"{key}.hyperParameters")
-
-    validation_split = _number(body.get("validationSplit", 0.0), f"{key}.validationSplit", 0.0, MAX_VALIDATION_SPLIT)
-    if validation_split and not rules.validation_allowed_for(customization_type):
-        raise ConfigError(
-            f"{key}.validationSplit",
-            f"{rules.display_name} accepts no validation set for {customization_type}; remove validationSplit "
-            "or set it to 0",
-        )
+    budget_usd = mistakes.check(
+        0.0, _number, body.get("budgetUsd", DEFAULT_BUDGET_USD), f"{key}.budgetUsd", 0.01, 1_000_000
+    )
+    concurrency = mistakes.check(1.0, _number, body.get("concurrency", 1), f"{key}.concurrency", 1, 100, integer=True)
+    auto_fix = mistakes.check(True, _bool, body.get("autoFix", True), f"{key}.autoFix")
+    max_response_length = mistakes.check(
+        1.0,
+        _number,
+        body.get("maxResponseLengthForInference", DEFAULT_MAX_RESPONSE_LENGTH),
+        f"{key}.maxResponseLengthForInference",
+        1,
+        32_000,
+        integer=True,
+    )
+    price = body.get("pricePer1kTokensUsd")
+    if price is not None:
+        price = mistakes.check(None, _number, price, f"{key}.pricePer1kTokensUsd", 0.0, 1000.0)
+    serving = mistakes.check(
+        ServingSettings(), _parse_serving, body.get("serving", {"mode": "none"}), rules, f"{key}.serving"
+    )
+    uploader_principals = mistakes.check(
+        (), _parse_uploader_principals, body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"
+    )
+    evaluation = mistakes.check(None, _parse_evaluation, body.get("evaluation"), rules, f"{key}.evaluation")
+    media_prefix = mistakes.check(
+        MEDIA_PREFIX, _media_prefix, body.get("mediaPrefix", MEDIA_PREFIX), f"{key}.mediaPrefix"
+    )
+    include_smoke_text = mistakes.check(
+        False, _bool, body.get("includeSmokeTextInAlerts", False), f"{key}.includeSmokeTextInAlerts"
+    )
+    mistakes.raise_any()
 
     return Profile(
         name=name,
@@ -260,33 +365,39 @@ def parse_profile(name: str, raw: Any, key: str) -> Profile:
         customization_type=customization_type,
         hyperparameters=hyperparameters,
         validation_split=validation_split,
-        budget_usd=_number(body.get("budgetUsd", DEFAULT_BUDGET_USD), f"{key}.budgetUsd", 0.01, 1_000_000),
-        concurrency=int(_number(body.get("concurrency", 1), f"{key}.concurrency", 1, 100, integer=True)),
-        auto_fix=_bool(body.get("autoFix", True), f"{key}.autoFix"),
+        budget_usd=budget_usd,
+        concurrency=int(concurrency),
+        auto_fix=auto_fix,
         teacher_model=teacher if customization_type == "DISTILLATION" else None,
-        max_response_length=int(
-            _number(
-                body.get("maxResponseLengthForInference", DEFAULT_MAX_RESPONSE_LENGTH),
-                f"{key}.maxResponseLengthForInference",
-                1,
-                32_000,
-                integer=True,
-            )
-        ),
-        price_per_1k_tokens_usd=(
-            None
-            if body.get("pricePer1kTokensUsd") is None
-            else _number(body["pricePer1kTokensUsd"], f"{key}.pricePer1kTokensUsd", 0.0, 1000.0)
-        ),
-        serving=_parse_serving(body.get("serving", {"mode": "none"}), rules, f"{key}.serving"),
-        uploader_principals=_parse_uploader_principals(body.get("uploaderPrincipals", []), f"{key}.uploaderPrincipals"),
-        evaluation=_parse_evaluation(body.get("evaluation"), rules, f"{key}.evaluation"),
+        max_response_length=int(max_response_length),
+        price_per_1k_tokens_usd=price,
+        serving=serving,
+        uploader_principals=uploader_principals,
+        evaluation=evaluation,
         rft=rft,
-        media_prefix=_media_prefix(body.get("mediaPrefix", MEDIA_PREFIX), f"{key}.mediaPrefix"),
-        include_smoke_text_in_alerts=_bool(
-            body.get("includeSmokeTextInAlerts", False), f"{key}.includeSmokeTextInAlerts"
-        ),
+        media_prefix=media_prefix,
+        include_smoke_text_in_alerts=include_smoke_text,
     )
+
+
+def _model_rules(base_model: str, key: str) -> ModelRules:
+    try:
+        return resolve_model(base_model)
+    except UnknownModelError as error:
+        raise ConfigError(key, str(error)) from None
+
+
+def _check_teacher(teacher: Any, customization_type: str, rules: ModelRules | None, key: str) -> None:
+    if customization_type == "DISTILLATION":
+        if not isinstance(teacher, str) or not teacher:
+            raise ConfigError(key, "DISTILLATION needs a teacher model ID or inference profile ARN")
+        problem = check_teacher(teacher, rules) if rules is not None else None
+        if problem:
+            raise ConfigError(key, problem)
+    elif teacher is not None:
+        raise ConfigError(
+            key, "is only used with customizationType DISTILLATION; remove it or set customizationType to DISTILLATION"
+        )
 
 
 def _parse_rft(body: Mapping[str, Any], rules: Any, customization_type: str, key: str) -> RftSettings | None:
@@ -328,6 +439,7 @@ def _parse_uploader_principals(raw: Any, key: str) -> tuple[str, ...]:
         raise ConfigError(
             key, 'must be a list of IAM role or user ARNs, e.g. ["arn:aws:iam::111122223333:role/Uploader"]'
         )
+    mistakes = Mistakes()
     for index, principal in enumerate(raw):
         if not isinstance(principal, str) or not UPLOADER_PRINCIPAL_PATTERN.fullmatch(principal):
             hint = (
@@ -337,9 +449,11 @@ def _parse_uploader_principals(raw: Any, key: str) -> tuple[str, ...]:
                 else "use an IAM role or user ARN such as arn:aws:iam::111122223333:role/Uploader (* matches any "
                 "characters), or arn:aws:iam::<account>:root"
             )
-            raise ConfigError(f"{key}[{index}]", f"{principal!r} is not an IAM principal ARN; {hint}")
-    if len(set(raw)) != len(raw):
-        raise ConfigError(key, "lists a principal twice; list each once")
+            mistakes.add(ConfigError(f"{key}[{index}]", f"{principal!r} is not an IAM principal ARN; {hint}"))
+    hashable = [principal for principal in raw if isinstance(principal, str)]
+    if len(set(hashable)) != len(hashable):
+        mistakes.add(ConfigError(key, "lists a principal twice; list each once"))
+    mistakes.raise_any()
     return tuple(raw)
 
 
@@ -363,116 +477,152 @@ def _media_prefix(value: Any, key: str) -> str:
     return value
 
 
-def _parse_hyperparameters(raw: Any, rules: Any, key: str) -> dict[str, str]:
+def _parse_hyperparameters(raw: Any, rules: ModelRules, key: str) -> dict[str, str]:
     body = _require_mapping(raw, key)
-    allowed = rules.hyperparameters
+    mistakes = Mistakes()
     result: dict[str, str] = {}
     for name, value in body.items():
-        if name not in allowed:
-            names = ", ".join(sorted(allowed)) or "none"
-            raise ConfigError(
-                f"{key}.{name}",
-                f"{rules.display_name} has no hyperparameter {name!r}; {did_you_mean(name, allowed)}allowed: {names}",
-            )
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise ConfigError(f"{key}.{name}", f'must be a number or a string such as 2 or "0.00001", got {value!r}')
-        # The API takes a map of strings; numbers are sent as their plain text.
-        text = value if isinstance(value, str) else _plain_number(value)
-        problem = allowed[name].check(text)
-        if problem:
-            raise ConfigError(f"{key}.{name}", problem)
-        result[name] = text
+        text = mistakes.check(None, _hyperparameter, name, value, rules, f"{key}.{name}")
+        if text is not None:
+            result[name] = text
+    mistakes.raise_any()
     return result
 
 
-def _parse_serving(raw: Any, rules: Any, key: str) -> ServingSettings:
+def _hyperparameter(name: str, value: Any, rules: ModelRules, key: str) -> str:
+    allowed = rules.hyperparameters
+    if name not in allowed:
+        names = ", ".join(sorted(allowed)) or "none"
+        raise ConfigError(
+            key, f"{rules.display_name} has no hyperparameter {name!r}; {did_you_mean(name, allowed)}allowed: {names}"
+        )
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(key, f'must be a number or a string such as 2 or "0.00001", got {value!r}')
+    # The API takes a map of strings; numbers are sent as their plain text.
+    text = value if isinstance(value, str) else _plain_number(value)
+    problem = allowed[name].check(text)
+    if problem:
+        raise ConfigError(key, problem)
+    return text
+
+
+def _parse_serving(raw: Any, rules: ModelRules | None, key: str) -> ServingSettings:
     if isinstance(raw, str):
         raw = {"mode": raw}
     body = _require_mapping(raw, key)
-    _reject_unknown_keys(body, _SERVING_KEYS, key)
-    mode = body.get("mode", "none")
-    _require_choice(mode, SERVING_MODES, f"{key}.mode")
-    commitment = body.get("commitment", "none")
-    _require_choice(commitment, COMMITMENTS, f"{key}.commitment")
-    if mode != "provisioned" and commitment != "none":
-        raise ConfigError(
-            f"{key}.commitment",
-            "a commitment applies only to mode 'provisioned'; set mode to 'provisioned' or remove commitment",
-        )
-    acknowledged = body.get("acknowledgeCommitment", False)
-    if not isinstance(acknowledged, bool):
-        raise ConfigError(
-            f"{key}.acknowledgeCommitment", f"must be true or false (without quotes), got {acknowledged!r}"
-        )
-    if commitment != "none" and not acknowledged:
-        raise ConfigError(
-            f"{key}.acknowledgeCommitment",
-            f"commitment {commitment} buys Provisioned Throughput billed for the whole term and it cannot be "
-            "deleted before the term ends; set acknowledgeCommitment to true to confirm",
-        )
-    if mode == "on-demand" and not rules.on_demand_deployment:
+    mistakes = Mistakes()
+    mistakes.check(None, _reject_unknown_keys, body, _SERVING_KEYS, key)
+    mode = mistakes.check("", _choice, body.get("mode", "none"), SERVING_MODES, f"{key}.mode")
+    commitment = mistakes.check("", _choice, body.get("commitment", "none"), COMMITMENTS, f"{key}.commitment")
+    acknowledged = mistakes.check(None, _bool, body.get("acknowledgeCommitment", False), f"{key}.acknowledgeCommitment")
+    if mode and commitment not in ("", "none"):
+        if mode != "provisioned":
+            mistakes.add(
+                ConfigError(
+                    f"{key}.commitment",
+                    "a commitment applies only to mode 'provisioned'; set mode to 'provisioned' or remove commitment",
+                )
+            )
+        elif acknowledged is False:
+            mistakes.add(
+                ConfigError(
+                    f"{key}.acknowledgeCommitment",
+                    f"commitment {commitment} buys Provisioned Throughput billed for the whole term and it cannot "
+                    "be deleted before the term ends; set acknowledgeCommitment to true to confirm",
+                )
+            )
+    if mode == "on-demand" and rules is not None and not rules.on_demand_deployment:
         on_demand = sorted({m for m in known_model_ids() if resolve_model(m).on_demand_deployment})
-        raise ConfigError(
-            f"{key}.mode",
-            f"{rules.display_name} does not support on-demand custom model deployment; supported base models: "
-            f"{', '.join(on_demand)}. Use mode 'provisioned' or change baseModel",
+        mistakes.add(
+            ConfigError(
+                f"{key}.mode",
+                f"{rules.display_name} does not support on-demand custom model deployment; supported base models: "
+                f"{', '.join(on_demand)}. Use mode 'provisioned' or change baseModel",
+            )
         )
+    model_units = mistakes.check(1.0, _number, body.get("modelUnits", 1), f"{key}.modelUnits", 1, 100, integer=True)
+    ttl_hours = mistakes.check(1.0, _number, body.get("ttlHours", 8), f"{key}.ttlHours", 1, MAX_TTL_HOURS, integer=True)
+    keep = mistakes.check(False, _bool, body.get("keepOnSmokeFailure", False), f"{key}.keepOnSmokeFailure")
+    mistakes.raise_any()
     return ServingSettings(
         mode=mode,
-        model_units=int(_number(body.get("modelUnits", 1), f"{key}.modelUnits", 1, 100, integer=True)),
+        model_units=int(model_units),
         commitment=commitment,
-        ttl_hours=int(_number(body.get("ttlHours", 8), f"{key}.ttlHours", 1, MAX_TTL_HOURS, integer=True)),
-        keep_on_smoke_failure=_bool(body.get("keepOnSmokeFailure", False), f"{key}.keepOnSmokeFailure"),
+        ttl_hours=int(ttl_hours),
+        keep_on_smoke_failure=keep,
     )
 
 
-def _parse_evaluation(raw: Any, rules: Any, key: str) -> EvaluationSettings | None:
+def _parse_evaluation(raw: Any, rules: ModelRules | None, key: str) -> EvaluationSettings | None:
     """`evaluation`: absent or false turns it off; true takes every default; an object sets the details."""
     if raw is None or raw is False:
         return None
     if raw is True:
         raw = {}
     body = _require_mapping(raw, key)
-    _reject_unknown_keys(body, _EVALUATION_KEYS, key)
-    if not rules.converse_supported:
-        raise ConfigError(
-            key,
-            f"{rules.display_name} cannot be evaluated: both models are asked through the Converse API, which it "
-            "does not support; remove evaluation from this profile",
-        )
-    invocation_id = _base_model_invocation_id(body.get("baseModelInvocationId"), rules, key)
-    allow_throughput = _bool(body.get("allowThroughput", False), f"{key}.allowThroughput")
-    baseline_first = _bool(body.get("baselineFirst", False), f"{key}.baselineFirst")
-    return EvaluationSettings(
-        prompts=int(
-            _number(
-                body.get("prompts", DEFAULT_EVALUATION_PROMPTS),
-                f"{key}.prompts",
-                1,
-                MAX_EVALUATION_PROMPTS,
-                integer=True,
+    mistakes = Mistakes()
+    mistakes.check(None, _reject_unknown_keys, body, _EVALUATION_KEYS, key)
+    if rules is not None and not rules.converse_supported:
+        mistakes.add(
+            ConfigError(
+                key,
+                f"{rules.display_name} cannot be evaluated: both models are asked through the Converse API, which "
+                "it does not support; remove evaluation from this profile",
             )
-        ),
-        gate=_parse_gate(body.get("gate", {}), f"{key}.gate"),
-        judge=_parse_judge(body["judge"], f"{key}.judge") if body.get("judge") is not None else None,
+        )
+    invocation_id = mistakes.check(None, _base_model_invocation_id, body.get("baseModelInvocationId"), rules, key)
+    prompts = mistakes.check(
+        1.0,
+        _number,
+        body.get("prompts", DEFAULT_EVALUATION_PROMPTS),
+        f"{key}.prompts",
+        1,
+        MAX_EVALUATION_PROMPTS,
+        integer=True,
+    )
+    gate = mistakes.check(GateSettings(), _parse_gate, body.get("gate", {}), f"{key}.gate")
+    judge = mistakes.check(None, _parse_judge, body["judge"], f"{key}.judge") if body.get("judge") is not None else None
+    allow_throughput = mistakes.check(None, _bool, body.get("allowThroughput", False), f"{key}.allowThroughput")
+    baseline_first = mistakes.check(None, _bool, body.get("baselineFirst", False), f"{key}.baselineFirst")
+    # A number that belongs to a flag is judged only once the flag itself was read right.
+    throughput_price = (
+        mistakes.check(None, _throughput_price, body, allow_throughput, key) if allow_throughput is not None else None
+    )
+    skip_training_above = (
+        mistakes.check(None, _skip_training_above, body, baseline_first, key) if baseline_first is not None else None
+    )
+    mistakes.raise_any()
+    return EvaluationSettings(
+        prompts=int(prompts),
+        gate=gate,
+        judge=judge,
         base_model_invocation_id=invocation_id,
-        allow_throughput=allow_throughput,
-        throughput_price_per_hour_usd=_throughput_price(body, allow_throughput, key),
-        baseline_first=baseline_first,
-        skip_training_above=_skip_training_above(body, baseline_first, key),
+        allow_throughput=bool(allow_throughput),
+        throughput_price_per_hour_usd=throughput_price,
+        baseline_first=bool(baseline_first),
+        skip_training_above=skip_training_above,
     )
 
 
-def _base_model_invocation_id(raw: Any, rules: Any, key: str) -> str | None:
+def _base_model_invocation_id(raw: Any, rules: ModelRules | None, key: str) -> str | None:
     """The ID the base model answers on demand with; required where the model answers only through a
-    cross-Region inference profile (the model rules table, docs/bedrock.md §12.3)."""
-    example = f"us.{rules.canonical_id.rsplit(':', 1)[0]}" if rules.canonical_id.count(":") > 1 else "us.<model id>"
+    cross-Region inference profile (the model rules table, docs/bedrock.md §12.3). Without the rules (an unknown
+    base model, reported on its own) only the value's shape is checked."""
+    example = (
+        f"us.{rules.canonical_id.rsplit(':', 1)[0]}"
+        if rules is not None and rules.canonical_id.count(":") > 1
+        else "us.<model id>"
+    )
     if raw is not None and (not isinstance(raw, str) or not raw.strip()):
         raise ConfigError(
             f"{key}.baseModelInvocationId", f"must be a model ID or inference profile ID such as {example}"
         )
     invocation_id = raw.strip() if isinstance(raw, str) else None
-    if rules.invocation_needs_inference_profile and not (invocation_id and is_inference_profile(invocation_id)):
+    if (
+        rules is not None
+        and rules.invocation_needs_inference_profile
+        and not (invocation_id and is_inference_profile(invocation_id))
+    ):
         raise ConfigError(
             f"{key}.baseModelInvocationId",
             f"{rules.display_name} answers on demand only through a cross-Region inference profile; set "
@@ -523,54 +673,79 @@ def _number_with_flag(
 
 def _parse_gate(raw: Any, key: str) -> GateSettings:
     body = _require_mapping(raw, key)
-    _reject_unknown_keys(body, _GATE_KEYS, key)
-    metric = body.get("metric", "rougeL")
-    _require_choice(metric, GATE_METRICS, f"{key}.metric")
-    return GateSettings(
-        metric=metric,
-        min_improvement=_number(body.get("minImprovement", 0.0), f"{key}.minImprovement", 0.0, 1.0),
-        require_significance=_bool(body.get("requireSignificance", True), f"{key}.requireSignificance"),
+    mistakes = Mistakes()
+    mistakes.check(None, _reject_unknown_keys, body, _GATE_KEYS, key)
+    metric = mistakes.check("", _choice, body.get("metric", "rougeL"), GATE_METRICS, f"{key}.metric")
+    min_improvement = mistakes.check(0.0, _number, body.get("minImprovement", 0.0), f"{key}.minImprovement", 0.0, 1.0)
+    require_significance = mistakes.check(
+        True, _bool, body.get("requireSignificance", True), f"{key}.requireSignificance"
     )
+    mistakes.raise_any()
+    return GateSettings(metric=metric, min_improvement=min_improvement, require_significance=require_significance)
 
 
 def _parse_judge(raw: Any, key: str) -> JudgeSettings:
     body = _require_mapping(raw, key)
-    _reject_unknown_keys(body, _JUDGE_KEYS, key)
-    evaluator = _require_str(body, "evaluatorModel", key)
+    mistakes = Mistakes()
+    mistakes.check(None, _reject_unknown_keys, body, _JUDGE_KEYS, key)
+    evaluator = mistakes.check("", _require_str, body, "evaluatorModel", key)
     metrics = body.get("metrics", list(DEFAULT_JUDGE_METRICS))
-    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
-        raise ConfigError(f"{key}.metrics", 'must be a list of metric names such as ["Builtin.Correctness"]')
-    for index, metric in enumerate(metrics):
-        _require_choice(metric, JUDGE_METRICS, f"{key}.metrics[{index}]")
+    metrics_ok = isinstance(metrics, list) and all(isinstance(m, str) for m in metrics)
+    if not metrics_ok:
+        mistakes.add(ConfigError(f"{key}.metrics", 'must be a list of metric names such as ["Builtin.Correctness"]'))
+    else:
+        for index, metric in enumerate(metrics):
+            if mistakes.check("", _choice, metric, JUDGE_METRICS, f"{key}.metrics[{index}]") == "":
+                metrics_ok = False
     custom_raw = body.get("customMetrics", [])
+    custom: tuple[CustomJudgeMetric, ...] = ()
     if not isinstance(custom_raw, list) or len(custom_raw) > MAX_CUSTOM_JUDGE_METRICS:
-        raise ConfigError(
-            f"{key}.customMetrics",
-            f"must be a list of at most {MAX_CUSTOM_JUDGE_METRICS} objects with name and instructions",
+        mistakes.add(
+            ConfigError(
+                f"{key}.customMetrics",
+                f"must be a list of at most {MAX_CUSTOM_JUDGE_METRICS} objects with name and instructions",
+            )
         )
-    custom = tuple(_parse_custom_metric(item, f"{key}.customMetrics[{i}]") for i, item in enumerate(custom_raw))
-    if not metrics and not custom:
-        raise ConfigError(f"{key}.metrics", "the judge needs at least one built-in or custom metric")
-    if len(metrics) + len(custom) > 25:
-        raise ConfigError(f"{key}.metrics", "an evaluation job takes at most 25 metrics in all (docs/bedrock.md §12.1)")
+        metrics_ok = False
+    else:
+        parsed = [
+            mistakes.check(None, _parse_custom_metric, item, f"{key}.customMetrics[{i}]")
+            for i, item in enumerate(custom_raw)
+        ]
+        custom = tuple(metric for metric in parsed if metric is not None)
+        metrics_ok = metrics_ok and len(custom) == len(parsed)
+    # How many metrics there are in all is known only when each list was read.
+    if metrics_ok and not metrics and not custom:
+        mistakes.add(ConfigError(f"{key}.metrics", "the judge needs at least one built-in or custom metric"))
+    if metrics_ok and len(metrics) + len(custom) > 25:
+        mistakes.add(
+            ConfigError(f"{key}.metrics", "an evaluation job takes at most 25 metrics in all (docs/bedrock.md §12.1)")
+        )
+    mistakes.raise_any()
     return JudgeSettings(evaluator_model=evaluator, metrics=tuple(metrics), custom_metrics=custom)
 
 
 def _parse_custom_metric(raw: Any, key: str) -> CustomJudgeMetric:
     body = _require_mapping(raw, key)
-    _reject_unknown_keys(body, _CUSTOM_METRIC_KEYS, key)
-    name = _require_str(body, "name", key)
-    if not CUSTOM_METRIC_NAME_PATTERN.fullmatch(name):
-        raise ConfigError(
-            f"{key}.name", "use 1-63 letters, digits, hyphens and underscores, starting with a letter or digit"
+    mistakes = Mistakes()
+    mistakes.check(None, _reject_unknown_keys, body, _CUSTOM_METRIC_KEYS, key)
+    name = mistakes.check("", _require_str, body, "name", key)
+    if name and not CUSTOM_METRIC_NAME_PATTERN.fullmatch(name):
+        mistakes.add(
+            ConfigError(
+                f"{key}.name", "use 1-63 letters, digits, hyphens and underscores, starting with a letter or digit"
+            )
         )
-    instructions = _require_str(body, "instructions", key)
-    if "{{prediction}}" not in instructions:
-        raise ConfigError(
-            f"{key}.instructions",
-            "the rubric must contain {{prediction}} where the response goes (and may use {{prompt}} and "
-            "{{ground_truth}})",
+    instructions = mistakes.check("", _require_str, body, "instructions", key)
+    if instructions and "{{prediction}}" not in instructions:
+        mistakes.add(
+            ConfigError(
+                f"{key}.instructions",
+                "the rubric must contain {{prediction}} where the response goes (and may use {{prompt}} and "
+                "{{ground_truth}})",
+            )
         )
+    mistakes.raise_any()
     return CustomJudgeMetric(name=name, instructions=instructions)
 
 
@@ -593,12 +768,17 @@ def _require_mapping(raw: Any, key: str) -> Mapping[str, Any]:
 
 
 def _reject_unknown_keys(body: Mapping[str, Any], allowed: set[str], key: str) -> None:
+    """Every key of `body` that is not a setting, each with its closest setting when one is near."""
+    mistakes = Mistakes()
     for name in body:
         if name not in allowed:
-            raise ConfigError(
-                f"{key}.{name}",
-                f"unknown setting; {did_you_mean(str(name), allowed)}allowed: {', '.join(sorted(allowed))}",
+            mistakes.add(
+                ConfigError(
+                    f"{key}.{name}",
+                    f"unknown setting; {did_you_mean(str(name), allowed)}allowed: {', '.join(sorted(allowed))}",
+                )
             )
+    mistakes.raise_any()
 
 
 def _require_str(body: Mapping[str, Any], name: str, key: str) -> str:
@@ -608,10 +788,11 @@ def _require_str(body: Mapping[str, Any], name: str, key: str) -> str:
     return value.strip()
 
 
-def _require_choice(value: Any, choices: tuple[str, ...], key: str) -> None:
+def _choice(value: Any, choices: tuple[str, ...], key: str) -> str:
     if value not in choices:
         hint = did_you_mean(value, choices) if isinstance(value, str) else ""
         raise ConfigError(key, f"{value!r} is not one of {', '.join(choices)}; {hint or 'use one of them'}".rstrip())
+    return str(value)
 
 
 def _bool(value: Any, key: str) -> bool:

@@ -23,6 +23,8 @@ from stacks.constructs.workflow_parts import (
     FailureBranch,
     add_queue_retry,
     add_transient_retry,
+    alert_step,
+    continue_despite_alert_failure,
     lambda_step,
 )
 from stacks.nag import LOG_GROUP_KEY_REASON, acknowledge_wildcards, skip_checkov
@@ -75,7 +77,12 @@ class CustomizeWorkflow(Construct):
         self._rft_check = rft_check
 
         failure = FailureBranch(
-            self, notify=functions.notify, notify_name="Notify failure", fail_name="Job failed", error=JOB_FAILED
+            self,
+            notify=functions.notify,
+            notify_name="Notify failure",
+            fail_name="Job failed",
+            error=JOB_FAILED,
+            keeps_undelivered_alerts=True,
         )
         # The failure branch, for sub-chains built by `serve` to catch into.
         self.notify_failure = failure.notify
@@ -84,7 +91,7 @@ class CustomizeWorkflow(Construct):
         # Built in this order and wired afterwards, as in Serving.build_chain: the order of Notify failure's
         # incoming transitions and the order construct types first appear in (the serving's Wait before any
         # Choice) are part of the template.
-        validation, announce = self._validation_chain(failure)
+        validation, slot_free, announce = self._validation_chain(failure)
         request = self._job_request(bedrock_role, key, job_network)
         create_states = self._create_job_states(failure, request=request)
         rft_states = self._create_rft_job_states(failure, request=request)
@@ -104,11 +111,10 @@ class CustomizeWorkflow(Construct):
             # Ask the base model before training: it may already be good enough
             # (docs/decisions/0011-evaluation-stage.md).
             skipped = sfn.Succeed(self, "Training skipped", comment="The base model already reaches the target")
-            definition = validation.next(
-                check_baseline(self, notify=functions.notify, train=announce, skipped_next=skipped)
-            )
+            slot_free.otherwise(check_baseline(self, notify=functions.notify, train=announce, skipped_next=skipped))
         else:
-            definition = validation.next(announce)
+            slot_free.otherwise(announce)
+        definition = validation
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -138,9 +144,10 @@ class CustomizeWorkflow(Construct):
 
     # --- the definition, one piece per step of the module docstring ----------------------------------------
 
-    def _validation_chain(self, failure: FailureBranch) -> tuple[sfn.Chain, sfn.TaskStateBase]:
-        """Plan job -> Validate dataset -> Check budget and capacity; and Notify job starting, which follows it
-        (or follows the check of the base model, when a profile asks for one)."""
+    def _validation_chain(self, failure: FailureBranch) -> tuple[sfn.IChainable, sfn.Choice, sfn.TaskStateBase]:
+        """Plan job -> Validate dataset -> Join the queue -> Check budget and capacity -> Is a job slot free?
+        (no: Wait for a job slot -> Check budget and capacity); and Notify job starting. The caller sets what
+        follows a free slot: Notify job starting, or the check of the base model when a profile asks for one."""
         functions = self._functions
         plan = failure.caught(
             lambda_step(
@@ -161,6 +168,16 @@ class CustomizeWorkflow(Construct):
                 comment="Check every record against the model's rules; stage an immutable copy",
             )
         )
+        # The line for a job slot (docs/decisions/0015-queue-on-a-deadline.md): the time the run joins it fixes
+        # its deadline, and every check is told the time by the state machine, so the wait is measured on
+        # Step Functions' clock and a full profile loops check -> wait -> check until a slot or the deadline.
+        join = sfn.Pass(
+            self,
+            "Join the queue",
+            comment="Note when this run starts waiting: its deadline is quotaWaitHours later",
+            parameters={"since.$": "$$.State.EnteredTime"},
+            result_path="$.queue",
+        )
         guard = failure.caught(
             lambda_step(
                 self,
@@ -169,27 +186,47 @@ class CustomizeWorkflow(Construct):
                 payload={
                     "plan.$": "$.plan",
                     "validation.$": "$.validation",
-                    # Where this execution stands in the profile's queue (see tuneline.pipeline.capacity).
+                    # Where this execution stands in the profile's line (see tuneline.pipeline.capacity).
                     "execution": {"id.$": "$$.Execution.Id", "stateMachine.$": "$$.StateMachine.Id"},
+                    "queue": {
+                        "since.$": "$.queue.since",
+                        "now.$": "$$.State.EnteredTime",
+                        "waitHours": self._quota_wait_hours,
+                    },
                 },
                 result_path="$.guard",
-                comment="Estimated cost within budget; the profile has a free job slot",
+                comment="Estimated cost within budget; a free job slot, in upload order, until the deadline",
             )
         )
-        # A full profile waits here: ConcurrencyLimitReached is retried with long, bounded backoff.
-        add_queue_retry(guard, ["ConcurrencyLimitReached"], self._quota_wait_hours)
-        announce = failure.caught(
-            lambda_step(
-                self,
-                "Notify job starting",
-                functions.notify,
-                payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
-                result_path=sfn.JsonPath.DISCARD,
-                comment="Alert: dataset accepted, job starting, estimated cost",
-            )
+        wait_for_slot = sfn.Wait(
+            self,
+            "Wait for a job slot",
+            comment="The profile runs its maximum number of jobs: check again later",
+            time=sfn.WaitTime.seconds_path("$.guard.waitSeconds"),
         )
-        if not self._rft_jobs or self._rft_check is None:
-            return plan.next(validate).next(guard), announce
+        # An alert never decides the job's fate (docs/decisions/0014-alerts-never-decide-a-job.md): the Catch
+        # for this state is added where its next state is known (_choose_job_request).
+        self._announce = alert_step(
+            self,
+            "Notify job starting",
+            functions.notify,
+            payload={"kind": "started", "plan.$": "$.plan", "validation.$": "$.validation", "guard.$": "$.guard"},
+            comment="Alert: dataset accepted, job starting, estimated cost",
+        )
+        slot_free = sfn.Choice(self, "Is a job slot free?").when(
+            sfn.Condition.boolean_equals("$.guard.admitted", False), wait_for_slot.next(guard)
+        )
+        if self._rft_jobs and self._rft_check is not None:
+            # RFT checks its grader and the base model before the run joins the queue (docs/bedrock.md §13).
+            plan.next(validate).next(self._rft_choice(failure, then=join))
+        else:
+            plan.next(validate).next(join)
+        join.next(guard).next(slot_free)
+        return plan, slot_free, self._announce
+
+    def _rft_choice(self, failure: FailureBranch, *, then: sfn.IChainable) -> sfn.Choice:
+        """Reinforcement fine-tuning? -> Use the grader of <profile> -> the checks -> `then`; other runs go on to
+        `then` directly."""
         checks = self._rft_checks(failure)
         is_rft = sfn.Choice(self, "Reinforcement fine-tuning?")
         for name, job in self._rft_jobs.items():
@@ -207,10 +244,9 @@ class CustomizeWorkflow(Construct):
                 ),
                 use_grader.next(checks),
             )
-        is_rft.otherwise(guard)
-        checks.next(guard)
-        plan.next(validate).next(is_rft)
-        return sfn.Chain.custom(plan, [guard], guard), announce
+        is_rft.otherwise(then)
+        checks.next(then)
+        return is_rft
 
     def _rft_checks(self, failure: FailureBranch) -> sfn.Chain:
         """Dry-run grader -> Score base model: both stop the run, with an alert, before the job costs anything."""
@@ -283,6 +319,7 @@ class CustomizeWorkflow(Construct):
             .when(sfn.Condition.boolean_equals("$.plan.hasValidation", True), create_states["with_validation"])
             .otherwise(create_states["training_only"])
         )
+        continue_despite_alert_failure(self._announce, choose)
         return sfn.Chain.custom(choose, [*rft_states.values(), *create_states.values()], choose)
 
     def _summarize_metrics(self, failure: FailureBranch) -> sfn.TaskStateBase:
@@ -300,17 +337,17 @@ class CustomizeWorkflow(Construct):
 
     def _completion_chain(self, failure: FailureBranch) -> sfn.Chain:
         """Notify job completed -> Done."""
-        notify_done = failure.caught(
-            lambda_step(
-                self,
-                "Notify job completed",
-                self._functions.notify,
-                payload={"kind": "completed", "state.$": "$", "execution.$": "$$.Execution.Id"},
-                result_path=sfn.JsonPath.DISCARD,
-                comment="Write the report page, model card and leaderboard row; alert with the loss summary",
-            )
+        notify_done = alert_step(
+            self,
+            "Notify job completed",
+            self._functions.notify,
+            payload={"kind": "completed", "state.$": "$"},
+            comment="Write the report page, model card and leaderboard row; alert with the loss summary",
         )
-        return notify_done.next(sfn.Succeed(self, "Done"))
+        done = sfn.Succeed(self, "Done")
+        # The job is trained and billed: a lost alert must not turn the run FAILED.
+        continue_despite_alert_failure(notify_done, done)
+        return notify_done.next(done)
 
     def _let_notify_read_the_history(self, notify: lambda_.IFunction) -> None:
         """The report page's timeline comes from the execution's history. A policy of its own, as for the guard."""
@@ -362,7 +399,9 @@ class CustomizeWorkflow(Construct):
                     sid="ListQueuedExecutions", actions=["states:ListExecutions"], resources=[machine.state_machine_arn]
                 ),
                 iam.PolicyStatement(
-                    sid="ReadQueuedExecutions", actions=["states:DescribeExecution"], resources=[executions]
+                    sid="ReadQueuedExecutions",
+                    actions=["states:DescribeExecution", "states:GetExecutionHistory"],
+                    resources=[executions],
                 ),
             ],
         )

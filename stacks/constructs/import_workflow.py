@@ -417,6 +417,8 @@ class ImportWorkflow(Construct):
         )
         self._allow(self.notify_function, "PublishAlerts", ["sns:Publish"], [alert_topic.topic_arn])
         self._allow(self.notify_function, "ReadCheckReports", ["s3:GetObject"], [reports])
+        # The model card of a completed import goes beside its check report.
+        self._allow(self.notify_function, "WriteModelCards", ["s3:PutObject"], [reports])
         for fn in (self.intake_function, self.check_function, self.notify_function):
             self._allow(fn, "UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
 

@@ -12,6 +12,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks import constants
+
 
 class Monitoring(Construct):
     def __init__(
@@ -60,3 +62,27 @@ class Monitoring(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
             alarm.add_alarm_action(action)
+
+        # Alerts the Notify steps could not publish are kept under reports/<job>/alerts/ and counted here
+        # (docs/decisions/0014-alerts-never-decide-a-job.md). The alarm notifies the same topic, which may be
+        # the thing that is down: its state in the CloudWatch console is the signal that needs no topic.
+        undelivered = cloudwatch.Alarm(
+            self,
+            "AlertsNotDelivered",
+            alarm_description=(
+                "Tuneline: an alert could not be published to the alert topic. It is kept in the data bucket "
+                f"under {constants.REPORTS_PREFIX}<job>/{constants.UNDELIVERED_ALERTS_FOLDER}; check the topic, "
+                "its KMS key and its subscriptions."
+            ),
+            metric=cloudwatch.Metric(
+                namespace=constants.METRIC_NAMESPACE,
+                metric_name=constants.ALERTS_NOT_DELIVERED_METRIC,
+                period=Duration.minutes(5),
+                statistic="Sum",
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        undelivered.add_alarm_action(action)

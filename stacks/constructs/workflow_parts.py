@@ -12,7 +12,8 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import constants
-from tuneline.errors import FAILURE_ALERT_NOT_SENT, TRANSIENT_LAMBDA_ERRORS
+from tuneline.aws_values import caught_error_path
+from tuneline.errors import ALERT_PUBLISH_RETRIES, FAILURE_ALERT_NOT_SENT, TRANSIENT_LAMBDA_ERRORS
 
 # Transient AWS errors as Step Functions reports them for optimized and SDK integrations (docs/bedrock.md §8, §10).
 BEDROCK_TRANSIENT_ERRORS = (
@@ -97,26 +98,79 @@ def lambda_step(
     return task
 
 
+def alert_step(
+    scope: Construct,
+    name: str,
+    function: lambda_.IFunction,
+    *,
+    payload: dict[str, object],
+    comment: str,
+) -> tasks.LambdaInvoke:
+    """A Notify step whose alert never decides the run (docs/decisions/0014-alerts-never-decide-a-job.md).
+
+    The function is told its attempt number and the execution's ARN: publishing errors worth retrying raise
+    AlertNotDelivered, retried here with backoff, and on the last attempt the function keeps the alert under
+    reports/<job>/alerts/ and returns normally.
+    """
+    task = lambda_step(
+        scope,
+        name,
+        function,
+        payload={**payload, "attempt.$": "$$.State.RetryCount", "execution.$": "$$.Execution.Id"},
+        result_path=sfn.JsonPath.DISCARD,
+        comment=comment,
+    )
+    task.add_retry(
+        errors=["AlertNotDelivered"],
+        interval=Duration.seconds(constants.ALERT_RETRY_FIRST_SECONDS),
+        backoff_rate=2,
+        max_attempts=ALERT_PUBLISH_RETRIES,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
+def _plain_alert_step(
+    scope: Construct, name: str, function: lambda_.IFunction, *, payload: dict[str, object], comment: str
+) -> tasks.LambdaInvoke:
+    return lambda_step(scope, name, function, payload=payload, result_path=sfn.JsonPath.DISCARD, comment=comment)
+
+
+def continue_despite_alert_failure(task: sfn.TaskStateBase, after: sfn.IChainable) -> None:
+    """An alert step that fails even so (its function crashed) lets the run go on to `after`."""
+    task.add_catch(after, errors=ERRORS_ALL, result_path=sfn.JsonPath.DISCARD)
+
+
 class FailureBranch:
     """The one place a workflow's errors go: an alert step, then a Fail state.
 
-    `caught(task)` adds a catch-all into the alert step, with the error at `$.error` (the alert reads the
-    rest of the state to say which step failed). After the alert the execution fails with `error`, which
-    tells the execution-status handler the alert went out. If even the alert cannot be sent, the execution
+    `caught(task)` adds a catch-all into the alert step, with the error at `$.caught.<the task's name>`
+    (tuneline.aws_values.caught_error_path), so the alert names the state that failed from the error itself.
+    After the alert the execution fails with `error`, which tells the execution-status handler the alert went
+    out. If even the alert cannot be sent, the execution
     fails with FAILURE_ALERT_NOT_SENT instead, and that handler alerts in its place (the Lambda-errors alarm
     reports the notifier too).
     """
 
     def __init__(
-        self, scope: Construct, *, notify: lambda_.IFunction, notify_name: str, fail_name: str, error: str
+        self,
+        scope: Construct,
+        *,
+        notify: lambda_.IFunction,
+        notify_name: str,
+        fail_name: str,
+        error: str,
+        keeps_undelivered_alerts: bool = False,
     ) -> None:
-        self.notify = lambda_step(
+        # A notifier that keeps what it cannot publish (the customize Notify function) retries publishing;
+        # the others fail into "Failure alert not sent" below.
+        step = alert_step if keeps_undelivered_alerts else _plain_alert_step
+        self.notify = step(
             scope,
             notify_name,
             notify,
             # The execution, so the alert step can read its history (the report page's timeline).
             payload={"kind": "failed", "state.$": "$", "execution.$": "$$.Execution.Id"},
-            result_path=sfn.JsonPath.DISCARD,
             comment="Alert with what failed, why, and what to do",
         )
         failed = sfn.Fail(scope, fail_name, error=error, cause="The failure alert has been sent")
@@ -130,5 +184,5 @@ class FailureBranch:
         self.notify.next(failed)
 
     def caught(self, task: CatchableT) -> CatchableT:
-        task.add_catch(self.notify, errors=ERRORS_ALL, result_path="$.error")
+        task.add_catch(self.notify, errors=ERRORS_ALL, result_path=caught_error_path(task.state_id))
         return task

@@ -94,19 +94,35 @@ def test_status_lists_recent_results_and_live_serving(
         status="Active",
         tags={MANAGED_TAG: MANAGED_VALUE, EXPIRES_AT_TAG: iso_utc(expires), JOB_TAG: JOB},
     )
+    throughput = ServedResource(
+        kind="provisioned",
+        arn="arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt1",
+        name="p",
+        status="InService",
+        tags={MANAGED_TAG: MANAGED_VALUE, EXPIRES_AT_TAG: iso_utc(expires), JOB_TAG: JOB},
+        model_units=2,
+    )
     unmanaged = ServedResource(kind="provisioned", arn="arn:other", name="o", status="InService")
     # Plain moto has no Bedrock serving APIs (the emulator simulates them): the listing is given here.
-    monkeypatch.setattr("tuneline.deployed.status.list_served_resources", lambda _bedrock: [served, unmanaged])
+    monkeypatch.setattr(
+        "tuneline.deployed.status.list_served_resources", lambda _bedrock: [served, throughput, unmanaged]
+    )
     assert main(["status"]) == EXIT_OK
     out = capsys.readouterr().out
     assert f"bucket {BUCKET}" in out
     assert JOB in out and "rougeL 0.52" in out and "rejected" in out
     assert "deployment Active  arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/abc" in out
     assert "expires in 2 h 3" in out and "arn:other" not in out
+    # What it costs while it runs: per token for a deployment; a throughput's units bill every hour, at a rate
+    # docs/bedrock.md does not record, so none is made up.
+    assert "custom-model-deployment/abc  (expires in 2 h 3" in out and "billed per token, no hourly charge" in out
+    assert "provisioned-model/pt1  (expires in 2 h 3" in out
+    assert "2 model units billed every hour until deleted, hourly price unknown" in out
     assert main(["status", "--format", "json"]) == EXIT_OK
     status = json.loads(capsys.readouterr().out)
     assert {row["jobName"] for row in status["recent"]} == {JOB, sample("rejected")["jobName"]}
-    assert status["running"] == [] and [s["job"] for s in status["serving"]] == [JOB]
+    assert status["running"] == [] and [s["job"] for s in status["serving"]] == [JOB, JOB]
+    assert [s["billing"] for s in status["serving"]] == ["per-token", "per-model-unit-hour"]
 
 
 def test_place_in_line_counts_the_waiting_runs_of_each_profile_in_start_order() -> None:

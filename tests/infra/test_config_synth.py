@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import app as tuneline_app
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _context_with(**changes: object) -> dict[str, object]:
@@ -37,6 +43,23 @@ def test_network_none_synthesizes_without_a_vpc(tmp_path: Path) -> None:
     types = {r["Type"] for r in template["Resources"].values()}
     assert "AWS::EC2::VPC" not in types
     assert "AWS::StepFunctions::StateMachine" in types
+
+
+def test_a_cdk_json_with_three_mistakes_names_all_three_in_one_run_without_a_traceback(tmp_path: Path) -> None:
+    context = _context_with(network="public", retainData="yes")
+    context["tuneline"]["profiles"]["llama-instruct"]["hyperParameters"] = {"epochCount": 99}  # type: ignore[index]
+    # As the CDK CLI runs the app: the context arrives in CDK_CONTEXT_JSON.
+    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "3 errors in cdk.json context; nothing was synthesized" in result.stderr
+    assert "1. tuneline.network: 'public' is not one of create, none" in result.stderr
+    assert "tuneline.profiles.llama-instruct.hyperParameters.epochCount" in result.stderr
+    assert "3. tuneline.retainData: must be true or false (without quotes), got 'yes'" in result.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_uploader_rules_past_the_bucket_policy_limit_fail_synth_naming_the_profile(tmp_path: Path) -> None:

@@ -35,12 +35,17 @@ def test_every_task_retries_and_catches(customize_definition: dict[str, Any]) ->
 def test_catches_lead_to_a_failure_alert_then_fail(customize_definition: dict[str, Any]) -> None:
     states = customize_definition["States"]
     # Serving purchases catch the quota error first on purpose, and whatever fails after a purchase releases it
-    # before alerting; the last catch-all always leads to an alert.
+    # before alerting; the last catch-all always leads to an alert. The starting and completed alerts go on
+    # instead (docs/decisions/0014-alerts-never-decide-a-job.md; tests/infra/test_retry_and_catch.py);
     # after the evaluation's purchase the same goes for Release evaluation serving. A failing judge is recorded
     # and reported in the completed alert instead (docs/decisions/0011-evaluation-stage.md).
     alerting = {"Notify failure", "Release serving", "Release evaluation serving"}
     for name, state in _tasks(customize_definition).items():
-        if name in alerting or name.startswith("Notify serving"):
+        if (
+            name in alerting
+            or name.startswith("Notify serving")
+            or name in ("Notify job starting", "Notify job completed")
+        ):
             continue
         last = state["Catch"][-1]
         assert last["ErrorEquals"] == ["States.ALL"], name
@@ -98,7 +103,9 @@ def test_happy_path_order(customize_definition: dict[str, Any]) -> None:
         "Plan job",
         "Validate dataset",
         "Reinforcement fine-tuning?",
+        "Join the queue",
         "Check budget and capacity",
+        "Is a job slot free?",
         "Check the base model first?",
         "Notify job starting",
         "Choose job request",
@@ -126,3 +133,26 @@ def test_capacity_check_knows_its_place_in_the_profiles_queue(customize_definiti
         "id.$": "$$.Execution.Id",
         "stateMachine.$": "$$.StateMachine.Id",
     }
+
+
+def test_a_full_profile_waits_in_a_loop_on_a_deadline_not_in_jittered_retries(
+    customize_definition: dict[str, Any],
+) -> None:
+    states = customize_definition["States"]
+    guard = states["Check budget and capacity"]
+    # The deadline's start is fixed once, when the run joins the line; every check is told the time.
+    assert states["Join the queue"]["Parameters"] == {"since.$": "$$.State.EnteredTime"}
+    queue = guard["Parameters"]["queue"]
+    assert queue["since.$"] == "$.queue.since" and queue["now.$"] == "$$.State.EnteredTime"
+    assert queue["waitHours"] == 24  # quotaWaitHours, cdk.json
+    assert not [r for r in guard["Retry"] if "ConcurrencyLimitReached" in r["ErrorEquals"]]
+    # Not admitted -> wait for the time the check asked for -> check again: 3 transitions per check.
+    choice = states["Is a job slot free?"]
+    [waiting] = choice["Choices"]
+    assert waiting == {"Variable": "$.guard.admitted", "BooleanEquals": False, "Next": "Wait for a job slot"}
+    assert states["Wait for a job slot"]["SecondsPath"] == "$.guard.waitSeconds"
+    assert states["Wait for a job slot"]["Next"] == "Check budget and capacity"
+    # Admitted: on to the job (the shipped cdk.json has a profile with baselineFirst, so first the choice
+    # whether to ask the base model; its way to training is Notify job starting).
+    assert choice["Default"] == "Check the base model first?"
+    assert states["Check the base model first?"]["Default"] == "Notify job starting"

@@ -52,7 +52,9 @@ def test_serving_follows_only_a_passed_gate(customize_definition: dict[str, Any]
 
 def test_the_base_model_is_checked_before_training_through_the_same_map(customize_definition: dict[str, Any]) -> None:
     states = customize_definition["States"]
-    assert states["Check budget and capacity"]["Next"] == "Check the base model first?"
+    # A free job slot leads there (docs/decisions/0015-queue-on-a-deadline.md).
+    assert states["Check budget and capacity"]["Next"] == "Is a job slot free?"
+    assert states["Is a job slot free?"]["Default"] == "Check the base model first?"
     first = states["Check the base model first?"]
     assert first["Choices"][0]["Next"] == "Prepare baseline check" and first["Default"] == "Notify job starting"
     assert states["Ask the base model only"]["Parameters"]["custom"] == ""

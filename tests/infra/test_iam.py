@@ -125,7 +125,8 @@ def test_the_capacity_check_reads_only_the_customize_machines_executions(templat
     assert listing["Action"] == "states:ListExecutions"
     assert listing["Resource"] == {"Ref": machine_id}
     reading = statements["ReadQueuedExecutions"]
-    assert reading["Action"] == "states:DescribeExecution"
+    # Inputs (profile, upload time) and, for a run admitted before this one was listed, its last state.
+    assert reading["Action"] == ["states:DescribeExecution", "states:GetExecutionHistory"]
     assert render(reading["Resource"]).endswith(f":execution:ATT_{machine_id}_Name:*")
 
 

@@ -15,6 +15,7 @@ from stacks.constructs.import_workflow import (
 )
 from tests.infra.events import matches, object_created
 from tests.infra.synth import render, resources_of_type, state_machine_definitions
+from tuneline.aws_values import caught_error_path
 from tuneline.imports.smoke import LOAD_CHECK_SECONDS, LOAD_CHECKS, LOAD_DEADLINE_SECONDS
 
 FAILURE_ALERT = "Notify import failure"
@@ -85,7 +86,8 @@ def test_every_task_retries_and_catches_into_the_failure_alert(import_definition
         if name != FAILURE_ALERT:
             assert state["Catch"][0]["ErrorEquals"] == ["States.ALL"]
             assert state["Catch"][0]["Next"] == FAILURE_ALERT
-            assert state["Catch"][0]["ResultPath"] == "$.error"
+            # Under the state's own name, so the alert names it (tuneline.aws_values.caught_error_path).
+            assert state["Catch"][0]["ResultPath"] == caught_error_path(name)
 
 
 def test_the_failure_alert_ends_the_execution_as_failed(import_definition: dict[str, Any]) -> None:
@@ -246,15 +248,26 @@ def test_the_import_machine_may_create_read_and_tag_imports_and_pass_only_the_im
     assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "bedrock.amazonaws.com"
 
 
-def test_the_smoke_test_may_invoke_only_imported_models(template_json: dict[str, Any]) -> None:
-    invokes = [
+def _resources_of_statement(template_json: dict[str, Any], sid: str) -> list[str]:
+    return [
         render(r)
         for policy in resources_of_type(template_json, "AWS::IAM::Policy").values()
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
-        if s.get("Sid") == "InvokeImportedModels"
+        if s.get("Sid") == sid
         for r in _as_list(s["Resource"])
     ]
+
+
+def test_the_smoke_test_may_invoke_only_imported_models(template_json: dict[str, Any]) -> None:
+    invokes = _resources_of_statement(template_json, "InvokeImportedModels")
     assert invokes and all(r.endswith(":imported-model/*") for r in invokes)
+
+
+def test_the_import_notify_step_writes_model_cards_only_under_the_import_reports(
+    template_json: dict[str, Any],
+) -> None:
+    writes = _resources_of_statement(template_json, "WriteModelCards")
+    assert writes and all(r.endswith("/reports/imports/*") for r in writes)
 
 
 # --- trigger, alerts, outputs ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,29 @@ def test_the_real_app_passes_nag(template_json: dict[str, Any]) -> None:
     # The session fixture synthesized the real app with the AwsSolutions pack on; reaching here means no
     # unacknowledged finding stopped it.
     assert template_json["Resources"]
+
+
+# Flags the CDK CLI no longer reports (its own list, aws-cdk lib/commands/flags/obsolete-flags).
+_OBSOLETE_FLAGS = {
+    "@aws-cdk/core:enableStackNameDuplicates",
+    "@aws-cdk/aws-s3:grantWriteWithoutAcl",
+    "@aws-cdk/aws-kms:defaultKeyPolicies",
+}
+
+
+def test_every_feature_flag_the_library_recommends_is_decided_in_cdk_json(template_path: Path) -> None:
+    # The same rule as the CDK CLI's "N feature flags are not configured" warning after every synth: a flag
+    # needs a decision when cdk.json leaves it unset and its default differs from the recommended value.
+    # docs/decisions/0013-feature-flags.md says how the values in cdk.json were chosen.
+    manifest = json.loads((template_path.parent / "manifest.json").read_text())
+    reports = [a for a in manifest["artifacts"].values() if a["type"] == "cdk:feature-flag-report"]
+    assert reports
+    undecided = [
+        name
+        for report in reports
+        for name, flag in report["properties"]["flags"].items()
+        if name not in _OBSOLETE_FLAGS
+        and "userValue" not in flag
+        and flag.get("unconfiguredBehavesLike", {}).get("v2", False) != flag["recommendedValue"]
+    ]
+    assert undecided == [], f"decide these flags in cdk.json (docs/decisions/0013-feature-flags.md): {undecided}"

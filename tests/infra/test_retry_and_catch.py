@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.infra.synth import state_machine_definitions
-from tuneline.errors import FAILURE_ALERT_NOT_SENT, FAILURE_ALERT_SENT_ERRORS
+from tuneline.aws_values import caught_error
+from tuneline.errors import ALERT_PUBLISH_RETRIES, FAILURE_ALERT_NOT_SENT, FAILURE_ALERT_SENT_ERRORS
 
 LAMBDA_TRANSIENT = {
     "Lambda.ServiceException",
@@ -94,3 +95,41 @@ def test_a_failure_alert_that_cannot_be_sent_ends_in_its_own_fail_state(template
             if name in states:
                 [catch] = states[name]["Catch"]
                 assert states[catch["Next"]]["Error"] == FAILURE_ALERT_NOT_SENT
+
+
+FAILURE_ALERTS = ("Notify failure", "Notify import failure")
+
+
+def test_a_catch_into_a_failure_alert_records_the_error_under_the_failing_states_own_name(
+    template_json: dict[str, Any],
+) -> None:
+    checked = 0
+    for definition in state_machine_definitions(template_json).values():
+        states = definition["States"]
+        for name, state in states.items():
+            for catch in state.get("Catch", []):
+                if catch["Next"] not in FAILURE_ALERTS or catch["ErrorEquals"] != ["States.ALL"]:
+                    continue
+                path = catch["ResultPath"]
+                assert path.startswith("$.caught."), (name, path)
+                checked += 1
+                # The alert reads the key back as the state's name (tuneline.aws_values.caught_error).
+                assert caught_error({"caught": {path.removeprefix("$.caught."): {}}})[0] == name, (name, path)
+    assert checked > 20
+
+
+def test_the_customize_alerts_retry_refused_publishes_and_never_fail_the_run(
+    template_json: dict[str, Any],
+) -> None:
+    [states] = [
+        d["States"] for d in state_machine_definitions(template_json).values() if "Notify job starting" in d["States"]
+    ]
+    for name in ("Notify job starting", "Notify job completed", "Notify failure"):
+        [retry] = [r for r in states[name]["Retry"] if r["ErrorEquals"] == ["AlertNotDelivered"]]
+        assert retry["MaxAttempts"] == ALERT_PUBLISH_RETRIES  # the function stores the alert on the last one
+        assert states[name]["Parameters"]["attempt.$"] == "$$.State.RetryCount"
+    # A starting or completed alert that fails even so lets the job train and the run succeed.
+    [starting_catch] = states["Notify job starting"]["Catch"]
+    assert starting_catch["Next"] == "Choose job request" and starting_catch["ErrorEquals"] == ["States.ALL"]
+    [completed_catch] = states["Notify job completed"]["Catch"]
+    assert states[completed_catch["Next"]]["Type"] == "Succeed"

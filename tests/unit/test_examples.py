@@ -69,3 +69,14 @@ def test_demo_finds_no_dataset_where_it_would_have_to_guess(tmp_path: Path) -> N
     assert example_dataset(tmp_path) is None
     (tmp_path / "train.jsonl").write_text("{}\n")
     assert example_dataset(tmp_path) == tmp_path / "train.jsonl"
+
+
+def test_the_demo_ends_with_its_run_and_points_at_make_emulator_to_keep_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from local.demo import main
+
+    # Keeping the emulator up is `make emulator`'s job (local/serve.py), with a fixed port and the exports.
+    with pytest.raises(SystemExit) as raised:
+        main(["--keep-running"])
+    assert raised.value.code == 2 and "unrecognized arguments: --keep-running" in capsys.readouterr().err

@@ -134,6 +134,13 @@ ERRORS: dict[str, Explanation] = {
         f"Wait for running jobs to finish or raise concurrency in the profile, {_UPLOAD_AGAIN}.",
         charged=False,
     ),
+    "AlertNotDelivered": Explanation(
+        "alert not delivered",
+        "The alert topic kept refusing a message (throttling, its KMS key or a service error).",
+        "Check the alert topic, its KMS key and its subscriptions; undelivered alerts are kept in the data "
+        "bucket under reports/<job>/alerts/.",
+        charged=False,
+    ),
     "SmokeTestFailed": Explanation(
         "served model failed its smoke test",
         "The served model did not answer the smoke-test prompts as expected.",

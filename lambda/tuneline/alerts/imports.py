@@ -23,7 +23,7 @@ from tuneline.alerts.text import (
     truncate,
     wrap,
 )
-from tuneline.aws_values import lookup
+from tuneline.aws_values import caught_error, lookup
 from tuneline.findings import Report
 from tuneline.imports.errors import IMPORT_JOB_FAILED, IMPORT_TIMED_OUT
 from tuneline.imports.smoke import LOAD_DEADLINE_SECONDS, invoke_command, smoke_request
@@ -122,13 +122,7 @@ _NEXT_STEPS_AFTER_IMPORT = (
     "Writing the same marker over the same files imports nothing again.",
 )
 
-# The workflow adds one key per finished step; the first missing one names the step that failed.
-_STEPS = (
-    ("check", "Check model folder"),
-    ("created", "Create import job"),
-    ("job", "Wait for the import job"),
-    ("smoke", "Smoke test imported model"),
-)
+# Errors a state of the workflow writes itself (not caught from a failed task): the step they stand for.
 _STEP_OF_ERROR = {
     IMPORT_JOB_FAILED: "Wait for the import job",
     IMPORT_TIMED_OUT: "Wait for the import job",
@@ -138,7 +132,13 @@ _STEP_OF_ERROR = {
 }
 
 
-def import_completed(check: Mapping[str, Any], job: Mapping[str, Any], smoke: Mapping[str, Any]) -> Alert:
+def import_completed(
+    check: Mapping[str, Any],
+    job: Mapping[str, Any],
+    smoke: Mapping[str, Any],
+    *,
+    model_card_uri: str | None = None,
+) -> Alert:
     name = check.get("importedModelName") or lookup(job, "importedModelName") or "?"
     model_arn = smoke.get("modelArn") or lookup(job, "importedModelArn")
     return make_alert(
@@ -154,6 +154,7 @@ def import_completed(check: Mapping[str, Any], job: Mapping[str, Any], smoke: Ma
                 ("Weights", _weights(check)),
                 ("Import job", check.get("jobName")),
                 ("Took", duration_between(lookup(job, "creationTime"), lookup(job, "endTime"))),
+                ("Model card", model_card_uri),
             ),
             fields(("Smoke prompt", smoke.get("prompt")), ("Answer", smoke.get("answer"))),
             _warnings(check),
@@ -202,7 +203,7 @@ def import_already_exists(check: Mapping[str, Any]) -> Alert:
 
 
 def import_failed(state: Mapping[str, Any], report: Mapping[str, Any] | None, report_uri: str | None) -> Alert:
-    error = state.get("error") or {}
+    failed_state, error = caught_error(state)
     name, cause = str(error.get("Error") or "Unknown"), str(error.get("Cause") or "")
     check: Mapping[str, Any] = state.get("check") or {}
     job: Mapping[str, Any] = state.get("job") or {}
@@ -223,7 +224,7 @@ def import_failed(state: Mapping[str, Any], report: Mapping[str, Any] | None, re
                 ("Marker", _marker_uri(state)),
                 ("Import job", check.get("jobName")),
                 ("Imported model", model_arn),
-                ("Failed in", _STEP_OF_ERROR.get(name) or _failed_step(state)),
+                ("Failed in", failed_state or _STEP_OF_ERROR.get(name)),
                 ("Error", name),
             ),
             _findings(findings)
@@ -260,13 +261,6 @@ def _follow_up(name: str, check: Mapping[str, Any], model_arn: str | None) -> li
             "To delete it:", f"aws bedrock delete-imported-model --model-identifier {model_arn}"
         )
     return []
-
-
-def _failed_step(state: Mapping[str, Any]) -> str | None:
-    for key, step in _STEPS:
-        if key not in state:
-            return step
-    return None
 
 
 def _findings(findings: Sequence[Mapping[str, Any]]) -> list[str]:

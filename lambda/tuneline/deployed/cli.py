@@ -20,7 +20,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tuneline.deployed.stack import DEFAULT_STACK_NAME, DeployedStack, StackNotFound, find_stack
-from tuneline.deployed.status import gather_status
+from tuneline.deployed.status import PER_MODEL_UNIT_HOUR, PER_TOKEN, gather_status
 from tuneline.exit_codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from tuneline.layout import LEADERBOARD_KEY, LEADERBOARD_PAGE_KEY, REPORTS_PREFIX
 from tuneline.pipeline.run_reports import MODEL_CARD_MARKDOWN_NAME, MODEL_CARD_NAME, RUN_RECORD_NAME
@@ -122,12 +122,21 @@ def status_text(status: Mapping[str, Any]) -> str:
             if isinstance(item.get("hoursLeft"), int | float) and item["hoursLeft"] > 0
             else ("commitment " + str(item.get("commitment")) if item.get("commitment") else "past its expiry")
         )
-        units = f", {item['modelUnits']} model units" if item.get("modelUnits") else ""
-        lines.append(f"  {item['kind']} {item.get('status')}  {item['arn']}  ({left}{units})")
+        lines.append(f"  {item['kind']} {item.get('status')}  {item['arn']}  ({left}{_cost(item)})")
     spend = status.get("spend") or {}
     lines += ["", "This month's estimated training spend:" if spend else "This month's estimated training spend: none"]
     lines += [f"  {profile}: {money(usd)}" for profile, usd in sorted(spend.items())]
     return "\n".join(lines)
+
+
+def _cost(item: Mapping[str, Any]) -> str:
+    """What live serving costs while it runs: a throughput's model units bill every hour until deleted."""
+    if item.get("billing") == PER_TOKEN:
+        return "; billed per token, no hourly charge"
+    if item.get("billing") == PER_MODEL_UNIT_HOUR:
+        units = item.get("modelUnits") or "?"
+        return f"; {units} model unit{'s' if units != 1 else ''} billed every hour until deleted, hourly price unknown"
+    return ""
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -13,12 +13,18 @@ from botocore.exceptions import ClientError
 from tuneline.deployed.stack import DeployedStack
 from tuneline.layout import EXPIRES_AT_TAG, JOB_TAG, LEADERBOARD_KEY
 from tuneline.reports.leaderboard import parse_board
-from tuneline.serving.janitor import list_served_resources
+from tuneline.serving.janitor import DEPLOYMENT, PROVISIONED, list_served_resources
 from tuneline.serving.tags import parse_time
 
 # The state a run waits in while its profile has no free job slot (docs/decisions/0005-capacity-queue.md).
 QUEUE_STATE = "Check budget and capacity"
 RECENT_RESULTS = 10
+# How each kind of serving is billed (docs/bedrock.md §6.2, §6.3). docs/bedrock.md records no hourly rate for
+# Provisioned Throughput, so status shows the model units that are billed and says the rate is unknown
+# rather than guess one; an on-demand deployment costs nothing while nobody calls it.
+PER_MODEL_UNIT_HOUR = "per-model-unit-hour"
+PER_TOKEN = "per-token"
+BILLING = {PROVISIONED: PER_MODEL_UNIT_HOUR, DEPLOYMENT: PER_TOKEN}
 
 
 def gather_status(
@@ -125,6 +131,7 @@ def _serving(bedrock: Any, now: dt.datetime) -> list[dict[str, Any]]:
                 "status": resource.status,
                 "job": resource.tags.get(JOB_TAG),
                 "modelUnits": resource.model_units,
+                "billing": BILLING.get(resource.kind),
                 "commitment": resource.commitment,
                 "expiresAt": expires.isoformat() if expires else None,
                 "hoursLeft": round((expires - now).total_seconds() / 3600, 1) if expires else None,

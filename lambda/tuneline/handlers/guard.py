@@ -16,5 +16,6 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         bedrock=client("bedrock"),
         sfn=client("stepfunctions") if execution else None,
         execution=execution,
+        queue=event.get("queue"),
         s3=client("s3"),
     )

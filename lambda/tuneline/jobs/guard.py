@@ -1,12 +1,14 @@
 """Guards that run before a job is created: the estimated cost against the budget, and the profile's
-concurrency limit. Both raise named errors the workflow catches (budget) or retries with backoff (concurrency).
+concurrency limit, with the line of uploads waiting for a slot ordered and bounded by a deadline
+(docs/decisions/0015-queue-on-a-deadline.md).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tuneline.errors import BudgetExceeded, ConcurrencyLimitReached
@@ -76,7 +78,7 @@ def check_concurrency(
     own_job_name: str | None = None,
     waiting_ahead: Sequence[str] = (),
 ) -> None:
-    """Raise ConcurrencyLimitReached when `profile` has no free job slot for this plan (the workflow retries later).
+    """Raise ConcurrencyLimitReached when `profile` has no free job slot for this plan (the caller waits in line).
 
     A slot is taken by each running job of the profile and by each job that `waiting_ahead` names: jobs of
     executions that started before this one and have not been created yet. Counting those makes the
@@ -92,8 +94,8 @@ def check_concurrency(
     if running + queued >= limit:
         ahead = f" and {queued} earlier upload(s) wait ahead of this one" if queued else ""
         raise ConcurrencyLimitReached(
-            f"Profile {profile} already runs {running} job(s){ahead}, its limit is {limit}. The job waits and "
-            "retries automatically, first come first served; raise concurrency in the profile to run more at once."
+            f"Profile {profile} already runs {running} job(s){ahead}, its limit is {limit}. Uploads wait for a "
+            "slot in upload order, up to quotaWaitHours; raise concurrency in the profile to run more at once."
         )
 
 
@@ -104,12 +106,56 @@ class QueuedExecution:
     arn: str
     name: str
     started: datetime
+    uploaded: datetime | None = None  # the upload's time, from the execution input (`uploadedAt`)
+
+    @property
+    def place(self) -> tuple[datetime, datetime, str]:
+        """Its place in line: upload time first (start time when unknown), then start time, then name."""
+        return (self.uploaded or self.started, self.started, self.name)
 
 
 def started_before(executions: Iterable[QueuedExecution], own: QueuedExecution) -> list[QueuedExecution]:
-    """The executions that come before `own` in line: earlier start, and the name breaks ties.
+    """The executions that come before `own` in line: uploaded earlier; start time, then the name, break ties.
 
-    Every execution orders the same set the same way, so of two executions exactly one is ahead.
+    Every execution orders the same set the same way, so of two executions exactly one is ahead
+    (docs/decisions/0015-queue-on-a-deadline.md).
     """
-    own_place = (own.started, own.name)
-    return [execution for execution in executions if (execution.started, execution.name) < own_place]
+    return [execution for execution in executions if execution.place < own.place]
+
+
+# How often a waiting execution checks for a free slot. Each check is 3 state transitions (check, choice,
+# wait). The first in line checks every 15 minutes (12 transitions per waiting hour), so a freed slot is taken
+# at most 15 minutes after it frees; an upload with others ahead cannot be admitted before they are, and
+# checks 15 minutes more rarely per upload ahead, at least hourly (3 transitions per hour): a long line costs
+# little while its head stays quick.
+QUEUE_CHECK_SECONDS = 15 * 60
+QUEUE_MAX_CHECK_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class QueueWait:
+    """Where a waiting execution stands against its deadline."""
+
+    deadline: datetime
+    hours: float  # how long the line may be waited in (quotaWaitHours)
+    wait_seconds: int  # until the next check, never past the deadline
+    expired: bool
+
+
+def queue_wait(since: datetime, now: datetime, wait_hours: float, *, ahead: int = 0) -> QueueWait:
+    """The deadline is `since` (when the execution joined the line) plus `wait_hours`, the same on every check;
+    `ahead` is how many uploads wait before this one."""
+    deadline = since + timedelta(hours=wait_hours)
+    left = (deadline - now).total_seconds()
+    interval = min(QUEUE_CHECK_SECONDS * (1 + max(0, ahead)), QUEUE_MAX_CHECK_SECONDS)
+    return QueueWait(
+        deadline=deadline,
+        hours=wait_hours,
+        wait_seconds=max(1, min(interval, math.ceil(left))),
+        expired=left <= 0,
+    )
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time as Step Functions writes it (`...Z`), timezone-aware."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -32,6 +32,24 @@ def object_from_event(event: Mapping[str, Any]) -> tuple[str, str, str | None]:
     return detail["bucket"]["name"], detail["object"]["key"], version
 
 
+def upload_time(event: Mapping[str, Any]) -> str | None:
+    """When the object was uploaded, as ISO 8601 UTC: the event's `time` (an ISO string on AWS, with one-second
+    resolution; a number of seconds in some emulations). The capacity queue orders uploads by it
+    (docs/decisions/0015-queue-on-a-deadline.md)."""
+    from datetime import UTC, datetime
+
+    value = event.get("time")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None
+
+
 def start_request(bucket: str, key: str, version_id: str | None, size: int | None = None) -> StartRequest | None:
     """The execution to start for a real (decoded) key, or None when the object is not a training file."""
     incoming = classify_key(key, url_encoded=False)
@@ -118,6 +136,9 @@ def handle_events(
             if on_ignored is not None:
                 on_ignored(bucket, key)
             continue
+        uploaded_at = upload_time(event)
+        if uploaded_at:
+            request.input["uploadedAt"] = uploaded_at
         started += int(start(sfn, state_machine_arn, request))
     return started
 

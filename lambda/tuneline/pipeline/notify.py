@@ -9,29 +9,8 @@ from typing import Any
 from tuneline.alerts.messages import dataset_rejected, job_completed, job_started, pipeline_failed, training_skipped
 from tuneline.alerts.serving import serving_left_running
 from tuneline.alerts.text import Alert
-from tuneline.aws_values import split_s3_uri
+from tuneline.aws_values import caught_error, split_s3_uri
 from tuneline.pipeline.staging import REPORT_NAME
-
-# The workflow adds one key per finished step; the first missing one names the step that failed.
-_STEPS = (
-    ("plan", "Plan job"),
-    ("validation", "Validate dataset"),
-    ("guard", "Check budget and capacity"),
-    ("baseline", "Check the base model first"),
-    ("job", "Create customization job"),
-    ("metrics", "Summarize metrics"),
-    ("serving", "Serve model"),
-)
-
-
-def failed_step(state: Mapping[str, Any]) -> str | None:
-    baseline_first = bool((((state.get("plan") or {}).get("evaluation")) or {}).get("baselineFirst"))
-    for key, name in _STEPS:
-        if key == "baseline" and not baseline_first:
-            continue
-        if key not in state:
-            return name
-    return None
 
 
 def build_alert(event: Mapping[str, Any], *, s3: Any) -> Alert:
@@ -59,7 +38,7 @@ def build_alert(event: Mapping[str, Any], *, s3: Any) -> Alert:
 
 
 def _failure_alert(state: Mapping[str, Any], *, s3: Any) -> Alert:
-    error = state.get("error") or {}
+    failed_state, error = caught_error(state)
     name, cause = str(error.get("Error", "Unknown")), str(error.get("Cause", ""))
     plan = state.get("plan")
     source = {k: state[k] for k in ("bucket", "key", "versionId", "profile") if k in state} or None
@@ -68,7 +47,7 @@ def _failure_alert(state: Mapping[str, Any], *, s3: Any) -> Alert:
         if report is not None:
             return dataset_rejected(plan, report, uri)
     # A failed `.sync` job's cause is the job description: parse_cause reads its status and failureMessage.
-    alert = pipeline_failed(plan=plan, source=source, error=name, cause=cause, state=failed_step(state))
+    alert = pipeline_failed(plan=plan, source=source, error=name, cause=cause, state=failed_state)
     # A step after a serving purchase failed (release, or an alert): say what is still up and may bill.
     left_running = serving_left_running(state)
     if left_running:

@@ -32,8 +32,9 @@ def plan_execution(execution_input: Mapping[str, Any], *, profiles: Mapping[str,
     validation_key, manifest_key = match_companions(key, siblings)
     evaluation_key = match_evaluation_set(key, siblings) if profile.evaluation is not None else None
     manifest = None
+    manifest_version: str | None = None
     if manifest_key:
-        body = _read_small(s3, bucket, manifest_key)
+        body, manifest_version = _read_small(s3, bucket, manifest_key)
         manifest = parse_manifest(body, file=f"s3://{bucket}/{manifest_key}")
 
     # plan_job applies the manifest (and re-checks its hyperparameters against the model's ranges).
@@ -48,6 +49,10 @@ def plan_execution(execution_input: Mapping[str, Any], *, profiles: Mapping[str,
     state = plan.to_state()
     # The optimized Bedrock integration takes tags in the API's PascalCase shape.
     state["jobTags"] = [{"Key": tag["key"], "Value": tag["value"]} for tag in state.get("tags", [])]
+    # Which manifest version this job follows: a later one gets a "not used" alert (pipeline/late_companions.py).
+    state["manifestSource"] = (
+        {"bucket": bucket, "key": manifest_key, "versionId": manifest_version} if manifest_key else None
+    )
     return state
 
 
@@ -67,6 +72,7 @@ def _current_version(s3: Any, bucket: str, key: str) -> ObjectRef:
     return ObjectRef(bucket=bucket, key=key, version_id=head.get("VersionId"))
 
 
-def _read_small(s3: Any, bucket: str, key: str) -> bytes:
-    body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_MANIFEST_BYTES}")["Body"].read()
-    return bytes(body)
+def _read_small(s3: Any, bucket: str, key: str) -> tuple[bytes, str | None]:
+    """The start of a small object and the version it was read from."""
+    response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_MANIFEST_BYTES}")
+    return bytes(response["Body"].read()), response.get("VersionId")

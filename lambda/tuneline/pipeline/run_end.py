@@ -4,6 +4,10 @@
 an abort bypasses it; see docs/decisions/0007-formatter-for-execution-ends.md): they write the report page, the
 model card and the leaderboard row (`run_reports.py`), then publish the alert with the page's URI. A report
 that cannot be written is logged and left out; the alert still goes out.
+
+The alert is delivered by `alert_delivery.deliver`: a refused publish is retried by the Notify state (the reports
+are written again on each attempt, which overwrites them with the same content), and on the last attempt the
+alert is kept under reports/<job>/alerts/ instead (docs/decisions/0014-alerts-never-decide-a-job.md).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tuneline.alerts.messages import with_report_links
-from tuneline.pipeline.alert_topic import publish
+from tuneline.pipeline.alert_delivery import AlertChannels, deliver, job_folder_of
 from tuneline.pipeline.notify import build_alert
 from tuneline.pipeline.run_reports import write_run_reports
 
@@ -24,9 +28,12 @@ RUN_ENDS = ("completed", "failed")
 
 
 def notify(
-    event: Mapping[str, Any], *, s3: Any, sns: Any, stepfunctions: Any, topic_arn: str, now: dt.datetime
+    event: Mapping[str, Any], *, channels: AlertChannels, stepfunctions: Any, now: dt.datetime
 ) -> dict[str, Any]:
+    """Write the run's reports when it ended, then deliver the alert; `event["attempt"]` is the Notify state's
+    retry count."""
     kind = str(event.get("kind") or "")
+    s3 = channels.s3
     written: dict[str, str] = {}
     if kind in RUN_ENDS:
         try:
@@ -41,5 +48,12 @@ def notify(
         except Exception:  # the alert must go out even when a report cannot be written
             logger.exception("could not write the run's reports")
     alert = with_report_links(build_alert(event, s3=s3), written)
-    message_id = publish(sns, topic_arn, alert)
-    return {"messageId": message_id, "subject": alert.subject, **written}
+    delivered = deliver(
+        alert,
+        channels,
+        kind=kind,
+        job_folder=job_folder_of(event),
+        attempt=int(event.get("attempt") or 0),
+        now=now,
+    )
+    return {**delivered, **written}

@@ -17,10 +17,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tuneline.alerts.explain import explain, parse_cause
+from tuneline.aws_values import caught_error
 from tuneline.errors import DatasetRejected
 from tuneline.layout import LEADERBOARD_KEY, LEADERBOARD_PAGE_KEY
 from tuneline.pipeline.leaderboard_store import update_leaderboard
-from tuneline.pipeline.notify import failed_step
 from tuneline.pipeline.staging import REPORT_NAME
 from tuneline.pipeline.summary import SERIES_NAME, SUMMARY_NAME
 from tuneline.reports import record as rec
@@ -45,7 +45,7 @@ MAX_HISTORY_PAGES = 20
 def outcome(kind: str, state: Mapping[str, Any]) -> str:
     if kind == "completed":
         return rec.SUCCEEDED
-    error = state.get("error") or {}
+    _, error = caught_error(state)
     return rec.REJECTED if error.get("Error") == DatasetRejected.__name__ else rec.FAILED
 
 
@@ -120,14 +120,15 @@ def write_run_reports(
 
 
 def _error(state: Mapping[str, Any]) -> dict[str, Any]:
-    error = state.get("error") or {}
+    # The Catch that led here wrote the error under the failing state's name (tuneline.aws_values).
+    failed_state, error = caught_error(state)
     name, cause = str(error.get("Error") or "Unknown"), str(error.get("Cause") or "")
     explanation = explain(name, parse_cause(cause))
     command = f"{explanation.command[0]} {explanation.command[1]}" if explanation.command else None
     return {
         "error": name,
         "cause": cause,
-        "step": failed_step(state),
+        "step": failed_state,
         "meaning": explanation.meaning,
         "action": explanation.action,
         "command": command,

@@ -1,4 +1,5 @@
-"""The model card of a custom model: `reports/<job>/model-card.json` and `model-card.md`.
+"""The model card of a custom model (`reports/<job>/model-card.json` and `model-card.md`) or of an imported one
+(`reports/imports/<import job>/model-card.json` and `.md`).
 
 The JSON follows the Amazon SageMaker Model Card JSON schema (the `content` document of
 `CreateModelCard`, snake_case keys): `model_overview`, `intended_uses`, `business_details`,
@@ -6,6 +7,8 @@ The JSON follows the Amazon SageMaker Model Card JSON schema (the `content` docu
 of their own (data URIs and versions, content hash, serving, dates) go in `additional_information.custom_details`,
 whose values the schema requires to be strings. Fields only the owner can know (purpose, intended uses, risk,
 limitations) are filled with PLACEHOLDER for the owner to replace; `risk_rating` uses the schema's "Unknown".
+An imported model was trained elsewhere: its card names the folder, its content hash and what the check read
+from it, and leaves training data, hyperparameters and metrics to the owner.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tuneline.aws_values import lookup
+from tuneline.layout import DESCRIPTION_TAG
 from tuneline.reports import record as rec
 from tuneline.reports.job_page import EVALUATION_METRICS, METRIC_NAMES
 
@@ -53,18 +58,8 @@ def build_model_card(record: Mapping[str, Any]) -> dict[str, Any]:
                 "model_artifact": [uri for uri in (plan.get("outputDataUri"),) if uri],
             }
         ),
-        "intended_uses": {
-            "purpose_of_model": PLACEHOLDER,
-            "intended_uses": PLACEHOLDER,
-            "factors_affecting_model_efficiency": PLACEHOLDER,
-            "risk_rating": "Unknown",
-            "explanations_for_risk_rating": PLACEHOLDER,
-        },
-        "business_details": {
-            "business_problem": PLACEHOLDER,
-            "business_stakeholders": PLACEHOLDER,
-            "line_of_business": record.get("profile") or plan.get("profile") or PLACEHOLDER,
-        },
+        "intended_uses": _intended_uses(),
+        "business_details": _business_details(record.get("profile") or plan.get("profile")),
         "training_details": {
             "objective_function": {
                 "function": {"function": "Minimize", "facet": "Loss"},
@@ -89,8 +84,7 @@ def build_model_card(record: Mapping[str, Any]) -> dict[str, Any]:
         },
         "evaluation_details": _evaluation_details(record),
         "additional_information": {
-            "ethical_considerations": PLACEHOLDER,
-            "caveats_and_recommendations": PLACEHOLDER,
+            **_owner_notes(),
             "custom_details": _strings(
                 {
                     "schema": SCHEMA,
@@ -115,6 +109,92 @@ def build_model_card(record: Mapping[str, Any]) -> dict[str, Any]:
     if not card["evaluation_details"]:
         del card["evaluation_details"]
     return card
+
+
+def build_import_model_card(
+    check: Mapping[str, Any], job: Mapping[str, Any], smoke: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The card of a model brought in with Custom Model Import, from the import workflow's state: the check
+    step's result, the GetModelImportJob output (PascalCase) and the smoke test's result."""
+    model_arn = smoke.get("modelArn") or lookup(job, "importedModelArn")
+    folder = check.get("modelDataUri")
+    marker = check.get("marker") or {}
+    description = next((t.get("Value") for t in check.get("tags") or [] if t.get("Key") == DESCRIPTION_TAG), None)
+    return {
+        "model_overview": _without_empty(
+            {
+                "model_id": model_arn,
+                "model_name": check.get("importedModelName") or lookup(job, "importedModelName"),
+                "model_description": description or PLACEHOLDER,
+                "model_version": 1,
+                "problem_type": "Amazon Bedrock Custom Model Import",
+                "algorithm_type": check.get("architecture"),
+                # Trained outside Tuneline: only the owner knows who made it.
+                "model_creator": PLACEHOLDER,
+                "model_owner": PLACEHOLDER,
+                "model_artifact": [folder] if folder else [],
+            }
+        ),
+        "intended_uses": _intended_uses(),
+        "business_details": _business_details(None),
+        "training_details": {
+            "training_observations": f"Trained outside Tuneline and imported from {folder or 'a model folder'}. "
+            f"Training data, hyperparameters and metrics: {PLACEHOLDER}.",
+        },
+        "additional_information": {
+            **_owner_notes(),
+            "custom_details": _strings(
+                {
+                    "schema": SCHEMA,
+                    "import_job_name": check.get("jobName") or lookup(job, "jobName"),
+                    "import_job_arn": lookup(job, "jobArn"),
+                    "status": "imported",
+                    "model_folder": folder,
+                    "marker_version": marker.get("versionId"),
+                    "content_sha256": check.get("identity"),
+                    "architecture": check.get("architecture"),
+                    "family": check.get("family"),
+                    "model_type": check.get("modelType"),
+                    "parameter_count": check.get("parameterCount"),
+                    "weight_bytes": check.get("weightBytes"),
+                    "context_length": check.get("contextLength"),
+                    "check_report": check.get("reportUri"),
+                    "check_warnings": check.get("warningCount"),
+                    "smoke_prompt": smoke.get("prompt"),
+                    "smoke_answer": smoke.get("answer"),
+                    "created_at": _text_time(lookup(job, "creationTime")),
+                    "completed_at": _text_time(lookup(job, "endTime")),
+                }
+            ),
+        },
+    }
+
+
+def _intended_uses() -> dict[str, str]:
+    return {
+        "purpose_of_model": PLACEHOLDER,
+        "intended_uses": PLACEHOLDER,
+        "factors_affecting_model_efficiency": PLACEHOLDER,
+        "risk_rating": "Unknown",
+        "explanations_for_risk_rating": PLACEHOLDER,
+    }
+
+
+def _business_details(line_of_business: Any) -> dict[str, str]:
+    return {
+        "business_problem": PLACEHOLDER,
+        "business_stakeholders": PLACEHOLDER,
+        "line_of_business": str(line_of_business or PLACEHOLDER),
+    }
+
+
+def _owner_notes() -> dict[str, str]:
+    return {"ethical_considerations": PLACEHOLDER, "caveats_and_recommendations": PLACEHOLDER}
+
+
+def _text_time(value: Any) -> str | None:
+    """Times from the SDK integration are ISO text; from boto3 (tests, CLI) datetimes."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _observations(metrics: Mapping[str, Any]) -> str:
@@ -175,7 +255,8 @@ def model_card_markdown(card: Mapping[str, Any]) -> str:
     details = rec.part(training, "training_job_details")
     extra = rec.part(card, "additional_information")
     custom = rec.part(extra, "custom_details")
-    lines = [f"# Model card: {overview.get('model_name') or custom.get('job_name')}", ""]
+    title = overview.get("model_name") or custom.get("job_name") or custom.get("import_job_name")
+    lines = [f"# Model card: {title}", ""]
     lines += [f"Fields follow the {SCHEMA}; replace every `{PLACEHOLDER}`.", ""]
     lines += ["## Model overview", "", *_bullets(overview)]
     lines += ["", "## Intended uses", "", *_bullets(uses)]

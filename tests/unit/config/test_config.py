@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from stacks.config import load_config
-from tuneline.profiles import ConfigError, Profile, parse_profiles, profiles_document, profiles_from_document
+from tuneline.profiles import (
+    ConfigError,
+    ConfigErrors,
+    Profile,
+    parse_profiles,
+    profiles_document,
+    profiles_from_document,
+)
 
 GOOD: dict[str, Any] = {
     "alertEmails": ["ml@example.com"],
@@ -273,3 +280,93 @@ def test_the_media_prefix_defaults_to_media_and_survives_the_trip_to_the_lambdas
         )["b"].media_prefix
         == "team-b/img/"
     )
+
+
+def test_every_mistake_is_reported_in_one_reading_in_the_order_of_the_settings() -> None:
+    config = _with("network", "public")
+    config["profiles"]["support-bot"]["budgetUsd"] = "50"
+    config["profiles"]["second"] = {"baseModel": "amazon.nova-micro-v1:0:128k", "concurency": 2}
+    with pytest.raises(ConfigErrors) as raised:
+        load_config(config)
+    assert [error.key for error in raised.value.errors] == [
+        "tuneline.network",
+        "tuneline.profiles.support-bot.budgetUsd",
+        "tuneline.profiles.second.concurency",
+    ]
+    message = str(raised.value)
+    assert "'public' is not one of create, none" in message
+    assert "(without quotes), got '50'" in message
+    assert "did you mean 'concurrency'?" in message
+    # Still a ConfigError, naming the first mistake, for code that handles one.
+    assert isinstance(raised.value, ConfigError) and raised.value.key == "tuneline.network"
+
+
+def test_one_mistake_is_raised_as_itself() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(_with("retainData", "yes"))
+    assert type(raised.value) is ConfigError
+    assert raised.value.mistakes == (raised.value,)
+
+
+def test_mistakes_inside_one_profile_and_its_nested_settings_are_all_reported() -> None:
+    profile = {
+        "baseModel": "amazon.nova-micro-v1:0:128k",
+        "hyperParameters": {"epochCount": 99, "batchSize": 8},
+        "serving": {"mode": "provisioned", "ttlHours": 0, "keepOnSmokeFailure": "no"},
+        "evaluation": {"prompts": 5000, "gate": {"metric": "bleu", "minImprovment": 0.1}},
+        "uploaderPrincipals": ["alice", "bob"],
+    }
+    with pytest.raises(ConfigErrors) as raised:
+        parse_profiles({"p": profile})
+    assert [error.key for error in raised.value.errors] == [
+        "tuneline.profiles.p.hyperParameters.epochCount",
+        "tuneline.profiles.p.hyperParameters.batchSize",
+        "tuneline.profiles.p.serving.ttlHours",
+        "tuneline.profiles.p.serving.keepOnSmokeFailure",
+        "tuneline.profiles.p.uploaderPrincipals[0]",
+        "tuneline.profiles.p.uploaderPrincipals[1]",
+        "tuneline.profiles.p.evaluation.prompts",
+        "tuneline.profiles.p.evaluation.gate.minImprovment",
+        "tuneline.profiles.p.evaluation.gate.metric",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("profile", "key"),
+    [
+        # The hyperparameters, the teacher and on-demand support are rules of the base model: an unknown base
+        # model is the one mistake, not four.
+        (
+            {
+                "baseModel": "amazon.nova-nano-v9",
+                "hyperParameters": {"epochCount": 99},
+                "validationSplit": 0.1,
+                "serving": "on-demand",
+            },
+            "tuneline.profiles.p.baseModel",
+        ),
+        # A misspelt customizationType does not also make teacherModel "only used with DISTILLATION".
+        (
+            {"baseModel": "amazon.nova-lite-v1:0:300k", "customizationType": "DISTILATION", "teacherModel": "x"},
+            "tuneline.profiles.p.customizationType",
+        ),
+        # A commitment on the wrong mode is one mistake, not also a missing acknowledgement.
+        (
+            {"baseModel": "amazon.nova-micro-v1:0:128k", "serving": {"mode": "on-demand", "commitment": "OneMonth"}},
+            "tuneline.profiles.p.serving.commitment",
+        ),
+    ],
+)
+def test_a_setting_that_depends_on_a_wrong_one_is_not_reported_again(profile: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_profiles({"p": profile})
+    assert [error.key for error in raised.value.mistakes] == [key]
+
+
+def test_every_bad_profile_name_and_body_is_reported() -> None:
+    with pytest.raises(ConfigErrors) as raised:
+        parse_profiles({"Bad_Name": {"baseModel": "amazon.nova-micro-v1:0:128k"}, "ok": {"budgetUsd": 5}})
+    assert [error.key for error in raised.value.errors] == [
+        "tuneline.profiles.Bad_Name",
+        "tuneline.profiles.ok.baseModel",
+    ]

@@ -128,7 +128,8 @@ def test_a_rejected_folder_lists_file_and_rule_from_the_report(account: Account)
             f"Full report: s3://{account.bucket}/{report_key}",
         }
     )
-    state = _state(account, error={"Error": "ModelFolderRejected", "Cause": cause})
+    # As the Catch of "Check model folder" writes it: under the state's name (tuneline.aws_values.caught_error_path).
+    state = _state(account, caught={"Check_model_folder": {"Error": "ModelFolderRejected", "Cause": cause}})
     alert = _publish(account, {"kind": "failed", "state": state})
     assert alert["Subject"] == "Tuneline: import FAILED, model folder rejected - llama-support"
     body = _flat(alert["Message"])
@@ -176,7 +177,7 @@ def test_a_failed_smoke_test_gives_the_model_to_try_and_to_delete(account: Accou
         created={"JobArn": "arn"},
         job={"Status": "Completed", "ImportedModelArn": MODEL_ARN},
         poll={"count": 3},
-        error={"Error": "SmokeTestFailed", "Cause": cause},
+        caught={"Smoke_test_imported_model": {"Error": "SmokeTestFailed", "Cause": cause}},
     )
     body = _publish(account, {"kind": "failed", "state": state})["Message"]
     assert "Failed in: Smoke test imported model" in body
@@ -193,3 +194,64 @@ def test_an_unknown_error_still_alerts_with_the_details(account: Account) -> Non
 def test_an_unknown_kind_is_a_programming_error(account: Account) -> None:
     with pytest.raises(ValueError, match="unknown import alert kind"):
         import_notify.handler({"kind": "started", "state": {}})
+
+
+def _completed_state(account: Account, bucket: str | None = None) -> dict[str, Any]:
+    check = {
+        **_check(account),
+        "marker": {"bucket": bucket or account.bucket, "key": "imports/llama-support/_READY", "versionId": "v1"},
+        "identity": "9f" * 32,
+        "contextLength": 131072,
+        "tags": [{"Key": "tuneline:description", "Value": "Support answers in our tone"}],
+        "reportUri": f"s3://{account.bucket}/reports/imports/{JOB_NAME}/check.json",
+    }
+    job = {
+        "JobArn": f"arn:aws:bedrock:us-east-1:123456789012:model-import-job/{JOB_NAME}",
+        "Status": "Completed",
+        "ImportedModelArn": MODEL_ARN,
+        "CreationTime": "2026-11-20T10:00:00Z",
+        "EndTime": "2026-11-20T10:14:30Z",
+    }
+    smoke = {"modelArn": MODEL_ARN, "prompt": "Say hello.", "answer": "Hello!"}
+    return _state(account, check=check, job=job, smoke=smoke)
+
+
+def test_a_completed_import_gets_a_model_card_beside_its_check_report(account: Account) -> None:
+    alert = _publish(account, {"kind": "completed", "state": _completed_state(account)})
+    prefix = f"reports/imports/{JOB_NAME}/"
+    assert set(account.keys(prefix)) >= {f"{prefix}model-card.json", f"{prefix}model-card.md"}
+    card = json.loads(account.s3.get_object(Bucket=account.bucket, Key=f"{prefix}model-card.json")["Body"].read())
+    # The same SageMaker Model Card sections as a trained model's card.
+    assert set(card) == {
+        "model_overview",
+        "intended_uses",
+        "business_details",
+        "training_details",
+        "additional_information",
+    }
+    overview, custom = card["model_overview"], card["additional_information"]["custom_details"]
+    assert overview["model_id"] == MODEL_ARN
+    assert overview["model_description"] == "Support answers in our tone"
+    assert overview["model_artifact"] == [f"s3://{account.bucket}/imports/llama-support/"]
+    assert card["intended_uses"]["purpose_of_model"] == "TO BE FILLED IN BY THE MODEL OWNER"
+    assert "Trained outside Tuneline" in card["training_details"]["training_observations"]
+    assert custom["content_sha256"] == "9f" * 32 and custom["marker_version"] == "v1"
+    assert custom["parameter_count"] == "8030000000" and custom["completed_at"] == "2026-11-20T10:14:30Z"
+    assert all(isinstance(value, str) for value in custom.values())
+    markdown = account.s3.get_object(Bucket=account.bucket, Key=f"{prefix}model-card.md")["Body"].read().decode()
+    assert markdown.startswith("# Model card: tuneline-llama-support-0123456789ab\n")
+    assert f"- import job arn: arn:aws:bedrock:us-east-1:123456789012:model-import-job/{JOB_NAME}" in markdown
+    assert f"Model card: s3://{account.bucket}/{prefix}model-card.json" in _flat(alert["Message"])
+
+
+def test_a_card_that_cannot_be_written_leaves_the_alert_without_its_link(account: Account) -> None:
+    alert = _publish(account, {"kind": "completed", "state": _completed_state(account, bucket="no-such-bucket")})
+    assert alert["Subject"] == "Tuneline: model imported - tuneline-llama-support-0123456789ab"
+    assert "Model card" not in alert["Message"]
+    assert account.keys("reports/imports/") == []
+
+
+def test_only_a_completed_import_writes_a_card(account: Account) -> None:
+    state = _state(account, check={**_check(account), "duplicate": True, "existingJob": {"jobName": JOB_NAME}})
+    _publish(account, {"kind": "duplicate", "state": state})
+    assert account.keys("reports/imports/") == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote_plus
 
 from tests.unit.pipeline.conftest import Account, s3_event, sqs_batch
 from tuneline.handlers import intake
+from tuneline.pipeline.intake import upload_time
 
 
 def _executions(account: Account) -> list[dict[str, str]]:
@@ -97,3 +99,18 @@ def test_a_dataset_with_an_upper_case_extension_starts_its_job(account: Account)
     [execution] = _executions(account)
     assert execution["name"].startswith("support-bot-train-")
     assert account.read_alerts() == []
+
+
+def test_the_execution_carries_the_uploads_time_for_the_capacity_line(account: Account) -> None:
+    version = account.upload_example("incoming/support-bot/train.jsonl", "support-bot/train.jsonl")
+    event = {**s3_event(account.bucket, "incoming/support-bot/train.jsonl", version), "time": "2027-01-04T09:00:01Z"}
+    intake.handler(sqs_batch(event))
+    [execution] = _executions(account)
+    started = json.loads(account.sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+    assert started["uploadedAt"] == "2027-01-04T09:00:01Z"
+
+
+def test_an_event_time_given_in_seconds_is_written_as_iso_utc() -> None:
+    assert upload_time({"time": 1799053201.25}) == "2027-01-04T09:00:01.250000Z"
+    assert upload_time({"time": "2027-01-04T10:00:01+01:00"}) == "2027-01-04T09:00:01Z"
+    assert upload_time({"time": "yesterday"}) is None and upload_time({}) is None

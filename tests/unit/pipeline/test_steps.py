@@ -37,9 +37,12 @@ def test_plan_names_paths_and_hyperparameters(account: Account) -> None:
 
 
 def test_plan_applies_the_manifest_beside_the_dataset(account: Account) -> None:
-    account.upload("incoming/support-bot/train.job.json", json.dumps({"hyperParameters": {"epochCount": 1}}).encode())
+    manifest = "incoming/support-bot/train.job.json"
+    version = account.upload(manifest, json.dumps({"hyperParameters": {"epochCount": 1}}).encode())
     state = _plan(account, "incoming/support-bot/train.jsonl", "support-bot/train.jsonl")
     assert state["hyperParameters"]["epochCount"] == "1"
+    # The version it followed, so a later manifest is reported as not used.
+    assert state["manifestSource"] == {"bucket": account.bucket, "key": manifest, "versionId": version}
 
 
 def test_plan_rejects_a_bad_manifest_naming_file_and_key(account: Account) -> None:
@@ -150,10 +153,32 @@ def test_notify_bedrock_failure_passes_on_bedrock_message(account: Account) -> N
                 "plan": state,
                 "validation": {},
                 "guard": {},
-                "error": {"Error": "States.TaskFailed", "Cause": cause},
+                # As the state's Catch writes it (tuneline.aws_values.caught_error_path).
+                "caught": {
+                    "Create_customization_job_with_validation_data": {"Error": "States.TaskFailed", "Cause": cause}
+                },
             },
         }
     )
     [alert] = account.read_alerts()
     assert "4097 exceeds limit of 4096" in " ".join(alert["Message"].split())
-    assert "Create customization job" in alert["Message"]
+    assert "Failed in: Create customization job with validation data" in " ".join(alert["Message"].split())
+
+
+def test_the_failure_alert_names_the_state_the_error_came_from_not_the_first_missing_key(account: Account) -> None:
+    state = _plan(account, "incoming/support-bot/train.jsonl", "support-bot/train.jsonl")
+    # Guard and validation results are missing (as when a step before them failed in an older layout), but the
+    # error says it came from Summarize metrics: the alert believes the error.
+    notify.handler(
+        {
+            "kind": "failed",
+            "state": {
+                "plan": state,
+                "caught": {"Summarize_metrics": {"Error": "Lambda.Unknown", "Cause": "out of memory"}},
+            },
+        }
+    )
+    [alert] = account.read_alerts()
+    text = " ".join(alert["Message"].split())
+    assert "Failed in: Summarize metrics" in text
+    assert "Validate dataset" not in text and "Check budget" not in text
