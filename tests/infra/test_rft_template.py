@@ -97,18 +97,19 @@ def test_the_grader_has_timeout_and_reserved_concurrency_for_rft_fan_out(templat
     }
 
 
-def test_rft_executions_dry_run_the_grader_and_score_the_base_model_before_the_guard(
+def test_rft_executions_dry_run_the_grader_and_score_the_base_model_before_joining_the_queue(
     customize_definition: dict[str, Any],
 ) -> None:
     states = customize_definition["States"]
     assert states["Validate dataset"]["Next"] == "Reinforcement fine-tuning?"
     choice = states["Reinforcement fine-tuning?"]
     assert [c["Next"] for c in choice["Choices"]] == ["Use the grader of math-rft", "Use the grader of rft-own"]
-    assert choice["Default"] == "Check budget and capacity"
+    # Checked before the run waits for a job slot: a grader that cannot grade never holds a place in line.
+    assert choice["Default"] == "Join the queue"
     assert states["Use the grader of rft-own"]["Result"] == {"graderArn": OWN_GRADER}
     assert states["Use the grader of math-rft"]["Next"] == "Dry-run grader"
     assert states["Dry-run grader"]["Next"] == "Score base model"
-    assert states["Score base model"]["Next"] == "Check budget and capacity"
+    assert states["Score base model"]["Next"] == "Join the queue"
     assert states["Dry-run grader"]["Parameters"]["check"] == "grader"
     for name in ("Dry-run grader", "Score base model"):
         assert states[name]["Catch"][0]["Next"] == "Notify failure"

@@ -52,13 +52,14 @@ def test_an_rft_job_trains_end_to_end_and_calls_the_deployed_grader(pipeline: Pi
     [execution] = pipeline.finished_executions(1)
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     entered = pipeline.states_entered(execution)
-    assert entered[:7] == [
+    assert entered[:8] == [
         "Plan job",
         "Validate dataset",
         "Reinforcement fine-tuning?",
         f"Use the grader of {RFT_TRAINS}",
         "Dry-run grader",
         "Score base model",
+        "Join the queue",
         "Check budget and capacity",
     ]
     assert f"Create RFT job for {RFT_TRAINS}" in entered
