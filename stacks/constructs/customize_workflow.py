@@ -251,27 +251,34 @@ class CustomizeWorkflow(Construct):
     def _rft_checks(self, failure: FailureBranch) -> sfn.Chain:
         """Dry-run grader -> Score base model: both stop the run, with an alert, before the job costs anything."""
         assert self._rft_check is not None
-        dry_run = failure.caught(
-            lambda_step(
-                self,
-                "Dry-run grader",
-                self._rft_check,
-                payload={"check": "grader", "plan.$": "$.plan", "graderArn.$": "$.rft.graderArn"},
-                result_path="$.rft.graderCheck",
-                comment="Reference answers must score high, empty or wrong ones low",
+        rft_check = self._rft_check
+        steps = [
+            failure.caught(
+                lambda_step(
+                    self,
+                    name,
+                    rft_check,
+                    payload={"check": check, "plan.$": "$.plan", "graderArn.$": "$.rft.graderArn"},
+                    result_path=f"$.rft.{result}",
+                    comment=comment,
+                )
             )
-        )
-        baseline = failure.caught(
-            lambda_step(
-                self,
-                "Score base model",
-                self._rft_check,
-                payload={"check": "baseline", "plan.$": "$.plan", "graderArn.$": "$.rft.graderArn"},
-                result_path="$.rft.baseline",
-                comment="Mean reward of the base model on sample prompts: near 1 or 0 means RFT would not help",
+            for name, check, result, comment in (
+                (
+                    "Dry-run grader",
+                    "grader",
+                    "graderCheck",
+                    "Reference answers must score high, empty or wrong ones low",
+                ),
+                (
+                    "Score base model",
+                    "baseline",
+                    "baseline",
+                    "Mean reward of the base model on sample prompts: near 1 or 0 means RFT would not help",
+                ),
             )
-        )
-        return dry_run.next(baseline)
+        ]
+        return sfn.Chain.start(steps[0]).next(steps[1])
 
     def _create_job_states(self, failure: FailureBranch, *, request: dict[str, Any]) -> dict[str, sfn.CustomState]:
         """The three ways to start the job (.sync): distillation, with validation data, training data only."""
