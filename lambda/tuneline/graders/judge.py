@@ -52,11 +52,15 @@ def parse_judgement(reply: str) -> Score:
     if match is None:
         raise GradingError(f"the judge gave no score: {reply[:120]!r}")
     value = float(match.group(1))
-    reason = "judged"
+    return Score(min(1.0, max(0.0, value)), _judge_reason(reply))
+
+
+def _judge_reason(reply: str) -> str:
+    """The `reason` of the JSON object in the reply; a reply that holds none (or no valid JSON) still scored, so
+    its reason is the generic one."""
     try:
         parsed = json.loads(reply[reply.index("{") : reply.rindex("}") + 1])
-        if isinstance(parsed, dict) and isinstance(parsed.get("reason"), str):
-            reason = parsed["reason"]
-    except ValueError:
-        pass
-    return Score(min(1.0, max(0.0, value)), reason)
+    except ValueError:  # no braces (str.index) or not JSON (json.JSONDecodeError is a ValueError)
+        return "judged"
+    reason = parsed.get("reason") if isinstance(parsed, dict) else None
+    return reason if isinstance(reason, str) else "judged"
