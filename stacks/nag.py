@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
 
 # Why no CloudWatch log group of the stack uses the data key (checkov CKV_AWS_158), shared by every log group.
@@ -37,6 +39,20 @@ def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reaso
         rendered = render_for_nag(stack.resolve(resource))
         if "*" in rendered:
             acknowledge(construct, f"AwsSolutions-IAM5[Resource::{rendered}]", reason)
+
+
+def allow_function(
+    fn: lambda_.IFunction,
+    sid: str,
+    actions: list[str],
+    resources: list[str],
+    conditions: dict[str, Any] | None = None,
+    *,
+    why_wildcards: str,
+) -> None:
+    """One statement on a function's role, and the wildcard resources in it acknowledged with `why_wildcards`."""
+    fn.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions))
+    acknowledge_wildcards(fn, resources, f"{sid}: {why_wildcards}")
 
 
 def render_for_nag(value: Any) -> str:

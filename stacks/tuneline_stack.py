@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aws_cdk import ArnFormat, Aws, CfnOutput, Duration, Stack
@@ -26,7 +27,7 @@ from stacks.constructs.network import Network
 from stacks.constructs.rft import ReinforcementFineTuning
 from stacks.constructs.serving import Serving
 from stacks.constructs.storage import Storage
-from stacks.nag import acknowledge_wildcards
+from stacks.nag import acknowledge_wildcards, allow_function
 from tuneline.datasets.models import inference_profile_parts
 
 
@@ -255,22 +256,13 @@ class TunelineStack(Stack):
         key_arn = storage.key.key_arn
         incoming = bucket.arn_for_objects(f"{constants.INCOMING_PREFIX}*")
 
-        def allow(
-            fn: lambda_.IFunction,
-            sid: str,
-            actions: list[str],
-            resources: list[str],
-            conditions: dict[str, Any] | None = None,
-        ) -> None:
-            fn.add_to_role_policy(
-                iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
-            )
-            acknowledge_wildcards(
-                fn,
-                resources,
-                f"{sid}: objects under one pipeline prefix, or an API without resource-level permissions "
-                "(bedrock:ListModelCustomizationJobs); the actions are listed one by one.",
-            )
+        allow = functools.partial(
+            allow_function,
+            why_wildcards=(
+                "objects under one pipeline prefix, or an API without resource-level permissions "
+                "(bedrock:ListModelCustomizationJobs); the actions are listed one by one."
+            ),
+        )
 
         allow(intake_fn, "StartWorkflow", ["states:StartExecution"], [workflow.state_machine.state_machine_arn])
         allow(intake_fn, "CheckUploadedObject", ["s3:GetObject", "s3:GetObjectVersion"], [incoming])

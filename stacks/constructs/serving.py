@@ -18,6 +18,7 @@ commitment is its own task because CommitmentDuration must be left out, not set 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ from stacks.constructs.workflow_parts import (
     count_step,
     lambda_step,
 )
-from stacks.nag import acknowledge_wildcards
+from stacks.nag import acknowledge_wildcards, allow_function
 from tuneline.errors import SERVING_FAILED
 from tuneline.serving.release import RELEASE_RETRY_SECONDS
 from tuneline.serving.release import RETRYING as RELEASE_RETRYING
@@ -485,22 +486,13 @@ class Serving(Construct):
         fns = self.functions
         served = [bedrock_arn(THROUGHPUT_RESOURCES), bedrock_arn(DEPLOYMENT_RESOURCES)]
 
-        def allow(
-            fn: lambda_.IFunction,
-            sid: str,
-            actions: list[str],
-            resources: list[str],
-            conditions: dict[str, Any] | None = None,
-        ) -> None:
-            fn.add_to_role_policy(
-                iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
-            )
-            acknowledge_wildcards(
-                fn,
-                resources,
-                f"{sid}: objects under one pipeline prefix, or serving whose ID Bedrock assigns at run time; "
-                "the actions are listed one by one.",
-            )
+        allow = functools.partial(
+            allow_function,
+            why_wildcards=(
+                "objects under one pipeline prefix, or serving whose ID Bedrock assigns at run time; "
+                "the actions are listed one by one."
+            ),
+        )
 
         allow(fns.smoke, "ReadStagedData", ["s3:GetObject"], [bucket.arn_for_objects(f"{constants.STAGED_PREFIX}*")])
         allow(fns.smoke, "WriteSmokeReport", ["s3:PutObject"], [bucket.arn_for_objects(f"{constants.REPORTS_PREFIX}*")])
